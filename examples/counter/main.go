@@ -1,0 +1,85 @@
+// Command counter is the livesse quickstart: a counter page that stays live
+// over Server-Sent Events and works without JavaScript.
+//
+//	go run ./examples/counter            # http://localhost:8080/
+//	go run ./examples/counter -addr :9000
+package main
+
+import (
+	"embed"
+	"errors"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/livesse/livesse/internal/serve"
+	"github.com/livesse/livesse/lt"
+)
+
+//go:embed counter.html
+var files embed.FS
+
+// State is one tab's state; lt also keeps the session's last state, so a
+// reload (or a post without JavaScript) continues from it.
+type State struct {
+	Count int
+	Step  int
+}
+
+// Counter is the controller: its exported methods are the page's actions.
+type Counter struct{}
+
+// Increment adds the step typed into the form (1 if none).
+func (c *Counter) Increment(s State, ctx *lt.Context) (State, error) {
+	s.Step = step(ctx)
+	s.Count += s.Step
+	return s, nil
+}
+
+// Decrement subtracts the step, refusing to go below zero; the error is
+// shown by {{ltError}} in the template.
+func (c *Counter) Decrement(s State, ctx *lt.Context) (State, error) {
+	s.Step = step(ctx)
+	if s.Count-s.Step < 0 {
+		return s, errors.New("the count cannot go below zero")
+	}
+	s.Count -= s.Step
+	return s, nil
+}
+
+// Reset sets the count back to zero.
+func (c *Counter) Reset(s State, ctx *lt.Context) (State, error) {
+	s.Count = 0
+	return s, nil
+}
+
+func step(ctx *lt.Context) int {
+	if n := ctx.GetInt("step"); n > 0 {
+		return n
+	}
+	return 1
+}
+
+// newRouter builds the app: the live page mounted on a chi router.
+func newRouter() (http.Handler, *lt.Handler, error) {
+	page, err := lt.ParseFS(files, "counter.html")
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := lt.New(page, &Counter{}, State{Step: 1})
+	if err != nil {
+		return nil, nil, err
+	}
+	r := chi.NewRouter()
+	r.Use(middleware.Logger, middleware.Recoverer)
+	r.Handle("/", h)
+	return r, h, nil
+}
+
+func main() {
+	r, h, err := newRouter()
+	if err != nil {
+		serve.Fatal("counter", err)
+	}
+	serve.Main("counter", r, h)
+}

@@ -1,0 +1,71 @@
+// Package serve runs the example apps: it picks the listen address (-addr,
+// else $PORT, else :8080), prints the URL, and shuts down gracefully on
+// SIGINT or SIGTERM, closing the live handlers so their streams end.
+package serve
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// Fatal reports a start-up error and exits.
+func Fatal(name string, err error) {
+	fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+	os.Exit(1)
+}
+
+// Main serves h until a signal arrives. Each closer is closed when the
+// server shuts down (lt.Handler.Close ends the event streams, without which
+// a graceful shutdown would wait for them).
+func Main(name string, h http.Handler, closers ...io.Closer) {
+	addr := flag.String("addr", "", "listen address (default $PORT or :8080)")
+	flag.Parse()
+	if *addr == "" {
+		*addr = ":8080"
+		if p := os.Getenv("PORT"); p != "" {
+			*addr = ":" + p
+		}
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		Fatal(name, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	for _, c := range closers {
+		srv.RegisterOnShutdown(func() { _ = c.Close() })
+	}
+	fmt.Printf("%s: serving %s\n", name, URL(ln.Addr()))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		Fatal(name, err)
+	}
+}
+
+// URL is the address a browser on this machine opens for a listener.
+func URL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String() + "/"
+	}
+	if ip := net.ParseIP(host); host == "" || ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}

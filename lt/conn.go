@@ -1,0 +1,354 @@
+package lt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/livesse/livesse/ssehub"
+)
+
+// maxQueue bounds the work waiting on one connection. It is far above what
+// a live page produces; reaching it means a runaway producer, which is
+// refused (and logged) rather than allowed to grow memory without bound.
+const maxQueue = 1024
+
+// conn is one live connection: one tab's controller copy and state, its
+// outgoing event log, and at most one attached stream. All work on a
+// connection (actions, lifecycle methods) runs one job at a time, in order,
+// on a goroutine that exists only while there is work.
+type conn struct {
+	h      *Handler
+	id     string
+	ident  Identity
+	key    string // state-store key: group and page path
+	params map[string]string
+	ctrl   reflect.Value
+	state  reflect.Value // only touched by jobs
+
+	ctx    context.Context // done when the connection ends for good
+	cancel context.CancelFunc
+
+	mu        sync.Mutex
+	queue     []func()
+	running   bool
+	closed    bool
+	connected bool // OnConnect has been called
+	log       ssehub.Log
+	html      []byte // live region as last published
+	errMsg    string // {{ltError}}
+	stream    *attachment
+	timer     *time.Timer // ends a connection that has no stream
+	timerGen  int
+}
+
+// enqueue schedules f after the connection's earlier work.
+func (c *conn) enqueue(f func()) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	if len(c.queue) >= maxQueue {
+		c.h.log.Error("lt: connection work queue full; dropping work", "conn", c.id, "queued", len(c.queue))
+		return ErrQueueFull
+	}
+	c.queue = append(c.queue, f)
+	if !c.running {
+		c.running = true
+		c.h.wg.Add(1)
+		go c.drain()
+	}
+	return nil
+}
+
+func (c *conn) drain() {
+	defer c.h.wg.Done()
+	for {
+		c.mu.Lock()
+		if len(c.queue) == 0 {
+			c.running = false
+			c.mu.Unlock()
+			return
+		}
+		f := c.queue[0]
+		c.queue[0] = nil
+		c.queue = c.queue[1:]
+		c.mu.Unlock()
+		f()
+	}
+}
+
+// do runs f as a job and waits for it, or for ctx.
+func (c *conn) do(ctx context.Context, f func()) error {
+	done := make(chan struct{})
+	if err := c.enqueue(func() { defer close(done); f() }); err != nil {
+		return err
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// invoke runs a state method as a job body and publishes the new render.
+// It returns the error the method returned (shown to this tab) and the
+// broadcasts the method asked for.
+func (c *conn) invoke(m reflect.Method, action string, data map[string]any, req *http.Request) (broadcasts []broadcast, err error) {
+	ctx := c.newContext(action, data, req, &broadcasts)
+	out, err := call(m, c.ctrl, c.state, ctx)
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+		c.h.log.Debug("lt: action returned an error", "conn", c.id, "action", action, "err", err)
+	} else {
+		c.state = out
+		c.h.store.save(c.key, out)
+	}
+	c.publish(msg)
+	return broadcasts, err
+}
+
+type broadcast struct {
+	action string
+	data   map[string]any
+}
+
+func (c *conn) newContext(action string, data map[string]any, req *http.Request, bs *[]broadcast) *Context {
+	return &Context{
+		Context:   c.ctx,
+		action:    action,
+		data:      data,
+		req:       req,
+		params:    c.params,
+		id:        c.ident,
+		session:   groupSession{h: c.h, group: c.ident.GroupID},
+		broadcast: c.h.collector(bs),
+	}
+}
+
+// collector returns a BroadcastAction that checks the name at once and
+// appends the broadcast to bs, to run after the current method returns.
+func (h *Handler) collector(bs *[]broadcast) func(string, map[string]any) error {
+	return func(action string, data map[string]any) error {
+		if _, err := h.ct.lookup(action); err != nil {
+			return err
+		}
+		*bs = append(*bs, broadcast{action, data})
+		return nil
+	}
+}
+
+// publish renders the current state and, when the live region changed,
+// appends an update event and wakes the attached stream.
+func (c *conn) publish(errMsg string) {
+	region, err := c.h.renderRegion(c.state.Interface(), errMsg)
+	if err != nil {
+		c.h.log.Error("lt: render failed", "conn", c.id, "err", err)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.errMsg = errMsg
+	if bytes.Equal(region, c.html) {
+		return
+	}
+	c.html = region
+	c.log.Append(ssehub.Event{Type: "update", Data: c.payload(c.log.Head()+1, region)})
+	if c.stream != nil {
+		c.stream.wake()
+	}
+}
+
+// payload encodes the JSON an update or render carries. c.mu is held.
+// This is the one place that knows the update format: the connection id,
+// the sequence number, and the live region's HTML.
+func (c *conn) payload(seq uint64, region []byte) []byte {
+	return encodePayload(message{C: c.id, S: seq, H: bytesPtr(region)})
+}
+
+// message is the JSON of an update, a render, and an action's response.
+type message struct {
+	C     string  `json:"c"`
+	S     uint64  `json:"s"`
+	H     *string `json:"h,omitempty"`
+	Error string  `json:"error,omitempty"`
+}
+
+func encodePayload(m message) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // the HTML is data here; escaping it only adds bytes
+	_ = enc.Encode(m)
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+func bytesPtr(b []byte) *string {
+	if b == nil {
+		return nil
+	}
+	s := string(b)
+	return &s
+}
+
+// response describes where the connection is after an action that started
+// at sequence since: the update at head, or (nothing changed) just the
+// head; with the action's error message, if any.
+func (c *conn) response(since uint64, errMsg string) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := message{C: c.id, S: c.log.Head(), Error: errMsg}
+	if m.S != since {
+		m.H = bytesPtr(c.html)
+	}
+	return encodePayload(m)
+}
+
+// attachment is one stream attached to the connection.
+type attachment struct {
+	c       *conn
+	ctx     context.Context
+	cancel  context.CancelFunc
+	changed chan struct{}
+	full    bool // the next read sends a full render
+}
+
+func (a *attachment) wake() {
+	select {
+	case a.changed <- struct{}{}:
+	default:
+	}
+}
+
+// Changed implements ssehub.Source.
+func (a *attachment) Changed() <-chan struct{} { return a.changed }
+
+// Events implements ssehub.Source: the log after seq, or a full render
+// when the stream starts fresh or the log no longer reaches back to seq.
+func (a *attachment) Events(seq uint64) []ssehub.Event {
+	c := a.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	evs, ok := c.log.Since(seq)
+	if ok && !a.full {
+		return append([]ssehub.Event(nil), evs...) // the log reuses its array
+	}
+	a.full = false
+	head := c.log.Head()
+	return []ssehub.Event{{Seq: head, Type: "render", Data: c.payload(head, c.html)}}
+}
+
+// attach makes a the connection's stream, replacing (and ending) any
+// earlier one, and schedules OnConnect the first time.
+func (c *conn) attach(parent context.Context, full bool) (*attachment, error) {
+	a := &attachment{c: c, changed: make(chan struct{}, 1), full: full}
+	a.ctx, a.cancel = context.WithCancel(parent)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		a.cancel()
+		return nil, ErrClosed
+	}
+	if c.stream != nil {
+		c.stream.cancel()
+	}
+	c.stream = a
+	c.timerGen++
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+	first := !c.connected
+	c.connected = true
+	c.mu.Unlock()
+	if first && c.h.ct.onConnect != nil {
+		m := *c.h.ct.onConnect
+		err := c.enqueue(func() {
+			if bs, err := c.invoke(m, "", nil, nil); err != nil {
+				c.h.log.Warn("lt: OnConnect returned an error", "conn", c.id, "err", err)
+			} else {
+				c.h.fanOut(c, bs)
+			}
+		})
+		if err != nil {
+			a.cancel()
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// detach ends a's claim on the connection and starts the grace period in
+// which a reconnecting client can resume it.
+func (c *conn) detach(a *attachment) {
+	a.cancel()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stream == a && !c.closed {
+		c.stream = nil
+		c.expireAfter(c.h.opts.reconnectGrace)
+	}
+}
+
+// expireAfter ends the connection after d unless a stream attaches first.
+// c.mu is held.
+func (c *conn) expireAfter(d time.Duration) {
+	c.timerGen++
+	gen := c.timerGen
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	c.timer = time.AfterFunc(d, func() {
+		c.mu.Lock()
+		stale := gen != c.timerGen || c.stream != nil
+		c.mu.Unlock()
+		if !stale {
+			c.h.closeConn(c)
+		}
+	})
+}
+
+// close ends the connection for good: its context is cancelled, its stream
+// ends, pending work is dropped and OnDisconnect runs after the job in
+// progress, if the stream ever opened.
+func (c *conn) close() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	if c.stream != nil {
+		c.stream.cancel()
+	}
+	clear(c.queue)
+	c.queue = c.queue[:0]
+	callDisconnect := c.connected && c.h.ct.onDisconnect != nil
+	c.cancel()
+	if callDisconnect {
+		m := *c.h.ct.onDisconnect
+		c.queue = append(c.queue, func() {
+			defer func() {
+				if p := recover(); p != nil {
+					c.h.log.Error("lt: OnDisconnect panicked", "conn", c.id, "panic", p)
+				}
+			}()
+			m.Func.Call([]reflect.Value{c.ctrl})
+		})
+		if !c.running {
+			c.running = true
+			c.h.wg.Add(1)
+			go c.drain()
+		}
+	}
+	c.mu.Unlock()
+}

@@ -1,0 +1,189 @@
+package lt
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Context is what lt passes to actions and lifecycle methods. It embeds a
+// context.Context, so it can be handed to anything that takes one: for an
+// action or lifecycle method of a live connection it is done when that
+// connection ends for good; for a request without a live connection (a
+// plain form POST with JavaScript off, a page GET) it is the request's.
+//
+// A Context is valid only during the call it was passed to; keep what you
+// need from it (Session, UserID), not the Context itself, except as a
+// context.Context to stop background work when the connection ends.
+type Context struct {
+	context.Context
+
+	action  string
+	data    map[string]any
+	req     *http.Request
+	params  map[string]string
+	id      Identity
+	session Session
+	// broadcast collects BroadcastAction calls; they run after the current
+	// method returns so that they never wait for themselves.
+	broadcast func(action string, data map[string]any) error
+}
+
+// Action is the wire name of the action being run ("increment"), or the
+// action that caused a Sync. It is empty in Mount and OnConnect.
+func (c *Context) Action() string { return c.action }
+
+// UserID is the id the Authenticator gave the user, or "" for an
+// anonymous session.
+func (c *Context) UserID() string { return c.id.UserID }
+
+// GroupID is the session group of this connection: every tab of an
+// anonymous browser session, or every device of a logged-in user, unless
+// the Authenticator groups them otherwise.
+func (c *Context) GroupID() string { return c.id.GroupID }
+
+// Session returns the session group of this connection. Its TriggerAction
+// reaches every connection of the group; it is safe to keep and to use
+// from any goroutine after this call returns.
+func (c *Context) Session() Session { return c.session }
+
+// BroadcastAction runs action with data on every other connection of this
+// session group (the other tabs), after the current method returns. Use it
+// for explicit cross-tab updates when the controller has no Sync method.
+func (c *Context) BroadcastAction(action string, data map[string]any) error {
+	if c.broadcast == nil {
+		return c.session.TriggerAction(action, data)
+	}
+	return c.broadcast(action, data)
+}
+
+// Request is the HTTP request being served, or nil when the method runs
+// because of a server action (TriggerAction, Sync, BroadcastAction) rather
+// than a request. Do not keep it past the call.
+func (c *Context) Request() *http.Request { return c.req }
+
+// URLParam returns a chi URL parameter of the page ("{id}" in the route
+// the handler is mounted on). It works in every method, also when no
+// request is at hand: the parameters are captured when the connection is
+// created.
+func (c *Context) URLParam(key string) string { return c.params[key] }
+
+// Has reports whether the action's data has key.
+func (c *Context) Has(key string) bool {
+	_, ok := c.data[key]
+	return ok
+}
+
+// Get returns the raw value of key: a string or []string from a form, or
+// whatever the caller of TriggerAction put in the map. nil when absent.
+func (c *Context) Get(key string) any { return c.data[key] }
+
+// Data returns a copy of all of the action's data.
+func (c *Context) Data() map[string]any { return maps.Clone(c.data) }
+
+// GetString returns key as a string: a form value as sent (the first of
+// several), other values formatted with fmt. "" when absent.
+func (c *Context) GetString(key string) string {
+	switch v := c.data[key].(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case []string:
+		if len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// GetInt returns key as an int, parsing strings ("42", " 7 ") and
+// converting numbers (a float64 from JSON is truncated). 0 when absent or
+// not a number; use Bind to get an error instead.
+func (c *Context) GetInt(key string) int {
+	n, _ := toInt(c.data[key])
+	return n
+}
+
+// GetFloat returns key as a float64. 0 when absent or not a number.
+func (c *Context) GetFloat(key string) float64 {
+	f, _ := toFloat(c.data[key])
+	return f
+}
+
+// GetBool returns key as a bool: true for a bool true and for the strings
+// "true", "1", "on", "yes" (what a checked checkbox sends), false otherwise.
+func (c *Context) GetBool(key string) bool {
+	b, _ := toBool(c.data[key])
+	return b
+}
+
+func first(v any) any {
+	if s, ok := v.([]string); ok {
+		if len(s) == 0 {
+			return nil
+		}
+		return s[0]
+	}
+	return v
+}
+
+func toInt(v any) (int, error) {
+	switch v := first(v).(type) {
+	case int:
+		return v, nil
+	case int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
+		return strconv.Atoi(fmt.Sprint(v))
+	case float32:
+		return int(v), nil
+	case float64:
+		return int(v), nil
+	case string:
+		return strconv.Atoi(strings.TrimSpace(v))
+	case nil:
+		return 0, fmt.Errorf("missing")
+	default:
+		return 0, fmt.Errorf("%T is not a number", v)
+	}
+}
+
+func toFloat(v any) (float64, error) {
+	switch v := first(v).(type) {
+	case float64:
+		return v, nil
+	case float32:
+		return float64(v), nil
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
+		return strconv.ParseFloat(fmt.Sprint(v), 64)
+	case string:
+		return strconv.ParseFloat(strings.TrimSpace(v), 64)
+	case nil:
+		return 0, fmt.Errorf("missing")
+	default:
+		return 0, fmt.Errorf("%T is not a number", v)
+	}
+}
+
+func toBool(v any) (bool, error) {
+	switch v := first(v).(type) {
+	case bool:
+		return v, nil
+	case string:
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "true", "1", "on", "yes":
+			return true, nil
+		case "false", "0", "off", "no", "":
+			return false, nil
+		}
+		return false, fmt.Errorf("%q is not a boolean", v)
+	case nil:
+		return false, nil
+	default:
+		return false, fmt.Errorf("%T is not a boolean", v)
+	}
+}

@@ -1,0 +1,395 @@
+package lt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"maps"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/livesse/livesse/internal/origin"
+	"github.com/livesse/livesse/internal/sessioncookie"
+	"github.com/livesse/livesse/web"
+)
+
+// Handler serves one live page: the HTML on GET, the event stream on GET
+// with Accept: text/event-stream, and actions on POST, all at the URL it is
+// mounted on. It is an http.Handler; mount it with chi's r.Handle, r.Get /
+// r.Post pairs, r.Mount, inside r.Group or r.Route with any middleware that
+// does not buffer responses.
+//
+// A Handler is safe for concurrent use. Close it when the server shuts
+// down, so that streams end and OnDisconnect runs.
+type Handler struct {
+	ct      *controllerType
+	proto   reflect.Value
+	initial []byte // JSON of the initial state
+	rs      *renderers
+	opts    options
+	log     *slog.Logger
+	origin  *origin.Checker
+	store   *stateStore
+	wg      sync.WaitGroup // running connection jobs
+
+	mu     sync.Mutex
+	closed bool
+	conns  map[string]*conn
+	groups map[string]map[*conn]struct{}
+	users  map[string]map[*conn]struct{}
+}
+
+// New makes the Handler for a page template, a controller prototype and an
+// initial state.
+//
+// The controller must be a pointer to a struct. Its exported methods with
+// the signature func(S, *lt.Context) (S, error), where S is the type of
+// initialState, are the page's actions, called by wire name ("add_item" and
+// "addItem" call AddItem). Mount, OnConnect and Sync with that signature
+// and OnDisconnect() are lifecycle methods, never callable as actions. Each
+// connection gets its own shallow copy of the prototype, so plain fields are
+// per tab and pointer fields (a database pool) are shared.
+//
+// The state must round-trip through encoding/json: lt copies it that way
+// and keeps each session group's last state so that reloads and posts
+// without JavaScript continue from it.
+//
+// The template is rendered with the state as dot. Parse it with Parse,
+// ParseFiles or ParseFS (or with Funcs added) to use {{ltError}}; it must
+// not have been executed yet.
+func New(page *template.Template, controller any, initialState any, opts ...Option) (*Handler, error) {
+	if initialState == nil {
+		return nil, fmt.Errorf("%w: initial state is nil; pass a value of your state type", ErrBadController)
+	}
+	st := reflect.TypeOf(initialState)
+	ct, err := inspectController(controller, st)
+	if err != nil {
+		return nil, err
+	}
+	initial, err := json.Marshal(initialState)
+	if err != nil {
+		return nil, fmt.Errorf("%w: state %v does not encode as JSON: %v", ErrBadController, st, err)
+	}
+	if err := json.Unmarshal(initial, reflect.New(st).Interface()); err != nil {
+		return nil, fmt.Errorf("%w: state %v does not decode from JSON: %v", ErrBadController, st, err)
+	}
+	rs, err := newRenderers(page)
+	if err != nil {
+		return nil, err
+	}
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	oc, err := origin.New(o.trusted...)
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{
+		ct: ct, proto: reflect.ValueOf(controller), initial: initial, rs: rs,
+		opts: o, log: o.logger, origin: oc, store: newStateStore(o.maxStates),
+		conns: map[string]*conn{}, groups: map[string]map[*conn]struct{}{}, users: map[string]map[*conn]struct{}{},
+	}, nil
+}
+
+// ServeHTTP routes by method: GET and HEAD render the page (or serve the
+// event stream, or the client script), POST runs an action.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		switch {
+		case r.URL.Query().Get("_lt") == "client":
+			web.Handler().ServeHTTP(w, r)
+		case acceptsEventStream(r):
+			h.serveStream(w, r)
+		default:
+			h.servePage(w, r)
+		}
+	case http.MethodPost:
+		h.serveAction(w, r)
+	default:
+		w.Header().Set("Allow", "GET, HEAD, POST")
+		http.Error(w, "lt: method not allowed; live pages answer GET and POST", http.StatusMethodNotAllowed)
+	}
+}
+
+func acceptsEventStream(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
+// identify finds who r is for: the Authenticator, else an Identity put in
+// the context by middleware, else lt's own anonymous session cookie.
+func (h *Handler) identify(w http.ResponseWriter, r *http.Request) (Identity, error) {
+	if h.opts.auth != nil {
+		id, err := h.opts.auth.Identify(r)
+		if err != nil {
+			return Identity{}, err
+		}
+		if id = id.normalized(); id.GroupID != "" {
+			return id, nil
+		}
+	} else if id, ok := IdentityFrom(r.Context()); ok && id.normalized().GroupID != "" {
+		return id.normalized(), nil
+	}
+	sid := sessioncookie.Ensure(w, r, h.opts.cookieName, h.opts.secureCookie)
+	return AnonymousIdentity(sid), nil
+}
+
+// initialState decodes the state a new connection (or a JavaScript-free
+// request) starts from: the group's last state on this page, or the
+// handler's initial state.
+func (h *Handler) initialState(key string) reflect.Value {
+	v := reflect.New(h.ct.state)
+	if b, ok := h.store.load(key); ok && json.Unmarshal(b, v.Interface()) == nil {
+		return v.Elem()
+	}
+	_ = json.Unmarshal(h.initial, v.Interface()) // checked in New
+	return v.Elem()
+}
+
+func stateKey(id Identity, r *http.Request) string { return id.GroupID + "\x00" + r.URL.Path }
+
+func urlParams(r *http.Request) map[string]string {
+	rc := chi.RouteContext(r.Context())
+	if rc == nil {
+		return nil
+	}
+	// chi recycles its route context after the request, so copy the values.
+	m := make(map[string]string, len(rc.URLParams.Keys))
+	for i, k := range rc.URLParams.Keys {
+		if k != "*" || rc.URLParams.Values[i] != "" {
+			m[k] = rc.URLParams.Values[i]
+		}
+	}
+	return m
+}
+
+// newConn creates and registers a connection for r, runs Mount and renders
+// the live region. Work for the connection that arrives after registration
+// (a TriggerAction) queues behind Mount, so nothing between the render and
+// the stream opening is lost.
+func (h *Handler) newConn(r *http.Request, id Identity) (*conn, page, error) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	key := stateKey(id, r)
+	c := &conn{
+		h: h, id: sessioncookie.NewID(), ident: id, key: key, params: urlParams(r),
+		ctrl: h.ct.newController(h.proto), state: h.initialState(key), ctx: ctx, cancel: cancel,
+	}
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		cancel()
+		return nil, page{}, ErrClosed
+	}
+	h.conns[c.id] = c
+	addTo(h.groups, id.GroupID, c)
+	if id.UserID != "" {
+		addTo(h.users, id.UserID, c)
+	}
+	c.mu.Lock()
+	c.expireAfter(h.opts.connectTimeout)
+	c.mu.Unlock()
+	h.mu.Unlock()
+
+	var mountErr error
+	var p page
+	err := c.do(r.Context(), func() {
+		if h.ct.mount != nil {
+			var bs []broadcast
+			out, err := call(*h.ct.mount, c.ctrl, c.state, c.newContextFor(r, &bs))
+			if err != nil {
+				mountErr = err
+				return
+			}
+			c.state = out
+			h.fanOut(c, bs)
+		}
+		if p, mountErr = h.renderPage(c.state.Interface(), ""); mountErr != nil {
+			return
+		}
+		c.mu.Lock()
+		c.html = bytes.Clone(p.region)
+		c.mu.Unlock()
+	})
+	if err == nil {
+		err = mountErr
+	}
+	if err != nil {
+		h.closeConn(c)
+		return nil, page{}, err
+	}
+	return c, p, nil
+}
+
+func (c *conn) newContextFor(r *http.Request, bs *[]broadcast) *Context {
+	ctx := c.newContext("", nil, r, bs)
+	ctx.Context = r.Context()
+	return ctx
+}
+
+func addTo(m map[string]map[*conn]struct{}, k string, c *conn) {
+	s := m[k]
+	if s == nil {
+		s = map[*conn]struct{}{}
+		m[k] = s
+	}
+	s[c] = struct{}{}
+}
+
+func removeFrom(m map[string]map[*conn]struct{}, k string, c *conn) {
+	if s := m[k]; s != nil {
+		delete(s, c)
+		if len(s) == 0 {
+			delete(m, k)
+		}
+	}
+}
+
+// closeConn unregisters c and ends it for good.
+func (h *Handler) closeConn(c *conn) {
+	h.mu.Lock()
+	if h.conns[c.id] == c {
+		delete(h.conns, c.id)
+		removeFrom(h.groups, c.ident.GroupID, c)
+		removeFrom(h.users, c.ident.UserID, c)
+	}
+	h.mu.Unlock()
+	c.close()
+}
+
+// lookup finds a connection by id for a request from id. A connection of
+// another session is never returned.
+func (h *Handler) lookup(connID string, id Identity) (*conn, error) {
+	h.mu.Lock()
+	c := h.conns[connID]
+	h.mu.Unlock()
+	switch {
+	case c == nil:
+		return nil, ErrUnknownConnection
+	case c.ident != id:
+		return nil, ErrForeignConnection
+	}
+	return c, nil
+}
+
+func (h *Handler) renderPage(state any, errMsg string) (page, error) {
+	var buf bytes.Buffer
+	if err := h.rs.render(&buf, state, errMsg); err != nil {
+		return page{}, err
+	}
+	return splitPage(buf.Bytes()), nil
+}
+
+func (h *Handler) renderRegion(state any, errMsg string) ([]byte, error) {
+	p, err := h.renderPage(state, errMsg)
+	return p.region, err
+}
+
+// members returns the connections of a group or user, except skip.
+func (h *Handler) members(m map[string]map[*conn]struct{}, key string, skip *conn) []*conn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]*conn, 0, len(m[key]))
+	for c := range m[key] {
+		if c != skip {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// TriggerGroup runs action with data on every connection of the session
+// group, on this instance, and pushes each result to its tab; see
+// Session.TriggerAction. With no connection open it does nothing: the
+// action is for live tabs, and a page rendered later starts from Mount.
+// It returns ErrUnknownAction for a name that is not an action.
+func (h *Handler) TriggerGroup(groupID, action string, data map[string]any) error {
+	return h.trigger(h.groups, groupID, action, data)
+}
+
+// TriggerUser is TriggerGroup for every connection of a logged-in user
+// (identified by an Authenticator), whichever groups they are in.
+func (h *Handler) TriggerUser(userID, action string, data map[string]any) error {
+	return h.trigger(h.users, userID, action, data)
+}
+
+func (h *Handler) trigger(m map[string]map[*conn]struct{}, key, action string, data map[string]any) error {
+	meth, err := h.ct.lookup(action)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	closed := h.closed
+	h.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	for _, c := range h.members(m, key, nil) {
+		h.runOn(c, meth, action, data)
+	}
+	return nil
+}
+
+// runOn queues an action on c that no request waits for.
+func (h *Handler) runOn(c *conn, m reflect.Method, action string, data map[string]any) {
+	data = maps.Clone(data) // each connection's action may modify its own map
+	err := c.enqueue(func() {
+		bs, _ := c.invoke(m, action, data, nil)
+		h.fanOut(c, bs)
+	})
+	if err != nil && err != ErrClosed {
+		h.log.Warn("lt: server action not queued", "conn", c.id, "action", action, "err", err)
+	}
+}
+
+// fanOut runs the actions a method of from broadcast on the other
+// connections of its group.
+func (h *Handler) fanOut(from *conn, bs []broadcast) { h.fanOutGroup(from.ident.GroupID, from, bs) }
+
+func (h *Handler) fanOutGroup(group string, skip *conn, bs []broadcast) {
+	for _, b := range bs {
+		m, err := h.ct.lookup(b.action)
+		if err != nil {
+			continue // checked when broadcast
+		}
+		for _, c := range h.members(h.groups, group, skip) {
+			h.runOn(c, m, b.action, b.data)
+		}
+	}
+}
+
+// syncGroup runs Sync on the connections of group except skip, after a
+// client action.
+func (h *Handler) syncGroup(group string, skip *conn, action string, data map[string]any) {
+	if h.ct.sync == nil {
+		return
+	}
+	for _, c := range h.members(h.groups, group, skip) {
+		h.runOn(c, *h.ct.sync, action, data)
+	}
+}
+
+// Close ends every connection (their streams end and OnDisconnect runs),
+// refuses new ones, and waits for the connections' running work to finish.
+// Register it with http.Server.RegisterOnShutdown, since a server cannot
+// finish a graceful shutdown while streams stay open.
+func (h *Handler) Close() error {
+	h.mu.Lock()
+	h.closed = true
+	conns := make([]*conn, 0, len(h.conns))
+	for _, c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		h.closeConn(c)
+	}
+	h.wg.Wait()
+	return nil
+}

@@ -1,0 +1,304 @@
+// Package lttest drives live pages over the real wire in tests, the way a
+// browser tab does: a page GET with a cookie jar, the Server-Sent Events
+// stream (read with the github.com/r3labs/sse/v2 client), and action POSTs.
+//
+//	srv := httptest.NewServer(router)
+//	tab := lttest.Open(t, srv.URL+"/")
+//	tab.Act("increment", nil)
+//	tab.WaitFor(`<output id="count">1</output>`)
+package lttest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/r3labs/sse/v2"
+	"gopkg.in/cenkalti/backoff.v1"
+)
+
+// Timeout bounds every wait of a Tab; a wait that runs out fails the test.
+const Timeout = 10 * time.Second
+
+// Event is one event received on a tab's stream, decoded.
+type Event struct {
+	ID    string // the SSE id: field
+	Type  string // "update" or "render"
+	Conn  string // the connection it is for
+	Seq   uint64
+	HTML  string // the live region; "" if the event carried none
+	Error string
+}
+
+// Tab is one browser tab on a live page. Its methods fail the test (with
+// t.Fatal) on transport errors; they must be called from the test's own
+// goroutine.
+type Tab struct {
+	t      testing.TB
+	url    string
+	client *http.Client
+	conn   string
+	seq    uint64
+	html   string
+	events chan Event
+	cancel context.CancelFunc
+	done   chan struct{}
+	mu     sync.Mutex
+	err    error
+}
+
+// Option configures Open.
+type Option func(*Tab)
+
+// WithJar makes the tab share a cookie jar (and so a session) with another
+// tab: lttest.Open(t, u, lttest.WithJar(first.Jar())).
+func WithJar(j http.CookieJar) Option { return func(tb *Tab) { tb.client.Jar = j } }
+
+var scriptRE = regexp.MustCompile(`data-lt-conn="([^"]*)" data-lt-seq="(\d+)"`)
+
+// Open loads the page at pageURL, then opens its stream and waits until the
+// stream is connected. The tab is closed when the test ends.
+func Open(t testing.TB, pageURL string, opts ...Option) *Tab {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	tab := &Tab{t: t, url: pageURL, client: &http.Client{Jar: jar, Timeout: Timeout}, events: make(chan Event, 256), done: make(chan struct{})}
+	for _, o := range opts {
+		o(tab)
+	}
+	resp, err := tab.client.Get(pageURL)
+	if err != nil {
+		t.Fatalf("lttest: GET %s: %v", pageURL, err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("lttest: GET %s: %s: %s", pageURL, resp.Status, body)
+	}
+	m := scriptRE.FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("lttest: GET %s: page has no livesse script tag", pageURL)
+	}
+	tab.conn = string(m[1])
+	tab.seq, _ = strconv.ParseUint(string(m[2]), 10, 64)
+	tab.html = string(body)
+	tab.connect(url.Values{"_lt_conn": {tab.conn}, "_lt_seq": {strconv.FormatUint(tab.seq, 10)}})
+	t.Cleanup(tab.Close)
+	return tab
+}
+
+// OpenStream opens only the stream of the page at pageURL, as a client
+// that never loaded the page: the server creates a connection and sends
+// a full render first, which OpenStream waits for.
+func OpenStream(t testing.TB, pageURL string, opts ...Option) *Tab {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	tab := &Tab{t: t, url: pageURL, client: &http.Client{Jar: jar}, events: make(chan Event, 256), done: make(chan struct{})}
+	for _, o := range opts {
+		o(tab)
+	}
+	tab.connect(url.Values{})
+	t.Cleanup(tab.Close)
+	ev := tab.Next()
+	if ev.Type != "render" {
+		t.Fatalf("lttest: first event of a fresh stream is %q, want render", ev.Type)
+	}
+	return tab
+}
+
+// OpenStreamFor opens a stream that presents connection id conn with this
+// tab's cookies, as a reconnecting (or a forging) client would, and returns
+// the first event the server sends.
+func (tab *Tab) OpenStreamFor(conn string, seq uint64) (*Tab, Event) {
+	tab.t.Helper()
+	other := &Tab{t: tab.t, url: tab.url, client: &http.Client{Jar: tab.client.Jar}, events: make(chan Event, 256), done: make(chan struct{})}
+	other.connect(url.Values{"_lt_conn": {conn}, "_lt_seq": {strconv.FormatUint(seq, 10)}})
+	tab.t.Cleanup(other.Close)
+	return other, other.Next()
+}
+
+func (tab *Tab) connect(q url.Values) {
+	u, err := url.Parse(tab.url)
+	if err != nil {
+		tab.t.Fatalf("lttest: %v", err)
+	}
+	uq := u.Query()
+	for k, v := range q {
+		uq[k] = v
+	}
+	u.RawQuery = uq.Encode()
+	c := sse.NewClient(u.String())
+	c.Connection = &http.Client{Jar: tab.client.Jar}
+	c.ReconnectStrategy = &backoff.StopBackOff{}
+	connected := make(chan struct{})
+	var once sync.Once
+	c.OnConnect(func(*sse.Client) { once.Do(func() { close(connected) }) })
+	ctx, cancel := context.WithCancel(context.Background())
+	tab.cancel = cancel
+	go func() {
+		defer close(tab.done)
+		err := c.SubscribeRawWithContext(ctx, func(m *sse.Event) {
+			ev := Event{ID: string(m.ID), Type: string(m.Event)}
+			var msg struct {
+				C     string  `json:"c"`
+				S     uint64  `json:"s"`
+				H     *string `json:"h"`
+				Error string  `json:"error"`
+			}
+			if err := json.Unmarshal(m.Data, &msg); err == nil {
+				ev.Conn, ev.Seq, ev.Error = msg.C, msg.S, msg.Error
+				if msg.H != nil {
+					ev.HTML = *msg.H
+				}
+			}
+			select {
+			case tab.events <- ev:
+			case <-ctx.Done():
+			}
+		})
+		if err != nil && ctx.Err() == nil {
+			tab.mu.Lock()
+			tab.err = err
+			tab.mu.Unlock()
+		}
+	}()
+	select {
+	case <-connected:
+	case <-tab.done:
+		tab.t.Fatalf("lttest: stream %s did not connect: %v", u, tab.streamErr())
+	case <-time.After(Timeout):
+		tab.t.Fatalf("lttest: stream %s did not connect within %v", u, Timeout)
+	}
+}
+
+func (tab *Tab) streamErr() error {
+	tab.mu.Lock()
+	defer tab.mu.Unlock()
+	return tab.err
+}
+
+// Jar is the tab's cookie jar, to open more tabs of the same session.
+func (tab *Tab) Jar() http.CookieJar { return tab.client.Jar }
+
+// Conn is the tab's connection id.
+func (tab *Tab) Conn() string { return tab.conn }
+
+// Seq is the sequence number of the newest update the tab applied.
+func (tab *Tab) Seq() uint64 { return tab.seq }
+
+// HTML is what the tab shows: the page as loaded, then the live region of
+// the newest update applied.
+func (tab *Tab) HTML() string { return tab.html }
+
+// Next returns the next event on the stream and applies it as the client
+// does (a render always; an update only if it is newer).
+func (tab *Tab) Next() Event {
+	tab.t.Helper()
+	select {
+	case ev := <-tab.events:
+		tab.apply(ev)
+		return ev
+	case <-tab.done:
+		tab.t.Fatalf("lttest: stream ended: %v", tab.streamErr())
+	case <-time.After(Timeout):
+		tab.t.Fatalf("lttest: no event within %v", Timeout)
+	}
+	return Event{}
+}
+
+func (tab *Tab) apply(ev Event) {
+	switch {
+	case ev.Type == "render":
+		tab.conn, tab.seq, tab.html = ev.Conn, ev.Seq, ev.HTML
+	case ev.Conn == tab.conn && ev.Seq > tab.seq && ev.HTML != "":
+		tab.seq, tab.html = ev.Seq, ev.HTML
+	}
+}
+
+// WaitFor reads events until the tab shows want, and returns that event.
+func (tab *Tab) WaitFor(want string) Event {
+	tab.t.Helper()
+	deadline := time.Now().Add(Timeout)
+	for time.Now().Before(deadline) {
+		ev := tab.Next()
+		if strings.Contains(tab.html, want) {
+			return ev
+		}
+	}
+	tab.t.Fatalf("lttest: tab never showed %q; it shows:\n%s", want, tab.html)
+	return Event{}
+}
+
+// Response is the answer to an action POST.
+type Response struct {
+	Status int
+	Event         // the update it carried, if any (HTML "" when nothing changed)
+	Body   string // raw body
+}
+
+// Act posts action with fields as the JavaScript client does, applies the
+// update it answers with, and returns the response. A 4xx is returned, not
+// a failure: tests of refusals read Status.
+func (tab *Tab) Act(action string, fields url.Values) Response {
+	tab.t.Helper()
+	return tab.ActAs(tab.conn, action, fields)
+}
+
+// ActAs is Act presenting connection id conn, e.g. a forged one.
+func (tab *Tab) ActAs(conn, action string, fields url.Values) Response {
+	tab.t.Helper()
+	f := url.Values{}
+	for k, v := range fields {
+		f[k] = v
+	}
+	f.Set("_lt_conn", conn)
+	if action != "" {
+		f.Set("_lt_action", action)
+	}
+	req, _ := http.NewRequest(http.MethodPost, tab.url, strings.NewReader(f.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, err := tab.client.Do(req)
+	if err != nil {
+		tab.t.Fatalf("lttest: POST %s: %v", action, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	r := Response{Status: resp.StatusCode, Body: string(body)}
+	var msg struct {
+		C     string  `json:"c"`
+		S     uint64  `json:"s"`
+		H     *string `json:"h"`
+		Error string  `json:"error"`
+	}
+	if err := json.Unmarshal(body, &msg); err != nil {
+		tab.t.Fatalf("lttest: POST %s: %s: body is not JSON: %q", action, resp.Status, body)
+	}
+	r.Type, r.Conn, r.Seq, r.Error = "response", msg.C, msg.S, msg.Error
+	if msg.H != nil {
+		r.HTML = *msg.H
+	}
+	tab.apply(r.Event)
+	return r
+}
+
+// Close ends the tab's stream and waits for its reader to stop.
+func (tab *Tab) Close() {
+	if tab.cancel != nil {
+		tab.cancel()
+		<-tab.done
+		tab.client.CloseIdleConnections()
+	}
+}
+
+// String describes the tab for test messages.
+func (tab *Tab) String() string { return fmt.Sprintf("tab(conn=%s seq=%d)", tab.conn, tab.seq) }

@@ -1,0 +1,106 @@
+package lt
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/livesse/livesse/internal/sessioncookie"
+)
+
+// Option configures a Handler. The defaults serve a public page safely;
+// options exist where no default can fit every app.
+type Option func(*options)
+
+type options struct {
+	auth           Authenticator
+	logger         *slog.Logger
+	maxBody        int64
+	maxFields      int
+	heartbeat      time.Duration
+	writeTimeout   time.Duration
+	connectTimeout time.Duration
+	reconnectGrace time.Duration
+	trusted        []string
+	cookieName     string
+	secureCookie   bool
+	clientURL      string
+	maxStates      int
+}
+
+func defaultOptions() options {
+	return options{
+		logger:         slog.Default(),
+		maxBody:        1 << 20,
+		maxFields:      1000,
+		connectTimeout: time.Minute,
+		reconnectGrace: 30 * time.Second,
+		cookieName:     sessioncookie.DefaultName,
+		maxStates:      10000,
+	}
+}
+
+// WithAuthenticator identifies logged-in users; see Authenticator. Without
+// it (and without an Identity from middleware) every browser is an
+// anonymous session group keyed by a session cookie.
+func WithAuthenticator(a Authenticator) Option { return func(o *options) { o.auth = a } }
+
+// WithLogger sets where lt logs refused requests and failures (default
+// slog.Default()).
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) {
+		if l != nil {
+			o.logger = l
+		}
+	}
+}
+
+// WithMaxBodyBytes bounds an action POST's body (default 1 MiB, uploads
+// included). Larger bodies get 413.
+func WithMaxBodyBytes(n int64) Option { return func(o *options) { o.maxBody = n } }
+
+// WithMaxFields bounds the number of form values in an action POST
+// (default 1000). More get 413.
+func WithMaxFields(n int) Option { return func(o *options) { o.maxFields = n } }
+
+// WithHeartbeat sets how often an idle stream gets a keep-alive comment
+// (default 15 s). Keep it well under your proxies' read timeouts.
+func WithHeartbeat(d time.Duration) Option { return func(o *options) { o.heartbeat = d } }
+
+// WithConnectTimeout sets how long a rendered page's connection waits for
+// its stream before it is dropped (default 1 min). Pages viewed without
+// JavaScript never open one.
+func WithConnectTimeout(d time.Duration) Option { return func(o *options) { o.connectTimeout = d } }
+
+// WithReconnectGrace sets how long a connection outlives its stream so that
+// a reconnecting tab resumes it, with its state, and misses nothing
+// (default 30 s). After that the connection ends for good: its context is
+// cancelled and OnDisconnect runs.
+func WithReconnectGrace(d time.Duration) Option { return func(o *options) { o.reconnectGrace = d } }
+
+// WithTrustedOrigins lets action POSTs come from these origins besides the
+// page's own ("https://admin.example.com"). Others get 403.
+func WithTrustedOrigins(origins ...string) Option {
+	return func(o *options) { o.trusted = append(o.trusted, origins...) }
+}
+
+// WithSessionCookie sets the anonymous session cookie's name (default
+// "lt_session") and forces its Secure flag, for TLS terminated at a proxy.
+// Under direct TLS the cookie is Secure anyway.
+func WithSessionCookie(name string, secure bool) Option {
+	return func(o *options) {
+		if name != "" {
+			o.cookieName = name
+		}
+		o.secureCookie = secure
+	}
+}
+
+// WithClientURL makes pages load the client script from url (for example
+// where web.Handler() is mounted, to share one cached copy across pages)
+// instead of from the page's own URL.
+func WithClientURL(url string) Option { return func(o *options) { o.clientURL = url } }
+
+// WithMaxSavedStates bounds how many session groups' last states are kept
+// for reloads and JavaScript-free posts (default 10,000; least recently used
+// go first).
+func WithMaxSavedStates(n int) Option { return func(o *options) { o.maxStates = n } }

@@ -1,0 +1,76 @@
+// Package ssehub is the Server-Sent Events transport of livesse: an event
+// writer on net/http and a bounded, sequence-numbered event log per
+// connection that doubles as the replay buffer for resumed streams.
+//
+// ssehub knows nothing of templates. A Source (implemented by package lt)
+// supplies the events after a sequence number, or a snapshot when the events
+// a client missed are no longer buffered; Serve writes them to one response.
+package ssehub
+
+import (
+	"bytes"
+	"strconv"
+	"time"
+)
+
+// Event is one Server-Sent Event. Seq becomes the event's "id:" field; a
+// client that reconnects with it (Last-Event-ID) resumes after it.
+type Event struct {
+	Seq   uint64 // written as id:, always
+	Type  string // written as event:; empty means the default "message"
+	Data  []byte // split on newlines into data: lines
+	Retry time.Duration
+}
+
+// size is what an event costs the log's byte budget.
+func (e Event) size() int { return len(e.Type) + len(e.Data) + 16 }
+
+// appendTo frames e in the text/event-stream format. Data is split on every
+// line ending the spec recognises, so multi-line data survives the trip.
+func (e Event) appendTo(b []byte) []byte {
+	b = append(b, "id: "...)
+	b = strconv.AppendUint(b, e.Seq, 10)
+	b = append(b, '\n')
+	if e.Type != "" {
+		b = append(b, "event: "...)
+		b = append(b, sanitizeField(e.Type)...)
+		b = append(b, '\n')
+	}
+	if e.Retry > 0 {
+		b = append(b, "retry: "...)
+		b = strconv.AppendInt(b, e.Retry.Milliseconds(), 10)
+		b = append(b, '\n')
+	}
+	data := e.Data
+	for {
+		i := bytes.IndexAny(data, "\r\n")
+		if i < 0 {
+			break
+		}
+		b = append(b, "data: "...)
+		b = append(b, data[:i]...)
+		b = append(b, '\n')
+		if data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n' {
+			i++
+		}
+		data = data[i+1:]
+	}
+	b = append(b, "data: "...)
+	b = append(b, data...)
+	return append(b, '\n', '\n')
+}
+
+// sanitizeField drops line breaks from single-line fields so that a bad
+// event type cannot inject fields of its own.
+func sanitizeField(s string) string {
+	if !bytes.ContainsAny([]byte(s), "\r\n") {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\r' && s[i] != '\n' {
+			b = append(b, s[i])
+		}
+	}
+	return string(b)
+}

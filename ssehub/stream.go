@@ -1,0 +1,84 @@
+package ssehub
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// DefaultWriteTimeout bounds one write to a stream: a client whose socket
+// accepts nothing for this long is cut, so a stalled peer cannot pin a
+// goroutine and its buffers forever.
+const DefaultWriteTimeout = 10 * time.Second
+
+// ErrStreamingUnsupported is returned by Open when the ResponseWriter cannot
+// flush. Usually a middleware wrapped it without an Unwrap method; mount the
+// stream outside such middleware.
+var ErrStreamingUnsupported = errors.New("ssehub: the ResponseWriter cannot flush; a middleware probably wraps it without Unwrap")
+
+// Stream writes Server-Sent Events to one HTTP response. It is not safe for
+// concurrent use: one goroutine (the handler's) owns it.
+type Stream struct {
+	w            http.ResponseWriter
+	rc           *http.ResponseController
+	buf          []byte
+	WriteTimeout time.Duration // per write; DefaultWriteTimeout when zero
+}
+
+// Open starts an event stream on w: it writes the headers that keep proxies
+// from buffering or transforming the stream and flushes them at once, and it
+// lifts the server's WriteTimeout for this response (each write gets its own
+// deadline instead).
+func Open(w http.ResponseWriter) (*Stream, error) {
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-cache, no-transform")
+	h.Set("X-Accel-Buffering", "no")
+	h.Del("Content-Length")
+	rc := http.NewResponseController(w)
+	// A server-wide WriteTimeout would kill every long-lived stream; a
+	// wrapper that cannot set deadlines is tolerated, as flushing is what
+	// really matters.
+	if err := rc.SetWriteDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return nil, fmt.Errorf("ssehub: clearing write deadline: %w", err)
+	}
+	w.WriteHeader(http.StatusOK)
+	if err := rc.Flush(); err != nil {
+		if errors.Is(err, http.ErrNotSupported) {
+			return nil, ErrStreamingUnsupported
+		}
+		return nil, fmt.Errorf("ssehub: flushing headers: %w", err)
+	}
+	return &Stream{w: w, rc: rc}, nil
+}
+
+// Send writes events and flushes them in one go.
+func (s *Stream) Send(events ...Event) error {
+	b := s.buf[:0]
+	for _, e := range events {
+		b = e.appendTo(b)
+	}
+	s.buf = b
+	return s.write(b)
+}
+
+// Comment writes a comment line, which clients ignore; it keeps idle
+// connections alive through proxies with read timeouts.
+func (s *Stream) Comment(text string) error {
+	return s.write(append(append(s.buf[:0], ": "...), sanitizeField(text)+"\n\n"...))
+}
+
+func (s *Stream) write(b []byte) error {
+	d := s.WriteTimeout
+	if d <= 0 {
+		d = DefaultWriteTimeout
+	}
+	if err := s.rc.SetWriteDeadline(time.Now().Add(d)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	if _, err := s.w.Write(b); err != nil {
+		return err
+	}
+	return s.rc.Flush()
+}
