@@ -83,7 +83,8 @@ func (c *conn) drain() {
 	}
 }
 
-// do runs f as a job and waits for it, or for ctx.
+// do runs f as a job and waits for it, for ctx, or for the connection to
+// end (which drops the jobs still queued).
 func (c *conn) do(ctx context.Context, f func()) error {
 	done := make(chan struct{})
 	if err := c.enqueue(func() { defer close(done); f() }); err != nil {
@@ -94,12 +95,21 @@ func (c *conn) do(ctx context.Context, f func()) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-c.ctx.Done():
+		select {
+		case <-done: // it ran before the end
+			return nil
+		default:
+			return ErrClosed
+		}
 	}
 }
 
 // invoke runs a state method as a job body and publishes the new render.
 // It returns the error the method returned (shown to this tab) and the
-// broadcasts the method asked for.
+// broadcasts the method asked for. The state after an action becomes the
+// session group's saved state; after a lifecycle method (OnConnect, Sync)
+// it does not, since that tab did not act.
 func (c *conn) invoke(m reflect.Method, action string, data map[string]any, req *http.Request) (broadcasts []broadcast, err error) {
 	ctx := c.newContext(action, data, req, &broadcasts)
 	out, err := call(m, c.ctrl, c.state, ctx)
@@ -109,7 +119,9 @@ func (c *conn) invoke(m reflect.Method, action string, data map[string]any, req 
 		c.h.log.Debug("lt: action returned an error", "conn", c.id, "action", action, "err", err)
 	} else {
 		c.state = out
-		c.h.store.save(c.key, out)
+		if !lifecycleNames[m.Name] {
+			c.h.store.save(c.key, out)
+		}
 	}
 	c.publish(msg)
 	return broadcasts, err

@@ -192,9 +192,6 @@ func (h *Handler) newConn(r *http.Request, id Identity) (*conn, page, error) {
 	if id.UserID != "" {
 		addTo(h.users, id.UserID, c)
 	}
-	c.mu.Lock()
-	c.expireAfter(h.opts.connectTimeout)
-	c.mu.Unlock()
 	h.mu.Unlock()
 
 	var mountErr error
@@ -224,6 +221,11 @@ func (h *Handler) newConn(r *http.Request, id Identity) (*conn, page, error) {
 		h.closeConn(c)
 		return nil, page{}, err
 	}
+	c.mu.Lock()
+	if c.stream == nil && !c.closed {
+		c.expireAfter(h.opts.connectTimeout)
+	}
+	c.mu.Unlock()
 	return c, p, nil
 }
 

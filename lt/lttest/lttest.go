@@ -70,6 +70,15 @@ var scriptRE = regexp.MustCompile(`data-lt-conn="([^"]*)" data-lt-seq="(\d+)"`)
 // stream is connected. The tab is closed when the test ends.
 func Open(t testing.TB, pageURL string, opts ...Option) *Tab {
 	t.Helper()
+	tab := Get(t, pageURL, opts...)
+	tab.Connect()
+	return tab
+}
+
+// Get loads the page at pageURL without opening its stream, like a tab
+// whose script has not run yet; Connect opens it.
+func Get(t testing.TB, pageURL string, opts ...Option) *Tab {
+	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	tab := &Tab{t: t, url: pageURL, client: &http.Client{Jar: jar, Timeout: Timeout}, events: make(chan Event, 256), done: make(chan struct{})}
 	for _, o := range opts {
@@ -91,9 +100,18 @@ func Open(t testing.TB, pageURL string, opts ...Option) *Tab {
 	tab.conn = string(m[1])
 	tab.seq, _ = strconv.ParseUint(string(m[2]), 10, 64)
 	tab.html = string(body)
-	tab.connect(url.Values{"_lt_conn": {tab.conn}, "_lt_seq": {strconv.FormatUint(tab.seq, 10)}})
 	t.Cleanup(tab.Close)
 	return tab
+}
+
+// Connect opens the tab's stream for its connection, resuming after the
+// newest update it applied, and waits until the stream is live. After
+// Close it reconnects, as the client does after a network failure.
+func (tab *Tab) Connect() {
+	tab.t.Helper()
+	tab.Close()
+	tab.done = make(chan struct{})
+	tab.connect(url.Values{"_lt_conn": {tab.conn}, "_lt_seq": {strconv.FormatUint(tab.seq, 10)}})
 }
 
 // OpenStream opens only the stream of the page at pageURL, as a client
@@ -106,8 +124,8 @@ func OpenStream(t testing.TB, pageURL string, opts ...Option) *Tab {
 	for _, o := range opts {
 		o(tab)
 	}
-	tab.connect(url.Values{})
 	t.Cleanup(tab.Close)
+	tab.connect(url.Values{})
 	ev := tab.Next()
 	if ev.Type != "render" {
 		t.Fatalf("lttest: first event of a fresh stream is %q, want render", ev.Type)
@@ -291,13 +309,18 @@ func (tab *Tab) ActAs(conn, action string, fields url.Values) Response {
 	return r
 }
 
-// Close ends the tab's stream and waits for its reader to stop.
+// Close ends the tab's stream and waits for its reader to stop. Events
+// received but not read are dropped, as a closed tab would.
 func (tab *Tab) Close() {
 	if tab.cancel != nil {
 		tab.cancel()
 		<-tab.done
-		tab.client.CloseIdleConnections()
+		tab.cancel = nil
+		for len(tab.events) > 0 {
+			<-tab.events
+		}
 	}
+	tab.client.CloseIdleConnections()
 }
 
 // String describes the tab for test messages.

@@ -1,0 +1,78 @@
+package ssehub
+
+import (
+	"testing"
+	"time"
+
+	"github.com/matryer/is"
+)
+
+func TestEventFraming(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		e    Event
+		want string
+	}{
+		{"plain", Event{Seq: 3, Type: "update", Data: []byte(`{"s":3}`)}, "id: 3\nevent: update\ndata: {\"s\":3}\n\n"},
+		{"id zero is still sent", Event{Data: []byte("x")}, "id: 0\ndata: x\n\n"},
+		{"multi-line data", Event{Seq: 1, Data: []byte("a\nb\r\nc\rd")}, "id: 1\ndata: a\ndata: b\ndata: c\ndata: d\n\n"},
+		{"trailing newline", Event{Seq: 1, Data: []byte("a\n")}, "id: 1\ndata: a\ndata: \n\n"},
+		{"empty data", Event{Seq: 1}, "id: 1\ndata: \n\n"},
+		{"retry", Event{Seq: 1, Retry: 1500 * time.Millisecond, Data: []byte("x")}, "id: 1\nretry: 1500\ndata: x\n\n"},
+		{"type cannot inject fields", Event{Seq: 1, Type: "update\ndata: evil", Data: []byte("x")}, "id: 1\nevent: updatedata: evil\ndata: x\n\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			is.New(t).Equal(string(tc.e.appendTo(nil)), tc.want)
+		})
+	}
+}
+
+func TestLogSince(t *testing.T) {
+	is := is.New(t)
+	var l Log
+	l.MaxEvents = 3
+	evs, ok := l.Since(0)
+	is.True(ok)
+	is.Equal(len(evs), 0)
+	_, ok = l.Since(1) // ahead of the log: a client of an earlier process
+	is.True(!ok)
+
+	for i := 1; i <= 5; i++ {
+		is.Equal(l.Append(Event{Data: []byte{byte('0' + i)}}), uint64(i))
+	}
+	is.Equal(l.Head(), uint64(5))
+	evs, ok = l.Since(2) // 3, 4, 5 are kept
+	is.True(ok)
+	is.Equal(len(evs), 3)
+	is.Equal(evs[0].Seq, uint64(3))
+	is.Equal(string(evs[2].Data), "5")
+	evs, ok = l.Since(4)
+	is.True(ok)
+	is.Equal(len(evs), 1)
+	_, ok = l.Since(1) // 2 was dropped
+	is.True(!ok)
+	evs, ok = l.Since(5)
+	is.True(ok && len(evs) == 0)
+}
+
+func TestLogByteBound(t *testing.T) {
+	is := is.New(t)
+	l := Log{MaxBytes: 1000}
+	big := make([]byte, 400)
+	for range 10 {
+		l.Append(Event{Data: big})
+	}
+	is.True(l.bytes <= 1000)
+	evs, ok := l.Since(l.Head() - 2)
+	is.True(ok)
+	is.Equal(len(evs), 2)
+	_, ok = l.Since(l.Head() - 3)
+	is.True(!ok)
+
+	huge := make([]byte, 5000) // larger than the bound: still kept alone
+	l.Append(Event{Data: huge})
+	evs, ok = l.Since(l.Head() - 1)
+	is.True(ok)
+	is.Equal(len(evs[0].Data), 5000)
+	is.Equal(len(l.events), 1)
+}

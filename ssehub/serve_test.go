@@ -1,0 +1,115 @@
+package ssehub
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/matryer/is"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// logSource is the simplest Source: a locked Log and a snapshot of "all".
+type logSource struct {
+	mu      sync.Mutex
+	log     Log
+	changed chan struct{}
+}
+
+func (s *logSource) publish(data string) {
+	s.mu.Lock()
+	s.log.Append(Event{Type: "m", Data: []byte(data)})
+	s.mu.Unlock()
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (s *logSource) Events(seq uint64) []Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if evs, ok := s.log.Since(seq); ok {
+		return append([]Event(nil), evs...)
+	}
+	return []Event{{Seq: s.log.Head(), Type: "snapshot", Data: []byte("all")}}
+}
+
+func (s *logSource) Changed() <-chan struct{} { return s.changed }
+
+func TestServe(t *testing.T) {
+	is := is.New(t)
+	src := &logSource{changed: make(chan struct{}, 1), log: Log{MaxEvents: 2}}
+	src.publish("one")
+	srvCtx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st, err := Open(w)
+		if err != nil {
+			served <- err
+			return
+		}
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		go func() {
+			select {
+			case <-srvCtx.Done():
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		served <- Serve(ctx, st, src, 0, Options{Heartbeat: 30 * time.Millisecond})
+	}))
+	defer srv.Close()
+
+	resp, err := http.Get(srv.URL)
+	is.NoErr(err)
+	defer resp.Body.Close()
+	is.Equal(resp.Header.Get("X-Accel-Buffering"), "no")
+	br := bufio.NewReader(resp.Body)
+	next := func() string { // one event block, or a comment
+		var b strings.Builder
+		for {
+			line, err := br.ReadString('\n')
+			is.NoErr(err)
+			if line == "\n" {
+				return b.String()
+			}
+			b.WriteString(line)
+		}
+	}
+	is.Equal(next(), ": ok\n")
+	is.Equal(next(), "id: 1\nevent: m\ndata: one\n")
+	src.publish("two")
+	is.Equal(next(), "id: 2\nevent: m\ndata: two\n")
+	is.Equal(next(), ": hb\n") // quiet: a heartbeat
+	// Three events at once: the log keeps two, so it no longer reaches
+	// back to the reader at 2, who gets one snapshot instead.
+	src.mu.Lock()
+	for _, d := range []string{"3", "4", "5"} {
+		src.log.Append(Event{Type: "m", Data: []byte(d)})
+	}
+	src.mu.Unlock()
+	src.changed <- struct{}{}
+	is.Equal(next(), "id: 5\nevent: snapshot\ndata: all\n") // 3 was dropped: resync
+	stop()
+	is.NoErr(<-served) // ended by its context: no error
+}
+
+func TestOpenWithoutFlusher(t *testing.T) {
+	_, err := Open(noFlush{httptest.NewRecorder()})
+	is.New(t).Equal(err, ErrStreamingUnsupported)
+}
+
+type noFlush struct{ w http.ResponseWriter }
+
+func (n noFlush) Header() http.Header         { return n.w.Header() }
+func (n noFlush) Write(b []byte) (int, error) { return n.w.Write(b) }
+func (n noFlush) WriteHeader(code int)        { n.w.WriteHeader(code) }
