@@ -51,7 +51,7 @@ func TestBind(t *testing.T) {
 		Price    float64 `json:"price"`
 		Done     bool
 		Tags     []string
-		IDs      []int `json:"ids"`
+		IDs      []int  `json:"ids"`
 		Ignored  string `json:"-"`
 		LongName string
 		private  string

@@ -31,8 +31,8 @@ type sigState struct{ N int }
 
 type goodCtrl struct{}
 
-func (goodCtrl) Increment(s sigState, _ *Context) (sigState, error)      { s.N++; return s, nil }
-func (*goodCtrl) AddItem(s sigState, _ *Context) (sigState, error)       { return s, nil }
+func (goodCtrl) Increment(s sigState, _ *Context) (sigState, error)       { s.N++; return s, nil }
+func (*goodCtrl) AddItem(s sigState, _ *Context) (sigState, error)        { return s, nil }
 func (*goodCtrl) ExportComplete(s sigState, _ *Context) (sigState, error) { return s, nil }
 func (*goodCtrl) Mount(s sigState, _ *Context) (sigState, error)          { return s, nil }
 func (*goodCtrl) OnConnect(s sigState, _ *Context) (sigState, error)      { return s, nil }
