@@ -3,13 +3,16 @@ module github.com/livesse/livesse
 go 1.26.8
 
 require (
+	github.com/chromedp/cdproto v0.159.3
+	github.com/chromedp/chromedp v0.23.0
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/matryer/is v1.4.1
 	github.com/r3labs/sse/v2 v2.10.0
+	go.uber.org/goleak v1.3.0
 	gopkg.in/cenkalti/backoff.v1 v1.1.0
 )
 
 require (
-	github.com/stretchr/testify v1.8.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	golang.org/x/net v0.0.0-20191116160921-f9c825593386 // indirect
 )
