@@ -256,12 +256,19 @@ func removeFrom(m map[string]map[*conn]struct{}, k string, c *conn) {
 // closeConn unregisters c and ends it for good.
 func (h *Handler) closeConn(c *conn) {
 	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closeConnLocked(c)
+}
+
+// closeConnLocked is closeConn with h.mu held. Ending the connection under
+// h.mu orders the start of its OnDisconnect job (a wg.Add) before Close's
+// wait, whichever goroutine (a grace timer) ends it.
+func (h *Handler) closeConnLocked(c *conn) {
 	if h.conns[c.id] == c {
 		delete(h.conns, c.id)
 		removeFrom(h.groups, c.ident.GroupID, c)
 		removeFrom(h.users, c.ident.UserID, c)
 	}
-	h.mu.Unlock()
 	c.close()
 }
 
@@ -384,14 +391,10 @@ func (h *Handler) syncGroup(group string, skip *conn, action string, data map[st
 func (h *Handler) Close() error {
 	h.mu.Lock()
 	h.closed = true
-	conns := make([]*conn, 0, len(h.conns))
 	for _, c := range h.conns {
-		conns = append(conns, c)
+		h.closeConnLocked(c)
 	}
 	h.mu.Unlock()
-	for _, c := range conns {
-		h.closeConn(c)
-	}
 	h.wg.Wait()
 	return nil
 }
