@@ -149,6 +149,11 @@ func (h *Handler) liveAction(w http.ResponseWriter, r *http.Request, id Identity
 	case errors.Is(err, ErrForeignConnection):
 		h.refuse(w, r, http.StatusForbidden, err, true)
 		return
+	case err != nil && h.forward(connID, id, name, data):
+		// Another instance holds the tab's stream; the update reaches the
+		// tab there.
+		writeJSON(w, http.StatusAccepted, encodePayload(message{C: connID}))
+		return
 	case err != nil:
 		h.refuse(w, r, http.StatusGone, err, true)
 		return
@@ -187,6 +192,17 @@ func (h *Handler) liveAction(w http.ResponseWriter, r *http.Request, id Identity
 		status = http.StatusUnprocessableEntity
 	}
 	writeJSON(w, status, resp)
+}
+
+// forward sends an action for a connection held by another instance to
+// that instance, which checks the requester owns it. It reports whether
+// the connection id names another instance and the message went out.
+func (h *Handler) forward(connID string, id Identity, name string, data map[string]any) bool {
+	b := h.opts.broadcaster
+	if b == nil || ownerOf(connID) == "" || ownerOf(connID) == b.Instance() {
+		return false
+	}
+	return h.publish(Message{Kind: ToConn, Target: connID, Action: name, Data: data, Identity: &id}) == nil
 }
 
 // plainAction serves a form post without the JavaScript client.

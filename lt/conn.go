@@ -252,8 +252,13 @@ func (a *attachment) Events(seq uint64) []ssehub.Event {
 		return append([]ssehub.Event(nil), evs...) // the log reuses its array
 	}
 	a.full = false
-	head := c.log.Head()
-	return []ssehub.Event{{Seq: head, Type: "render", Data: c.payload(head, c.html)}}
+	return []ssehub.Event{eventRender(c, c.log.Head(), c.html)}
+}
+
+// eventRender is a full render of region at seq; clients always apply it.
+// c.mu is held.
+func eventRender(c *conn, seq uint64, region []byte) ssehub.Event {
+	return ssehub.Event{Seq: seq, Type: "render", Data: c.payload(seq, region)}
 }
 
 // attach makes a the connection's stream, replacing (and ending) any

@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/livesse/livesse/internal/origin"
@@ -36,6 +37,8 @@ type Handler struct {
 	log     *slog.Logger
 	origin  *origin.Checker
 	store   *stateStore
+	name    string         // the page's name among instances
+	unsub   func()         // from the broadcaster
 	wg      sync.WaitGroup // running connection jobs
 
 	mu     sync.Mutex
@@ -91,11 +94,54 @@ func New(page *template.Template, controller any, initialState any, opts ...Opti
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{
+	if o.name == "" {
+		o.name = page.Name()
+	}
+	if b := o.broadcaster; b != nil && !validInstance(b.Instance()) {
+		return nil, fmt.Errorf("lt: broadcaster instance id %q: use 1 to 32 letters, digits, '_' or '-'", b.Instance())
+	}
+	h := &Handler{
 		ct: ct, proto: reflect.ValueOf(controller), initial: initial, rs: rs,
-		opts: o, log: o.logger, origin: oc, store: newStateStore(o.maxStates),
+		opts: o, log: o.logger, origin: oc, store: newStateStore(o.maxStates), name: o.name,
 		conns: map[string]*conn{}, groups: map[string]map[*conn]struct{}{}, users: map[string]map[*conn]struct{}{},
-	}, nil
+	}
+	if o.broadcaster != nil {
+		h.unsub = o.broadcaster.Subscribe(subscriber{h})
+	}
+	return h, nil
+}
+
+// validInstance: instance ids prefix connection ids, which travel in URLs
+// and HTML attributes.
+func validInstance(id string) bool {
+	if id == "" || len(id) > 32 {
+		return false
+	}
+	for _, r := range id {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// newConnID makes a connection id; with a broadcaster it names the
+// instance that holds the connection, so other instances can forward
+// actions for it.
+func (h *Handler) newConnID() string {
+	if b := h.opts.broadcaster; b != nil {
+		return b.Instance() + "." + sessioncookie.NewID()
+	}
+	return sessioncookie.NewID()
+}
+
+// ownerOf returns the instance named by a connection id, "" if none.
+func ownerOf(connID string) string {
+	i := strings.LastIndexByte(connID, '.')
+	if i < 0 {
+		return ""
+	}
+	return connID[:i]
 }
 
 // ServeHTTP routes by method: GET and HEAD render the page (or serve the
@@ -178,7 +224,7 @@ func (h *Handler) newConn(r *http.Request, id Identity) (*conn, page, error) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	key := stateKey(id, r)
 	c := &conn{
-		h: h, id: sessioncookie.NewID(), ident: id, key: key, params: urlParams(r),
+		h: h, id: h.newConnID(), ident: id, key: key, params: urlParams(r),
 		ctrl: h.ct.newController(h.proto), state: h.initialState(key), ctx: ctx, cancel: cancel,
 	}
 	h.mu.Lock()
@@ -300,13 +346,14 @@ func (h *Handler) renderRegion(state any, errMsg string) ([]byte, error) {
 	return p.region, err
 }
 
-// members returns the connections of a group or user, except skip.
-func (h *Handler) members(m map[string]map[*conn]struct{}, key string, skip *conn) []*conn {
+// members returns the connections of a group or user, except the one
+// with id skip.
+func (h *Handler) members(m map[string]map[*conn]struct{}, key, skip string) []*conn {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	out := make([]*conn, 0, len(m[key]))
 	for c := range m[key] {
-		if c != skip {
+		if c.id != skip {
 			out = append(out, c)
 		}
 	}
@@ -314,23 +361,24 @@ func (h *Handler) members(m map[string]map[*conn]struct{}, key string, skip *con
 }
 
 // TriggerGroup runs action with data on every connection of the session
-// group, on this instance, and pushes each result to its tab; see
+// group, on every instance, and pushes each result to its tab; see
 // Session.TriggerAction. With no connection open it does nothing: the
 // action is for live tabs, and a page rendered later starts from Mount.
-// It returns ErrUnknownAction for a name that is not an action.
+// It returns ErrUnknownAction for a name that is not an action, and the
+// Broadcaster's error if the other instances could not be told (this
+// instance's tabs are updated all the same).
 func (h *Handler) TriggerGroup(groupID, action string, data map[string]any) error {
-	return h.trigger(h.groups, groupID, action, data)
+	return h.trigger(Message{Kind: ToGroup, Target: groupID, Action: action, Data: data})
 }
 
 // TriggerUser is TriggerGroup for every connection of a logged-in user
 // (identified by an Authenticator), whichever groups they are in.
 func (h *Handler) TriggerUser(userID, action string, data map[string]any) error {
-	return h.trigger(h.users, userID, action, data)
+	return h.trigger(Message{Kind: ToUser, Target: userID, Action: action, Data: data})
 }
 
-func (h *Handler) trigger(m map[string]map[*conn]struct{}, key, action string, data map[string]any) error {
-	meth, err := h.ct.lookup(action)
-	if err != nil {
+func (h *Handler) trigger(m Message) error {
+	if _, err := h.ct.lookup(m.Action); err != nil {
 		return err
 	}
 	h.mu.Lock()
@@ -339,11 +387,51 @@ func (h *Handler) trigger(m map[string]map[*conn]struct{}, key, action string, d
 	if closed {
 		return ErrClosed
 	}
-	for _, c := range h.members(m, key, nil) {
-		h.runOn(c, meth, action, data)
+	h.applyLocal(m)
+	return h.publish(m)
+}
+
+// applyLocal queues m on this instance's connections.
+func (h *Handler) applyLocal(m Message) {
+	set := h.groups
+	if m.Kind == ToUser {
+		set = h.users
+	}
+	var meth reflect.Method
+	switch {
+	case m.Sync && h.ct.sync == nil:
+		return
+	case m.Sync:
+		meth = *h.ct.sync
+	default:
+		var err error
+		if meth, err = h.ct.lookup(m.Action); err != nil {
+			h.log.Warn("lt: message for an unknown action dropped", "page", h.name, "from", m.Instance, "err", err)
+			return
+		}
+	}
+	for _, c := range h.members(set, m.Target, m.Except) {
+		h.runOn(c, meth, m.Action, m.Data)
+	}
+}
+
+// publish sends m to the other instances, if there are any.
+func (h *Handler) publish(m Message) error {
+	if h.opts.broadcaster == nil {
+		return nil
+	}
+	m.Page = h.name
+	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+	defer cancel()
+	if err := h.opts.broadcaster.Publish(ctx, m); err != nil {
+		h.log.Error("lt: publishing to other instances failed", "page", h.name, "action", m.Action, "err", err)
+		return fmt.Errorf("lt: telling other instances: %w", err)
 	}
 	return nil
 }
+
+// publishTimeout bounds how long a server action waits for the broadcaster.
+const publishTimeout = 5 * time.Second
 
 // runOn queues an action on c that no request waits for.
 func (h *Handler) runOn(c *conn, m reflect.Method, action string, data map[string]any) {
@@ -363,25 +451,30 @@ func (h *Handler) fanOut(from *conn, bs []broadcast) { h.fanOutGroup(from.ident.
 
 func (h *Handler) fanOutGroup(group string, skip *conn, bs []broadcast) {
 	for _, b := range bs {
-		m, err := h.ct.lookup(b.action)
-		if err != nil {
-			continue // checked when broadcast
-		}
-		for _, c := range h.members(h.groups, group, skip) {
-			h.runOn(c, m, b.action, b.data)
-		}
+		h.spread(Message{Kind: ToGroup, Target: group, Action: b.action, Data: b.data, Except: connID(skip)})
 	}
 }
 
 // syncGroup runs Sync on the connections of group except skip, after a
 // client action.
 func (h *Handler) syncGroup(group string, skip *conn, action string, data map[string]any) {
-	if h.ct.sync == nil {
-		return
+	if h.ct.sync != nil {
+		h.spread(Message{Kind: ToGroup, Target: group, Action: action, Data: data, Sync: true, Except: connID(skip)})
 	}
-	for _, c := range h.members(h.groups, group, skip) {
-		h.runOn(c, *h.ct.sync, action, data)
+}
+
+// spread applies m here and on the other instances, logging (not
+// returning) a failure to publish: it follows an action that succeeded.
+func (h *Handler) spread(m Message) {
+	h.applyLocal(m)
+	_ = h.publish(m)
+}
+
+func connID(c *conn) string {
+	if c == nil {
+		return ""
 	}
+	return c.id
 }
 
 // Close ends every connection (their streams end and OnDisconnect runs),
@@ -389,6 +482,9 @@ func (h *Handler) syncGroup(group string, skip *conn, action string, data map[st
 // Register it with http.Server.RegisterOnShutdown, since a server cannot
 // finish a graceful shutdown while streams stay open.
 func (h *Handler) Close() error {
+	if h.unsub != nil {
+		h.unsub()
+	}
 	h.mu.Lock()
 	h.closed = true
 	for _, c := range h.conns {

@@ -25,6 +25,8 @@ type options struct {
 	secureCookie   bool
 	clientURL      string
 	maxStates      int
+	broadcaster    Broadcaster
+	name           string
 }
 
 func defaultOptions() options {

@@ -1,0 +1,92 @@
+package lt
+
+// subscriber receives the messages of other instances for a Handler.
+type subscriber struct{ h *Handler }
+
+// Deliver applies a message from another instance. Anything can reach a
+// broadcaster's channel, so every field is checked: a message for another
+// page is ignored, one naming an unknown action or connection is logged
+// and dropped, never applied.
+func (s subscriber) Deliver(m Message) {
+	h := s.h
+	if m.Page != h.name {
+		return
+	}
+	switch m.Kind {
+	case ToGroup, ToUser:
+		h.applyLocal(m)
+	case ToConn:
+		h.deliverToConn(m)
+	default:
+		h.log.Warn("lt: message of unknown kind dropped", "page", h.name, "from", m.Instance, "kind", m.Kind)
+	}
+}
+
+// deliverToConn runs an action POST that reached another instance on the
+// connection this instance holds, as if the tab had posted here.
+func (h *Handler) deliverToConn(m Message) {
+	if ownerOf(m.Target) != h.opts.broadcaster.Instance() {
+		return // for another instance
+	}
+	meth, err := h.ct.lookup(m.Action)
+	if err != nil || m.Identity == nil {
+		h.log.Warn("lt: forwarded action dropped", "page", h.name, "from", m.Instance, "action", m.Action, "err", err)
+		return
+	}
+	c, err := h.lookup(m.Target, *m.Identity)
+	if err != nil {
+		h.log.Warn("lt: forwarded action dropped", "page", h.name, "from", m.Instance, "action", m.Action, "err", err)
+		return
+	}
+	err = c.enqueue(func() {
+		bs, actErr := c.invoke(meth, m.Action, m.Data, nil)
+		h.fanOut(c, bs)
+		if actErr == nil {
+			h.syncGroup(c.ident.GroupID, c, m.Action, m.Data)
+		}
+	})
+	if err != nil && err != ErrClosed {
+		h.log.Warn("lt: forwarded action not queued", "conn", c.id, "err", err)
+	}
+}
+
+// Resync renders every connection of this instance afresh (after Mount, so
+// that data the lost messages changed is read again) and sends it as a
+// full render.
+func (s subscriber) Resync() {
+	h := s.h
+	h.mu.Lock()
+	conns := make([]*conn, 0, len(h.conns))
+	for _, c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		_ = c.enqueue(c.resync)
+	}
+}
+
+// resync is a job: Mount again, render, and publish a full render.
+func (c *conn) resync() {
+	if m := c.h.ct.mount; m != nil {
+		var bs []broadcast
+		ctx := c.newContext("", nil, nil, &bs)
+		if out, err := call(*m, c.ctrl, c.state, ctx); err == nil {
+			c.state = out
+		} else {
+			c.h.log.Warn("lt: Mount failed during resync; keeping the state", "conn", c.id, "err", err)
+		}
+	}
+	region, err := c.h.renderRegion(c.state.Interface(), "")
+	if err != nil {
+		c.h.log.Error("lt: render failed", "conn", c.id, "err", err)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.errMsg, c.html = "", region
+	c.log.Append(eventRender(c, c.log.Head()+1, region))
+	if c.stream != nil {
+		c.stream.wake()
+	}
+}
