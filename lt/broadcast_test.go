@@ -125,7 +125,7 @@ func TestBadMessagesDropped(t *testing.T) {
 		{Page: "page", Kind: "everyone", Target: group, Action: "increment"},
 		{Page: "page", Kind: lt.ToGroup, Target: group, Action: "drop_tables"},
 		{Page: "page", Kind: lt.ToGroup, Target: group, Action: "mount"},
-		{Page: "page", Kind: lt.ToConn, Target: tab.Conn(), Action: "increment"},                    // no identity
+		{Page: "page", Kind: lt.ToConn, Target: tab.Conn(), Action: "increment"},                   // no identity
 		{Page: "page", Kind: lt.ToConn, Target: tab.Conn(), Action: "increment", Identity: &other}, // not the owner
 		{Page: "page", Kind: lt.ToConn, Target: "a.unknown", Action: "increment", Identity: &other},
 	} {
