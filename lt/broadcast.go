@@ -13,13 +13,14 @@ const (
 	ToGroup Kind = "group" // every connection of a session group
 	ToUser  Kind = "user"  // every connection of a user
 	ToConn  Kind = "conn"  // one connection: an action POST that reached another instance
+	ToAll   Kind = "all"   // every connection of the page (Target is unused)
 )
 
 // Message is a server action travelling between instances. Data crosses
 // as JSON, so numbers arrive as float64 (Context.GetInt and Bind convert).
 type Message struct {
 	Instance string         `json:"i"`           // the sending instance
-	Page     string         `json:"p"`           // the Handler's name (WithName)
+	Page     string         `json:"p"`           // the Handler's name (WithName); "" for every page that has Action
 	Kind     Kind           `json:"k"`           // group, user or conn
 	Target   string         `json:"t"`           // the group id, user id or connection id
 	Action   string         `json:"a"`           // wire name of the action

@@ -185,3 +185,22 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TriggerAll reaches every tab of the page on every instance; a message
+// without a page (as a SQL trigger sends) reaches every page with the
+// action.
+func TestTriggerAllAndPagelessMessages(t *testing.T) {
+	is := is.New(t)
+	bus := lt.NewBus()
+	a, b := newInstance(t, bus.Instance("a")), newInstance(t, bus.Instance("b"))
+	t1 := lttest.Open(t, a.URL+"/page")
+	t2 := lttest.Open(t, b.URL+"/page")
+	is.NoErr(a.H.TriggerAll("increment", nil))
+	t1.WaitFor("n=1")
+	t2.WaitFor("n=1")
+	sql := bus.Instance("sql")
+	is.NoErr(sql.Publish(waitCtx(t), lt.Message{Kind: lt.ToAll, Action: "set_msg", Data: map[string]any{"msg": "from sql"}}))
+	is.NoErr(sql.Publish(waitCtx(t), lt.Message{Kind: lt.ToAll, Action: "only_on_other_pages"}))
+	t1.WaitFor("msg=from sql")
+	t2.WaitFor("msg=from sql")
+}

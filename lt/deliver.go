@@ -9,11 +9,18 @@ type subscriber struct{ h *Handler }
 // and dropped, never applied.
 func (s subscriber) Deliver(m Message) {
 	h := s.h
-	if m.Page != h.name {
+	switch {
+	case m.Page == "":
+		// For every page that has the action (a SQL trigger that does not
+		// know the pages): the others ignore it quietly.
+		if _, err := h.ct.lookup(m.Action); err != nil && !m.Sync {
+			return
+		}
+	case m.Page != h.name:
 		return
 	}
 	switch m.Kind {
-	case ToGroup, ToUser:
+	case ToGroup, ToUser, ToAll:
 		h.applyLocal(m)
 	case ToConn:
 		h.deliverToConn(m)
@@ -54,14 +61,7 @@ func (h *Handler) deliverToConn(m Message) {
 // that data the lost messages changed is read again) and sends it as a
 // full render.
 func (s subscriber) Resync() {
-	h := s.h
-	h.mu.Lock()
-	conns := make([]*conn, 0, len(h.conns))
-	for _, c := range h.conns {
-		conns = append(conns, c)
-	}
-	h.mu.Unlock()
-	for _, c := range conns {
+	for _, c := range s.h.all("") {
 		_ = c.enqueue(c.resync)
 	}
 }

@@ -377,6 +377,13 @@ func (h *Handler) TriggerUser(userID, action string, data map[string]any) error 
 	return h.trigger(Message{Kind: ToUser, Target: userID, Action: action, Data: data})
 }
 
+// TriggerAll runs action with data on every connection of the page, on
+// every instance: for pages that show the same data to everyone (a
+// dashboard).
+func (h *Handler) TriggerAll(action string, data map[string]any) error {
+	return h.trigger(Message{Kind: ToAll, Action: action, Data: data})
+}
+
 func (h *Handler) trigger(m Message) error {
 	if _, err := h.ct.lookup(m.Action); err != nil {
 		return err
@@ -410,9 +417,29 @@ func (h *Handler) applyLocal(m Message) {
 			return
 		}
 	}
-	for _, c := range h.members(set, m.Target, m.Except) {
+	var targets []*conn
+	if m.Kind == ToAll {
+		targets = h.all(m.Except)
+	} else {
+		targets = h.members(set, m.Target, m.Except)
+	}
+	for _, c := range targets {
 		h.runOn(c, meth, m.Action, m.Data)
 	}
+}
+
+// all returns every connection of this instance except the one with id
+// skip.
+func (h *Handler) all(skip string) []*conn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]*conn, 0, len(h.conns))
+	for id, c := range h.conns {
+		if id != skip {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // publish sends m to the other instances, if there are any.
