@@ -1,6 +1,7 @@
 package lt
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -152,7 +153,11 @@ func (h *Handler) liveAction(w http.ResponseWriter, r *http.Request, id Identity
 	case err != nil && h.forward(connID, id, name, data):
 		// Another instance holds the tab's stream; the update reaches the
 		// tab there.
-		writeJSON(w, http.StatusAccepted, encodePayload(message{C: connID}))
+		var b bytes.Buffer
+		b.WriteString(`{"c":`)
+		writeJSONString(&b, connID)
+		b.WriteString(`,"forwarded":true}`)
+		writeJSON(w, http.StatusAccepted, b.Bytes())
 		return
 	case err != nil:
 		h.refuse(w, r, http.StatusGone, err, true)
@@ -162,20 +167,16 @@ func (h *Handler) liveAction(w http.ResponseWriter, r *http.Request, id Identity
 	var actErr error
 	var resp []byte
 	err = c.do(r.Context(), func() {
-		c.mu.Lock()
-		before := c.log.Head()
-		c.mu.Unlock()
-		var bs []broadcast
-		bs, actErr = c.invoke(m, name, data, r)
+		bs, aerr, pub := c.invokeUpdate(m, name, data, r)
+		actErr = aerr
 		h.fanOut(c, bs)
+		msg := ""
 		if actErr == nil {
 			h.syncGroup(c.ident.GroupID, c, name, data)
-		}
-		msg := ""
-		if actErr != nil {
+		} else {
 			msg = actErr.Error()
 		}
-		resp = c.response(before, msg)
+		resp = c.response(pub, msg)
 	})
 	switch {
 	case errors.Is(err, ErrClosed):
@@ -227,12 +228,12 @@ func (h *Handler) plainAction(w http.ResponseWriter, r *http.Request, id Identit
 	m, _ := h.ct.lookup(name)
 	out, actErr := call(m, ctrl, state, ctx)
 	if actErr != nil {
-		p, err := h.renderPage(state.Interface(), actErr.Error())
+		doc, err := h.renderDocument(state.Interface(), actErr.Error())
 		if err != nil {
 			h.refuse(w, r, http.StatusInternalServerError, err, false)
 			return
 		}
-		h.writePage(w, http.StatusUnprocessableEntity, p, "", 0)
+		h.writePage(w, http.StatusUnprocessableEntity, splitPage(doc), "", 0)
 		return
 	}
 	h.store.save(key, out)

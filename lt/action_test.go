@@ -189,9 +189,9 @@ func TestPageServesClientScript(t *testing.T) {
 	is := is.New(t)
 	f := newFixture(t)
 	tab := lttest.Get(t, f.URL+"/items/3/")
-	i := strings.Index(tab.HTML(), `<script src="`)
-	is.True(i > 0 && i < strings.Index(tab.HTML(), "</head>")) // in the head
-	src := tab.HTML()[i+len(`<script src="`):]
+	i := strings.Index(tab.Page(), `<script src="`)
+	is.True(i > 0 && i < strings.Index(tab.Page(), "</head>")) // in the head
+	src := tab.Page()[i+len(`<script src="`):]
 	src = strings.ReplaceAll(src[:strings.IndexByte(src, '"')], "&amp;", "&")
 	u, err := url.Parse(f.URL + "/items/3/")
 	is.NoErr(err)

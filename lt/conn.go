@@ -1,14 +1,13 @@
 package lt
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"reflect"
 	"sync"
 	"time"
 
+	"github.com/livesse/livesse/internal/livetree"
 	"github.com/livesse/livesse/ssehub"
 )
 
@@ -39,8 +38,10 @@ type conn struct {
 	closed    bool
 	connected bool // OnConnect has been called
 	log       ssehub.Log
-	html      []byte // live region as last published
-	errMsg    string // {{ltError}}
+	tree      *livetree.Frag    // the page as last published
+	fallback  []byte            // the live region instead, when the output did not split
+	enc       *livetree.Encoder // what statics the client has
+	errMsg    string            // {{ltError}}
 	stream    *attachment
 	timer     *time.Timer // ends a connection that has no stream
 	timerGen  int
@@ -111,6 +112,13 @@ func (c *conn) do(ctx context.Context, f func()) error {
 // session group's saved state; after a lifecycle method (OnConnect, Sync)
 // it does not, since that tab did not act.
 func (c *conn) invoke(m reflect.Method, action string, data map[string]any, req *http.Request) (broadcasts []broadcast, err error) {
+	broadcasts, err, _ = c.invokeUpdate(m, action, data, req)
+	return broadcasts, err
+}
+
+// invokeUpdate is invoke that also returns the sequence number and update
+// the method produced (seq 0 when nothing changed).
+func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any, req *http.Request) (broadcasts []broadcast, err error, pub published) {
 	ctx := c.newContext(action, data, req, &broadcasts)
 	out, err := call(m, c.ctrl, c.state, ctx)
 	msg := ""
@@ -123,8 +131,14 @@ func (c *conn) invoke(m reflect.Method, action string, data map[string]any, req 
 			c.h.store.save(c.key, out)
 		}
 	}
-	c.publish(msg)
-	return broadcasts, err
+	pub = c.publish(msg)
+	return broadcasts, err, pub
+}
+
+// published is what publish appended to the log.
+type published struct {
+	seq uint64
+	upd update
 }
 
 type broadcast struct {
@@ -157,69 +171,39 @@ func (h *Handler) collector(bs *[]broadcast) func(string, map[string]any) error 
 	}
 }
 
-// publish renders the current state and, when the live region changed,
-// appends an update event and wakes the attached stream.
-func (c *conn) publish(errMsg string) {
-	region, err := c.h.renderRegion(c.state.Interface(), errMsg)
+// publish renders the current state and, when the page changed, appends
+// the update to the log and wakes the attached stream.
+func (c *conn) publish(errMsg string) published {
+	tree, plain, err := c.h.rs.render(c.state.Interface(), errMsg)
 	if err != nil {
 		c.h.log.Error("lt: render failed", "conn", c.id, "err", err)
-		return
+		return published{}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.errMsg = errMsg
-	if bytes.Equal(region, c.html) {
-		return
+	u, changed := c.change(tree, plain)
+	if !changed {
+		return published{}
 	}
-	c.html = region
-	c.log.Append(ssehub.Event{Type: "update", Data: c.payload(c.log.Head()+1, region)})
+	seq := c.log.Head() + 1
+	c.log.Append(ssehub.Event{Type: "update", Data: c.message(seq, u, "")})
 	if c.stream != nil {
 		c.stream.wake()
 	}
+	return published{seq, u}
 }
 
-// payload encodes the JSON an update or render carries. c.mu is held.
-// This is the one place that knows the update format: the connection id,
-// the sequence number, and the live region's HTML.
-func (c *conn) payload(seq uint64, region []byte) []byte {
-	return encodePayload(message{C: c.id, S: seq, H: bytesPtr(region)})
-}
-
-// message is the JSON of an update, a render, and an action's response.
-type message struct {
-	C     string  `json:"c"`
-	S     uint64  `json:"s"`
-	H     *string `json:"h,omitempty"`
-	Error string  `json:"error,omitempty"`
-}
-
-func encodePayload(m message) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // the HTML is data here; escaping it only adds bytes
-	_ = enc.Encode(m)
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-}
-
-func bytesPtr(b []byte) *string {
-	if b == nil {
-		return nil
-	}
-	s := string(b)
-	return &s
-}
-
-// response describes where the connection is after an action that started
-// at sequence since: the update at head, or (nothing changed) just the
-// head; with the action's error message, if any.
-func (c *conn) response(since uint64, errMsg string) []byte {
+// response is the answer to an action POST: the update the action
+// produced, or (nothing changed) just where the connection is; with the
+// action's error message, if any.
+func (c *conn) response(p published, errMsg string) []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	m := message{C: c.id, S: c.log.Head(), Error: errMsg}
-	if m.S != since {
-		m.H = bytesPtr(c.html)
+	if p.seq == 0 {
+		return c.message(c.log.Head(), update{}, errMsg)
 	}
-	return encodePayload(m)
+	return c.message(p.seq, p.upd, errMsg)
 }
 
 // attachment is one stream attached to the connection.
@@ -252,13 +236,7 @@ func (a *attachment) Events(seq uint64) []ssehub.Event {
 		return append([]ssehub.Event(nil), evs...) // the log reuses its array
 	}
 	a.full = false
-	return []ssehub.Event{eventRender(c, c.log.Head(), c.html)}
-}
-
-// eventRender is a full render of region at seq; clients always apply it.
-// c.mu is held.
-func eventRender(c *conn, seq uint64, region []byte) ssehub.Event {
-	return ssehub.Event{Seq: seq, Type: "render", Data: c.payload(seq, region)}
+	return []ssehub.Event{eventRender(c, c.log.Head(), c.snapshot())}
 }
 
 // attach makes a the connection's stream, replacing (and ending) any

@@ -77,15 +77,17 @@ func (c *conn) resync() {
 			c.h.log.Warn("lt: Mount failed during resync; keeping the state", "conn", c.id, "err", err)
 		}
 	}
-	region, err := c.h.renderRegion(c.state.Interface(), "")
+	tree, plain, err := c.h.rs.render(c.state.Interface(), "")
 	if err != nil {
 		c.h.log.Error("lt: render failed", "conn", c.id, "err", err)
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.errMsg, c.html = "", region
-	c.log.Append(eventRender(c, c.log.Head()+1, region))
+	c.errMsg = ""
+	c.change(tree, plain)
+	seq := c.log.Head() + 1
+	c.log.Append(eventRender(c, seq, c.snapshot()))
 	if c.stream != nil {
 		c.stream.wake()
 	}

@@ -1,7 +1,6 @@
 package lt
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/livesse/livesse/internal/livetree"
 	"github.com/livesse/livesse/internal/origin"
 	"github.com/livesse/livesse/internal/sessioncookie"
 	"github.com/livesse/livesse/web"
@@ -226,6 +226,7 @@ func (h *Handler) newConn(r *http.Request, id Identity) (*conn, page, error) {
 	c := &conn{
 		h: h, id: h.newConnID(), ident: id, key: key, params: urlParams(r),
 		ctrl: h.ct.newController(h.proto), state: h.initialState(key), ctx: ctx, cancel: cancel,
+		enc: livetree.NewEncoder(h.rs.st),
 	}
 	h.mu.Lock()
 	if h.closed {
@@ -253,11 +254,14 @@ func (h *Handler) newConn(r *http.Request, id Identity) (*conn, page, error) {
 			c.state = out
 			h.fanOut(c, bs)
 		}
-		if p, mountErr = h.renderPage(c.state.Interface(), ""); mountErr != nil {
+		tree, plain, err := h.rs.render(c.state.Interface(), "")
+		if err != nil {
+			mountErr = err
 			return
 		}
 		c.mu.Lock()
-		c.html = bytes.Clone(p.region)
+		c.change(tree, plain) // the page shows this as sequence 0
+		p = splitPage(c.document())
 		c.mu.Unlock()
 	})
 	if err == nil {
@@ -333,17 +337,14 @@ func (h *Handler) lookup(connID string, id Identity) (*conn, error) {
 	return c, nil
 }
 
-func (h *Handler) renderPage(state any, errMsg string) (page, error) {
-	var buf bytes.Buffer
-	if err := h.rs.render(&buf, state, errMsg); err != nil {
-		return page{}, err
+// renderDocument renders the page's HTML for a request without a live
+// connection.
+func (h *Handler) renderDocument(state any, errMsg string) ([]byte, error) {
+	tree, plain, err := h.rs.render(state, errMsg)
+	if err != nil || tree == nil {
+		return plain, err
 	}
-	return splitPage(buf.Bytes()), nil
-}
-
-func (h *Handler) renderRegion(state any, errMsg string) ([]byte, error) {
-	p, err := h.renderPage(state, errMsg)
-	return p.region, err
+	return []byte(tree.Render(h.rs.st)), nil
 }
 
 // members returns the connections of a group or user, except the one

@@ -40,7 +40,7 @@ func TestParseFSAndFiles(t *testing.T) {
 		srv := httptest.NewServer(h)
 		t.Cleanup(func() { h.Close(); srv.Close() })
 		tab := lttest.Get(t, srv.URL+"/")
-		is.True(strings.Contains(tab.HTML(), "<body><b>5</b></body>"))
+		is.True(strings.Contains(tab.Page(), "<body><b>5</b></body>"))
 	}
 
 	_, err = lt.ParseFS(fsys, "nothing/*.html")

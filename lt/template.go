@@ -6,6 +6,8 @@ import (
 	"html/template"
 	"io/fs"
 	"runtime"
+
+	"github.com/livesse/livesse/internal/livetree"
 )
 
 // Funcs returns the template functions lt provides, for templates you parse
@@ -63,20 +65,24 @@ func Must[T any](v T, err error) T {
 	return v
 }
 
-// renderers executes the page template with per-render template functions.
-// html/template binds functions at parse time, so each renderer is a clone
-// whose functions read a slot set before it executes; a small pool keeps
-// clones (and the escaping work html/template does on first execution)
-// reusable without a clone per connection.
+// renderers executes the page template with per-render template functions,
+// instrumented for statics/dynamics splitting. html/template binds
+// functions at parse time, so each renderer is a clone whose functions read
+// a slot set before it executes; a small pool keeps clones (and the
+// escaping and instrumenting done on first use) reusable without a clone
+// per connection.
 type renderers struct {
 	master *template.Template // never executed, so it stays clonable
 	pool   chan *renderer
 	slots  chan struct{} // tokens for clones not yet made
+	nonce  string        // shared by every clone's markers
+	st     *livetree.Statics
 }
 
 type renderer struct {
-	t   *template.Template
-	err string
+	t     *template.Template
+	err   string
+	marks *livetree.Marks // nil until first use
 }
 
 func newRenderers(t *template.Template) (*renderers, error) {
@@ -84,7 +90,8 @@ func newRenderers(t *template.Template) (*renderers, error) {
 		return nil, fmt.Errorf("%w: nil template", ErrBadController)
 	}
 	n := 2 * runtime.GOMAXPROCS(0)
-	rs := &renderers{master: t, pool: make(chan *renderer, n), slots: make(chan struct{}, n)}
+	rs := &renderers{master: t, pool: make(chan *renderer, n), slots: make(chan struct{}, n),
+		nonce: livetree.NewNonce(), st: livetree.NewStatics()}
 	for range n - 1 {
 		rs.slots <- struct{}{}
 	}
@@ -110,8 +117,10 @@ func (rs *renderers) clone() (*renderer, error) {
 	return r, nil
 }
 
-// render executes the page for state, with errMsg as {{ltError}}.
-func (rs *renderers) render(buf *bytes.Buffer, state any, errMsg string) error {
+// render executes the page for state, with errMsg as {{ltError}}, and
+// returns its tree, or (when the output does not split, see
+// livetree.ErrMarkers) nil and the plain HTML.
+func (rs *renderers) render(state any, errMsg string) (*livetree.Frag, []byte, error) {
 	var r *renderer
 	select {
 	case r = <-rs.pool:
@@ -122,18 +131,35 @@ func (rs *renderers) render(buf *bytes.Buffer, state any, errMsg string) error {
 			var err error
 			if r, err = rs.clone(); err != nil {
 				rs.slots <- struct{}{}
-				return err
+				return nil, nil, err
 			}
 		}
 	}
+	defer func() { rs.pool <- r }()
 	r.err = errMsg
-	err := r.t.Execute(buf, state)
-	r.err = ""
-	rs.pool <- r
-	if err != nil {
-		return fmt.Errorf("lt: rendering %s: %w", rs.master.Name(), err)
+	defer func() { r.err = "" }()
+	var buf bytes.Buffer
+	if r.marks == nil {
+		// The first execution escapes the clone's trees; only then can
+		// markers go in without being escaped themselves.
+		if err := r.t.Execute(&buf, state); err != nil {
+			return nil, nil, fmt.Errorf("lt: rendering %s: %w", rs.master.Name(), err)
+		}
+		marks, err := livetree.Instrument(r.t, rs.nonce)
+		if err != nil {
+			return nil, nil, fmt.Errorf("lt: instrumenting %s: %w", rs.master.Name(), err)
+		}
+		r.marks = marks
+		buf.Reset()
 	}
-	return nil
+	if err := r.t.Execute(&buf, state); err != nil {
+		return nil, nil, fmt.Errorf("lt: rendering %s: %w", rs.master.Name(), err)
+	}
+	tree, err := r.marks.Parse(buf.Bytes(), rs.st)
+	if err != nil {
+		return nil, livetree.Strip(buf.Bytes(), rs.nonce), nil
+	}
+	return tree, nil, nil
 }
 
 // page is one rendering split around the live region, which is the content
@@ -144,20 +170,11 @@ type page struct {
 }
 
 func splitPage(out []byte) page {
-	start := indexTag(out, "<body", 0)
-	if start < 0 {
+	start, end, hasBody := livetree.Region(out)
+	if !hasBody {
 		return page{region: out}
 	}
-	gt := bytes.IndexByte(out[start:], '>')
-	if gt < 0 {
-		return page{region: out}
-	}
-	inner := start + gt + 1
-	end := lastIndexFold(out, []byte("</body"))
-	if end < inner {
-		end = len(out)
-	}
-	return page{open: out[:inner], region: out[inner:end], close: out[end:], hasBody: true}
+	return page{open: out[:start], region: out[start:end], close: out[end:], hasBody: true}
 }
 
 // writeDocument writes the full HTML document with script inserted in its
@@ -172,9 +189,9 @@ func (p page) writeDocument(buf *bytes.Buffer, script string) {
 		buf.WriteString("</body></html>\n")
 		return
 	}
-	at := lastIndexFold(p.open, []byte("</head"))
+	at := livetree.LastIndexFold(p.open, []byte("</head"))
 	if at < 0 {
-		at = indexTag(p.open, "<body", 0)
+		at = livetree.IndexTag(p.open, "<body")
 	}
 	buf.Write(p.open[:at])
 	buf.WriteString(script)
@@ -183,39 +200,3 @@ func (p page) writeDocument(buf *bytes.Buffer, script string) {
 	buf.Write(p.close)
 }
 
-// indexTag finds an opening tag name (like "<body") case-insensitively,
-// followed by whitespace, '>' or '/', so that <bodyguard> does not match.
-func indexTag(b []byte, tag string, from int) int {
-	for i := from; ; {
-		j := indexFold(b[i:], []byte(tag))
-		if j < 0 {
-			return -1
-		}
-		k := i + j + len(tag)
-		if k < len(b) {
-			switch b[k] {
-			case '>', '/', ' ', '\t', '\n', '\r', '\f':
-				return i + j
-			}
-		}
-		i = k
-	}
-}
-
-func indexFold(b, sub []byte) int {
-	for i := 0; i+len(sub) <= len(b); i++ {
-		if bytes.EqualFold(b[i:i+len(sub)], sub) {
-			return i
-		}
-	}
-	return -1
-}
-
-func lastIndexFold(b, sub []byte) int {
-	for i := len(b) - len(sub); i >= 0; i-- {
-		if bytes.EqualFold(b[i:i+len(sub)], sub) {
-			return i
-		}
-	}
-	return -1
-}

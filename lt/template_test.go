@@ -75,14 +75,14 @@ func TestRenderersBindErrorPerRender(t *testing.T) {
 	errs := make(chan error, 200)
 	for i := range 200 {
 		wg.Go(func() {
-			var buf bytes.Buffer
 			msg := fmt.Sprintf("err-%d", i)
-			if err := rs.render(&buf, i, msg); err != nil {
+			tree, _, err := rs.render(i, msg)
+			if err != nil {
 				errs <- err
 				return
 			}
-			if want := fmt.Sprintf("<body>%d:%s</body>", i, msg); buf.String() != want {
-				errs <- fmt.Errorf("got %q, want %q", buf.String(), want)
+			if got, want := tree.Render(rs.st), fmt.Sprintf("<body>%d:%s</body>", i, msg); got != want {
+				errs <- fmt.Errorf("got %q, want %q", got, want)
 			}
 		})
 	}
@@ -108,7 +108,7 @@ func TestRenderEscapesErrorText(t *testing.T) {
 	is.NoErr(err)
 	rs, err := newRenderers(tmpl)
 	is.NoErr(err)
-	var buf bytes.Buffer
-	is.NoErr(rs.render(&buf, nil, `<script>"x"</script>`))
-	is.True(!strings.Contains(buf.String(), "<script>"))
+	tree, _, err := rs.render(nil, `<script>"x"</script>`)
+	is.NoErr(err)
+	is.True(!strings.Contains(tree.Render(rs.st), "<script>"))
 }

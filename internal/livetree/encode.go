@@ -70,7 +70,7 @@ func (e *Encoder) statics(b *bytes.Buffer, ids []int) []byte {
 			if j > 0 {
 				b.WriteByte(',')
 			}
-			writeString(b, s)
+			WriteString(b, s)
 		}
 		b.WriteByte(']')
 		e.sent[id] = true
@@ -88,7 +88,7 @@ func (e *Encoder) frag(b *bytes.Buffer, f *Frag, ids *[]int) {
 	b.WriteString(strconv.Itoa(f.ID))
 	if f.Key != "" {
 		b.WriteString(`,"k":`)
-		writeString(b, f.Key)
+		WriteString(b, f.Key)
 	}
 	b.WriteString(`,"v":[`)
 	for i, s := range f.Slots {
@@ -102,7 +102,7 @@ func (e *Encoder) frag(b *bytes.Buffer, f *Frag, ids *[]int) {
 
 func (e *Encoder) slot(b *bytes.Buffer, s Slot, ids *[]int) {
 	if s.Kind == kValue {
-		writeString(b, s.Value)
+		WriteString(b, s.Value)
 		return
 	}
 	b.WriteByte('[')
@@ -154,7 +154,7 @@ func (e *Encoder) slotDiff(b *bytes.Buffer, o, s *Slot, ids *[]int) bool {
 		if o.Value == s.Value {
 			return false
 		}
-		writeString(b, s.Value)
+		WriteString(b, s.Value)
 		return true
 	case s.Kind == kList && sameIDs(o.Frags, s.Frags):
 		return e.listDiff(b, o.Frags, s.Frags, ids)
@@ -205,9 +205,9 @@ func sameIDs(a, b []*Frag) bool {
 	return true
 }
 
-// writeString writes s as a JSON string. Unlike encoding/json it leaves
+// WriteString writes s as a JSON string. Unlike encoding/json it leaves
 // <, > and & alone: the HTML is data here, and escaping only adds bytes.
-func writeString(b *bytes.Buffer, s string) {
+func WriteString(b *bytes.Buffer, s string) {
 	b.WriteByte('"')
 	start := 0
 	for i := 0; i < len(s); {

@@ -40,7 +40,7 @@ func (e *Encoder) listDiff(b *bytes.Buffer, old, new []*Frag, ids *[]int) bool {
 		if !newKeys[f.Key] {
 			sep()
 			b.WriteString(`["r",`)
-			writeString(b, f.Key)
+			WriteString(b, f.Key)
 			b.WriteByte(']')
 		}
 	}
@@ -71,7 +71,7 @@ func (e *Encoder) listDiff(b *bytes.Buffer, old, new []*Frag, ids *[]int) bool {
 		case !stay[i]:
 			sep()
 			b.WriteString(`["m",`)
-			writeString(b, f.Key)
+			WriteString(b, f.Key)
 			b.WriteByte(',')
 			b.WriteString(strconv.Itoa(i))
 			b.WriteByte(']')
@@ -85,7 +85,7 @@ func (e *Encoder) listDiff(b *bytes.Buffer, old, new []*Frag, ids *[]int) bool {
 		mark := b.Len()
 		sep()
 		b.WriteString(`["u",`)
-		writeString(b, f.Key)
+		WriteString(b, f.Key)
 		b.WriteByte(',')
 		if e.fragDiff(b, old[p], f, ids) {
 			b.WriteByte(']')

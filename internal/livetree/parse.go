@@ -161,3 +161,22 @@ func (p *parser) value() (string, error) {
 		}
 	}
 }
+
+// Strip removes the markers of the given nonce from out: the plain HTML of
+// output that did not parse.
+func Strip(out []byte, nonce string) []byte {
+	prefix := []byte("\x00" + nonce)
+	var b []byte
+	for {
+		i := bytes.Index(out, prefix)
+		if i < 0 {
+			return append(b, out...)
+		}
+		b = append(b, out[:i]...)
+		end := bytes.IndexByte(out[i+len(prefix):], 0)
+		if end < 0 {
+			return append(b, out[i:]...)
+		}
+		out = out[i+len(prefix)+end+1:]
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livesse/livesse/internal/livetree"
 	"github.com/r3labs/sse/v2"
 	"gopkg.in/cenkalti/backoff.v1"
 )
@@ -30,26 +31,45 @@ import (
 // Timeout bounds every wait of a Tab; a wait that runs out fails the test.
 const Timeout = 10 * time.Second
 
-// Event is one event received on a tab's stream, decoded.
+// Event is one event received on a tab's stream (or a POST answer),
+// decoded and applied as the browser client applies it.
 type Event struct {
-	ID    string // the SSE id: field
-	Type  string // "update" or "render"
-	Conn  string // the connection it is for
-	Seq   uint64
-	HTML  string // the live region; "" if the event carried none
-	Error string
+	ID      string // the SSE id: field
+	Type    string // "update" or "render" ("response" for a POST answer)
+	Conn    string // the connection it is for
+	Seq     uint64
+	Changed bool   // it carried a change (a tree, a diff or HTML)
+	Kind    string // "r" (full tree), "d" (diff), "h" (HTML), or "" (no change)
+	Size    int    // bytes of its JSON data
+	HTML    string // the live region the tab shows after it
+	Error   string
+	raw     []byte
+}
+
+// wireMsg is the JSON of an update (docs/protocol.md).
+type wireMsg struct {
+	C       string          `json:"c"`
+	S       uint64          `json:"s"`
+	R       json.RawMessage `json:"r"`
+	D       json.RawMessage `json:"d"`
+	H       *string         `json:"h"`
+	Statics json.RawMessage `json:"S"`
+	Error   string          `json:"error"`
 }
 
 // Tab is one browser tab on a live page. Its methods fail the test (with
 // t.Fatal) on transport errors; they must be called from the test's own
 // goroutine.
 type Tab struct {
-	t      testing.TB
-	url    string
-	client *http.Client
-	conn   string
-	seq    uint64
-	html   string
+	t       testing.TB
+	url     string
+	client  *http.Client
+	conn    string
+	seq     uint64
+	html    string           // the live region the tab shows
+	page    string           // the page as loaded
+	tree    *livetree.Client // nil until a full render arrives, and after an HTML fallback
+	pending map[uint64]wireMsg
 	events chan Event
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -99,19 +119,29 @@ func Get(t testing.TB, pageURL string, opts ...Option) *Tab {
 	}
 	tab.conn = string(m[1])
 	tab.seq, _ = strconv.ParseUint(string(m[2]), 10, 64)
-	tab.html = string(body)
+	start, end, _ := livetree.Region(body)
+	tab.html, tab.page = string(body[start:end]), string(body)
 	t.Cleanup(tab.Close)
 	return tab
 }
 
-// Connect opens the tab's stream for its connection, resuming after the
-// newest update it applied, and waits until the stream is live. After
-// Close it reconnects, as the client does after a network failure.
+// Connect opens the tab's stream for its connection and waits until the
+// stream is live. A tab that holds a tree (it has been connected before)
+// resumes after the newest update it applied, as the client does after a
+// network failure; otherwise, like a freshly loaded page, it asks for a
+// full render and waits for it.
 func (tab *Tab) Connect() {
 	tab.t.Helper()
 	tab.Close()
 	tab.done = make(chan struct{})
-	tab.connect(url.Values{"_lt_conn": {tab.conn}, "_lt_seq": {strconv.FormatUint(tab.seq, 10)}})
+	if tab.tree != nil {
+		tab.connect(url.Values{"_lt_conn": {tab.conn}, "_lt_seq": {strconv.FormatUint(tab.seq, 10)}})
+		return
+	}
+	tab.connect(url.Values{"_lt_conn": {tab.conn}})
+	if ev := tab.Next(); ev.Type != "render" {
+		tab.t.Fatalf("lttest: first event of a page's stream is %q, want render", ev.Type)
+	}
 }
 
 // OpenStream opens only the stream of the page at pageURL, as a client
@@ -165,19 +195,8 @@ func (tab *Tab) connect(q url.Values) {
 	go func() {
 		defer close(tab.done)
 		err := c.SubscribeRawWithContext(ctx, func(m *sse.Event) {
-			ev := Event{ID: string(m.ID), Type: string(m.Event)}
-			var msg struct {
-				C     string  `json:"c"`
-				S     uint64  `json:"s"`
-				H     *string `json:"h"`
-				Error string  `json:"error"`
-			}
-			if err := json.Unmarshal(m.Data, &msg); err == nil {
-				ev.Conn, ev.Seq, ev.Error = msg.C, msg.S, msg.Error
-				if msg.H != nil {
-					ev.HTML = *msg.H
-				}
-			}
+			ev := Event{ID: string(m.ID), Type: string(m.Event), Size: len(m.Data)}
+			ev.raw = append([]byte(nil), m.Data...)
 			select {
 			case tab.events <- ev:
 			case <-ctx.Done():
@@ -204,6 +223,9 @@ func (tab *Tab) streamErr() error {
 	return tab.err
 }
 
+// Page is the whole HTML document the tab loaded (Get), script tag included.
+func (tab *Tab) Page() string { return tab.page }
+
 // Jar is the tab's cookie jar, to open more tabs of the same session.
 func (tab *Tab) Jar() http.CookieJar { return tab.client.Jar }
 
@@ -223,7 +245,7 @@ func (tab *Tab) Next() Event {
 	tab.t.Helper()
 	select {
 	case ev := <-tab.events:
-		tab.apply(ev)
+		tab.apply(&ev)
 		return ev
 	case <-tab.done:
 		tab.t.Fatalf("lttest: stream ended: %v", tab.streamErr())
@@ -233,13 +255,92 @@ func (tab *Tab) Next() Event {
 	return Event{}
 }
 
-func (tab *Tab) apply(ev Event) {
+// apply decodes an event's data and applies it as the browser client does
+// (web/src/gate.js): a render always; a full tree or HTML if newer; a diff
+// only on top of the update before it, holding early ones back.
+func (tab *Tab) apply(ev *Event) {
+	tab.t.Helper()
+	var m wireMsg
+	if err := json.Unmarshal(ev.raw, &m); err != nil {
+		tab.t.Fatalf("lttest: %s data is not JSON: %v: %q", ev.Type, err, ev.raw)
+	}
+	ev.Conn, ev.Seq, ev.Error = m.C, m.S, m.Error
+	switch {
+	case m.R != nil:
+		ev.Kind = "r"
+	case m.D != nil:
+		ev.Kind = "d"
+	case m.H != nil:
+		ev.Kind = "h"
+	}
+	ev.Changed = ev.Kind != ""
 	switch {
 	case ev.Type == "render":
-		tab.conn, tab.seq, tab.html = ev.Conn, ev.Seq, ev.HTML
-	case ev.Conn == tab.conn && ev.Seq > tab.seq && ev.HTML != "":
-		tab.seq, tab.html = ev.Seq, ev.HTML
+		if m.C != tab.conn || tab.tree == nil {
+			tab.tree = livetree.NewClient() // statics of another connection are no use
+		}
+		tab.conn, tab.seq = m.C, m.S
+		tab.set(m)
+	case m.C != tab.conn || !ev.Changed || m.S <= tab.seq:
+	case ev.Kind != "d":
+		tab.seq = m.S
+		tab.set(m)
+	case m.S > tab.seq+1:
+		if tab.pending == nil {
+			tab.pending = map[uint64]wireMsg{}
+		}
+		tab.pending[m.S] = m
+	default:
+		tab.seq = m.S
+		tab.set(m)
 	}
+	for {
+		next, ok := tab.pending[tab.seq+1]
+		if !ok {
+			break
+		}
+		delete(tab.pending, tab.seq+1)
+		tab.seq++
+		tab.set(next)
+	}
+	for s := range tab.pending {
+		if s <= tab.seq {
+			delete(tab.pending, s)
+		}
+	}
+	ev.HTML = tab.html
+}
+
+// set applies the change m carries to the tab's tree and region.
+func (tab *Tab) set(m wireMsg) {
+	tab.t.Helper()
+	if m.H != nil {
+		tab.tree, tab.html = nil, *m.H
+		return
+	}
+	if tab.tree == nil {
+		if m.R == nil {
+			tab.t.Fatalf("lttest: a diff arrived for a tab without a tree (seq %d)", m.S)
+		}
+		tab.tree = livetree.NewClient()
+	}
+	var err error
+	if err = tab.tree.Learn(m.Statics); err == nil {
+		if m.R != nil {
+			err = tab.tree.Replace(m.R)
+		} else {
+			err = tab.tree.Patch(m.D)
+		}
+	}
+	var doc string
+	if err == nil {
+		doc, err = tab.tree.HTML()
+	}
+	if err != nil {
+		tab.t.Fatalf("lttest: applying update %d: %v", m.S, err)
+	}
+	start, end, _ := livetree.Region([]byte(doc))
+	tab.html = doc[start:end]
 }
 
 // WaitFor reads events until the tab shows want, and returns that event.
@@ -292,20 +393,8 @@ func (tab *Tab) ActAs(conn, action string, fields url.Values) Response {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	r := Response{Status: resp.StatusCode, Body: string(body)}
-	var msg struct {
-		C     string  `json:"c"`
-		S     uint64  `json:"s"`
-		H     *string `json:"h"`
-		Error string  `json:"error"`
-	}
-	if err := json.Unmarshal(body, &msg); err != nil {
-		tab.t.Fatalf("lttest: POST %s: %s: body is not JSON: %q", action, resp.Status, body)
-	}
-	r.Type, r.Conn, r.Seq, r.Error = "response", msg.C, msg.S, msg.Error
-	if msg.H != nil {
-		r.HTML = *msg.H
-	}
-	tab.apply(r.Event)
+	r.Event = Event{Type: "response", Size: len(body), raw: body}
+	tab.apply(&r.Event)
 	return r
 }
 

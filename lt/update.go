@@ -1,0 +1,101 @@
+package lt
+
+import (
+	"bytes"
+	"strconv"
+
+	"github.com/livesse/livesse/internal/livetree"
+	"github.com/livesse/livesse/ssehub"
+)
+
+// This file is the seam of the update format (docs/protocol.md): what a
+// connection sends when its page changes, and how that is written as JSON.
+
+// update is one change of a connection's page.
+type update struct {
+	kind    byte   // 'r' a full tree, 'd' a diff of the tree, 'h' the live region's HTML
+	body    []byte // the tree or diff as JSON; for 'h', the HTML itself
+	statics []byte // statics the client does not have yet, as JSON; may be nil
+}
+
+// change turns a new rendering (a tree, or plain HTML when the output did
+// not split) into the update from what the client was last sent, and makes
+// it the connection's current page. ok is false when nothing changed.
+// c.mu is held.
+func (c *conn) change(tree *livetree.Frag, plain []byte) (u update, ok bool) {
+	switch {
+	case tree != nil && c.tree != nil && c.tree.ID == tree.ID:
+		d, st, changed := c.enc.Diff(c.tree, tree)
+		c.tree = tree
+		if !changed {
+			return update{}, false
+		}
+		return update{kind: 'd', body: d, statics: st}, true
+	case tree != nil:
+		c.tree, c.fallback = tree, nil
+		r, st := c.enc.Full(tree, true)
+		return update{kind: 'r', body: r, statics: st}, true
+	default:
+		region := splitPage(plain).region
+		if c.tree == nil && c.fallback != nil && bytes.Equal(region, c.fallback) {
+			return update{}, false
+		}
+		c.tree, c.fallback = nil, bytes.Clone(region)
+		return update{kind: 'h', body: c.fallback}, true
+	}
+}
+
+// snapshot is the whole current page, for a client that cannot be caught up
+// with updates. c.mu is held.
+func (c *conn) snapshot() update {
+	if c.tree == nil {
+		return update{kind: 'h', body: c.fallback}
+	}
+	r, st := c.enc.Full(c.tree, true)
+	return update{kind: 'r', body: r, statics: st}
+}
+
+// document renders the page's full HTML from the current tree. c.mu is held.
+func (c *conn) document() []byte {
+	if c.tree == nil {
+		return c.fallback
+	}
+	return []byte(c.tree.Render(c.h.rs.st))
+}
+
+// message writes the JSON of an update at seq, with an action's error
+// message for a POST answer; u.kind 0 writes no change.
+func (c *conn) message(seq uint64, u update, errMsg string) []byte {
+	var b bytes.Buffer
+	b.Grow(len(u.body) + len(u.statics) + 64)
+	b.WriteString(`{"c":`)
+	writeJSONString(&b, c.id)
+	b.WriteString(`,"s":`)
+	b.WriteString(strconv.FormatUint(seq, 10))
+	switch u.kind {
+	case 'r', 'd':
+		b.WriteString(`,"` + string(u.kind) + `":`)
+		b.Write(u.body)
+	case 'h':
+		b.WriteString(`,"h":`)
+		writeJSONString(&b, string(u.body))
+	}
+	if len(u.statics) > 0 {
+		b.WriteString(`,"S":`)
+		b.Write(u.statics)
+	}
+	if errMsg != "" {
+		b.WriteString(`,"error":`)
+		writeJSONString(&b, errMsg)
+	}
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+func writeJSONString(b *bytes.Buffer, s string) { livetree.WriteString(b, s) }
+
+// eventRender is a full render at seq; clients always apply it. c.mu is
+// held.
+func eventRender(c *conn, seq uint64, u update) ssehub.Event {
+	return ssehub.Event{Seq: seq, Type: "render", Data: c.message(seq, u, "")}
+}
