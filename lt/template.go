@@ -199,4 +199,3 @@ func (p page) writeDocument(buf *bytes.Buffer, script string) {
 	buf.Write(p.region)
 	buf.Write(p.close)
 }
-

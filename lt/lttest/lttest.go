@@ -70,11 +70,11 @@ type Tab struct {
 	page    string           // the page as loaded
 	tree    *livetree.Client // nil until a full render arrives, and after an HTML fallback
 	pending map[uint64]wireMsg
-	events chan Event
-	cancel context.CancelFunc
-	done   chan struct{}
-	mu     sync.Mutex
-	err    error
+	events  chan Event
+	cancel  context.CancelFunc
+	done    chan struct{}
+	mu      sync.Mutex
+	err     error
 }
 
 // Option configures Open.
