@@ -46,6 +46,9 @@ type Event struct {
 	raw     []byte
 }
 
+// Raw is the event's JSON data as received.
+func (e Event) Raw() []byte { return e.raw }
+
 // wireMsg is the JSON of an update (docs/protocol.md).
 type wireMsg struct {
 	C       string          `json:"c"`
