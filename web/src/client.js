@@ -3,13 +3,18 @@
 //
 // Protocol in short. The page's <script data-lt-conn=ID data-lt-seq=N> gives
 // the connection and the seq it was rendered at. The stream is an EventSource
-// on the page URL plus _lt_conn and _lt_seq; its `render` (always applied) and
-// `update` (applied only if newer, same conn) events carry JSON
-// {c: conn, s: seq, h: body html}. Actions POST the form fields (or a button's
-// name=value) plus _lt_action and _lt_conn to the page URL, with Accept:
-// application/json, and get back the same JSON or {error}. Status on
-// <html data-lt-status>: connecting, online, offline. Events on document:
-// lt:update {seq}, lt:error {status, message}. Details in live.js.
+// on the page URL plus _lt_conn and, once the client holds a tree, _lt_seq
+// (without it the server starts with a render). Its `render` (always
+// applied) and `update` events carry JSON {c: conn, s: seq} plus one of
+// r: the tree of the whole template output, d: a diff against the tree of
+// seq s-1, h: the body html (a fallback), and S: statics of new fragments.
+// Updates apply only for the same conn: trees and html if newer, diffs in
+// order (later ones wait for the missing ones). Actions POST the form fields
+// (or a button's name=value) plus _lt_action and _lt_conn to the page URL,
+// with Accept: application/json, and get back the same JSON or {error}.
+// Status on <html data-lt-status>: connecting, online, offline. Events on
+// document: lt:update {seq}, lt:error {status, message}. Details in live.js,
+// gate.js and tree.js.
 
 import { Idiomorph } from 'idiomorph';
 import { start, keepBusy } from './live.js';

@@ -1,19 +1,46 @@
-// The in-order gate: which messages may be applied to the page.
+// The in-order gate: what to do with each message the server sends.
+
+/** Most diffs held while waiting for the ones before them. */
+export const MAX_PENDING = 64;
 
 /**
- * gate decides whether msg ({c: conn id, s: seq, h: body html}) is applied
- * on top of state ({conn, seq}). It returns the state after applying it, or
- * null when msg must be ignored.
+ * kind tells what a message carries: 'r' (a full tree of the page), 'd' (a
+ * diff against the tree of the seq before), 'h' (the live region's html, a
+ * fallback) or null (nothing to apply).
+ */
+export function kind(msg) {
+  if (typeof msg.h === 'string') return 'h';
+  if (msg.r != null) return 'r';
+  if (msg.d != null) return 'd';
+  return null;
+}
+
+/**
+ * gate decides what becomes of msg ({c: conn, s: seq, and r, d or h}) given
+ * state ({conn, seq, tree}; tree is null when the client has none). reset is
+ * true for an SSE `render` event. It returns
  *
- * A reset (an SSE `render`) always applies and adopts the server's conn and
- * seq: after a server restart both may start over. Anything else applies only
- * if it belongs to our connection and is newer than what the page shows; the
- * same update may arrive twice (POST response and stream) or out of order.
- * A message without html changes nothing, so it does not advance seq either:
- * adopting its seq could make us drop the real update when it arrives.
+ *   'apply'  apply msg now,
+ *   'hold'   keep msg until the diffs before it have been applied,
+ *   'resync' msg is a diff the client cannot apply (it has no tree): drop
+ *            msg and get a fresh render,
+ *   null     ignore msg.
+ *
+ * A reset always applies and adopts the server's conn and seq: after a
+ * server restart both may start over. Anything else belongs to our
+ * connection and must be newer than what the page shows; the same message
+ * may arrive twice (POST response and stream) or out of order. A tree or
+ * html applies over any older state; a diff only on top of the seq right
+ * before it. A message that carries nothing changes nothing, so it does not
+ * advance seq either: adopting its seq could make us drop the real update
+ * when it arrives.
  */
 export function gate(state, msg, reset) {
-  if (!msg || typeof msg.s !== 'number' || typeof msg.h !== 'string') return null;
-  if (reset) return typeof msg.c === 'string' ? { conn: msg.c, seq: msg.s } : null;
-  return msg.c === state.conn && msg.s > state.seq ? { conn: state.conn, seq: msg.s } : null;
+  if (!msg || typeof msg !== 'object' || typeof msg.s !== 'number') return null;
+  const k = kind(msg);
+  if (reset) return k && k !== 'd' && typeof msg.c === 'string' ? 'apply' : null;
+  if (!k || msg.c !== state.conn || msg.s <= state.seq) return null;
+  if (k !== 'd') return 'apply';
+  if (msg.s > state.seq + 1) return 'hold';
+  return state.tree ? 'apply' : 'resync';
 }

@@ -3,7 +3,8 @@
 // fakes; in the browser win is window.
 
 import { streamURL, backoff } from './stream.js';
-import { gate } from './gate.js';
+import { gate, kind, MAX_PENDING } from './gate.js';
+import { learn, decode, patch, render, region } from './tree.js';
 import { liveForm, formBody, buttonBody } from './actions.js';
 
 const BUSY = 'data-lt-busy';
@@ -22,7 +23,12 @@ export function start(win, morph) {
   // with id="livesse" would show up there).
   if (!tag || !win.EventSource || !win.fetch || root.dataset.ltStatus) return;
 
-  let state = { conn: tag.dataset.ltConn, seq: Number(tag.dataset.ltSeq) || 0 };
+  // The connection, the update the page shows and its tree: null until the
+  // first render (the page came from a plain GET) and after an html fallback.
+  const state = { conn: tag.dataset.ltConn, seq: Number(tag.dataset.ltSeq) || 0, tree: null };
+  let statics = new Map(); // fragment id -> statics, learned per connection
+  const pending = new Map(); // seq -> a diff waiting for the ones before it
+  let fresh = false; // the stream was opened without _lt_seq, no render yet
   let es = null; // the only EventSource, null while waiting to reconnect
   let timer = 0;
   let attempt = 0;
@@ -34,13 +40,65 @@ export function start(win, morph) {
     emit('lt:error', { status, message });
   };
 
+  // resync drops the tree and gets a render by reconnecting without
+  // _lt_seq, unless the stream is such a fresh one already.
+  function resync() {
+    state.tree = null;
+    pending.clear();
+    if (!fresh) connect();
+  }
+
   // apply is the one place where a message reaches the page.
   function apply(msg, reset) {
-    const next = gate(state, msg, reset);
-    if (!next) return;
-    morph(msg.h);
-    state = next;
+    if (reset) {
+      // A new connection (the server restarted): its seqs start over and
+      // its fragment ids may stand for other statics.
+      if (msg.c !== state.conn) {
+        statics = new Map();
+        pending.clear();
+      }
+      state.conn = msg.c;
+    }
+    let html;
+    try {
+      learn(statics, msg.S);
+      const k = kind(msg);
+      if (k === 'h') {
+        state.tree = null;
+        html = msg.h;
+      } else {
+        if (k === 'r') state.tree = decode(msg.r);
+        else patch(state.tree, msg.d);
+        html = region(render(state.tree, statics));
+      }
+    } catch (err) {
+      fail(0, 'bad ' + (reset ? 'render' : 'update') + ': ' + err.message);
+      return resync();
+    }
+    if (reset) fresh = false;
+    state.seq = msg.s;
+    morph(html);
     emit('lt:update', { seq: state.seq });
+  }
+
+  // receive runs msg through the gate, then the held diffs that have become
+  // next in line.
+  function receive(msg, reset) {
+    for (;;) {
+      const act = gate(state, msg, reset);
+      if (act === 'apply') apply(msg, reset);
+      else if (act === 'resync') resync();
+      else if (act === 'hold') {
+        // Too far behind to wait: start over from a render.
+        if (pending.size >= MAX_PENDING && !pending.has(msg.s)) resync();
+        else pending.set(msg.s, msg);
+      }
+      for (const s of pending.keys()) if (s <= state.seq) pending.delete(s);
+      msg = pending.get(state.seq + 1);
+      if (!msg) return;
+      pending.delete(msg.s);
+      reset = false;
+    }
   }
 
   function onMessage(e) {
@@ -50,14 +108,17 @@ export function start(win, morph) {
     } catch {
       return fail(0, 'bad ' + e.type + ' event');
     }
-    apply(msg, e.type === 'render');
+    receive(msg, e.type === 'render');
   }
 
   function connect() {
     win.clearTimeout(timer);
     if (es) es.close();
     setStatus('connecting');
-    const src = (es = new win.EventSource(streamURL(win.location.href, state.conn, state.seq)));
+    // Without a tree the client cannot take diffs: ask for a render.
+    fresh = !state.tree;
+    const url = streamURL(win.location.href, state.conn, fresh ? null : state.seq);
+    const src = (es = new win.EventSource(url));
     src.addEventListener('open', () => {
       attempt = 0;
       setStatus('online');
@@ -90,7 +151,7 @@ export function start(win, morph) {
       // livesse (e.g. the plain-HTML 303): follow it as the browser would.
       if (!msg && res.redirected) return win.location.assign(res.url);
       // An action error rendered into the page comes as an update with 422.
-      if (msg) apply(msg, false);
+      if (msg) receive(msg, false);
       // The server forgot our connection: the stream gets a fresh render.
       if (res.status === 410) connect();
       if (!res.ok || !msg) fail(res.status, (msg && msg.error) || 'HTTP ' + res.status);

@@ -7,12 +7,14 @@ export const CAP_MS = 30000;
 /**
  * streamURL returns the path + query of the page at href with the stream
  * parameters set (replacing any already present), so the server can resume
- * connection conn after update seq.
+ * connection conn after update seq. With seq null, _lt_seq is left out: the
+ * client has no tree to apply diffs to, and the server starts with a render.
  */
 export function streamURL(href, conn, seq) {
   const u = new URL(href);
   u.searchParams.set('_lt_conn', conn);
-  u.searchParams.set('_lt_seq', String(seq));
+  if (seq == null) u.searchParams.delete('_lt_seq');
+  else u.searchParams.set('_lt_seq', String(seq));
   return u.pathname + u.search;
 }
 

@@ -1,65 +1,80 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gate } from '../src/gate.js';
+import { gate, kind, MAX_PENDING } from '../src/gate.js';
 
-const m = (c, s, h = `<p>${s}</p>`) => ({ c, s, h });
+const TREE = { f: 1, v: [] };
+const r = (c, s) => ({ c, s, r: TREE });
+const d = (c, s) => ({ c, s, d: { 0: String(s) } });
+const h = (c, s, html = `<p>${s}</p>`) => ({ c, s, h: html });
+const st = (seq, tree = TREE) => ({ conn: 'a', seq, tree });
 
-// Runs msgs ([msg, reset]) through the gate from state and returns the seqs applied.
-function run(state, msgs) {
-  const applied = [];
-  for (const [msg, reset] of msgs) {
-    const next = gate(state, msg, reset);
-    if (next) {
-      state = next;
-      applied.push(`${next.conn}:${next.seq}`);
-    }
+test('kind tells what a message carries', () => {
+  assert.equal(kind(r('a', 1)), 'r');
+  assert.equal(kind(d('a', 1)), 'd');
+  assert.equal(kind(h('a', 1)), 'h');
+  assert.equal(kind(h('a', 1, '')), 'h'); // an empty body is html
+  assert.equal(kind({ c: 'a', s: 1 }), null);
+  assert.equal(kind({ c: 'a', s: 1, r: null, d: null, h: 5 }), null);
+  assert.equal(kind({ r: 'not a tree' }), 'r'); // decoding it will tell
+});
+
+test('trees and html apply when newer: gaps are fine, stale ones are dropped', () => {
+  for (const m of [r, h]) {
+    assert.equal(gate(st(2), m('a', 3), false), 'apply');
+    assert.equal(gate(st(2), m('a', 9), false), 'apply'); // a whole page: no need for 3..8
+    assert.equal(gate(st(2), m('a', 2), false), null); // what the page shows
+    assert.equal(gate(st(2), m('a', 1), false), null); // late
+    assert.equal(gate(st(2, null), m('a', 3), false), 'apply'); // no tree needed
   }
-  return { state, applied };
-}
-
-test('updates apply in order, duplicates and stale ones are dropped', () => {
-  const { state, applied } = run({ conn: 'a', seq: 2 }, [
-    [m('a', 2)], // what the page was rendered at
-    [m('a', 3)],
-    [m('a', 3)], // same update again (POST response, then stream)
-    [m('a', 5)], // a gap is fine: the html is a full render
-    [m('a', 4)], // late
-    [m('a', 6)],
-  ]);
-  assert.deepEqual(applied, ['a:3', 'a:5', 'a:6']);
-  assert.deepEqual(state, { conn: 'a', seq: 6 });
 });
 
-test('updates of another connection are ignored', () => {
-  const { applied } = run({ conn: 'a', seq: 1 }, [[m('b', 9)], [m('a', 2)]]);
-  assert.deepEqual(applied, ['a:2']);
+test('a diff applies only on top of the seq right before it', () => {
+  assert.equal(gate(st(2), d('a', 3), false), 'apply');
+  assert.equal(gate(st(2), d('a', 2), false), null); // already applied
+  assert.equal(gate(st(2), d('a', 1), false), null);
+  assert.equal(gate(st(2), d('a', 4), false), 'hold'); // 3 is still to come
+  assert.equal(gate(st(2), d('a', 2 + MAX_PENDING + 5), false), 'hold'); // the caller bounds what it holds
 });
 
-test('a render always applies and adopts the new conn and seq', () => {
-  const { state, applied } = run({ conn: 'a', seq: 40 }, [
-    [m('b', 1), true], // server restarted: new conn, seq starts over
-    [m('a', 41)], // straggler of the old connection
-    [m('b', 1)],
-    [m('b', 2)],
-    [m('b', 2), true], // a render applies even if not newer
-  ]);
-  assert.deepEqual(applied, ['b:1', 'b:2', 'b:2']);
-  assert.deepEqual(state, { conn: 'b', seq: 2 });
+test('a diff the client has no tree for asks for a render', () => {
+  assert.equal(gate(st(2, null), d('a', 3), false), 'resync');
+  assert.equal(gate(st(2, null), d('a', 2), false), null); // stale anyway
+  assert.equal(gate(st(2, null), d('a', 5), false), 'hold'); // a tree may come at 3 or 4
 });
 
-test('messages without html or seq change nothing', () => {
-  const st = { conn: 'a', seq: 1 };
-  assert.equal(gate(st, { c: 'a', s: 2 }, false), null); // POST answer, nothing changed
-  assert.equal(gate(st, { c: 'a', h: 'x' }, false), null);
-  assert.equal(gate(st, { c: 'a', s: '2', h: 'x' }, false), null);
-  assert.equal(gate(st, { error: 'boom' }, false), null);
-  assert.equal(gate(st, null, true), null);
-  assert.equal(gate(st, { s: 1, h: 'x' }, true), null); // a render must name its conn
-  assert.deepEqual(gate(st, { c: 'a', s: 2, h: '' }, false), { conn: 'a', seq: 2 }); // empty body is html
+test('messages of another connection are ignored, whatever they carry', () => {
+  for (const m of [r, d, h]) {
+    assert.equal(gate(st(1), m('b', 2), false), null);
+    assert.equal(gate(st(1), m(undefined, 2), false), null);
+  }
 });
 
-test('gate does not mutate the state it is given', () => {
-  const st = Object.freeze({ conn: 'a', seq: 1 });
-  assert.deepEqual(gate(st, m('a', 2), false), { conn: 'a', seq: 2 });
-  assert.deepEqual(gate(st, m('z', 0), true), { conn: 'z', seq: 0 });
+test('a render always applies a tree or html, even an older one, for any conn', () => {
+  assert.equal(gate(st(40), r('b', 1), true), 'apply'); // server restarted: new conn, seq starts over
+  assert.equal(gate(st(40), h('b', 1), true), 'apply');
+  assert.equal(gate(st(2), r('a', 2), true), 'apply'); // not newer
+  assert.equal(gate(st(2, null), r('a', 1), true), 'apply');
+  assert.equal(gate(st(2), d('a', 3), true), null); // a render is never a diff
+  assert.equal(gate(st(2), { c: 'a', s: 3 }, true), null); // nor empty
+  assert.equal(gate(st(2), { s: 3, r: TREE }, true), null); // and must name its conn
+});
+
+test('messages without content or seq change nothing', () => {
+  const s = st(1);
+  assert.equal(gate(s, { c: 'a', s: 2 }, false), null); // POST answer, nothing changed
+  assert.equal(gate(s, { c: 'a', s: 2, error: 'boom' }, false), null);
+  assert.equal(gate(s, { c: 'a', h: 'x' }, false), null);
+  assert.equal(gate(s, { c: 'a', s: '2', h: 'x' }, false), null);
+  assert.equal(gate(s, { error: 'boom' }, false), null);
+  assert.equal(gate(s, null, true), null);
+  assert.equal(gate(s, 'text', false), null);
+  assert.equal(gate(s, 5, true), null);
+});
+
+test('gate does not mutate the state or the message', () => {
+  const s = Object.freeze({ conn: 'a', seq: 1, tree: Object.freeze({}) });
+  const m = Object.freeze(d('a', 2));
+  assert.equal(gate(s, m, false), 'apply');
+  assert.equal(gate(s, Object.freeze(h('z', 0)), true), 'apply');
+  assert.deepEqual(s, { conn: 'a', seq: 1, tree: {} });
 });

@@ -109,83 +109,262 @@ function quiet(t) {
   t.mock.method(console, 'warn', () => {});
 }
 
-test('start connects with conn and seq from the script tag', () => {
-  const p = page();
-  assert.equal(p.status(), 'connecting');
-  assert.equal(p.sources.length, 1);
-  assert.equal(p.sources[0].url, '/room?x=1&_lt_conn=c1&_lt_seq=3');
-  assert.deepEqual([p.win.livesse.conn, p.win.livesse.seq, p.win.livesse.status], ['c1', 3, 'connecting']);
-  p.sources[0].emit('open');
-  assert.equal(p.status(), 'online');
-  assert.equal(p.win.livesse.status, 'online');
+// The page's template: one fragment, a document with a value in <p>. Its
+// statics come with the first render of a connection.
+const S = { 1: ['<!DOCTYPE html><html><head></head><body><p>', '</p></body></html>'] };
+const r = (c, s, v, withStatics = true) => ({ c, s, r: { f: 1, v: [v] }, ...(withStatics && { S }) });
+const d = (c, s, v) => ({ c, s, d: { 0: v } });
+const h = (c, s, html) => ({ c, s, h: html });
+const p = (v) => `<p>${v}</p>`; // what the body becomes
+const updates = (events) => events.filter(([t]) => t === 'lt:update').map(([, e]) => e.seq);
+
+// online starts a page whose stream has delivered the render of value v at seq.
+function online(v = 'zero', seq = 3) {
+  const pg = page();
+  pg.sources[0].emit('open');
+  pg.sources[0].emit('render', r('c1', seq, v));
+  pg.morphs.length = 0;
+  pg.events.length = 0;
+  return pg;
+}
+
+test('start connects with the conn from the script tag, asking for a render', () => {
+  const pg = page();
+  assert.equal(pg.status(), 'connecting');
+  assert.equal(pg.sources.length, 1);
+  // The page came from a plain GET: no tree yet, so no _lt_seq.
+  assert.equal(pg.sources[0].url, '/room?x=1&_lt_conn=c1');
+  assert.deepEqual([pg.win.livesse.conn, pg.win.livesse.seq, pg.win.livesse.status], ['c1', 3, 'connecting']);
+  pg.sources[0].emit('open');
+  assert.equal(pg.status(), 'online');
+  assert.equal(pg.win.livesse.status, 'online');
   assert.throws(() => {
-    p.win.livesse.seq = 99;
+    pg.win.livesse.seq = 99;
   });
-  assert.equal(p.win.livesse.seq, 3);
+  assert.equal(pg.win.livesse.seq, 3);
 });
 
 test('does nothing without EventSource', () => {
-  const p = page({ noEventSource: true });
-  assert.equal(p.win.livesse, undefined);
-  assert.equal(p.status(), undefined);
+  const pg = page({ noEventSource: true });
+  assert.equal(pg.win.livesse, undefined);
+  assert.equal(pg.status(), undefined);
 });
 
 test('starting twice runs one client', () => {
-  const p = page({ twice: true });
-  assert.equal(p.sources.length, 1);
-  p.sources[0].emit('update', { c: 'c1', s: 4, h: 'four' });
-  assert.deepEqual(p.morphs, ['four']);
+  const pg = page({ twice: true });
+  assert.equal(pg.sources.length, 1);
+  pg.sources[0].emit('render', r('c1', 4, 'four'));
+  assert.deepEqual(pg.morphs, [p('four')]);
 });
 
-test('stream events go through the in-order gate to morph', () => {
-  const p = page();
-  const es = p.sources[0];
-  es.emit('update', { c: 'c1', s: 3, h: 'old' });
-  es.emit('update', { c: 'c1', s: 4, h: 'four' });
-  es.emit('update', { c: 'c1', s: 4, h: 'four again' });
-  es.emit('update', { c: 'zz', s: 9, h: 'other conn' });
-  es.emit('render', { c: 'c2', s: 1, h: 'reset' });
-  es.emit('update', { c: 'c2', s: 2, h: 'two' });
-  assert.deepEqual(p.morphs, ['four', 'reset', 'two']);
-  assert.deepEqual(p.events, [
-    ['lt:update', { seq: 4 }],
-    ['lt:update', { seq: 1 }],
-    ['lt:update', { seq: 2 }],
-  ]);
-  assert.deepEqual([p.win.livesse.conn, p.win.livesse.seq], ['c2', 2]);
+test('a render sets the tree and morphs the body; diffs follow in order', () => {
+  const pg = page();
+  const es = pg.sources[0];
+  es.emit('render', r('c1', 3, 'three'));
+  es.emit('update', d('c1', 4, 'four'));
+  es.emit('update', d('c1', 4, 'four again')); // the same seq twice
+  es.emit('update', d('c1', 3, 'old'));
+  es.emit('update', d('zz', 5, 'other conn'));
+  es.emit('update', r('c1', 6, 'six', false)); // a tree: no need for 5; statics known
+  es.emit('update', d('c1', 7, 'seven'));
+  assert.deepEqual(pg.morphs, [p('three'), p('four'), p('six'), p('seven')]);
+  assert.deepEqual(updates(pg.events), [3, 4, 6, 7]);
+  assert.deepEqual(pg.events.length, 4);
+  assert.deepEqual([pg.win.livesse.conn, pg.win.livesse.seq], ['c1', 7]);
+});
+
+test('a render always applies: a new conn, an older seq', () => {
+  const pg = online('a', 40);
+  const es = pg.sources[0];
+  es.emit('render', r('c2', 1, 'reset')); // the server restarted
+  es.emit('update', d('c1', 41, 'straggler of the old conn'));
+  es.emit('update', d('c2', 2, 'two'));
+  es.emit('render', r('c2', 2, 'again', false)); // not newer, still applied
+  assert.deepEqual(pg.morphs, [p('reset'), p('two'), p('again')]);
+  assert.deepEqual(updates(pg.events), [1, 2, 2]);
+  assert.deepEqual([pg.win.livesse.conn, pg.win.livesse.seq], ['c2', 2]);
+});
+
+test('diffs that come early wait for the ones before them', () => {
+  const pg = online('three', 3);
+  const es = pg.sources[0];
+  es.emit('update', d('c1', 6, 'six'));
+  es.emit('update', d('c1', 5, 'five'));
+  es.emit('update', d('c1', 8, 'eight')); // 7 never comes
+  assert.deepEqual(pg.morphs, []);
+  assert.equal(pg.win.livesse.seq, 3);
+  es.emit('update', d('c1', 4, 'four'));
+  assert.deepEqual(pg.morphs, [p('four'), p('five'), p('six')]);
+  assert.deepEqual(updates(pg.events), [4, 5, 6]);
+  // A tree at 9 passes over 7 and 8; a held diff older than it is dropped.
+  es.emit('update', r('c1', 9, 'nine', false));
+  es.emit('update', d('c1', 10, 'ten'));
+  assert.deepEqual(pg.morphs.slice(3), [p('nine'), p('ten')]);
+  assert.equal(pg.win.livesse.seq, 10);
+});
+
+test('held diffs of an old connection are dropped by a render of a new one', () => {
+  const pg = online('three', 3);
+  const es = pg.sources[0];
+  for (let s = 5; s < 5 + 64; s++) es.emit('update', d('c1', s, 'old conn'));
+  es.emit('render', r('c2', 1, 'new conn')); // its seqs start over
+  // Had they been kept, holding one more would be one too many.
+  es.emit('update', d('c2', 3, 'three'));
+  assert.equal(pg.sources.length, 1);
+  es.emit('update', d('c2', 2, 'two'));
+  assert.deepEqual(pg.morphs, [p('new conn'), p('two'), p('three')]);
+  assert.equal(pg.win.livesse.seq, 3);
+});
+
+test('statics are kept per connection and forgotten with it', (t) => {
+  quiet(t);
+  const pg = online('a', 3);
+  pg.sources[0].emit('render', r('c1', 4, 'same conn', false));
+  assert.deepEqual(pg.morphs, [p('same conn')]);
+  pg.sources[0].emit('render', r('c2', 1, 'new conn, no statics', false));
+  assert.deepEqual(pg.morphs, [p('same conn')]);
+  assert.deepEqual(pg.events.at(-1), ['lt:error', { status: 0, message: 'bad render: statics of fragment 1 missing or wrong' }]);
+  assert.equal(pg.win.livesse.conn, 'c2');
+});
+
+test('html replaces the body and drops the tree; a diff then gets a fresh render', () => {
+  const pg = online('three', 3);
+  pg.sources[0].emit('update', h('c1', 4, '<p>html</p>'));
+  assert.deepEqual(pg.morphs, ['<p>html</p>']);
+  pg.sources[0].emit('update', d('c1', 5, 'five')); // no tree to patch
+  assert.deepEqual(pg.morphs, ['<p>html</p>']);
+  assert.ok(pg.sources[0].closed);
+  assert.equal(pg.open().length, 1);
+  assert.equal(pg.open()[0].url, '/room?x=1&_lt_conn=c1'); // no _lt_seq: a render comes
+  assert.equal(pg.win.livesse.seq, 4);
+  // More diffs before that render do not reconnect again.
+  pg.open()[0].emit('update', d('c1', 5, 'five'));
+  assert.equal(pg.sources.length, 2);
+  pg.open()[0].emit('render', r('c1', 5, 'five'));
+  pg.open()[0].emit('update', d('c1', 6, 'six'));
+  assert.deepEqual(pg.morphs, ['<p>html</p>', p('five'), p('six')]);
+  assert.deepEqual(updates(pg.events), [4, 5, 6]);
+  assert.deepEqual(pg.events.length, 3); // no error
+  // With a tree again, reconnects resume at the seq reached.
+  pg.open()[0].emit('error');
+  pg.timers.at(-1).fn();
+  assert.equal(pg.open()[0].url, '/room?x=1&_lt_conn=c1&_lt_seq=6');
+});
+
+test('a render can be html, then diffs reconnect for a tree', () => {
+  const pg = page();
+  pg.sources[0].emit('render', h('c1', 3, '<p>fallback</p>'));
+  assert.deepEqual(pg.morphs, ['<p>fallback</p>']);
+  pg.sources[0].emit('update', d('c1', 4, 'four'));
+  assert.equal(pg.sources.length, 2);
+  assert.equal(pg.sources[1].url, '/room?x=1&_lt_conn=c1');
+});
+
+test('a diff that does not fit warns, drops the tree and reconnects for a render', (t) => {
+  quiet(t);
+  const pg = online('three', 3);
+  pg.sources[0].emit('update', { c: 'c1', s: 4, d: { 7: 'no such slot' } });
+  assert.deepEqual(pg.morphs, []);
+  assert.deepEqual(pg.events, [['lt:error', { status: 0, message: 'bad update: slot 7 out of range' }]]);
+  assert.equal(console.warn.mock.callCount(), 1);
+  assert.ok(pg.sources[0].closed);
+  assert.equal(pg.open()[0].url, '/room?x=1&_lt_conn=c1');
+  assert.equal(pg.win.livesse.seq, 3);
+  // The good diff at 4 from a POST response: still no tree, no second reconnect.
+  pg.open()[0].emit('update', d('c1', 4, 'four'));
+  assert.equal(pg.sources.length, 2);
+  assert.deepEqual(pg.morphs, []);
+  pg.open()[0].emit('render', r('c1', 4, 'four', false));
+  assert.deepEqual(pg.morphs, [p('four')]);
+});
+
+test('missing statics and bad trees are errors too', (t) => {
+  quiet(t);
+  const pg = online('three', 3);
+  pg.sources[0].emit('update', { c: 'c1', s: 4, r: { f: 2, v: [] } }); // fragment 2: statics never sent
+  pg.open()[0].emit('render', { c: 'c1', s: 4, r: 'not a tree' });
+  pg.open()[0].emit('render', { c: 'c1', s: 4, r: { f: 1, v: ['x'] }, S: ['not statics'] });
+  assert.deepEqual(pg.morphs, []);
+  assert.deepEqual(
+    pg.events.map(([, e]) => e.message),
+    [
+      'bad update: statics of fragment 2 missing or wrong',
+      'bad render: fragment is not an object',
+      'bad render: statics are not an object',
+    ],
+  );
+  // One reconnect for the first; a broken render does not make the client
+  // hammer the server: it waits for the next message.
+  assert.equal(pg.sources.length, 2);
+  pg.open()[0].emit('update', r('c1', 5, 'five'));
+  assert.deepEqual(pg.morphs, [p('five')]);
+});
+
+test('before the first render, diffs are dropped and html or trees apply', () => {
+  const pg = page();
+  pg.sources[0].emit('update', d('c1', 4, 'four')); // e.g. a POST answer that beat the render
+  assert.deepEqual(pg.morphs, []);
+  assert.equal(pg.sources.length, 1); // the stream was opened for a render: no reconnect
+  pg.sources[0].emit('update', h('c1', 5, '<p>five</p>'));
+  pg.sources[0].emit('update', r('c1', 6, 'six'));
+  assert.deepEqual(pg.morphs, ['<p>five</p>', p('six')]);
+});
+
+test('too many held diffs make the client start over from a render', () => {
+  const pg = online('three', 3);
+  const es = pg.sources[0];
+  es.emit('update', d('c1', 5, 'five'));
+  es.emit('update', r('c1', 5, 'five', false)); // the held diff is stale now, and forgotten
+  assert.deepEqual(pg.morphs, [p('five')]);
+  for (let s = 7; s < 7 + 64; s++) es.emit('update', d('c1', s, String(s)));
+  assert.equal(pg.sources.length, 1); // 64 held
+  es.emit('update', d('c1', 7, 'the same again')); // already held
+  assert.equal(pg.sources.length, 1);
+  es.emit('update', d('c1', 71, 'one too many'));
+  assert.ok(es.closed);
+  assert.equal(pg.open()[0].url, '/room?x=1&_lt_conn=c1');
+  pg.open()[0].emit('update', d('c1', 6, 'six')); // the held ones are gone, so is the tree
+  assert.deepEqual(pg.morphs, [p('five')]);
+  assert.equal(pg.sources.length, 2);
+  pg.open()[0].emit('render', r('c1', 71, 'seventy-one'));
+  assert.deepEqual(pg.morphs, [p('five'), p('seventy-one')]);
 });
 
 test('errors reconnect one EventSource at a time with growing backoff', (t) => {
   t.mock.method(Math, 'random', () => 0.999);
-  const p = page();
-  p.sources[0].emit('update', { c: 'c1', s: 7, h: 'seven' });
-  for (const ceil of [500, 1000, 2000]) {
-    const es = p.open()[0];
+  const pg = page();
+  // Before any render, reconnects still ask for one.
+  pg.sources[0].emit('error');
+  pg.timers.at(-1).fn();
+  assert.equal(pg.open()[0].url, '/room?x=1&_lt_conn=c1');
+  pg.open()[0].emit('render', r('c1', 7, 'seven'));
+  for (const ceil of [1000, 2000, 4000]) {
+    const es = pg.open()[0];
     es.emit('error');
     assert.ok(es.closed);
-    assert.equal(p.open().length, 0);
-    assert.equal(p.status(), 'offline');
-    const timer = p.timers.at(-1);
+    assert.equal(pg.open().length, 0);
+    assert.equal(pg.status(), 'offline');
+    const timer = pg.timers.at(-1);
     assert.ok(timer.ms < ceil && timer.ms > ceil * 0.99, `${timer.ms} vs ${ceil}`);
     timer.fn();
-    assert.equal(p.status(), 'connecting');
-    assert.equal(p.open().length, 1);
-    assert.equal(p.open()[0].url, '/room?x=1&_lt_conn=c1&_lt_seq=7');
+    assert.equal(pg.status(), 'connecting');
+    assert.equal(pg.open().length, 1);
+    assert.equal(pg.open()[0].url, '/room?x=1&_lt_conn=c1&_lt_seq=7');
   }
   // A successful open resets the backoff.
-  p.open()[0].emit('open');
-  p.open()[0].emit('error');
-  assert.ok(p.timers.at(-1).ms < 500);
-  assert.equal(p.sources.length, 4);
+  pg.open()[0].emit('open');
+  pg.open()[0].emit('error');
+  assert.ok(pg.timers.at(-1).ms < 500);
+  assert.equal(pg.sources.length, 5);
 });
 
 test('a click on a button outside forms posts the action, busy until handled', async () => {
-  const p = page();
+  const pg = online('three', 3);
   const button = new FakeEl('button', { name: 'inc' }, { name: 'inc', value: '2', form: null });
   const icon = new FakeEl('span', {}, { parent: button });
-  p.doc.dispatchEvent(ev('click', { target: icon }));
-  assert.equal(p.fetches.length, 1);
-  const { url, init } = p.fetches[0];
+  pg.doc.dispatchEvent(ev('click', { target: icon }));
+  assert.equal(pg.fetches.length, 1);
+  const { url, init } = pg.fetches[0];
   assert.equal(url, 'https://ex.com/room?x=1');
   assert.equal(init.method, 'POST');
   assert.equal(init.credentials, 'same-origin');
@@ -193,71 +372,87 @@ test('a click on a button outside forms posts the action, busy until handled', a
   assert.equal(init.body.toString(), '_lt_action=inc&inc=2&_lt_conn=c1');
   assert.equal(button.getAttribute('aria-busy'), 'true');
   assert.ok(button.hasAttribute('data-lt-busy'));
-  p.fetches[0].resolve(json(200, { c: 'c1', s: 4, h: 'after click' }));
+  pg.fetches[0].resolve(json(200, d('c1', 4, 'after click')));
   await tick();
-  assert.deepEqual(p.morphs, ['after click']);
+  assert.deepEqual(pg.morphs, [p('after click')]);
   assert.ok(!button.hasAttribute('aria-busy') && !button.hasAttribute('data-lt-busy'));
   // The same update from the stream is not applied twice.
-  p.sources[0].emit('update', { c: 'c1', s: 4, h: 'after click' });
-  assert.equal(p.morphs.length, 1);
+  pg.sources[0].emit('update', d('c1', 4, 'after click'));
+  assert.equal(pg.morphs.length, 1);
+});
+
+test('a POST answer ahead of the stream waits for it', async () => {
+  const pg = online('three', 3);
+  const b = new FakeEl('button', { name: 'x' }, { name: 'x', value: '', form: null });
+  pg.doc.dispatchEvent(ev('click', { target: b }));
+  pg.fetches[0].resolve(json(200, d('c1', 5, 'mine')));
+  await tick();
+  assert.deepEqual(pg.morphs, []);
+  assert.ok(!b.hasAttribute('data-lt-busy')); // handled, even if held
+  pg.sources[0].emit('update', d('c1', 4, 'theirs'));
+  pg.sources[0].emit('update', d('c1', 5, 'mine'));
+  assert.deepEqual(pg.morphs, [p('theirs'), p('mine')]);
 });
 
 test('buttons inside a form are left to the submit event', () => {
-  const p = page();
+  const pg = page();
   const button = new FakeEl('button', { name: 'inc' }, { name: 'inc', value: '', form: {} });
-  p.doc.dispatchEvent(ev('click', { target: button }));
-  p.doc.dispatchEvent(ev('click', { target: new FakeEl('div') }));
-  assert.equal(p.fetches.length, 0);
+  pg.doc.dispatchEvent(ev('click', { target: button }));
+  pg.doc.dispatchEvent(ev('click', { target: new FakeEl('div') }));
+  assert.equal(pg.fetches.length, 0);
 });
 
-function submit(p, form, submitter) {
+function submit(pg, form, submitter) {
   const e = ev('submit', { target: form, submitter });
-  p.doc.dispatchEvent(e);
+  pg.doc.dispatchEvent(e);
   return e;
 }
 
 test('a POST form submit is sent live with the submitter as action', async () => {
-  const p = page();
+  const pg = online('three', 3);
   const form = new FakeEl('form', { method: 'post' }, { fields: [['title', 'milk']] });
   const add = new FakeEl('button', { name: 'add' }, { name: 'add', value: '' });
-  const e = submit(p, form, add);
+  const e = submit(pg, form, add);
   assert.ok(e.defaultPrevented);
-  assert.equal(p.fetches[0].init.body.toString(), 'title=milk&add=&_lt_action=add&_lt_conn=c1');
+  assert.equal(pg.fetches[0].init.body.toString(), 'title=milk&add=&_lt_action=add&_lt_conn=c1');
   assert.ok(add.hasAttribute('data-lt-busy') && !form.hasAttribute('data-lt-busy'));
-  p.fetches[0].resolve(json(200, { c: 'c1', s: 3 })); // nothing changed
+  pg.fetches[0].resolve(json(200, { c: 'c1', s: 4 })); // nothing changed
   await tick();
-  assert.deepEqual(p.morphs, []);
-  assert.deepEqual(p.events, []);
+  assert.deepEqual(pg.morphs, []);
+  assert.deepEqual(pg.events, []);
   assert.ok(!add.hasAttribute('data-lt-busy'));
+  // Its seq was not adopted: the real update 4 still applies.
+  pg.sources[0].emit('update', d('c1', 4, 'four'));
+  assert.deepEqual(pg.morphs, [p('four')]);
 
   // Without submitter the form is busy; multipart sends the FormData.
   const up = new FakeEl('form', { method: 'post', enctype: 'multipart/form-data' }, { fields: [['f', 'x']] });
-  submit(p, up, null);
-  assert.ok(p.fetches[1].init.body instanceof FormData);
+  submit(pg, up, null);
+  assert.ok(pg.fetches[1].init.body instanceof FormData);
   assert.ok(up.hasAttribute('data-lt-busy'));
 });
 
 test('GET forms, other targets and handled submits keep the browser default', () => {
-  const p = page();
-  assert.ok(!submit(p, new FakeEl('form', {}, { fields: [] }), null).defaultPrevented);
+  const pg = page();
+  assert.ok(!submit(pg, new FakeEl('form', {}, { fields: [] }), null).defaultPrevented);
   const other = new FakeEl('form', { method: 'post', action: '/elsewhere' }, { fields: [] });
-  assert.ok(!submit(p, other, null).defaultPrevented);
+  assert.ok(!submit(pg, other, null).defaultPrevented);
   // The submitter's formmethod overrides the form's.
   const form = new FakeEl('form', { method: 'post' }, { fields: [] });
   const search = new FakeEl('button', { formmethod: 'get' }, { name: '', value: '' });
-  assert.ok(!submit(p, form, search).defaultPrevented);
-  assert.equal(p.fetches.length, 0);
+  assert.ok(!submit(pg, form, search).defaultPrevented);
+  assert.equal(pg.fetches.length, 0);
 });
 
 test('422 with an update applies it and reports the error', async (t) => {
   quiet(t);
-  const p = page();
+  const pg = online('three', 3);
   const b = new FakeEl('button', { name: 'save' }, { name: 'save', value: '', form: null });
-  p.doc.dispatchEvent(ev('click', { target: b }));
-  p.fetches[0].resolve(json(422, { c: 'c1', s: 4, h: 'with error', error: 'title required' }));
+  pg.doc.dispatchEvent(ev('click', { target: b }));
+  pg.fetches[0].resolve(json(422, { ...d('c1', 4, 'with error'), error: 'title required' }));
   await tick();
-  assert.deepEqual(p.morphs, ['with error']);
-  assert.deepEqual(p.events, [
+  assert.deepEqual(pg.morphs, [p('with error')]);
+  assert.deepEqual(pg.events, [
     ['lt:update', { seq: 4 }],
     ['lt:error', { status: 422, message: 'title required' }],
   ]);
@@ -265,43 +460,45 @@ test('422 with an update applies it and reports the error', async (t) => {
 
 test('410 reconnects the stream at once', async (t) => {
   quiet(t);
-  const p = page();
-  const first = p.sources[0];
+  const pg = online('three', 3);
+  const first = pg.sources[0];
   const b = new FakeEl('button', { name: 'x' }, { name: 'x', value: '', form: null });
-  p.doc.dispatchEvent(ev('click', { target: b }));
-  p.fetches[0].resolve(json(410, { error: 'connection expired' }));
+  pg.doc.dispatchEvent(ev('click', { target: b }));
+  pg.fetches[0].resolve(json(410, { error: 'connection expired' }));
   await tick();
   assert.ok(first.closed);
-  assert.equal(p.open().length, 1);
-  assert.equal(p.timers.filter((x) => !x.cleared).length, 0);
-  assert.deepEqual(p.events, [['lt:error', { status: 410, message: 'connection expired' }]]);
-  p.open()[0].emit('render', { c: 'c9', s: 1, h: 'fresh' });
-  assert.equal(p.win.livesse.conn, 'c9');
+  assert.equal(pg.open().length, 1);
+  assert.equal(pg.open()[0].url, '/room?x=1&_lt_conn=c1&_lt_seq=3');
+  assert.equal(pg.timers.filter((x) => !x.cleared).length, 0);
+  assert.deepEqual(pg.events, [['lt:error', { status: 410, message: 'connection expired' }]]);
+  pg.open()[0].emit('render', r('c9', 1, 'fresh'));
+  assert.equal(pg.win.livesse.conn, 'c9');
+  assert.deepEqual(pg.morphs, [p('fresh')]);
 });
 
 test('410 while waiting to reconnect replaces the pending retry', async (t) => {
   quiet(t);
-  const p = page();
-  p.sources[0].emit('error');
+  const pg = page();
+  pg.sources[0].emit('error');
   const b = new FakeEl('button', { name: 'x' }, { name: 'x', value: '', form: null });
-  p.doc.dispatchEvent(ev('click', { target: b }));
-  p.fetches[0].resolve(json(410, { error: 'gone' }));
+  pg.doc.dispatchEvent(ev('click', { target: b }));
+  pg.fetches[0].resolve(json(410, { error: 'gone' }));
   await tick();
-  assert.ok(p.timers[0].cleared);
-  assert.equal(p.open().length, 1);
+  assert.ok(pg.timers[0].cleared);
+  assert.equal(pg.open().length, 1);
 });
 
 test('network errors and non-JSON answers are reported, busy is cleared', async (t) => {
   quiet(t);
-  const p = page();
+  const pg = page();
   const b = new FakeEl('button', { name: 'x' }, { name: 'x', value: '', form: null });
-  p.doc.dispatchEvent(ev('click', { target: b }));
-  p.fetches[0].reject(new TypeError('Failed to fetch'));
+  pg.doc.dispatchEvent(ev('click', { target: b }));
+  pg.fetches[0].reject(new TypeError('Failed to fetch'));
   await tick();
-  p.doc.dispatchEvent(ev('click', { target: b }));
-  p.fetches[1].resolve(new Response('<html>', { status: 500 }));
+  pg.doc.dispatchEvent(ev('click', { target: b }));
+  pg.fetches[1].resolve(new Response('<html>', { status: 500 }));
   await tick();
-  assert.deepEqual(p.events, [
+  assert.deepEqual(pg.events, [
     ['lt:error', { status: 0, message: 'Failed to fetch' }],
     ['lt:error', { status: 500, message: 'HTTP 500' }],
   ]);
@@ -310,15 +507,15 @@ test('network errors and non-JSON answers are reported, busy is cleared', async 
 });
 
 test('a redirect to a non-JSON page is followed like a native form post', async () => {
-  const p = page();
+  const pg = page();
   const b = new FakeEl('button', { name: 'x' }, { name: 'x', value: '', form: null });
-  p.doc.dispatchEvent(ev('click', { target: b }));
+  pg.doc.dispatchEvent(ev('click', { target: b }));
   const res = new Response('<html>', { status: 200 });
   Object.defineProperties(res, { redirected: { value: true }, url: { value: 'https://ex.com/login' } });
-  p.fetches[0].resolve(res);
+  pg.fetches[0].resolve(res);
   await tick();
-  assert.equal(p.win.assigned, 'https://ex.com/login');
-  assert.deepEqual(p.events, []);
+  assert.equal(pg.win.assigned, 'https://ex.com/login');
+  assert.deepEqual(pg.events, []);
 });
 
 test('keepBusy protects only the busy marks of busy elements', () => {

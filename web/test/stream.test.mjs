@@ -19,6 +19,12 @@ test('streamURL replaces stream params already in the URL', () => {
   assert.ok(u.startsWith('/p?'));
 });
 
+test('streamURL without a seq leaves _lt_seq out, even one in the page URL', () => {
+  assert.equal(streamURL('https://ex.com/room?x=1', 'c1', null), '/room?x=1&_lt_conn=c1');
+  assert.equal(streamURL('http://h/p?_lt_seq=4&a=1', 'c', undefined), '/p?a=1&_lt_conn=c');
+  assert.equal(streamURL('http://h/p', 'c', 0), '/p?_lt_conn=c&_lt_seq=0'); // 0 is a seq
+});
+
 test('streamURL escapes the connection id', () => {
   const u = streamURL('http://h/p', 'a&b=c d', 1);
   assert.equal(new URL(u, 'http://h').searchParams.get('_lt_conn'), 'a&b=c d');
