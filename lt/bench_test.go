@@ -12,7 +12,10 @@ type countState struct{ Count int }
 
 type countCtrl struct{}
 
-func (*countCtrl) Increment(s countState, _ *lt.Context) (countState, error) { s.Count++; return s, nil }
+func (*countCtrl) Increment(s countState, _ *lt.Context) (countState, error) {
+	s.Count++
+	return s, nil
+}
 
 // BenchmarkCounterAction measures a client action end to end over loopback
 // HTTP (POST, dispatch, render, diff, the update on the stream) and reports

@@ -206,52 +206,50 @@ func (c *conn) response(p published, errMsg string) []byte {
 	return c.message(p.seq, p.upd, errMsg)
 }
 
-// attachment is one stream attached to the connection.
+// attachment is a connection's membership in a stream.
 type attachment struct {
-	c       *conn
-	ctx     context.Context
-	cancel  context.CancelFunc
-	changed chan struct{}
-	full    bool // the next read sends a full render
+	c        *conn
+	s        *stream
+	seq      uint64 // what the stream has been given of this connection
+	full     bool   // the next read sends a full render
+	replaced string // the connection id the client asked for, when c replaces it
 }
 
-func (a *attachment) wake() {
-	select {
-	case a.changed <- struct{}{}:
-	default:
-	}
-}
+func (a *attachment) wake() { a.s.signal() }
 
-// Changed implements ssehub.Source.
-func (a *attachment) Changed() <-chan struct{} { return a.changed }
-
-// Events implements ssehub.Source: the log after seq, or a full render
-// when the stream starts fresh or the log no longer reaches back to seq.
-func (a *attachment) Events(seq uint64) []ssehub.Event {
+// next returns the connection's events the stream has not sent: the log
+// after a.seq, or a full render when the client asked for one or the log no
+// longer reaches back.
+func (a *attachment) next() []ssehub.Event {
 	c := a.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	evs, ok := c.log.Since(seq)
+	if c.stream != a {
+		return nil // moved to another stream
+	}
+	evs, ok := c.log.Since(a.seq)
+	head := c.log.Head()
 	if ok && !a.full {
+		a.seq = head
 		return append([]ssehub.Event(nil), evs...) // the log reuses its array
 	}
-	a.full = false
-	return []ssehub.Event{eventRender(c, c.log.Head(), c.snapshot())}
+	a.full, a.seq = false, head
+	ev := eventRender(c, head, c.snapshot(), a.replaced)
+	a.replaced = ""
+	return []ssehub.Event{ev}
 }
 
-// attach makes a the connection's stream, replacing (and ending) any
-// earlier one, and schedules OnConnect the first time.
-func (c *conn) attach(parent context.Context, full bool) (*attachment, error) {
-	a := &attachment{c: c, changed: make(chan struct{}, 1), full: full}
-	a.ctx, a.cancel = context.WithCancel(parent)
+// attach makes a, a member of stream s, the connection's stream, ending
+// the stream it had before, and schedules OnConnect the first time.
+func (c *conn) attach(s *stream, seq uint64, full bool, replaced string) (*attachment, error) {
+	a := &attachment{c: c, s: s, seq: seq, full: full, replaced: replaced}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		a.cancel()
 		return nil, ErrClosed
 	}
-	if c.stream != nil {
-		c.stream.cancel()
+	if old := c.stream; old != nil && old.s != s {
+		old.s.cancel()
 	}
 	c.stream = a
 	c.timerGen++
@@ -272,7 +270,6 @@ func (c *conn) attach(parent context.Context, full bool) (*attachment, error) {
 			}
 		})
 		if err != nil {
-			a.cancel()
 			return nil, err
 		}
 	}
@@ -282,7 +279,6 @@ func (c *conn) attach(parent context.Context, full bool) (*attachment, error) {
 // detach ends a's claim on the connection and starts the grace period in
 // which a reconnecting client can resume it.
 func (c *conn) detach(a *attachment) {
-	a.cancel()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stream == a && !c.closed {
@@ -323,7 +319,7 @@ func (c *conn) close() {
 		c.timer.Stop()
 	}
 	if c.stream != nil {
-		c.stream.cancel()
+		c.stream.s.cancel()
 	}
 	clear(c.queue)
 	c.queue = c.queue[:0]

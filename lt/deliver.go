@@ -87,7 +87,7 @@ func (c *conn) resync() {
 	c.errMsg = ""
 	c.change(tree, plain)
 	seq := c.log.Head() + 1
-	c.log.Append(eventRender(c, seq, c.snapshot()))
+	c.log.Append(eventRender(c, seq, c.snapshot(), ""))
 	if c.stream != nil {
 		c.stream.wake()
 	}

@@ -41,11 +41,12 @@ type Handler struct {
 	unsub   func()         // from the broadcaster
 	wg      sync.WaitGroup // running connection jobs
 
-	mu     sync.Mutex
-	closed bool
-	conns  map[string]*conn
-	groups map[string]map[*conn]struct{}
-	users  map[string]map[*conn]struct{}
+	mu      sync.Mutex
+	closed  bool
+	streams int // open event streams
+	conns   map[string]*conn
+	groups  map[string]map[*conn]struct{}
+	users   map[string]map[*conn]struct{}
 }
 
 // New makes the Handler for a page template, a controller prototype and an

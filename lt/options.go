@@ -27,6 +27,7 @@ type options struct {
 	maxStates      int
 	broadcaster    Broadcaster
 	name           string
+	maxStreams     int
 }
 
 func defaultOptions() options {
@@ -101,6 +102,12 @@ func WithSessionCookie(name string, secure bool) Option {
 // where web.Handler() is mounted, to share one cached copy across pages)
 // instead of from the page's own URL.
 func WithClientURL(url string) Option { return func(o *options) { o.clientURL = url } }
+
+// WithMaxStreams bounds the event streams open at once (default 0: no
+// limit but the machine's). Over the limit a new stream gets 503 with
+// Retry-After; existing clients are never evicted. One stream carries all
+// tabs of a browser on a page.
+func WithMaxStreams(n int) Option { return func(o *options) { o.maxStreams = n } }
 
 // WithMaxSavedStates bounds how many session groups' last states are kept
 // for reloads and JavaScript-free posts (default 10,000; least recently used

@@ -1,19 +1,56 @@
 package lt
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/livesse/livesse/ssehub"
 )
 
-// serveStream attaches an event stream to a connection. The client names
-// its connection (_lt_conn) and the last sequence number it applied
-// (_lt_seq, or the standard Last-Event-ID header). A stream that names no
-// connection, an unknown one (expired, or a restarted server) or one of
-// another session gets a fresh connection of its own and a full render:
-// the named connection is never attached to a stranger.
+// maxStreamConns bounds the connections one stream carries: the tabs of a
+// browser on one page share a stream.
+const maxStreamConns = 64
+
+// stream is one event-stream response. It carries the events of one or
+// more connections: all tabs of a browser on a page share one, since a
+// browser opens at most six HTTP/1.1 connections per origin.
+type stream struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	changed chan struct{}
+	members []*attachment
+}
+
+func (s *stream) signal() {
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+}
+
+// Next implements ssehub.Source.
+func (s *stream) Next() []ssehub.Event {
+	var evs []ssehub.Event
+	for _, a := range s.members {
+		evs = append(evs, a.next()...)
+	}
+	return evs
+}
+
+// Changed implements ssehub.Source.
+func (s *stream) Changed() <-chan struct{} { return s.changed }
+
+// serveStream attaches an event stream to the connections the client
+// names: _lt_conn, repeated for the tabs that share the stream, each with
+// the last sequence number it applied in _lt_seq at the same position
+// (empty, or absent, for a tab that needs a full render; a lone connection
+// may use the standard Last-Event-ID header instead). A name that is
+// empty, unknown (expired, or a restarted server) or of another session
+// gets a fresh connection of its own and a full render naming the id it
+// replaces: a connection is never attached to a stranger.
 func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	id, err := h.identify(w, r)
 	if err != nil {
@@ -21,44 +58,90 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	seqText := q.Get("_lt_seq")
-	if seqText == "" {
-		seqText = r.Header.Get("Last-Event-ID")
-	}
-	seq, seqErr := strconv.ParseUint(seqText, 10, 64)
-	full := seqText == "" || seqErr != nil
-
-	var c *conn
-	if connID := q.Get("_lt_conn"); connID != "" {
-		c, err = h.lookup(connID, id)
-		switch {
-		case errors.Is(err, ErrForeignConnection):
-			h.log.Warn("lt: stream refused a connection of another session; starting a fresh one",
-				"path", r.URL.Path, "remote", r.RemoteAddr)
-		case err != nil:
-			h.log.Info("lt: stream for an unknown connection; starting a fresh one", "path", r.URL.Path)
-		}
-	}
-	if c == nil {
-		if c, _, err = h.newConn(r, id); err != nil {
-			h.failMount(w, r, err)
-			return
-		}
-		full = true
-	}
-	a, err := c.attach(r.Context(), full)
-	if err != nil {
-		h.refuse(w, r, http.StatusServiceUnavailable, err, false)
+	ids, seqs := q["_lt_conn"], q["_lt_seq"]
+	if len(ids) > maxStreamConns {
+		h.refuse(w, r, http.StatusBadRequest, fmt.Errorf("%w: %d connections on one stream, limit %d", ErrBadRequest, len(ids), maxStreamConns), false)
 		return
 	}
-	defer c.detach(a)
+	if len(ids) == 0 {
+		ids = []string{""}
+	}
+	if len(ids) == 1 && len(seqs) == 0 && r.Header.Get("Last-Event-ID") != "" {
+		seqs = []string{r.Header.Get("Last-Event-ID")}
+	}
+	if !h.openStream() {
+		w.Header().Set("Retry-After", "5")
+		h.refuse(w, r, http.StatusServiceUnavailable, fmt.Errorf("lt: too many open streams (limit %d); retry later", h.opts.maxStreams), false)
+		return
+	}
+	defer h.closeStream()
+
+	s := &stream{changed: make(chan struct{}, 1)}
+	s.ctx, s.cancel = context.WithCancel(r.Context())
+	defer s.cancel()
+	for i, connID := range ids {
+		seqText := ""
+		if i < len(seqs) {
+			seqText = seqs[i]
+		}
+		seq, seqErr := strconv.ParseUint(seqText, 10, 64)
+		full := seqErr != nil
+		var c *conn
+		replaced := ""
+		if connID != "" {
+			c, err = h.lookup(connID, id)
+			switch {
+			case errors.Is(err, ErrForeignConnection):
+				h.log.Warn("lt: stream refused a connection of another session; starting a fresh one",
+					"path", r.URL.Path, "remote", r.RemoteAddr)
+			case err != nil:
+				h.log.Info("lt: stream for an unknown connection; starting a fresh one", "path", r.URL.Path)
+			}
+			if c == nil {
+				replaced = connID
+			}
+		}
+		if c == nil {
+			if c, _, err = h.newConn(r, id); err != nil {
+				h.failMount(w, r, err)
+				return
+			}
+			full = true
+		}
+		a, err := c.attach(s, seq, full, replaced)
+		if err != nil {
+			h.refuse(w, r, http.StatusServiceUnavailable, err, false)
+			return
+		}
+		s.members = append(s.members, a)
+		defer c.detach(a)
+	}
 	st, err := ssehub.Open(w)
 	if err != nil {
 		h.log.Error("lt: cannot stream", "path", r.URL.Path, "err", err)
 		return
 	}
-	err = ssehub.Serve(a.ctx, st, a, seq, ssehub.Options{Heartbeat: h.opts.heartbeat, WriteTimeout: h.opts.writeTimeout})
+	err = ssehub.Serve(s.ctx, st, s, ssehub.Options{
+		Heartbeat: h.opts.heartbeat, WriteTimeout: h.opts.writeTimeout, HeartbeatEvent: "hb",
+	})
 	if err != nil {
-		h.log.Debug("lt: stream ended", "conn", c.id, "err", err)
+		h.log.Debug("lt: stream ended", "path", r.URL.Path, "err", err)
 	}
+}
+
+// openStream counts a stream in, unless the limit is reached.
+func (h *Handler) openStream() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.opts.maxStreams > 0 && h.streams >= h.opts.maxStreams {
+		return false
+	}
+	h.streams++
+	return true
+}
+
+func (h *Handler) closeStream() {
+	h.mu.Lock()
+	h.streams--
+	h.mu.Unlock()
 }

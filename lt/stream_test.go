@@ -32,7 +32,8 @@ func TestStreamHeaders(t *testing.T) {
 	// A stream that names no connection gets one, with a full render that
 	// carries an id like every event.
 	br := bufio.NewReader(resp.Body)
-	is.Equal(readLine(t, br), ": ok")
+	is.Equal(readLine(t, br), "event: hb") // a first heartbeat at once, with the interval
+	is.Equal(readLine(t, br), "data: 15000")
 	is.Equal(readLine(t, br), "")
 	is.Equal(readLine(t, br), "id: 0")
 	is.Equal(readLine(t, br), "event: render")
@@ -51,9 +52,11 @@ func TestHeartbeat(t *testing.T) {
 	is.NoErr(err)
 	defer resp.Body.Close()
 	br := bufio.NewReader(resp.Body)
-	for {
-		if line := readLine(t, br); line == ": hb" {
-			return // an idle stream gets heartbeats
+	beats := 0
+	for beats < 3 { // the first at once, then one per quiet interval
+		if line := readLine(t, br); line == "event: hb" {
+			is.Equal(readLine(t, br), "data: 20")
+			beats++
 		}
 	}
 }

@@ -66,10 +66,20 @@ func (c *conn) document() []byte {
 // message writes the JSON of an update at seq, with an action's error
 // message for a POST answer; u.kind 0 writes no change.
 func (c *conn) message(seq uint64, u update, errMsg string) []byte {
+	return c.messageFor(seq, u, errMsg, "")
+}
+
+// messageFor is message naming the connection id old that this
+// connection replaces, for the client that asked for old.
+func (c *conn) messageFor(seq uint64, u update, errMsg, old string) []byte {
 	var b bytes.Buffer
 	b.Grow(len(u.body) + len(u.statics) + 64)
 	b.WriteString(`{"c":`)
 	writeJSONString(&b, c.id)
+	if old != "" {
+		b.WriteString(`,"o":`)
+		writeJSONString(&b, old)
+	}
 	b.WriteString(`,"s":`)
 	b.WriteString(strconv.FormatUint(seq, 10))
 	switch u.kind {
@@ -94,8 +104,8 @@ func (c *conn) message(seq uint64, u update, errMsg string) []byte {
 
 func writeJSONString(b *bytes.Buffer, s string) { livetree.WriteString(b, s) }
 
-// eventRender is a full render at seq; clients always apply it. c.mu is
-// held.
-func eventRender(c *conn, seq uint64, u update) ssehub.Event {
-	return ssehub.Event{Seq: seq, Type: "render", Data: c.message(seq, u, "")}
+// eventRender is a full render at seq; clients always apply it. old names
+// the connection it replaces, if any. c.mu is held.
+func eventRender(c *conn, seq uint64, u update, old string) ssehub.Event {
+	return ssehub.Event{Seq: seq, Type: "render", Data: c.messageFor(seq, u, "", old)}
 }

@@ -16,7 +16,8 @@ import (
 // Event is one Server-Sent Event. Seq becomes the event's "id:" field; a
 // client that reconnects with it (Last-Event-ID) resumes after it.
 type Event struct {
-	Seq   uint64 // written as id:, always
+	Seq   uint64 // written as id:, unless NoID
+	NoID  bool   // a control event outside the sequence (a heartbeat): no id:
 	Type  string // written as event:; empty means the default "message"
 	Data  []byte // split on newlines into data: lines
 	Retry time.Duration
@@ -28,9 +29,11 @@ func (e Event) size() int { return len(e.Type) + len(e.Data) + 16 }
 // appendTo frames e in the text/event-stream format. Data is split on every
 // line ending the spec recognises, so multi-line data survives the trip.
 func (e Event) appendTo(b []byte) []byte {
-	b = append(b, "id: "...)
-	b = strconv.AppendUint(b, e.Seq, 10)
-	b = append(b, '\n')
+	if !e.NoID {
+		b = append(b, "id: "...)
+		b = strconv.AppendUint(b, e.Seq, 10)
+		b = append(b, '\n')
+	}
 	if e.Type != "" {
 		b = append(b, "event: "...)
 		b = append(b, sanitizeField(e.Type)...)

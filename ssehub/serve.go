@@ -2,6 +2,7 @@ package ssehub
 
 import (
 	"context"
+	"strconv"
 	"time"
 )
 
@@ -9,14 +10,15 @@ import (
 // well under the 60 s idle timeout common to proxies and load balancers.
 const DefaultHeartbeat = 15 * time.Second
 
-// Source supplies the events of one stream.
+// Source supplies the events of one stream. It keeps track of what it has
+// handed out, so that one stream can carry several sequences (the
+// connections of several tabs).
 type Source interface {
-	// Events returns what a reader that has seen everything up to seq must
-	// receive next, oldest first: the events published since, or, when
-	// those are no longer buffered, one snapshot event that replaces them
-	// and carries the current head as its Seq. It returns nothing when the
-	// reader is up to date.
-	Events(seq uint64) []Event
+	// Next returns what the stream must send next, oldest first: the
+	// events published since the last call or, for a reader that cannot
+	// be caught up from a buffer, a snapshot that replaces them. It returns
+	// nothing when the reader is up to date.
+	Next() []Event
 	// Changed is signalled (without blocking the publisher) after events
 	// are published. One pending signal suffices, so a channel with a
 	// buffer of one is the usual implementation.
@@ -27,31 +29,41 @@ type Source interface {
 type Options struct {
 	Heartbeat    time.Duration // DefaultHeartbeat when zero
 	WriteTimeout time.Duration // DefaultWriteTimeout when zero
+	// HeartbeatEvent, when set, makes heartbeats events of this type
+	// (without an id, data: the interval in milliseconds) instead of
+	// comments: browsers hide comments from scripts, so a client that
+	// wants to notice a silently dead stream needs to see its heartbeats.
+	HeartbeatEvent string
 }
 
-// Serve writes a comment, then src's events after seq, to s until ctx is done or a write
-// fails, sending a heartbeat comment whenever the stream has been quiet for
-// the heartbeat interval. It returns nil when ctx ends the stream and the
-// write error otherwise.
-func Serve(ctx context.Context, s *Stream, src Source, seq uint64, opt Options) error {
+// Serve writes a first heartbeat, then src's events, to s until ctx is done
+// or a write fails, sending a heartbeat whenever the stream has been quiet
+// for the heartbeat interval. It returns nil when ctx ends the stream and
+// the write error otherwise.
+func Serve(ctx context.Context, s *Stream, src Source, opt Options) error {
 	hb := opt.Heartbeat
 	if hb <= 0 {
 		hb = DefaultHeartbeat
 	}
 	s.WriteTimeout = opt.WriteTimeout
-	// A first comment tells the client the stream is live before any event
-	// exists, and pushes the response through buffering intermediaries.
-	if err := s.Comment("ok"); err != nil {
+	beat := func(text string) error {
+		if opt.HeartbeatEvent == "" {
+			return s.Comment(text)
+		}
+		return s.Send(Event{NoID: true, Type: opt.HeartbeatEvent, Data: strconv.AppendInt(nil, hb.Milliseconds(), 10)})
+	}
+	// A first heartbeat tells the client the stream is live before any
+	// event exists, and pushes the response through buffering proxies.
+	if err := beat("ok"); err != nil {
 		return err
 	}
 	t := time.NewTimer(hb)
 	defer t.Stop()
 	for {
-		if evs := src.Events(seq); len(evs) > 0 {
+		if evs := src.Next(); len(evs) > 0 {
 			if err := s.Send(evs...); err != nil {
 				return err
 			}
-			seq = evs[len(evs)-1].Seq
 			t.Reset(hb)
 		}
 		select {
@@ -59,7 +71,7 @@ func Serve(ctx context.Context, s *Stream, src Source, seq uint64, opt Options) 
 			return nil
 		case <-src.Changed():
 		case <-t.C:
-			if err := s.Comment("hb"); err != nil {
+			if err := beat("hb"); err != nil {
 				return err
 			}
 			t.Reset(hb)

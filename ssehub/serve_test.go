@@ -21,6 +21,7 @@ type logSource struct {
 	mu      sync.Mutex
 	log     Log
 	changed chan struct{}
+	seq     uint64 // what the reader has been given
 }
 
 func (s *logSource) publish(data string) {
@@ -33,10 +34,12 @@ func (s *logSource) publish(data string) {
 	}
 }
 
-func (s *logSource) Events(seq uint64) []Event {
+func (s *logSource) Next() []Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if evs, ok := s.log.Since(seq); ok {
+	evs, ok := s.log.Since(s.seq)
+	s.seq = s.log.Head()
+	if ok {
 		return append([]Event(nil), evs...)
 	}
 	return []Event{{Seq: s.log.Head(), Type: "snapshot", Data: []byte("all")}}
@@ -65,7 +68,7 @@ func TestServe(t *testing.T) {
 			case <-ctx.Done():
 			}
 		}()
-		served <- Serve(ctx, st, src, 0, Options{Heartbeat: 30 * time.Millisecond})
+		served <- Serve(ctx, st, src, Options{Heartbeat: 30 * time.Millisecond})
 	}))
 	defer srv.Close()
 
@@ -113,3 +116,35 @@ type noFlush struct{ w http.ResponseWriter }
 func (n noFlush) Header() http.Header         { return n.w.Header() }
 func (n noFlush) Write(b []byte) (int, error) { return n.w.Write(b) }
 func (n noFlush) WriteHeader(code int)        { n.w.WriteHeader(code) }
+
+func TestHeartbeatEvents(t *testing.T) {
+	is := is.New(t)
+	src := &logSource{changed: make(chan struct{}, 1)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st, err := Open(w)
+		if err != nil {
+			return
+		}
+		_ = Serve(r.Context(), st, src, Options{Heartbeat: 20 * time.Millisecond, HeartbeatEvent: "hb"})
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	resp, err := http.DefaultClient.Do(req)
+	is.NoErr(err)
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	for range 2 { // the first one at once, then one per quiet interval
+		var block strings.Builder
+		for {
+			line, err := br.ReadString('\n')
+			is.NoErr(err)
+			if line == "\n" {
+				break
+			}
+			block.WriteString(line)
+		}
+		is.Equal(block.String(), "event: hb\ndata: 20\n") // visible to scripts, outside the sequence
+	}
+}

@@ -198,6 +198,9 @@ func (tab *Tab) connect(q url.Values) {
 	go func() {
 		defer close(tab.done)
 		err := c.SubscribeRawWithContext(ctx, func(m *sse.Event) {
+			if string(m.Event) == "hb" {
+				return // a heartbeat: the stream is alive
+			}
 			ev := Event{ID: string(m.ID), Type: string(m.Event), Size: len(m.Data)}
 			ev.raw = append([]byte(nil), m.Data...)
 			select {
