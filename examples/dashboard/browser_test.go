@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt"
+	"github.com/matryer/is"
+	"go.uber.org/goleak"
+)
+
+// TestMain checks that no test leaves a goroutine behind: every ticker
+// must end with its connection (the handler closes them all at cleanup).
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// openDashboard loads the dashboard in the tab of ctx, waits until its
+// stream is online and starts counting the live updates it applies.
+func openDashboard(t *testing.T, ctx context.Context, url string) {
+	t.Helper()
+	is := is.New(t)
+	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(url)))
+	is.NoErr(browsertest.WaitStatus(ctx, "online"))
+	_, err := browsertest.Eval[chromedp.Void](ctx, `window.__updates = 0;
+		document.addEventListener("lt:update", () => window.__updates++)`)
+	is.NoErr(err)
+}
+
+func updates(t *testing.T, ctx context.Context) int {
+	t.Helper()
+	n, err := browsertest.Eval[int](ctx, `window.__updates`)
+	is.New(t).NoErr(err)
+	return n
+}
+
+func waitUpdates(ctx context.Context, min int) error {
+	return browsertest.Wait(ctx, fmt.Sprintf("%d live updates", min),
+		fmt.Sprintf("window.__updates >= %d", min), `window.__updates + " updates"`)
+}
+
+func TestBrowserRefreshesUntilTheConnectionEnds(t *testing.T) {
+	is := is.New(t)
+	// The period is a field of the controller prototype: 50 ms here, so
+	// the test sees many refreshes quickly; a short reconnect grace ends a
+	// closed tab's connection soon after it goes.
+	d := &Dashboard{Period: 50 * time.Millisecond}
+	router, h, err := newRouter(d, lt.WithReconnectGrace(100*time.Millisecond))
+	is.NoErr(err)
+	srv := browsertest.Serve(t, router, h)
+	page := srv.URL + "/"
+
+	first := browsertest.New(t)
+	openDashboard(t, first, page)
+	before, err := browsertest.Text(first, "#updated")
+	is.NoErr(err)
+	// The test does nothing: the server pushes refreshes on its own.
+	is.NoErr(waitUpdates(first, 3))
+	after, err := browsertest.Text(first, "#updated")
+	is.NoErr(err)
+	is.True(after != before) // the figures were read again
+	seq, err := browsertest.Eval[int](first, `window.livesse.seq`)
+	is.NoErr(err)
+	is.True(seq >= 3) // as live updates of the same page
+	is.NoErr(browsertest.WaitText(first, "#viewers", "1"))
+
+	// A second tab starts its own ticker.
+	second, closeSecond := newTab(t, first)
+	openDashboard(t, second, page)
+	is.NoErr(browsertest.WaitText(first, "#viewers", "2"))
+	is.NoErr(browsertest.WaitText(second, "#viewers", "2"))
+	is.NoErr(waitUpdates(second, 2))
+
+	// The second tab is closed. Once its connection ends (after the
+	// reconnect grace) its ticker stops: the first tab, which keeps
+	// refreshing, shows one ticker again.
+	closeSecond()
+	is.NoErr(browsertest.WaitText(first, "#viewers", "1"))
+	is.Equal(d.Viewers.Load(), int64(1)) // only the first tab's ticker runs
+	n := updates(t, first)
+	is.NoErr(waitUpdates(first, n+2)) // and it still refreshes
+
+	// Closing the handler (server shutdown) ends the last connection, and
+	// with it the last ticker.
+	is.NoErr(h.Close())
+	is.NoErr(waitFor(func() bool { return d.Viewers.Load() == 0 }))
+}
+
+// newTab opens a tab in the browser of browserCtx, like
+// browsertest.NewTab, and returns it with a function that closes it, as a
+// user closes a tab. (Navigating away is not the same: Chromium may keep
+// the page, and its event stream, in the back/forward cache.)
+func newTab(t *testing.T, browserCtx context.Context) (context.Context, func()) {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browserCtx)
+	t.Cleanup(cancel)
+	// The first Do attaches the tab to ctx for its whole life, so it must
+	// not run under a timeout; a watchdog bounds it instead.
+	stuck := time.AfterFunc(30*time.Second, cancel)
+	err := chromedp.Do(ctx)
+	if !stuck.Stop() || err != nil {
+		t.Fatalf("opening a tab: %v", err)
+	}
+	return ctx, cancel
+}
+
+// waitFor polls cond until it holds, for at most browsertest.Timeout.
+func waitFor(cond func() bool) error {
+	deadline := time.Now().Add(browsertest.Timeout)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("condition not met within %v", browsertest.Timeout)
+		}
+		<-tick.C
+	}
+	return nil
+}

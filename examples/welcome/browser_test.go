@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt"
+	"github.com/livesse/livesse/lt/lttest"
+	"github.com/matryer/is"
+	"go.uber.org/goleak"
+)
+
+// TestMain checks that no test leaves a goroutine behind; in particular
+// no welcomeLater outlives its connection.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestBrowserGreetsAfterThePageLoads(t *testing.T) {
+	is := is.New(t)
+	logs := newLogRecorder()
+	router, h, err := newRouter(&Page{Delay: 50 * time.Millisecond, Log: logs.logger()})
+	is.NoErr(err)
+	srv := browsertest.Serve(t, router, h)
+	page := srv.URL + "/"
+
+	ctx := browsertest.New(t)
+	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(page)))
+	is.NoErr(browsertest.WaitStatus(ctx, "online"))
+	signIn(t, ctx, page, "alice")
+	is.NoErr(logs.await("welcome scheduled user=alice"))
+	is.NoErr(browsertest.WaitText(ctx, "#greeting", "Welcome back, alice!"))
+	seq, err := browsertest.Eval[int](ctx, `window.livesse.seq`)
+	is.NoErr(err)
+	is.True(seq >= 1) // the greeting came after the page, as a live update
+
+	// Dismissed, it stays away until the next visit.
+	is.NoErr(browsertest.Do(ctx, chromedp.Click(chromedp.ID("dismiss"))))
+	is.NoErr(browsertest.Wait(ctx, "the greeting to go", `document.querySelector("#greeting") === null`,
+		`document.querySelector("#greeting").textContent`))
+
+	// A reload is a new visit: the page starts without a greeting (Mount)
+	// and the server greets again.
+	is.NoErr(browsertest.Do(ctx, chromedp.Reload()))
+	is.NoErr(browsertest.WaitText(ctx, "#greeting", "Welcome back, alice!"))
+}
+
+func TestBrowserGreetingCancelledWhenTheTabCloses(t *testing.T) {
+	is := is.New(t)
+	logs := newLogRecorder()
+	// The greeting would come in an hour: the tab closes long before.
+	router, h, err := newRouter(&Page{Delay: time.Hour, Log: logs.logger()},
+		lt.WithReconnectGrace(50*time.Millisecond))
+	is.NoErr(err)
+	srv := browsertest.Serve(t, router, h)
+	page := srv.URL + "/"
+
+	browser := browsertest.New(t)
+	tab, closeTab := newTab(t, browser)
+	is.NoErr(browsertest.Do(tab, chromedp.Navigate(page)))
+	signIn(t, tab, page, "bob")
+	is.NoErr(logs.await("welcome scheduled user=bob")) // the timer runs
+
+	closeTab()
+	// Once the reconnect grace is over the connection ends, its context is
+	// done and the goroutine gives up (TestMain then finds it gone).
+	is.NoErr(logs.await("welcome cancelled: the connection ended first user=bob"))
+}
+
+func TestBrowserCannotPostTheServerAction(t *testing.T) {
+	is := is.New(t)
+	router, h, err := newRouter(&Page{Delay: time.Hour})
+	is.NoErr(err)
+	srv := httptest.NewServer(router)
+	t.Cleanup(func() { _ = h.Close(); srv.Close() })
+
+	jar, err := cookiejar.New(nil)
+	is.NoErr(err)
+	u, err := url.Parse(srv.URL)
+	is.NoErr(err)
+	jar.SetCookies(u, []*http.Cookie{{Name: userCookie, Value: "mallory", Path: "/"}})
+	tab := lttest.Open(t, srv.URL+"/", lttest.WithJar(jar))
+	r := tab.Act("serverWelcome", url.Values{"message": {"Welcome back, admin!"}})
+	is.Equal(r.Status, http.StatusUnprocessableEntity)
+	is.True(strings.Contains(r.Error, "sent by the server"))
+	is.True(!strings.Contains(tab.HTML(), "Welcome back, admin!"))
+}
+
+// signIn signs in as name with the page's form, in the tab of ctx, which
+// shows the page signed out.
+func signIn(t *testing.T, ctx context.Context, page, name string) {
+	t.Helper()
+	is := is.New(t)
+	is.NoErr(browsertest.Do(ctx, chromedp.SetValue(chromedp.ID("name"), name)))
+	tctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
+	defer cancel()
+	resp, err := chromedp.RunResponse(tctx, chromedp.Click(chromedp.ID("signin")))
+	is.NoErr(err)
+	is.Equal(resp.Status, int64(http.StatusOK)) // the page, after the sign-in's redirect
+	is.Equal(resp.URL, page)
+	is.NoErr(browsertest.WaitText(ctx, "#me", name))
+	is.NoErr(browsertest.WaitStatus(ctx, "online"))
+}
+
+// newTab opens a tab in the browser of browserCtx and returns it with a
+// function that closes it, as a user closes a tab.
+func newTab(t *testing.T, browserCtx context.Context) (context.Context, func()) {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browserCtx)
+	t.Cleanup(cancel)
+	// The first Do attaches the tab to ctx for its whole life, so it must
+	// not run under a timeout; a watchdog bounds it instead.
+	stuck := time.AfterFunc(30*time.Second, cancel)
+	err := chromedp.Do(ctx)
+	if !stuck.Stop() || err != nil {
+		t.Fatalf("opening a tab: %v", err)
+	}
+	return ctx, cancel
+}
+
+// logRecorder collects what the app logs, as "message user=NAME" lines.
+type logRecorder struct{ ch chan string }
+
+func newLogRecorder() *logRecorder { return &logRecorder{ch: make(chan string, 100)} }
+
+func (l *logRecorder) logger() *slog.Logger { return slog.New(l) }
+
+func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *logRecorder) WithGroup(string) slog.Handler            { return l }
+
+func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	line := r.Message
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "user" {
+			line += " user=" + a.Value.String()
+		}
+		return true
+	})
+	select {
+	case l.ch <- line:
+	default: // a test that logs this much has failed anyway
+	}
+	return nil
+}
+
+// await reads the log until the line want, for at most browsertest.Timeout.
+func (l *logRecorder) await(want string) error {
+	timeout := time.After(browsertest.Timeout)
+	var seen []string
+	for {
+		select {
+		case line := <-l.ch:
+			if line == want {
+				return nil
+			}
+			seen = append(seen, line)
+		case <-timeout:
+			return &awaitError{want, seen}
+		}
+	}
+}
+
+type awaitError struct {
+	want string
+	seen []string
+}
+
+func (e *awaitError) Error() string {
+	return "no log line " + `"` + e.want + `"` + "; saw " + strings.Join(e.seen, "; ")
+}

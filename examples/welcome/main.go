@@ -1,0 +1,167 @@
+// Command welcome greets a signed-in user shortly after the page loads:
+// OnConnect starts a timer, and when it fires the server pushes a
+// "serverWelcome" action to the user's tabs. If the connection ends first
+// (the tab closed), the timer is cancelled and nothing is sent.
+//
+//	go run ./examples/welcome            # http://localhost:8080/
+//
+// Users are identified by a "user" cookie set by the sign-in form with
+// whatever name you type: a demo, with no password.
+package main
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	chimw "github.com/go-chi/chi/v5/middleware"
+	"github.com/livesse/livesse/internal/serve"
+	"github.com/livesse/livesse/lt"
+	"github.com/livesse/livesse/middleware"
+)
+
+//go:embed welcome.html
+var files embed.FS
+
+// State is one tab's state.
+type State struct {
+	Username       string // "" when not signed in
+	WelcomeMessage string
+}
+
+// Page is the controller. Its fields are set once on the prototype given to
+// lt.New; every connection's copy shares them.
+type Page struct {
+	Delay time.Duration // how long after the stream opens the greeting comes
+	Log   *slog.Logger
+}
+
+// Mount runs on every page load: the greeting is for this visit, so it
+// starts empty even if the session's last state had one.
+func (p *Page) Mount(s State, ctx *lt.Context) (State, error) {
+	s.Username = ctx.UserID()
+	s.WelcomeMessage = ""
+	return s, nil
+}
+
+// OnConnect runs when the tab's stream opens. It returns at once; the
+// greeting is sent later from a goroutine, which keeps the Session (safe to
+// use from any goroutine) and the Context only as a context.Context: it is
+// done when the connection ends for good.
+func (p *Page) OnConnect(s State, ctx *lt.Context) (State, error) {
+	if s.Username == "" {
+		return s, nil
+	}
+	go p.welcomeLater(ctx, ctx.Session(), s.Username)
+	return s, nil
+}
+
+// welcomeLater waits p.Delay, unless the connection ends first. Unlike a
+// time.Sleep, the select lets a closed tab cancel the wait, so no goroutine
+// outlives its connection.
+func (p *Page) welcomeLater(ctx context.Context, session lt.Session, user string) {
+	p.Log.Info("welcome scheduled", "user", user, "delay", p.Delay)
+	timer := time.NewTimer(p.Delay)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		p.Log.Info("welcome cancelled: the connection ended first", "user", user)
+		return
+	case <-timer.C:
+	}
+	err := session.TriggerAction("serverWelcome", map[string]any{
+		"message": fmt.Sprintf("Welcome back, %s!", user),
+	})
+	if err != nil {
+		p.Log.Warn("welcome not sent", "user", user, "err", err)
+	}
+}
+
+// errServerOnly refuses a server action posted by a browser.
+var errServerOnly = errors.New("this action is sent by the server")
+
+// ServerWelcome shows the greeting. The server triggers it; a browser
+// could post it too (every action is callable from the page), so it checks
+// that no request is behind it: ctx.Request() is nil for server actions.
+func (p *Page) ServerWelcome(s State, ctx *lt.Context) (State, error) {
+	if ctx.Request() != nil {
+		return s, errServerOnly
+	}
+	s.WelcomeMessage = ctx.GetString("message")
+	return s, nil
+}
+
+// Dismiss hides the greeting.
+func (p *Page) Dismiss(s State, ctx *lt.Context) (State, error) {
+	s.WelcomeMessage = ""
+	return s, nil
+}
+
+const userCookie = "user"
+
+var validUser = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,32}$`)
+
+// byUserCookie is the demo's Authenticator: the "user" cookie names the
+// user; without it the visitor is anonymous.
+var byUserCookie = lt.AuthenticatorFunc(func(r *http.Request) (lt.Identity, error) {
+	c, err := r.Cookie(userCookie)
+	if err != nil || !validUser.MatchString(c.Value) {
+		return lt.Identity{}, nil
+	}
+	return lt.Identity{UserID: c.Value}, nil
+})
+
+func signInHandler(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	if !validUser.MatchString(name) {
+		http.Error(w, "name: use 1 to 32 letters, digits, '.', '_' or '-'", http.StatusBadRequest)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: userCookie, Value: name, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func signOutHandler(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: userCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// newRouter builds the app around a controller prototype; options go to
+// lt.New.
+func newRouter(p *Page, opts ...lt.Option) (http.Handler, *lt.Handler, error) {
+	if p.Log == nil {
+		p.Log = slog.Default()
+	}
+	tmpl, err := lt.ParseFS(files, "welcome.html")
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := lt.New(tmpl, p, State{}, append([]lt.Option{lt.WithAuthenticator(byUserCookie)}, opts...)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := chi.NewRouter()
+	r.Use(chimw.Logger, chimw.Recoverer)
+	r.Handle("/", h)
+	r.Group(func(r chi.Router) {
+		r.Use(middleware.CheckOrigin())
+		r.Post("/signin", signInHandler)
+		r.Post("/signout", signOutHandler)
+	})
+	return r, h, nil
+}
+
+func main() {
+	r, h, err := newRouter(&Page{Delay: 500 * time.Millisecond})
+	if err != nil {
+		serve.Fatal("welcome", err)
+	}
+	serve.Main("welcome", r, h)
+}
