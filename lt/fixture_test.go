@@ -30,6 +30,7 @@ type journal struct {
 	entries  []string
 	sessions map[string]lt.Session // by group, stored in OnConnect
 	changed  chan struct{}
+	hold     chan struct{} // Hold waits for it to close
 }
 
 func newJournal() *journal {
@@ -142,6 +143,12 @@ func (c *ctrl) Fail(s state, ctx *lt.Context) (state, error) {
 }
 
 func (c *ctrl) Explode(s state, ctx *lt.Context) (state, error) { panic("boom") }
+
+func (c *ctrl) Hold(s state, ctx *lt.Context) (state, error) {
+	c.j.add("holding")
+	<-c.j.hold
+	return s, nil
+}
 
 func (c *ctrl) Broadcast(s state, ctx *lt.Context) (state, error) {
 	s.Msg = "broadcaster"

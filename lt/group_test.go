@@ -1,12 +1,15 @@
 package lt_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/lt/lttest"
@@ -221,4 +224,38 @@ func TestIdentityFromContext(t *testing.T) {
 	tab.WaitFor("n=1")
 	is.NoErr(h.TriggerGroup("user:zoe", "increment", nil))
 	tab.WaitFor("n=2")
+}
+
+// Shutdown ends the streams at once but gives running actions until its
+// deadline.
+func TestShutdown(t *testing.T) {
+	is := is.New(t)
+	f := newFixture(t)
+	tab := lttest.Open(t, f.URL+"/page")
+	f.J.waitFor(t, "connect")
+	is.NoErr(f.H.Shutdown(waitCtx(t)))
+	f.J.waitFor(t, "disconnect")
+	r := tab.Act("increment", nil)
+	is.Equal(r.Status, http.StatusGone) // the connection is gone; the client reconnects
+}
+
+func TestShutdownDeadline(t *testing.T) {
+	is := is.New(t)
+	f := newFixture(t)
+	f.J.hold = make(chan struct{})
+	tab := lttest.Open(t, f.URL+"/page")
+	posted := make(chan error, 1)
+	go func() {
+		resp, err := (&http.Client{Jar: tab.Jar()}).PostForm(f.URL+"/page", url.Values{"_lt_conn": {tab.Conn()}, "hold": {""}})
+		if err == nil {
+			resp.Body.Close()
+		}
+		posted <- err
+	}()
+	f.J.waitFor(t, "holding")
+	ctx, cancel := context.WithTimeout(waitCtx(t), 50*time.Millisecond)
+	defer cancel()
+	is.True(errors.Is(f.H.Shutdown(ctx), context.DeadlineExceeded)) // the action still runs
+	close(f.J.hold)
+	<-posted
 }

@@ -506,6 +506,24 @@ func connID(c *conn) string {
 	return c.id
 }
 
+// Shutdown is Close with a deadline: it ends every stream at once (clients
+// reconnect, to another instance or to this one's successor, and resume or
+// get a full render) and waits for the actions still running until ctx is
+// done, returning ctx.Err() if they did not finish.
+func (h *Handler) Shutdown(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		_ = h.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Close ends every connection (their streams end and OnDisconnect runs),
 // refuses new ones, and waits for the connections' running work to finish.
 // Register it with http.Server.RegisterOnShutdown, since a server cannot
