@@ -1,0 +1,91 @@
+package pgnotify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+// stats are the Listener's counters, read by Health.
+type stats struct {
+	connected  atomic.Bool
+	lastPing   atomic.Int64 // unix nanoseconds
+	reconnects atomic.Int64
+	received   atomic.Int64
+	delivered  atomic.Int64
+	dropped    atomic.Int64
+	malformed  atomic.Int64
+	resyncs    atomic.Int64
+}
+
+// Health is a snapshot of a Listener's state, for a readiness endpoint and
+// for metrics. Counters count since New.
+type Health struct {
+	Instance  string `json:"instance"`
+	Channel   string `json:"channel"`
+	Connected bool   `json:"connected"` // the LISTEN connection is up
+	// LastPing is when the LISTEN connection last proved alive (it
+	// connected, or a ping succeeded).
+	LastPing     time.Time     `json:"last_ping"`
+	PingInterval time.Duration `json:"ping_interval"`
+	Reconnects   int64         `json:"reconnects"`
+	Received     int64         `json:"received"`  // notifications read
+	Delivered    int64         `json:"delivered"` // messages handed to subscribers
+	// Dropped counts messages lost on this side: read while the hand-off
+	// queue was full, or whose stored body could not be read. Each led to
+	// a resync.
+	Dropped int64 `json:"dropped"`
+	// Malformed counts notifications refused: not an envelope, an unknown
+	// version, a bad field, a reference to a missing row.
+	Malformed int64 `json:"malformed"`
+	Resyncs   int64 `json:"resyncs"` // times every subscriber was told to resync
+	// QueueUsage is pg_notification_queue_usage(), the fraction of the
+	// server's notification queue in use (0 to 1): it grows when some
+	// listener, anywhere, stops reading. -1 if it could not be read.
+	QueueUsage float64 `json:"queue_usage"`
+}
+
+// Health reports the Listener's state. It asks the database (through the
+// pool) for the notification queue's usage; if that fails, QueueUsage is
+// -1 and the error is returned with the rest of the report.
+func (l *Listener) Health(ctx context.Context) (Health, error) {
+	s := &l.stats
+	h := Health{
+		Instance: l.cfg.instance, Channel: l.cfg.channel,
+		Connected: s.connected.Load(), LastPing: time.Unix(0, s.lastPing.Load()),
+		PingInterval: l.cfg.pingInterval,
+		Reconnects:   s.reconnects.Load(), Received: s.received.Load(), Delivered: s.delivered.Load(),
+		Dropped: s.dropped.Load(), Malformed: s.malformed.Load(), Resyncs: s.resyncs.Load(),
+		QueueUsage: -1,
+	}
+	if l.closed.Load() {
+		h.Connected = false
+		return h, ErrClosed
+	}
+	if err := l.pool.QueryRow(ctx, "SELECT pg_notification_queue_usage()").Scan(&h.QueueUsage); err != nil {
+		h.QueueUsage = -1
+		return h, fmt.Errorf("pgnotify: reading the notification queue usage: %w", err)
+	}
+	return h, nil
+}
+
+// Ready tells whether the instance can serve live pages correctly: the
+// LISTEN connection is up, proved alive within three ping intervals, and
+// the server's notification queue is less than half full. The error says
+// what is wrong.
+func (h Health) Ready() error {
+	var errs []error
+	if !h.Connected {
+		errs = append(errs, errors.New("listen connection down"))
+	} else if age := time.Since(h.LastPing); age > 3*h.PingInterval {
+		errs = append(errs, fmt.Errorf("listen connection silent for %v", age.Round(time.Millisecond)))
+	}
+	if h.QueueUsage < 0 {
+		errs = append(errs, errors.New("notification queue usage unknown"))
+	} else if h.QueueUsage >= 0.5 {
+		errs = append(errs, fmt.Errorf("notification queue %.0f%% full", 100*h.QueueUsage))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,126 @@
+package pgnotify
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// DefaultChannel is the NOTIFY channel used without WithChannel.
+const DefaultChannel = "livesse"
+
+// Option configures New and Setup. The zero configuration works: a random
+// instance id, channel DefaultChannel, slog.Default(), a listen connection
+// taken from the pool.
+type Option func(*config)
+
+type config struct {
+	instance     string
+	channel      string
+	logger       *slog.Logger
+	listenConfig *pgx.ConnConfig
+	pingInterval time.Duration
+	backoffMin   time.Duration
+	backoffMax   time.Duration
+	queueSize    int
+	maxMessage   int
+	hooks        hooks
+}
+
+// hooks let this package's tests stop the listener at chosen points.
+type hooks struct {
+	beforeReconnect func(ctx context.Context) // once per lost connection
+	received        func()                    // after each notification is read
+}
+
+func defaultConfig() config {
+	return config{
+		channel:      DefaultChannel,
+		logger:       slog.Default(),
+		pingInterval: 5 * time.Second,
+		backoffMin:   100 * time.Millisecond,
+		backoffMax:   10 * time.Second,
+		queueSize:    4096,
+		maxMessage:   8 << 20,
+	}
+}
+
+// WithInstance sets this instance's id, which must be unique among the
+// app's instances and valid for lt: 1 to 32 letters, digits, '_' or '-'
+// (a pod or host name, say). The default is random, which is right for
+// most deployments: connection ids carry it, and they live no longer than
+// the process.
+func WithInstance(id string) Option { return func(c *config) { c.instance = id } }
+
+// WithChannel sets the NOTIFY channel (default DefaultChannel). It must be
+// a lower-case identifier of at most 63 bytes (letters, digits and '_',
+// not starting with a digit), so that it means the same in LISTEN, NOTIFY
+// and pg_notify. Pass the same option to Setup: lt_notify sends on it.
+func WithChannel(name string) Option { return func(c *config) { c.channel = name } }
+
+// WithLogger sets where the Listener logs (default slog.Default()).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) {
+		if l != nil {
+			c.logger = l
+		}
+	}
+}
+
+// WithListenConfig makes the Listener open its LISTEN connection with cfg
+// instead of taking one out of the pool. Use it when the pool goes through
+// a transaction-pooling proxy (PgBouncer in transaction mode), where LISTEN
+// does not work: cfg must reach the primary directly.
+func WithListenConfig(cfg *pgx.ConnConfig) Option {
+	return func(c *config) { c.listenConfig = cfg }
+}
+
+// WithPingInterval sets how long the listen connection may stay silent
+// before it is pinged (default 5 s). A failed ping counts as a lost
+// connection.
+func WithPingInterval(d time.Duration) Option { return func(c *config) { c.pingInterval = d } }
+
+// WithBackoff sets the bounds of the jittered exponential backoff between
+// reconnect attempts (default 100 ms to 10 s).
+func WithBackoff(minDelay, maxDelay time.Duration) Option {
+	return func(c *config) { c.backoffMin, c.backoffMax = minDelay, maxDelay }
+}
+
+// WithQueueSize bounds the notifications read but not yet delivered
+// (default 4096). When it is full the reader drops the notification rather
+// than stop reading (a listener that stops reading holds back PostgreSQL's
+// queue for every listener), and every subscriber resyncs.
+func WithQueueSize(n int) Option { return func(c *config) { c.queueSize = n } }
+
+// WithMaxMessageBytes bounds a message's JSON envelope (default 8 MiB).
+// Publish refuses larger ones with ErrTooLarge, and a referenced row
+// larger than this is refused as a bad payload.
+func WithMaxMessageBytes(n int) Option { return func(c *config) { c.maxMessage = n } }
+
+func newConfig(opts []Option) (config, error) {
+	c := defaultConfig()
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.instance == "" {
+		c.instance = randomInstance()
+	}
+	switch {
+	case !validInstance(c.instance):
+		return c, fmt.Errorf("%w: instance id %q: use 1 to 32 letters, digits, '_' or '-'", ErrInvalidConfig, c.instance)
+	case !validChannel(c.channel):
+		return c, fmt.Errorf("%w: channel %q: use a lower-case identifier of at most 63 bytes", ErrInvalidConfig, c.channel)
+	case c.pingInterval <= 0:
+		return c, fmt.Errorf("%w: ping interval %v", ErrInvalidConfig, c.pingInterval)
+	case c.backoffMin <= 0 || c.backoffMax < c.backoffMin:
+		return c, fmt.Errorf("%w: backoff %v to %v", ErrInvalidConfig, c.backoffMin, c.backoffMax)
+	case c.queueSize < 1:
+		return c, fmt.Errorf("%w: queue size %d", ErrInvalidConfig, c.queueSize)
+	case c.maxMessage < maxNotifyPayload:
+		return c, fmt.Errorf("%w: max message bytes %d is under %d", ErrInvalidConfig, c.maxMessage, maxNotifyPayload)
+	}
+	return c, nil
+}
