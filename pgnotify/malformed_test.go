@@ -30,22 +30,22 @@ func TestMalformedPayloadsRefused(t *testing.T) {
 		``,
 		`[1, 2]`,
 		`"a string"`,
-		`{"v": 2, "k": "all", "a": "set_msg", "d": {"msg": "v2"}}`,          // unknown version
-		`{"k": "all", "a": "set_msg", "d": {"msg": "no version"}}`,          // no version
-		`{"v": "1", "k": "all", "a": "set_msg"}`,                            // version of the wrong type
-		`{"v": 1, "k": "everyone", "a": "set_msg"}`,                         // unknown kind
-		`{"v": 1, "k": "group", "a": "set_msg"}`,                            // no target
-		`{"v": 1, "k": "all"}`,                                              // no action
-		`{"v": 1, "k": "all", "a": "set_msg", "d": [1]}`,                    // data not an object
-		`{"v": 1, "k": "all", "a": "set_msg", "d": {"msg": "x"}} trailing`,  // trailing garbage
-		`{"v": 1, "k": "all", "a": "` + strings.Repeat("x", 7000) + `"}`,    // huge action
+		`{"v": 2, "k": "all", "a": "set_msg", "d": {"msg": "v2"}}`,         // unknown version
+		`{"k": "all", "a": "set_msg", "d": {"msg": "no version"}}`,         // no version
+		`{"v": "1", "k": "all", "a": "set_msg"}`,                           // version of the wrong type
+		`{"v": 1, "k": "everyone", "a": "set_msg"}`,                        // unknown kind
+		`{"v": 1, "k": "group", "a": "set_msg"}`,                           // no target
+		`{"v": 1, "k": "all"}`,                                             // no action
+		`{"v": 1, "k": "all", "a": "set_msg", "d": [1]}`,                   // data not an object
+		`{"v": 1, "k": "all", "a": "set_msg", "d": {"msg": "x"}} trailing`, // trailing garbage
+		`{"v": 1, "k": "all", "a": "` + strings.Repeat("x", 7000) + `"}`,   // huge action
 		`{"v": 1, "k": "all", "a": "set_msg", "p": "` + strings.Repeat("p", 200) + `"}`,
 		`{"v": 1, "k": "user", "a": "set_msg", "t": "` + strings.Repeat("u", 600) + `"}`,
 		`{"v": 1, "i": "` + strings.Repeat("i", 100) + `", "k": "all", "a": "set_msg"}`,
-		`{"v": 1, "r": 987654321}`,                                          // a missing row
-		`{"v": 1, "r": -3}`,                                                 // not a row id
-		`{"v": 1, "r": 1, "k": "all", "a": "set_msg"}`,                      // a reference with a message
-		`{"v": 1, "r": ` + strconv.FormatInt(badRow, 10) + `}`,                               // a row that is no message
+		`{"v": 1, "r": 987654321}`,                             // a missing row
+		`{"v": 1, "r": -3}`,                                    // not a row id
+		`{"v": 1, "r": 1, "k": "all", "a": "set_msg"}`,         // a reference with a message
+		`{"v": 1, "r": ` + strconv.FormatInt(badRow, 10) + `}`, // a row that is no message
 	}
 	for _, p := range bad {
 		_, err := db.Exec(ctx, `SELECT pg_notify('livesse', $1)`, p)

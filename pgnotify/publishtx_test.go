@@ -35,7 +35,7 @@ func TestPublishTx(t *testing.T) {
 
 	ev := onB.WaitFor("<li>committed</li>")
 	is.True(strings.Contains(ev.HTML, "<ul><li>outside</li><li>committed</li></ul>")) // in commit order, no rolled-back item
-	is.True(strings.Contains(ev.HTML, "db=v2"))                                         // the refresh saw the committed data
+	is.True(strings.Contains(ev.HTML, "db=v2"))                                       // the refresh saw the committed data
 
 	// The sender's own tab got the transaction's messages (and not the
 	// plain Publish, which lt applies locally itself).
