@@ -145,10 +145,10 @@ func inbox(t *testing.T, ctx context.Context) []string {
 func signIn(t *testing.T, ctx context.Context, page, name string) {
 	t.Helper()
 	is := is.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(page), chromedp.SetValue(chromedp.ID("name"), name)))
+	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(page)))
 	tctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
 	defer cancel()
-	resp, err := chromedp.RunResponse(tctx, chromedp.Click(chromedp.ID("signin")))
+	resp, err := chromedp.RunResponse(tctx, fillAndClick("#signin", map[string]string{"#name": name}))
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusOK)) // the page, after the sign-in's redirect
 	is.NoErr(browsertest.WaitText(ctx, "#me", name))
@@ -178,4 +178,22 @@ func newDevice(t *testing.T, browserCtx context.Context) context.Context {
 		t.Fatalf("opening a browser context: %v", err)
 	}
 	return ctx
+}
+
+// fillAndClick sets form fields (by CSS selector; a checkbox or radio is
+// checked by any non-empty value) and clicks button, all in one task of
+// the page. Filling with separate steps could race with an update: the
+// client morphs every field but the focused one to what the server
+// rendered, so a value filled before an update lands would be lost.
+func fillAndClick(button string, fields map[string]string) chromedp.Action[chromedp.Void] {
+	f, _ := json.Marshal(fields) // strings always encode
+	b, _ := json.Marshal(button)
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`((fields, button) => {
+		for (const [sel, v] of Object.entries(fields)) {
+			const el = document.querySelector(sel);
+			if (el.type === "checkbox" || el.type === "radio") el.checked = v !== "";
+			else el.value = v;
+		}
+		document.querySelector(button).click();
+	})(%s, %s)`, f, b))
 }

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/matryer/is"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var testKey = []byte("0123456789abcdef0123456789abcdef")
+
+func TestBrowserUserAcrossDevices(t *testing.T) {
+	is := is.New(t)
+	router, h, err := newRouter(&Sessions{Key: testKey, MaxAge: time.Hour})
+	is.NoErr(err)
+	srv := browsertest.Serve(t, router, h)
+	page := srv.URL + "/"
+
+	// Alice signs in on two devices (browsers with their own cookies),
+	// Bob on a third.
+	laptop := browsertest.New(t)
+	signIn(t, laptop, page, "alice")
+	phone := newDevice(t, laptop)
+	signIn(t, phone, page, "alice")
+	bob := newDevice(t, laptop)
+	signIn(t, bob, page, "bob")
+
+	cookie, err := browsertest.Cookie(laptop, page, sessionCookie)
+	is.NoErr(err)
+	is.Equal(strings.Count(cookie, "."), 2) // user.expiry.signature
+	user, err := (&Sessions{Key: testKey}).User(cookie, time.Now())
+	is.NoErr(err)
+	is.Equal(user, "alice")
+
+	// A note added on one device shows up on the other, live.
+	addNote(t, laptop, "buy milk")
+	is.NoErr(waitNotes(phone, "buy milk"))
+	addNote(t, phone, "call mom")
+	is.NoErr(waitNotes(laptop, "buy milk", "call mom"))
+
+	// Bob's notes are his own.
+	addNote(t, bob, "bob's secret")
+	is.NoErr(waitNotes(bob, "bob's secret"))
+	// Alice acts after Bob: had his note reached her devices, it would be
+	// there before her next update.
+	is.NoErr(browsertest.Do(laptop, chromedp.Click(`#notes li:first-child button`)))
+	is.NoErr(waitNotes(laptop, "call mom"))
+	is.NoErr(waitNotes(phone, "call mom"))
+	is.Equal(notes(t, bob), []string{"bob's secret"})
+
+	// Signing out on the phone signs out the phone only.
+	tctx, cancel := context.WithTimeout(phone, browsertest.Timeout)
+	defer cancel()
+	resp, err := chromedp.RunResponse(tctx, chromedp.Click(chromedp.ID("signout")))
+	is.NoErr(err)
+	is.Equal(resp.Status, int64(http.StatusOK))
+	is.NoErr(browsertest.WaitStatus(phone, "online"))
+	present, err := browsertest.Eval[bool](phone, `document.querySelector("#signin") !== null && document.querySelector("#notes") === null`)
+	is.NoErr(err)
+	is.True(present) // the phone shows the sign-in form, no notes
+	addNote(t, laptop, "still here")
+	is.NoErr(waitNotes(laptop, "call mom", "still here"))
+}
+
+func TestSessionCookie(t *testing.T) {
+	is := is.New(t)
+	sessions := &Sessions{Key: testKey, MaxAge: time.Hour}
+	router, h, err := newRouter(sessions)
+	is.NoErr(err)
+	srv := httptest.NewServer(router)
+	t.Cleanup(func() { _ = h.Close(); srv.Close() })
+
+	whoamiWith := func(cookie string) string {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/whoami", nil)
+		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: cookie})
+		resp, err := http.DefaultClient.Do(req)
+		is.NoErr(err)
+		defer resp.Body.Close()
+		var got struct{ User string }
+		is.NoErr(json.NewDecoder(resp.Body).Decode(&got))
+		return got.User
+	}
+	now := time.Now()
+	good := sessions.Issue("alice", now)
+	is.Equal(whoamiWith(good), "alice")
+
+	// Claim to be someone else with alice's signature: refused.
+	_, rest, _ := strings.Cut(good, ".")
+	forged := "Ym9i." + rest // "bob"
+	is.Equal(whoamiWith(forged), "")
+	is.Equal(whoamiWith(good[:len(good)-2]+"xx"), "")                        // a damaged signature
+	is.Equal(whoamiWith(sessions.Issue("alice", now.Add(-2*time.Hour))), "") // expired
+	other := &Sessions{Key: []byte(strings.Repeat("k", 32)), MaxAge: time.Hour}
+	is.Equal(whoamiWith(other.Issue("alice", now)), "") // signed with another key
+
+	// The live page treats a forged cookie as a visitor: the sign-in form.
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/", nil)
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: forged})
+	resp, err := http.DefaultClient.Do(req)
+	is.NoErr(err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	is.Equal(resp.StatusCode, http.StatusOK)
+	is.True(strings.Contains(string(body), `id="signin"`))
+	is.True(!strings.Contains(string(body), `id="me"`))
+
+	// Sign-in from another site is refused; from the page it works.
+	for _, tc := range []struct {
+		origin string
+		status int
+	}{{"https://evil.example", http.StatusForbidden}, {srv.URL, http.StatusSeeOther}} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/signin", strings.NewReader(url.Values{"name": {"alice"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", tc.origin)
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		is.NoErr(err)
+		resp.Body.Close()
+		is.Equal(resp.StatusCode, tc.status)
+		if tc.status == http.StatusSeeOther {
+			c := resp.Cookies()
+			is.Equal(len(c), 1)
+			is.True(c[0].HttpOnly)
+			is.Equal(c[0].SameSite, http.SameSiteLaxMode)
+			user, err := sessions.User(c[0].Value, time.Now())
+			is.NoErr(err)
+			is.Equal(user, "alice")
+		}
+	}
+}
+
+func addNote(t *testing.T, ctx context.Context, text string) {
+	t.Helper()
+	is.New(t).NoErr(browsertest.Do(ctx, fillAndClick("#add", map[string]string{"#text": text})))
+}
+
+// notes returns the notes the tab of ctx shows.
+func notes(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	list, err := browsertest.Eval[[]string](ctx, `[...document.querySelectorAll("#notes .text")].map((e) => e.textContent)`)
+	is.New(t).NoErr(err)
+	return list
+}
+
+// waitNotes waits until the tab of ctx shows exactly the notes want.
+func waitNotes(ctx context.Context, want ...string) error {
+	b, _ := json.Marshal(want)
+	return browsertest.Wait(ctx, fmt.Sprintf("notes %s", b),
+		`JSON.stringify([...document.querySelectorAll("#notes .text")].map((e) => e.textContent)) === `+fmt.Sprintf("%q", b),
+		`JSON.stringify([...document.querySelectorAll("#notes .text")].map((e) => e.textContent))`)
+}
+
+// signIn loads the page in the tab of ctx, signs in as name with the form
+// and waits until the signed-in page is live.
+func signIn(t *testing.T, ctx context.Context, page, name string) {
+	t.Helper()
+	is := is.New(t)
+	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(page)))
+	tctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
+	defer cancel()
+	resp, err := chromedp.RunResponse(tctx, fillAndClick("#signin", map[string]string{"#name": name}))
+	is.NoErr(err)
+	is.Equal(resp.Status, int64(http.StatusOK)) // the page, after the sign-in's redirect
+	is.NoErr(browsertest.WaitText(ctx, "#me", name))
+	is.NoErr(browsertest.WaitStatus(ctx, "online"))
+}
+
+// newDevice opens a tab in a new browser context of the browser of
+// browserCtx: a device of its own, with its own cookies.
+func newDevice(t *testing.T, browserCtx context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	// The first Do attaches the tab to ctx for its whole life, so it must
+	// not run under a timeout; a watchdog bounds it instead.
+	stuck := time.AfterFunc(30*time.Second, cancel)
+	err := chromedp.Do(ctx)
+	if !stuck.Stop() || err != nil {
+		t.Fatalf("opening a browser context: %v", err)
+	}
+	return ctx
+}
+
+// fillAndClick sets form fields (by CSS selector; a checkbox or radio is
+// checked by any non-empty value) and clicks button, all in one task of
+// the page. Filling with separate steps could race with an update: the
+// client morphs every field but the focused one to what the server
+// rendered, so a value filled before an update lands would be lost.
+func fillAndClick(button string, fields map[string]string) chromedp.Action[chromedp.Void] {
+	f, _ := json.Marshal(fields) // strings always encode
+	b, _ := json.Marshal(button)
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`((fields, button) => {
+		for (const [sel, v] of Object.entries(fields)) {
+			const el = document.querySelector(sel);
+			if (el.type === "checkbox" || el.type === "radio") el.checked = v !== "";
+			else el.value = v;
+		}
+		document.querySelector(button).click();
+	})(%s, %s)`, f, b))
+}
