@@ -3,15 +3,22 @@
 //
 // Protocol in short. The page's <script data-lt-conn=ID data-lt-seq=N> gives
 // the connection and the seq it was rendered at. The stream is an EventSource
-// on the page URL plus _lt_conn and, once the client holds a tree, _lt_seq
-// (without it the server starts with a render). Its `render` (always
-// applied) and `update` events carry JSON {c: conn, s: seq} plus one of
-// r: the tree of the whole template output, d: a diff against the tree of
+// on the page URL plus _lt_conn and _lt_seq, empty until the client holds a
+// tree (the server then starts with a render). Its `render` (always applied
+// if for this tab) and `update` events carry JSON {c: conn, s: seq} plus one
+// of r: the tree of the whole template output, d: a diff against the tree of
 // seq s-1, h: the body html (a fallback), and S: statics of new fragments.
 // Updates apply only for the same conn: trees and html if newer, diffs in
 // order (later ones wait for the missing ones). Actions POST the form fields
 // (or a button's name=value) plus _lt_action and _lt_conn to the page URL,
 // with Accept: application/json, and get back the same JSON or {error}.
+// One stream serves all tabs of the browser on the page: the tab holding the
+// Web Lock 'livesse:' + path + query opens it, naming every tab's _lt_conn
+// and _lt_seq (empty: send a render), and relays its events over a
+// BroadcastChannel of that name; each tab applies those of its own conn (a
+// render whose o is its conn gives it a new one). Without Web Locks or
+// BroadcastChannel each tab has its own stream. A stream that is silent for
+// 2.5 heartbeats (`hb` events carry the interval in ms) is reconnected.
 // Status on <html data-lt-status>: connecting, online, offline. Events on
 // document: lt:update {seq}, lt:error {status, message}. Details in live.js,
 // gate.js and tree.js.

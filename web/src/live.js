@@ -9,11 +9,36 @@ import { liveForm, formBody, buttonBody } from './actions.js';
 
 const BUSY = 'data-lt-busy';
 
+/** Debounce of a leader's reconnect when the tabs it serves change, in ms. */
+export const GATHER_MS = 30;
+
+/** Heartbeat interval assumed until the stream names it, in ms. */
+export const HEARTBEAT_MS = 15000;
+
+/** Most connections one stream carries (the server's limit). */
+export const MAX_CONNS = 64;
+
 /**
  * start runs the client on the page of win, applying new body html with
  * morph(html). It does nothing when the page has no livesse script tag, when
  * the browser lacks EventSource or fetch (plain form posts keep working) or
  * when a client already runs on the page.
+ *
+ * All tabs of a browser on the same page share one stream (a browser opens
+ * at most 6 HTTP/1.1 connections per origin): the tab holding the Web Lock
+ * named after the page is the leader, opens the one EventSource for itself
+ * and the other tabs (the followers) and relays its events to them over a
+ * BroadcastChannel of the same name. Each tab applies the messages of its
+ * own connection, as it would from a stream of its own. When the leader
+ * goes away, the next tab in the lock's queue leads: it announces itself,
+ * the followers join again with the seq they have reached, and the new
+ * stream resumes every one of them. Without Web Locks or BroadcastChannel
+ * (or when the lock is refused) each tab has a stream of its own.
+ *
+ * Channel messages, {t, ...}: from followers, join {conn, seq} (seq null
+ * without a tree: the stream starts that tab with a render), resync {conn}
+ * (that tab needs a render) and leave {conn}; from the leader, leader (join
+ * again), ev {type, data} (an SSE event) and status {s}.
  */
 export function start(win, morph) {
   const doc = win.document;
@@ -28,24 +53,43 @@ export function start(win, morph) {
   const state = { conn: tag.dataset.ltConn, seq: Number(tag.dataset.ltSeq) || 0, tree: null };
   let statics = new Map(); // fragment id -> statics, learned per connection
   const pending = new Map(); // seq -> a diff waiting for the ones before it
-  let fresh = false; // the stream was opened without _lt_seq, no render yet
-  let es = null; // the only EventSource, null while waiting to reconnect
-  let timer = 0;
+  let fresh = false; // a render has been asked for and has not come yet
+  let es = null; // the leader's EventSource, null while waiting to (re)connect
+  let timer = 0; // the next connect: a backoff or gathering the followers
+  let backing = false; // timer is a backoff
+  let dog = 0; // the watchdog of a silent stream
+  let every = HEARTBEAT_MS;
   let attempt = 0;
 
-  const setStatus = (s) => (root.dataset.ltStatus = s);
+  const name = 'livesse:' + win.location.pathname + win.location.search;
+  const locks = win.navigator && win.navigator.locks;
+  let bc = locks && win.BroadcastChannel ? new win.BroadcastChannel(name) : null;
+  let leader = !bc;
+  const members = new Map(); // the leader's followers: conn -> seq, null without a tree
+  const send = (m) => bc && bc.postMessage(m);
+
+  const setStatus = (s) => {
+    root.dataset.ltStatus = s;
+    if (leader) send({ t: 'status', s });
+  };
   const emit = (type, detail) => doc.dispatchEvent(new win.CustomEvent(type, { detail }));
   const fail = (status, message) => {
     console.warn('livesse:', status, message);
     emit('lt:error', { status, message });
   };
 
-  // resync drops the tree and gets a render by reconnecting without
-  // _lt_seq, unless the stream is such a fresh one already.
+  // ask gets a render: a leader reconnects, a follower asks its leader.
+  function ask() {
+    if (leader) return connect();
+    fresh = true;
+    send({ t: 'resync', conn: state.conn });
+  }
+
+  // resync drops the tree and gets a render, unless one is on its way.
   function resync() {
     state.tree = null;
     pending.clear();
-    if (!fresh) connect();
+    if (!fresh) ask();
   }
 
   // apply is the one place where a message reaches the page.
@@ -101,39 +145,82 @@ export function start(win, morph) {
     }
   }
 
-  function onMessage(e) {
+  // onEvent takes an SSE render or update event, from the leader's stream
+  // (lead) or relayed by the leader.
+  function onEvent(type, data, lead) {
     let msg;
     try {
-      msg = JSON.parse(e.data);
+      msg = JSON.parse(data);
     } catch {
-      return fail(0, 'bad ' + e.type + ' event');
+      return fail(0, 'bad ' + type + ' event');
     }
-    receive(msg, e.type === 'render');
+    const reset = type === 'render';
+    if (lead && msg && kind(msg)) track(msg, reset);
+    receive(msg, reset);
+  }
+
+  // track follows the seq each follower reaches (by the messages they can
+  // apply) and the connections the server replaces, so that the next
+  // stream resumes each of them where it is.
+  function track(msg, reset) {
+    const c = msg.c;
+    if (reset && members.delete(msg.o)) members.set(c, msg.s);
+    else if (members.has(c) && (reset || members.get(c) != null)) members.set(c, msg.s);
+  }
+
+  // gather reconnects soon with the followers, unless a backoff runs.
+  function gather() {
+    if (backing) return;
+    win.clearTimeout(timer);
+    timer = win.setTimeout(connect, GATHER_MS);
+  }
+
+  // watch restarts the watchdog: a stream that says nothing for 2.5
+  // heartbeats is dead, even if the network did not tell.
+  function watch() {
+    win.clearTimeout(dog);
+    dog = win.setTimeout(drop, every * 2.5);
+  }
+
+  // drop closes the stream and reconnects after a backoff.
+  function drop() {
+    win.clearTimeout(dog);
+    es.close();
+    es = null;
+    setStatus('offline');
+    backing = true;
+    timer = win.setTimeout(connect, backoff(attempt++));
   }
 
   function connect() {
     win.clearTimeout(timer);
+    backing = false;
     if (es) es.close();
     setStatus('connecting');
     // Without a tree the client cannot take diffs: ask for a render.
     fresh = !state.tree;
-    const url = streamURL(win.location.href, state.conn, fresh ? null : state.seq);
-    const src = (es = new win.EventSource(url));
+    const conns = [[state.conn, fresh ? null : state.seq], ...members].slice(0, MAX_CONNS);
+    const src = (es = new win.EventSource(streamURL(win.location.href, conns)));
+    watch();
     src.addEventListener('open', () => {
       attempt = 0;
       setStatus('online');
+      watch();
     });
-    src.addEventListener('error', () => {
-      if (src !== es) return;
-      // Close to stop the browser's own retry: we retry with backoff and a
-      // fresh URL carrying the seq we have reached since.
-      src.close();
-      es = null;
-      setStatus('offline');
-      timer = win.setTimeout(connect, backoff(attempt++));
+    // Close to stop the browser's own retry: we retry with backoff and a
+    // fresh URL carrying the seqs reached since.
+    src.addEventListener('error', () => src === es && drop());
+    src.addEventListener('hb', (e) => {
+      every = Number(e.data) || every;
+      watch();
     });
-    src.addEventListener('render', onMessage);
-    src.addEventListener('update', onMessage);
+    for (const type of ['render', 'update']) {
+      src.addEventListener(type, (e) => {
+        watch();
+        send({ t: 'ev', type, data: e.data });
+        onEvent(type, e.data, true);
+      });
+    }
   }
 
   async function post(el, body) {
@@ -153,7 +240,7 @@ export function start(win, morph) {
       // An action error rendered into the page comes as an update with 422.
       if (msg) receive(msg, false);
       // The server forgot our connection: the stream gets a fresh render.
-      if (res.status === 410) connect();
+      if (res.status === 410) ask();
       if (!res.ok || !msg) fail(res.status, (msg && msg.error) || 'HTTP ' + res.status);
     } catch (err) {
       fail(0, String((err && err.message) || err));
@@ -191,8 +278,44 @@ export function start(win, morph) {
     get status() {
       return root.dataset.ltStatus;
     },
+    // Whether this tab holds the stream (of its own, or shared with others).
+    get leader() {
+      return leader;
+    },
   });
-  connect();
+
+  if (!bc) return connect();
+  const join = () => send({ t: 'join', conn: state.conn, seq: state.tree ? state.seq : null });
+  bc.onmessage = ({ data: m }) => {
+    if (leader) {
+      if (m.t === 'join' || m.t === 'resync') {
+        members.set(m.conn, m.seq ?? null);
+        send({ t: 'status', s: root.dataset.ltStatus });
+      } else if (!(m.t === 'leave' && members.delete(m.conn))) return;
+      gather();
+    } else if (m.t === 'ev') onEvent(m.type, m.data);
+    else if (m.t === 'status') setStatus(m.s);
+    else if (m.t === 'leader') join();
+  };
+  win.addEventListener('pagehide', () => leader || send({ t: 'leave', conn: state.conn }));
+  win.addEventListener('pageshow', (e) => e.persisted && !leader && join());
+  setStatus('connecting');
+  // Granted when no other tab leads; held until this tab goes away.
+  locks
+    .request(name, () => {
+      leader = true;
+      send({ t: 'leader' });
+      gather();
+      return new Promise(() => {});
+    })
+    .catch(() => {
+      // No lock (an opaque origin...): a stream of our own.
+      bc.close();
+      bc = null;
+      leader = true;
+      connect();
+    });
+  join();
 }
 
 /**

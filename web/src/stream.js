@@ -6,15 +6,21 @@ export const CAP_MS = 30000;
 
 /**
  * streamURL returns the path + query of the page at href with the stream
- * parameters set (replacing any already present), so the server can resume
- * connection conn after update seq. With seq null, _lt_seq is left out: the
- * client has no tree to apply diffs to, and the server starts with a render.
+ * parameters set (replacing any already present): one _lt_conn and one
+ * _lt_seq per member of conns, a list of [conn, seq] pairs, so that one
+ * stream carries every tab of the page that shares it. The server resumes
+ * each connection after its seq; a null seq is sent empty (_lt_seq=): that
+ * tab has no tree to apply diffs to, and the server starts it with a render.
  */
-export function streamURL(href, conn, seq) {
+export function streamURL(href, conns) {
   const u = new URL(href);
-  u.searchParams.set('_lt_conn', conn);
-  if (seq == null) u.searchParams.delete('_lt_seq');
-  else u.searchParams.set('_lt_seq', String(seq));
+  const q = u.searchParams;
+  q.delete('_lt_conn');
+  q.delete('_lt_seq');
+  for (const [c, s] of conns) {
+    q.append('_lt_conn', c);
+    q.append('_lt_seq', s == null ? '' : s);
+  }
   return u.pathname + u.search;
 }
 

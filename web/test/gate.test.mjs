@@ -49,14 +49,26 @@ test('messages of another connection are ignored, whatever they carry', () => {
   }
 });
 
-test('a render always applies a tree or html, even an older one, for any conn', () => {
-  assert.equal(gate(st(40), r('b', 1), true), 'apply'); // server restarted: new conn, seq starts over
-  assert.equal(gate(st(40), h('b', 1), true), 'apply');
+test('a render of ours always applies a tree or html, even an older one', () => {
   assert.equal(gate(st(2), r('a', 2), true), 'apply'); // not newer
+  assert.equal(gate(st(40), h('a', 1), true), 'apply'); // a multi-instance resync may go back
   assert.equal(gate(st(2, null), r('a', 1), true), 'apply');
   assert.equal(gate(st(2), d('a', 3), true), null); // a render is never a diff
   assert.equal(gate(st(2), { c: 'a', s: 3 }, true), null); // nor empty
   assert.equal(gate(st(2), { s: 3, r: TREE }, true), null); // and must name its conn
+  assert.equal(gate(st(2), { s: 3, o: 'a', r: TREE }, true), null); // even when replacing ours
+});
+
+test('a render of a connection that replaces ours applies; other renders do not', () => {
+  // The server restarted (or ours expired): a new conn, seq starts over.
+  assert.equal(gate(st(40), { ...r('b', 1), o: 'a' }, true), 'apply');
+  assert.equal(gate(st(40), { ...h('b', 1), o: 'a' }, true), 'apply');
+  // The render of another tab sharing the stream, new or replaced.
+  assert.equal(gate(st(40), r('b', 1), true), null);
+  assert.equal(gate(st(40), h('b', 41), true), null);
+  assert.equal(gate(st(40), { ...r('b', 1), o: 'x' }, true), null);
+  // o only counts on a render.
+  assert.equal(gate(st(40), { ...r('b', 41), o: 'a' }, false), null);
 });
 
 test('messages without content or seq change nothing', () => {
@@ -75,6 +87,6 @@ test('gate does not mutate the state or the message', () => {
   const s = Object.freeze({ conn: 'a', seq: 1, tree: Object.freeze({}) });
   const m = Object.freeze(d('a', 2));
   assert.equal(gate(s, m, false), 'apply');
-  assert.equal(gate(s, Object.freeze(h('z', 0)), true), 'apply');
+  assert.equal(gate(s, Object.freeze({ ...h('z', 0), o: 'a' }), true), 'apply');
   assert.deepEqual(s, { conn: 'a', seq: 1, tree: {} });
 });

@@ -113,6 +113,8 @@ function quiet(t) {
 // statics come with the first render of a connection.
 const S = { 1: ['<!DOCTYPE html><html><head></head><body><p>', '</p></body></html>'] };
 const r = (c, s, v, withStatics = true) => ({ c, s, r: { f: 1, v: [v] }, ...(withStatics && { S }) });
+// o marks a render of the connection that replaces conn o.
+const o = (msg, old) => ({ ...msg, o: old });
 const d = (c, s, v) => ({ c, s, d: { 0: v } });
 const h = (c, s, html) => ({ c, s, h: html });
 const p = (v) => `<p>${v}</p>`; // what the body becomes
@@ -133,7 +135,7 @@ test('start connects with the conn from the script tag, asking for a render', ()
   assert.equal(pg.status(), 'connecting');
   assert.equal(pg.sources.length, 1);
   // The page came from a plain GET: no tree yet, so no _lt_seq.
-  assert.equal(pg.sources[0].url, '/room?x=1&_lt_conn=c1');
+  assert.equal(pg.sources[0].url, '/room?x=1&_lt_conn=c1&_lt_seq=');
   assert.deepEqual([pg.win.livesse.conn, pg.win.livesse.seq, pg.win.livesse.status], ['c1', 3, 'connecting']);
   pg.sources[0].emit('open');
   assert.equal(pg.status(), 'online');
@@ -173,10 +175,12 @@ test('a render sets the tree and morphs the body; diffs follow in order', () => 
   assert.deepEqual([pg.win.livesse.conn, pg.win.livesse.seq], ['c1', 7]);
 });
 
-test('a render always applies: a new conn, an older seq', () => {
+test('a render of ours always applies: a replacing conn, an older seq', () => {
   const pg = online('a', 40);
   const es = pg.sources[0];
-  es.emit('render', r('c2', 1, 'reset')); // the server restarted
+  es.emit('render', r('c7', 1, 'a render of another tab'));
+  es.emit('render', o(r('c8', 1, 'another tab, replaced'), 'c6'));
+  es.emit('render', o(r('c2', 1, 'reset'), 'c1')); // the server restarted
   es.emit('update', d('c1', 41, 'straggler of the old conn'));
   es.emit('update', d('c2', 2, 'two'));
   es.emit('render', r('c2', 2, 'again', false)); // not newer, still applied
@@ -207,7 +211,7 @@ test('held diffs of an old connection are dropped by a render of a new one', () 
   const pg = online('three', 3);
   const es = pg.sources[0];
   for (let s = 5; s < 5 + 64; s++) es.emit('update', d('c1', s, 'old conn'));
-  es.emit('render', r('c2', 1, 'new conn')); // its seqs start over
+  es.emit('render', o(r('c2', 1, 'new conn'), 'c1')); // its seqs start over
   // Had they been kept, holding one more would be one too many.
   es.emit('update', d('c2', 3, 'three'));
   assert.equal(pg.sources.length, 1);
@@ -221,7 +225,7 @@ test('statics are kept per connection and forgotten with it', (t) => {
   const pg = online('a', 3);
   pg.sources[0].emit('render', r('c1', 4, 'same conn', false));
   assert.deepEqual(pg.morphs, [p('same conn')]);
-  pg.sources[0].emit('render', r('c2', 1, 'new conn, no statics', false));
+  pg.sources[0].emit('render', o(r('c2', 1, 'new conn, no statics', false), 'c1'));
   assert.deepEqual(pg.morphs, [p('same conn')]);
   assert.deepEqual(pg.events.at(-1), ['lt:error', { status: 0, message: 'bad render: statics of fragment 1 missing or wrong' }]);
   assert.equal(pg.win.livesse.conn, 'c2');
@@ -235,7 +239,7 @@ test('html replaces the body and drops the tree; a diff then gets a fresh render
   assert.deepEqual(pg.morphs, ['<p>html</p>']);
   assert.ok(pg.sources[0].closed);
   assert.equal(pg.open().length, 1);
-  assert.equal(pg.open()[0].url, '/room?x=1&_lt_conn=c1'); // no _lt_seq: a render comes
+  assert.equal(pg.open()[0].url, '/room?x=1&_lt_conn=c1&_lt_seq='); // no seq: a render comes
   assert.equal(pg.win.livesse.seq, 4);
   // More diffs before that render do not reconnect again.
   pg.open()[0].emit('update', d('c1', 5, 'five'));
@@ -257,7 +261,7 @@ test('a render can be html, then diffs reconnect for a tree', () => {
   assert.deepEqual(pg.morphs, ['<p>fallback</p>']);
   pg.sources[0].emit('update', d('c1', 4, 'four'));
   assert.equal(pg.sources.length, 2);
-  assert.equal(pg.sources[1].url, '/room?x=1&_lt_conn=c1');
+  assert.equal(pg.sources[1].url, '/room?x=1&_lt_conn=c1&_lt_seq=');
 });
 
 test('a diff that does not fit warns, drops the tree and reconnects for a render', (t) => {
@@ -268,7 +272,7 @@ test('a diff that does not fit warns, drops the tree and reconnects for a render
   assert.deepEqual(pg.events, [['lt:error', { status: 0, message: 'bad update: slot 7 out of range' }]]);
   assert.equal(console.warn.mock.callCount(), 1);
   assert.ok(pg.sources[0].closed);
-  assert.equal(pg.open()[0].url, '/room?x=1&_lt_conn=c1');
+  assert.equal(pg.open()[0].url, '/room?x=1&_lt_conn=c1&_lt_seq=');
   assert.equal(pg.win.livesse.seq, 3);
   // The good diff at 4 from a POST response: still no tree, no second reconnect.
   pg.open()[0].emit('update', d('c1', 4, 'four'));
@@ -322,7 +326,7 @@ test('too many held diffs make the client start over from a render', () => {
   assert.equal(pg.sources.length, 1);
   es.emit('update', d('c1', 71, 'one too many'));
   assert.ok(es.closed);
-  assert.equal(pg.open()[0].url, '/room?x=1&_lt_conn=c1');
+  assert.equal(pg.open()[0].url, '/room?x=1&_lt_conn=c1&_lt_seq=');
   pg.open()[0].emit('update', d('c1', 6, 'six')); // the held ones are gone, so is the tree
   assert.deepEqual(pg.morphs, [p('five')]);
   assert.equal(pg.sources.length, 2);
@@ -336,7 +340,7 @@ test('errors reconnect one EventSource at a time with growing backoff', (t) => {
   // Before any render, reconnects still ask for one.
   pg.sources[0].emit('error');
   pg.timers.at(-1).fn();
-  assert.equal(pg.open()[0].url, '/room?x=1&_lt_conn=c1');
+  assert.equal(pg.open()[0].url, '/room?x=1&_lt_conn=c1&_lt_seq=');
   pg.open()[0].emit('render', r('c1', 7, 'seven'));
   for (const ceil of [1000, 2000, 4000]) {
     const es = pg.open()[0];
@@ -469,9 +473,10 @@ test('410 reconnects the stream at once', async (t) => {
   assert.ok(first.closed);
   assert.equal(pg.open().length, 1);
   assert.equal(pg.open()[0].url, '/room?x=1&_lt_conn=c1&_lt_seq=3');
-  assert.equal(pg.timers.filter((x) => !x.cleared).length, 0);
+  // No retry pending, only the new stream's watchdog.
+  assert.deepEqual(pg.timers.filter((x) => !x.cleared).map((x) => x.ms), [37500]);
   assert.deepEqual(pg.events, [['lt:error', { status: 410, message: 'connection expired' }]]);
-  pg.open()[0].emit('render', r('c9', 1, 'fresh'));
+  pg.open()[0].emit('render', o(r('c9', 1, 'fresh'), 'c1'));
   assert.equal(pg.win.livesse.conn, 'c9');
   assert.deepEqual(pg.morphs, [p('fresh')]);
 });
@@ -480,11 +485,13 @@ test('410 while waiting to reconnect replaces the pending retry', async (t) => {
   quiet(t);
   const pg = page();
   pg.sources[0].emit('error');
+  const retry = pg.timers.at(-1);
+  assert.ok(retry.ms < 500 && !retry.cleared);
   const b = new FakeEl('button', { name: 'x' }, { name: 'x', value: '', form: null });
   pg.doc.dispatchEvent(ev('click', { target: b }));
   pg.fetches[0].resolve(json(410, { error: 'gone' }));
   await tick();
-  assert.ok(pg.timers[0].cleared);
+  assert.ok(retry.cleared);
   assert.equal(pg.open().length, 1);
 });
 
@@ -516,6 +523,45 @@ test('a redirect to a non-JSON page is followed like a native form post', async 
   await tick();
   assert.equal(pg.win.assigned, 'https://ex.com/login');
   assert.deepEqual(pg.events, []);
+});
+
+test('a silent stream is closed and reconnected after 2.5 heartbeats', (t) => {
+  t.mock.method(Math, 'random', () => 0.5);
+  const pg = online('three', 3);
+  const live = () => pg.timers.filter((x) => !x.cleared);
+  // Until the stream names its heartbeat, 15 s is assumed.
+  assert.deepEqual(live().map((x) => x.ms), [37500]);
+  pg.sources[0].emit('hb', 4000);
+  assert.deepEqual(live().map((x) => x.ms), [10000]);
+  // Any event restarts the watchdog.
+  const before = live()[0];
+  pg.sources[0].emit('update', d('c1', 4, 'four'));
+  assert.ok(before.cleared);
+  const [dog] = live();
+  assert.equal(dog.ms, 10000);
+  assert.equal(pg.status(), 'online');
+  dog.fn(); // 10 s of silence
+  assert.ok(pg.sources[0].closed);
+  assert.equal(pg.open().length, 0);
+  assert.equal(pg.status(), 'offline');
+  const [retry] = live(); // with backoff, not at once
+  assert.equal(retry.ms, 250);
+  retry.fn();
+  assert.equal(pg.open().length, 1);
+  assert.equal(pg.open()[0].url, '/room?x=1&_lt_conn=c1&_lt_seq=4');
+  // The new stream keeps the interval learnt; its silence is watched too.
+  assert.deepEqual(live().map((x) => x.ms), [10000]);
+  pg.open()[0].emit('hb', 'not a number');
+  assert.deepEqual(live().map((x) => x.ms), [10000]);
+  live()[0].fn();
+  assert.equal(pg.open().length, 0);
+  assert.equal(live()[0].ms, 500); // the backoff grows: no open in between
+  assert.deepEqual(pg.morphs, [p('four')]);
+});
+
+test('one tab alone (no Web Locks) leads its own stream', () => {
+  const pg = online('three', 3);
+  assert.equal(pg.win.livesse.leader, true);
 });
 
 test('keepBusy protects only the busy marks of busy elements', () => {

@@ -4,14 +4,22 @@ import { streamURL, backoff, BASE_MS, CAP_MS } from '../src/stream.js';
 
 test('streamURL keeps path and query and appends the stream params', () => {
   assert.equal(
-    streamURL('https://ex.com/room/7?tab=a%20b&x=1#frag', 'c1', 3),
+    streamURL('https://ex.com/room/7?tab=a%20b&x=1#frag', [['c1', 3]]),
     '/room/7?tab=a+b&x=1&_lt_conn=c1&_lt_seq=3',
   );
-  assert.equal(streamURL('http://h/', 'c', 0), '/?_lt_conn=c&_lt_seq=0');
+  assert.equal(streamURL('http://h/', [['c', 0]]), '/?_lt_conn=c&_lt_seq=0');
+});
+
+test('streamURL names every connection, its seq at the same position', () => {
+  const u = streamURL('http://h/p?a=1', [['a', 5], ['b', null], ['c', 0], ['d', undefined], ['e', 12]]);
+  assert.equal(u, '/p?a=1&_lt_conn=a&_lt_seq=5&_lt_conn=b&_lt_seq=&_lt_conn=c&_lt_seq=0&_lt_conn=d&_lt_seq=&_lt_conn=e&_lt_seq=12');
+  const q = new URL(u, 'http://h').searchParams;
+  assert.deepEqual(q.getAll('_lt_conn'), ['a', 'b', 'c', 'd', 'e']);
+  assert.deepEqual(q.getAll('_lt_seq'), ['5', '', '0', '', '12']);
 });
 
 test('streamURL replaces stream params already in the URL', () => {
-  const u = streamURL('http://h/p?_lt_conn=old&a=1&_lt_seq=9&_lt_conn=older', 'new', 12);
+  const u = streamURL('http://h/p?_lt_conn=old&a=1&_lt_seq=9&_lt_conn=older', [['new', 12]]);
   const q = new URL(u, 'http://h').searchParams;
   assert.deepEqual(q.getAll('_lt_conn'), ['new']);
   assert.deepEqual(q.getAll('_lt_seq'), ['12']);
@@ -19,15 +27,17 @@ test('streamURL replaces stream params already in the URL', () => {
   assert.ok(u.startsWith('/p?'));
 });
 
-test('streamURL without a seq leaves _lt_seq out, even one in the page URL', () => {
-  assert.equal(streamURL('https://ex.com/room?x=1', 'c1', null), '/room?x=1&_lt_conn=c1');
-  assert.equal(streamURL('http://h/p?_lt_seq=4&a=1', 'c', undefined), '/p?a=1&_lt_conn=c');
-  assert.equal(streamURL('http://h/p', 'c', 0), '/p?_lt_conn=c&_lt_seq=0'); // 0 is a seq
+test('streamURL sends a missing seq empty, replacing one in the page URL', () => {
+  assert.equal(streamURL('https://ex.com/room?x=1', [['c1', null]]), '/room?x=1&_lt_conn=c1&_lt_seq=');
+  assert.equal(streamURL('http://h/p?_lt_seq=4&a=1', [['c', undefined]]), '/p?a=1&_lt_conn=c&_lt_seq=');
+  assert.equal(streamURL('http://h/p', [['c', 0]]), '/p?_lt_conn=c&_lt_seq=0'); // 0 is a seq
 });
 
-test('streamURL escapes the connection id', () => {
-  const u = streamURL('http://h/p', 'a&b=c d', 1);
-  assert.equal(new URL(u, 'http://h').searchParams.get('_lt_conn'), 'a&b=c d');
+test('streamURL escapes the connection ids', () => {
+  const u = streamURL('http://h/p', [['a&b=c d', 1], ['x&_lt_seq=7', null]]);
+  const q = new URL(u, 'http://h').searchParams;
+  assert.deepEqual(q.getAll('_lt_conn'), ['a&b=c d', 'x&_lt_seq=7']);
+  assert.deepEqual(q.getAll('_lt_seq'), ['1', '']);
 });
 
 test('backoff ceiling doubles from 500 ms and is capped at 30 s', () => {

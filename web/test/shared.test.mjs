@@ -1,0 +1,449 @@
+// Tabs sharing one stream: live.js in several fake windows of one fake
+// browser, with an in-memory BroadcastChannel bus, a Web Locks queue,
+// EventSources and a clock of their own.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { start, GATHER_MS } from '../src/live.js';
+
+const PAGE = 'https://ex.com/room?x=1';
+
+// browser returns a fake browser whose tabs run the client on PAGE.
+// opts.locks = false or opts.channels = false take the API away; opts.refuse
+// makes every lock request fail.
+function browser(opts = {}) {
+  const channels = new Set(); // open BroadcastChannels
+  const mail = []; // [channel, message] not delivered yet, in order
+  const lockQueues = new Map(); // name -> [{tab, cb}], the first holds it
+  const timers = new Set(); // {at, fn, tab}
+  const sources = []; // every EventSource of every tab
+  let now = 0;
+
+  class Channel {
+    constructor(name, tab) {
+      Object.assign(this, { name, tab, onmessage: null });
+      channels.add(this);
+    }
+    postMessage(m) {
+      assert.ok(channels.has(this), 'post on a closed channel');
+      // Delivered later to every other channel of that name, as a copy.
+      for (const ch of channels) if (ch !== this && ch.name === this.name) mail.push([ch, structuredClone(m)]);
+    }
+    close() {
+      channels.delete(this);
+    }
+  }
+
+  function grant(name) {
+    const q = lockQueues.get(name);
+    if (!q || !q.length || q[0].granted) return;
+    q[0].granted = true;
+    const held = q[0];
+    // Granted asynchronously, held until the callback's promise settles.
+    Promise.resolve().then(() => held.cb({ name })).then(() => release(held));
+  }
+  function release(req) {
+    const q = lockQueues.get(req.name);
+    const i = q.indexOf(req);
+    if (i < 0) return;
+    q.splice(i, 1);
+    if (i === 0) grant(req.name);
+  }
+
+  class Source extends EventTarget {
+    constructor(url, tab) {
+      super();
+      Object.assign(this, { url, tab, closed: false });
+      sources.push(this);
+    }
+    close() {
+      this.closed = true;
+    }
+    emit(type, data) {
+      assert.ok(!this.closed, 'event on a closed EventSource');
+      const e = new Event(type);
+      if (data !== undefined) e.data = typeof data === 'string' ? data : JSON.stringify(data);
+      this.dispatchEvent(e);
+    }
+    // conns returns the [conn, seq] pairs of the URL, seq '' when absent.
+    get conns() {
+      const q = new URL(this.url, PAGE).searchParams;
+      const seqs = q.getAll('_lt_seq');
+      return q.getAll('_lt_conn').map((c, i) => [c, seqs[i]]);
+    }
+  }
+
+  const tabs = [];
+
+  // open starts a tab whose page came with connection conn.
+  function open(conn) {
+    const tab = { conn, morphs: [], errors: [], fetches: [], closed: false };
+    const win = new EventTarget();
+    const doc = new EventTarget();
+    doc.documentElement = { dataset: {} };
+    doc.baseURI = PAGE;
+    const tag = { dataset: { ltConn: conn, ltSeq: '0' } };
+    doc.querySelector = (sel) => (sel === 'script[data-lt-conn]' ? tag : null);
+    doc.addEventListener('lt:error', (e) => tab.errors.push(e.detail.message));
+    const u = new URL(PAGE);
+    Object.assign(win, {
+      document: doc,
+      location: { href: PAGE, pathname: u.pathname, search: u.search },
+      CustomEvent,
+      EventSource: class extends Source {
+        constructor(url) {
+          super(url, tab);
+        }
+      },
+      fetch(url, init) {
+        return new Promise((resolve) => tab.fetches.push({ url, init, resolve }));
+      },
+      setTimeout(fn, ms) {
+        const t = { at: now + ms, ms, fn, tab };
+        timers.add(t);
+        return t;
+      },
+      clearTimeout(t) {
+        timers.delete(t);
+      },
+    });
+    if (opts.channels !== false) {
+      win.BroadcastChannel = class extends Channel {
+        constructor(name) {
+          super(name, tab);
+        }
+      };
+    }
+    const locks = {
+      request(name, cb) {
+        if (opts.refuse) return Promise.reject(new DOMException('no locks here', 'SecurityError'));
+        const req = { name, cb, tab };
+        if (!lockQueues.has(name)) lockQueues.set(name, []);
+        lockQueues.get(name).push(req);
+        grant(name);
+        return new Promise(() => {}); // the callback's promise never settles
+      },
+    };
+    win.navigator = opts.locks === false ? {} : { locks };
+    Object.assign(tab, {
+      win,
+      status: () => doc.documentElement.dataset.ltStatus,
+      // The EventSources this tab opened, open ones only.
+      open: () => sources.filter((s) => s.tab === tab && !s.closed),
+      // close is the tab going away: pagehide, then everything it had.
+      close() {
+        win.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: false }));
+        tab.closed = true;
+        for (const ch of [...channels]) if (ch.tab === tab) ch.close();
+        for (const q of lockQueues.values()) for (const req of q.filter((r) => r.tab === tab)) release(req);
+        for (const s of sources) if (s.tab === tab) s.closed = true;
+        for (const t of [...timers]) if (t.tab === tab) timers.delete(t);
+      },
+    });
+    Object.defineProperty(tab, 'live', { get: () => win.livesse }); // what the page sees
+    start(win, (html) => tab.morphs.push(html));
+    tabs.push(tab);
+    return tab;
+  }
+
+  // settle lets promises run and delivers the channel messages until
+  // nothing is left to do.
+  async function settle() {
+    for (let idle = 0; idle < 2; ) {
+      await new Promise((r) => setImmediate(r));
+      if (!mail.length) {
+        idle++;
+        continue;
+      }
+      idle = 0;
+      while (mail.length) {
+        const [ch, data] = mail.shift();
+        if (channels.has(ch) && ch.onmessage) ch.onmessage({ data });
+      }
+    }
+  }
+
+  // run lets ms pass, running the timers due and settling after each.
+  async function run(ms = 0) {
+    const end = now + ms;
+    await settle();
+    for (;;) {
+      const due = [...timers].filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      timers.delete(due);
+      now = due.at;
+      due.fn();
+      await settle();
+    }
+    now = end;
+  }
+
+  // streams returns the open EventSources of every tab.
+  const streams = () => sources.filter((s) => !s.closed);
+  return { open, run, settle, streams, sources, tabs, timers: () => [...timers] };
+}
+
+// The page's template: one fragment, a document with a value in <p>.
+const S = { 1: ['<!DOCTYPE html><html><head></head><body><p>', '</p></body></html>'] };
+const r = (c, s, v) => ({ c, s, r: { f: 1, v: [v] }, S });
+const d = (c, s, v) => ({ c, s, d: { 0: v } });
+const p = (v) => `<p>${v}</p>`;
+
+// three opens tabs a, b and c at once and lets them settle on one stream,
+// online, each with the render of its connection at the seq given.
+async function three(seqs = { a: 1, b: 5, c: 2 }) {
+  const br = browser();
+  const tabs = ['a', 'b', 'c'].map((c) => br.open(c));
+  await br.run(GATHER_MS);
+  const [es] = br.streams();
+  es.emit('open');
+  for (const [c, s] of Object.entries(seqs)) es.emit('render', r(c, s, c + s));
+  await br.settle();
+  for (const t of tabs) t.morphs.length = 0;
+  return { br, tabs, es };
+}
+
+test('three tabs share one stream, opened by the first', async () => {
+  const br = browser();
+  const [a, b, c] = ['a', 'b', 'c'].map((conn) => br.open(conn));
+  await br.run(GATHER_MS - 1);
+  assert.equal(br.sources.length, 0); // still gathering the tabs
+  await br.run(1);
+  assert.equal(br.sources.length, 1);
+  const [es] = br.streams();
+  assert.equal(es.tab, a);
+  assert.deepEqual([a.live.leader, b.live.leader, c.live.leader], [true, false, false]);
+  // No tree yet in any tab: every one asks for a render.
+  assert.equal(es.url, '/room?x=1&_lt_conn=a&_lt_seq=&_lt_conn=b&_lt_seq=&_lt_conn=c&_lt_seq=');
+  assert.deepEqual([a.status(), b.status(), c.status()], ['connecting', 'connecting', 'connecting']);
+  es.emit('open');
+  await br.settle();
+  assert.deepEqual([a.status(), b.status(), c.status()], ['online', 'online', 'online']);
+  // A fourth tab joins later: the leader reconnects once, with it.
+  const late = br.open('d');
+  await br.settle();
+  assert.equal(late.status(), 'online'); // the leader told it
+  await br.run(GATHER_MS);
+  assert.equal(br.streams().length, 1);
+  assert.ok(es.closed);
+  assert.equal(br.streams()[0].tab, a);
+  assert.deepEqual(br.streams()[0].conns.map(([conn]) => conn), ['a', 'b', 'c', 'd']);
+  assert.equal(br.sources.length, 2);
+  assert.deepEqual([a.status(), b.status(), c.status(), late.status()], Array(4).fill('connecting'));
+});
+
+test('each tab applies the events of its own connection', async () => {
+  const br = browser();
+  const [a, b, c] = ['a', 'b', 'c'].map((conn) => br.open(conn));
+  await br.run(GATHER_MS);
+  const [es] = br.streams();
+  es.emit('render', r('b', 5, 'b5'));
+  es.emit('render', r('a', 1, 'a1'));
+  es.emit('render', r('c', 2, 'c2'));
+  es.emit('update', d('b', 6, 'b6'));
+  es.emit('update', d('c', 3, 'c3'));
+  es.emit('update', d('b', 7, 'b7'));
+  await br.settle();
+  assert.deepEqual(a.morphs, [p('a1')]);
+  assert.deepEqual(b.morphs, [p('b5'), p('b6'), p('b7')]);
+  assert.deepEqual(c.morphs, [p('c2'), p('c3')]);
+  assert.deepEqual([a.live.seq, b.live.seq, c.live.seq], [1, 7, 3]);
+  assert.deepEqual([a.errors, b.errors, c.errors], [[], [], []]);
+  // A follower's POST goes out on its own, with its own connection.
+  assert.equal(c.fetches.length, 0);
+});
+
+test('the leader resumes every tab at its seq after an error, with backoff', async (t) => {
+  t.mock.method(Math, 'random', () => 0.5);
+  const { br, tabs, es } = await three();
+  const [a, b, c] = tabs;
+  es.emit('update', d('b', 6, 'b6'));
+  es.emit('error');
+  await br.settle();
+  assert.deepEqual([a.status(), b.status(), c.status()], ['offline', 'offline', 'offline']);
+  // A tab that joins during the backoff does not cut it short.
+  const late = br.open('d');
+  await br.run(249);
+  assert.equal(br.streams().length, 0);
+  await br.run(1);
+  assert.equal(br.streams().length, 1);
+  assert.deepEqual(br.streams()[0].conns, [['a', '1'], ['b', '6'], ['c', '2'], ['d', '']]);
+  assert.equal(late.open().length, 0);
+});
+
+test('when the leader goes, the next tab leads and resumes the others', async () => {
+  const { br, tabs, es } = await three();
+  const [a, b, c] = tabs;
+  es.emit('update', d('c', 3, 'c3'));
+  es.emit('update', d('a', 2, 'a2'));
+  await br.settle();
+  a.close();
+  await br.settle();
+  assert.ok(b.live.leader);
+  assert.ok(!c.live.leader);
+  assert.equal(br.streams().length, 0); // gathering the followers first
+  await br.run(GATHER_MS);
+  const streams = br.streams();
+  assert.equal(streams.length, 1);
+  assert.equal(streams[0].tab, b);
+  // b at its render, c at the update it applied last; a is gone.
+  assert.equal(streams[0].url, '/room?x=1&_lt_conn=b&_lt_seq=5&_lt_conn=c&_lt_seq=3');
+  streams[0].emit('open');
+  streams[0].emit('update', d('c', 4, 'c4'));
+  streams[0].emit('update', d('b', 6, 'b6'));
+  await br.settle();
+  assert.deepEqual(c.morphs, [p('c3'), p('c4')]);
+  assert.deepEqual(b.morphs, [p('b6')]);
+  assert.equal(c.status(), 'online');
+  // And c leads after b.
+  b.close();
+  await br.run(GATHER_MS);
+  assert.equal(br.streams().length, 1);
+  assert.equal(br.streams()[0].url, '/room?x=1&_lt_conn=c&_lt_seq=4');
+});
+
+test('a tab whose connection the server replaced adopts the new one', async (t) => {
+  t.mock.method(Math, 'random', () => 0);
+  const { br, tabs, es } = await three();
+  const [a, b, c] = tabs;
+  // c's connection expired: the render of its replacement names it in o.
+  es.emit('render', { ...r('c9', 1, 'new c'), o: 'c' });
+  es.emit('update', d('c9', 2, 'c9 two'));
+  es.emit('update', d('c', 3, 'old c'));
+  await br.settle();
+  assert.deepEqual(c.morphs, [p('new c'), p('c9 two')]);
+  assert.equal(c.live.conn, 'c9');
+  assert.deepEqual([a.morphs, b.morphs], [[], []]);
+  assert.deepEqual([a.live.conn, b.live.conn], ['a', 'b']);
+  // The leader follows: the next stream names c9 at 2, and no more c.
+  es.emit('error');
+  await br.run(0);
+  assert.deepEqual(br.streams()[0].conns, [['a', '1'], ['b', '5'], ['c9', '2']]);
+  // The leader's own connection can be replaced as well.
+  br.streams()[0].emit('render', { ...r('a7', 1, 'new a'), o: 'a' });
+  await br.settle();
+  assert.equal(a.live.conn, 'a7');
+  assert.deepEqual(a.morphs, [p('new a')]);
+  br.streams()[0].emit('error');
+  await br.run(0);
+  assert.deepEqual(br.streams()[0].conns, [['a7', '1'], ['b', '5'], ['c9', '2']]);
+});
+
+test('the shared stream has a watchdog too', async (t) => {
+  t.mock.method(Math, 'random', () => 0.5);
+  const { br, tabs, es } = await three();
+  es.emit('hb', '1000');
+  await br.run(2400);
+  es.emit('update', d('b', 6, 'b6')); // anything restarts it
+  await br.run(2499);
+  assert.ok(!es.closed);
+  await br.run(1);
+  assert.ok(es.closed);
+  assert.deepEqual(tabs.map((x) => x.status()), ['offline', 'offline', 'offline']);
+  await br.run(250);
+  assert.deepEqual(br.streams()[0].conns, [['a', '1'], ['b', '6'], ['c', '2']]);
+});
+
+// click clicks a button named x outside any form in tab.
+function click(tab) {
+  const button = { name: 'x', value: '', form: null, closest: () => button, setAttribute() {}, removeAttribute() {} };
+  const e = new Event('click');
+  Object.defineProperty(e, 'target', { value: button });
+  tab.win.document.dispatchEvent(e);
+  return tab.fetches.at(-1);
+}
+
+test('a follower that needs a render asks the leader for one', async (t) => {
+  t.mock.method(console, 'warn', () => {});
+  const { br, tabs, es } = await three();
+  const [, b, c] = tabs;
+  es.emit('update', { c: 'b', s: 6, d: { 9: 'no such slot' } });
+  await br.settle();
+  assert.deepEqual(b.errors, ['bad update: slot 9 out of range']);
+  // More updates of b before the reconnect: b cannot apply them, and the
+  // leader must not take them for b's seq.
+  es.emit('update', d('b', 6, 'b6'));
+  es.emit('update', d('b', 7, 'b7'));
+  es.emit('update', d('c', 3, 'c3')); // the leader still tracks c
+  await br.run(GATHER_MS - 1);
+  assert.ok(!es.closed);
+  await br.run(1);
+  assert.ok(es.closed);
+  assert.equal(br.sources.length, 2);
+  const [next] = br.streams();
+  assert.deepEqual(next.conns, [['a', '1'], ['b', ''], ['c', '3']]);
+  // A POST answer that b cannot apply either: a render is on its way
+  // already, b does not ask again.
+  const post = click(b);
+  post.resolve(new Response(JSON.stringify(d('b', 6, 'b6')), { status: 200 }));
+  await br.run(GATHER_MS);
+  assert.equal(br.sources.length, 2);
+  // Updates of b on the new stream before its render change nothing.
+  next.emit('update', d('b', 7, 'b7'));
+  next.emit('render', r('b', 7, 'b7'));
+  next.emit('update', d('b', 8, 'b8'));
+  await br.settle();
+  assert.deepEqual(b.morphs, [p('b7'), p('b8')]);
+  assert.equal(br.sources.length, 2);
+  // A POST answered 410 asks too, for c's connection.
+  const gone = click(c);
+  assert.match(gone.init.body.toString(), /_lt_conn=c$/);
+  gone.resolve(new Response('{"error":"gone"}', { status: 410 }));
+  await br.run(GATHER_MS);
+  assert.deepEqual(br.streams()[0].conns, [['a', '1'], ['b', '8'], ['c', '']]);
+  assert.equal(br.sources.length, 3);
+});
+
+test('one stream carries at most 64 tabs', async () => {
+  const br = browser();
+  for (let i = 0; i < 70; i++) br.open('t' + i);
+  await br.run(GATHER_MS);
+  assert.equal(br.streams().length, 1);
+  assert.deepEqual(
+    br.streams()[0].conns.map(([c]) => c),
+    Array.from({ length: 64 }, (_, i) => 't' + i),
+  );
+});
+
+test('a tab that leaves is dropped from the stream', async () => {
+  const { br, tabs } = await three();
+  tabs[1].close();
+  await br.run(GATHER_MS);
+  assert.equal(br.streams().length, 1);
+  assert.deepEqual(br.streams()[0].conns, [['a', '1'], ['c', '2']]);
+});
+
+test('a tab back from the back/forward cache joins again', async () => {
+  const { br, tabs } = await three();
+  const c = tabs[2];
+  const page = (type) => c.win.dispatchEvent(Object.assign(new Event(type), { persisted: true }));
+  page('pagehide');
+  await br.run(GATHER_MS);
+  assert.deepEqual(br.streams()[0].conns, [['a', '1'], ['b', '5']]);
+  page('pageshow');
+  await br.run(GATHER_MS);
+  assert.deepEqual(br.streams()[0].conns, [['a', '1'], ['b', '5'], ['c', '2']]);
+  assert.equal(br.streams().length, 1);
+});
+
+for (const [name, opts] of [
+  ['without Web Locks', { locks: false }],
+  ['without BroadcastChannel', { channels: false }],
+  ['when the lock is refused', { refuse: true }],
+]) {
+  test(`${name} each tab has a stream of its own`, async () => {
+    const br = browser(opts);
+    const tabs = ['a', 'b', 'c'].map((c) => br.open(c));
+    await br.run(GATHER_MS);
+    assert.equal(br.streams().length, 3);
+    for (const tab of tabs) {
+      assert.equal(tab.open().length, 1);
+      assert.equal(tab.open()[0].url, `/room?x=1&_lt_conn=${tab.conn}&_lt_seq=`);
+      assert.ok(tab.live.leader);
+    }
+    // A tab takes only its own events, even from its own stream.
+    tabs[0].open()[0].emit('render', r('b', 1, 'b on the stream of a'));
+    tabs[1].open()[0].emit('render', r('b', 1, 'b1'));
+    await br.settle();
+    assert.deepEqual(tabs.map((x) => x.morphs), [[], [p('b1')], []]);
+  });
+}
