@@ -12,3 +12,7 @@ func WithReconnectHook(f func(ctx context.Context)) Option {
 // WithReceiveHook calls f after each notification is read and handed off
 // (or dropped).
 func WithReceiveHook(f func()) Option { return func(c *config) { c.hooks.received = f } }
+
+// WithPingHook calls f after each successful ping of the listen
+// connection.
+func WithPingHook(f func()) Option { return func(c *config) { c.hooks.pinged = f } }

@@ -88,7 +88,7 @@ const pageHTML = `<!DOCTYPE html><html><head><title>t</title></head><body>` +
 
 // newDB returns a pool on a fresh database with pgnotify's schema and the
 // table the test page reads, holding "v1".
-func newDB(t *testing.T) *pgxpool.Pool {
+func newDB(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	pool := pgtest.Pool(t)
 	ctx := waitCtx(t)
@@ -103,7 +103,7 @@ func newDB(t *testing.T) *pgxpool.Pool {
 
 // newListener starts a Listener with its own pool on db's database, as a
 // separate process would have, closed when the test ends.
-func newListener(t *testing.T, db *pgxpool.Pool, id string, opts ...pgnotify.Option) *pgnotify.Listener {
+func newListener(t testing.TB, db *pgxpool.Pool, id string, opts ...pgnotify.Option) *pgnotify.Listener {
 	t.Helper()
 	pool := pgtest.Reopen(t, db)
 	l, err := pgnotify.New(waitCtx(t), pool, append([]pgnotify.Option{pgnotify.WithInstance(id)}, opts...)...)
@@ -123,12 +123,12 @@ type instance struct {
 	Pool *pgxpool.Pool // the database, for the test's own statements
 }
 
-func newInstance(t *testing.T, db *pgxpool.Pool, id string, opts ...pgnotify.Option) *instance {
+func newInstance(t testing.TB, db *pgxpool.Pool, id string, opts ...pgnotify.Option) *instance {
 	t.Helper()
 	return newInstanceWith(t, db, id, opts, nil)
 }
 
-func newInstanceWith(t *testing.T, db *pgxpool.Pool, id string, opts []pgnotify.Option, ltOpts []lt.Option) *instance {
+func newInstanceWith(t testing.TB, db *pgxpool.Pool, id string, opts []pgnotify.Option, ltOpts []lt.Option) *instance {
 	t.Helper()
 	l := newListener(t, db, id, opts...)
 	h, err := lt.New(lt.Must(lt.Parse("page", pageHTML)), &ctrl{db: db}, state{}, append([]lt.Option{lt.WithBroadcaster(l)}, ltOpts...)...)

@@ -97,6 +97,9 @@ func (l *Listener) read(ctx context.Context, conn *pgx.Conn) error {
 				return fmt.Errorf("pgnotify: ping: %w", err)
 			}
 			l.stats.lastPing.Store(time.Now().UnixNano())
+			if h := l.cfg.hooks.pinged; h != nil {
+				h()
+			}
 		default:
 			return fmt.Errorf("pgnotify: waiting for notifications: %w", err)
 		}

@@ -34,6 +34,7 @@ type config struct {
 type hooks struct {
 	beforeReconnect func(ctx context.Context) // once per lost connection
 	received        func()                    // after each notification is read
+	pinged          func()                    // after each successful ping
 }
 
 func defaultConfig() config {

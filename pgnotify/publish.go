@@ -37,7 +37,12 @@ func (l *Listener) send(ctx context.Context, db Execer, m lt.Message, echo bool)
 		return ErrClosed
 	}
 	m.Instance = l.cfg.instance
-	body, err := encode(envelope{V: EnvelopeVersion, Echo: echo, Message: m})
+	e := envelope{V: EnvelopeVersion, Echo: echo, Message: m}
+	if err := e.validate(); err != nil {
+		// The receivers would refuse it: say so here instead.
+		return fmt.Errorf("pgnotify: cannot publish: %w", err)
+	}
+	body, err := encode(e)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,155 @@
+package pgnotify_test
+
+import (
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/livesse/livesse/internal/pgtest"
+	"github.com/livesse/livesse/lt"
+	"github.com/livesse/livesse/lt/lttest"
+	"github.com/livesse/livesse/pgnotify"
+)
+
+// Figures for docs/performance.md; run against a local PostgreSQL:
+//
+//	pg_virtualenv -t go test -run '^$' -bench . -benchtime 2000x ./pgnotify/
+
+// stamper is a Subscriber that reports each delivery's time.
+type stamper struct{ at chan time.Time }
+
+func (s stamper) Deliver(lt.Message) { s.at <- time.Now() }
+func (s stamper) Resync()            {}
+
+// reportLatencies reports the median and 99th percentile of d.
+func reportLatencies(b *testing.B, d []time.Duration) {
+	slices.Sort(d)
+	ms := func(q float64) float64 { return float64(d[int(q*float64(len(d)-1))]) / 1e6 }
+	b.ReportMetric(ms(0.5), "p50-ms")
+	b.ReportMetric(ms(0.99), "p99-ms")
+	b.ReportMetric(ms(1), "max-ms")
+}
+
+// Publish on instance a to Deliver on instance b, one message in flight.
+func BenchmarkCrossInstancePublishToDeliver(b *testing.B) {
+	pgtest.Require(b)
+	db := pgtest.Pool(b)
+	a := newListener(b, db, "a")
+	l := newListener(b, db, "b")
+	s := stamper{at: make(chan time.Time, 1)}
+	defer l.Subscribe(s)()
+	ctx := b.Context()
+	m := lt.Message{Page: "page", Kind: lt.ToGroup, Target: "anon:0123456789abcdef", Action: "tick", Data: map[string]any{"n": 1}}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		t0 := time.Now()
+		if err := a.Publish(ctx, m); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, (<-s.at).Sub(t0))
+	}
+	b.StopTimer()
+	reportLatencies(b, lat)
+}
+
+// TriggerAll on instance a to the event on a tab's SSE stream on instance
+// b (read by lttest's client), one action in flight.
+func BenchmarkCrossInstanceTriggerToStream(b *testing.B) {
+	pgtest.Require(b)
+	db := newDB(b)
+	a := newInstance(b, db, "a")
+	bi := newInstance(b, db, "b")
+	tab := lttest.Open(b, bi.URL+"/page")
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		t0 := time.Now()
+		if err := a.H.TriggerAll("set_msg", map[string]any{"msg": "m" + strconv.Itoa(i)}); err != nil {
+			b.Fatal(err)
+		}
+		tab.WaitFor("msg=m" + strconv.Itoa(i) + "<")
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	reportLatencies(b, lat)
+}
+
+// Sustained rate through one listener: b.N distinct notifications
+// committed at once (one statement), read, decoded and delivered. The
+// hand-off queue holds them all, so the figure is the delivering side's
+// rate; with the default queue (4096) a burst much larger than that is
+// partly dropped, and resynced.
+func BenchmarkListenerThroughput(b *testing.B) {
+	pgtest.Require(b)
+	db := pgtest.Pool(b)
+	l := newListener(b, db, "b", pgnotify.WithQueueSize(max(b.N, 4096)))
+	var n atomic.Int64
+	done := make(chan struct{})
+	total := int64(b.N)
+	defer l.Subscribe(counter{n: &n, total: total, done: done})()
+	b.ResetTimer()
+	t0 := time.Now()
+	_, err := db.Exec(b.Context(), `SELECT pg_notify('livesse', json_build_object('v', 1, 'i', 'sql', 'k', 'group',
+		't', 'anon:0123456789abcdef', 'a', 'tick', 'd', json_build_object('n', g))::text) FROM generate_series(1, $1) AS g`, b.N)
+	if err != nil {
+		b.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		b.Fatalf("delivered %d of %d", n.Load(), b.N)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/time.Since(t0).Seconds(), "msgs/s")
+	h, _ := l.Health(b.Context())
+	b.ReportMetric(float64(h.Dropped), "dropped")
+}
+
+// Sustained rate with the sending side included: 8 goroutines Publish on
+// instance a (each message its own transaction), one listener on b.
+func BenchmarkPublishThroughput(b *testing.B) {
+	pgtest.Require(b)
+	db := pgtest.Pool(b)
+	a := newListener(b, db, "a")
+	l := newListener(b, db, "b", pgnotify.WithQueueSize(max(b.N, 4096)))
+	var n atomic.Int64
+	done := make(chan struct{})
+	defer l.Subscribe(counter{n: &n, total: int64(b.N), done: done})()
+	var seq atomic.Int64
+	b.SetParallelism(4) // 2 cores × 4 = 8 publishers
+	b.ResetTimer()
+	t0 := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			m := lt.Message{Page: "page", Kind: lt.ToAll, Action: "tick", Data: map[string]any{"n": seq.Add(1)}}
+			if err := a.Publish(b.Context(), m); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		b.Fatalf("delivered %d of %d", n.Load(), b.N)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/time.Since(t0).Seconds(), "msgs/s")
+}
+
+// counter is a Subscriber that closes done at the total-th delivery.
+type counter struct {
+	n     *atomic.Int64
+	total int64
+	done  chan struct{}
+}
+
+func (c counter) Deliver(lt.Message) {
+	if c.n.Add(1) == c.total {
+		close(c.done)
+	}
+}
+func (c counter) Resync() {}

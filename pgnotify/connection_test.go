@@ -1,0 +1,94 @@
+package pgnotify_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/livesse/livesse/lt"
+	"github.com/livesse/livesse/pgnotify"
+	"github.com/matryer/is"
+)
+
+// A wait that times out leaves the connection usable: the listener pings
+// it and goes on receiving, without reconnecting.
+func TestPingsKeepTheConnection(t *testing.T) {
+	is := is.New(t)
+	db := newDB(t)
+	pings := make(chan struct{}, 100)
+	a := newListener(t, db, "a")
+	b := newListener(t, db, "b", pgnotify.WithPingInterval(5*time.Millisecond), pgnotify.WithPingHook(func() {
+		select {
+		case pings <- struct{}{}:
+		default:
+		}
+	}))
+	rec := newRecorder(t, b)
+	before := health(t, b).LastPing
+	for range 5 {
+		select {
+		case <-pings:
+		case <-time.After(wait):
+			t.Fatal("no ping")
+		}
+	}
+	is.NoErr(a.Publish(waitCtx(t), msgAll("after_pings", nil)))
+	is.Equal(rec.next(t).Action, "after_pings")
+	h := health(t, b)
+	is.True(h.LastPing.After(before))
+	is.Equal(h.Reconnects, int64(0))
+	is.Equal(h.Received, int64(1))
+	is.NoErr(h.Ready())
+}
+
+// WithListenConfig opens the listen connection with its own settings, as
+// when the pool goes through a transaction pooler.
+func TestListenConfig(t *testing.T) {
+	is := is.New(t)
+	db := newDB(t)
+	a := newListener(t, db, "a")
+	c := newListener(t, db, "c", pgnotify.WithListenConfig(db.Config().ConnConfig))
+	rec := newRecorder(t, c)
+	var n int
+	is.NoErr(db.QueryRow(waitCtx(t), `SELECT count(*) FROM pg_stat_activity WHERE application_name = 'livesse listen c'`).Scan(&n))
+	is.Equal(n, 1)
+	is.NoErr(a.Publish(waitCtx(t), msgAll("hello", nil)))
+	is.Equal(rec.next(t).Action, "hello")
+}
+
+// Without a database New fails, and says what it could not do.
+func TestNewWithoutDatabase(t *testing.T) {
+	is := is.New(t)
+	cfg, err := pgxpool.ParseConfig("postgres://nobody@127.0.0.1:1/none?connect_timeout=5")
+	is.NoErr(err)
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	is.NoErr(err)
+	defer pool.Close()
+	_, err = pgnotify.New(context.Background(), pool)
+	is.True(err != nil)
+	is.True(strings.Contains(err.Error(), "listen connection"))
+
+	_, err = pgnotify.New(context.Background(), nil)
+	is.True(errors.Is(err, pgnotify.ErrInvalidConfig))
+	_, err = pgnotify.New(context.Background(), pool, pgnotify.WithInstance("not valid"))
+	is.True(errors.Is(err, pgnotify.ErrInvalidConfig))
+}
+
+// Publish refuses, with an error, what the receivers would drop.
+func TestPublishRefusesWhatReceiversDrop(t *testing.T) {
+	is := is.New(t)
+	db := newDB(t)
+	a := newListener(t, db, "a", pgnotify.WithMaxMessageBytes(10000))
+	ctx := waitCtx(t)
+	err := a.Publish(ctx, lt.Message{Page: "page", Kind: lt.ToUser, Target: strings.Repeat("u", 600), Action: "x"})
+	is.True(errors.Is(err, pgnotify.ErrBadPayload))
+	err = a.Publish(ctx, lt.Message{Page: "page", Kind: "nobody", Action: "x"})
+	is.True(errors.Is(err, pgnotify.ErrBadPayload))
+	err = a.Publish(ctx, msgAll("x", map[string]any{"big": strings.Repeat("b", 10000)}))
+	is.True(errors.Is(err, pgnotify.ErrTooLarge))
+	err = a.Publish(ctx, msgAll("x", map[string]any{"f": func() {}}))
+	is.True(err != nil)
+}
