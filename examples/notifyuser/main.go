@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,7 @@ var files embed.FS
 
 // Note is one notification received.
 type Note struct {
+	Key                    string // keys the list item, so a new one is inserted, not re-rendered
 	Message, From, Via, At string
 }
 
@@ -46,6 +48,7 @@ type Note struct {
 type State struct {
 	User       string
 	Inbox      []Note // newest first
+	Received   int    // notifications received, for the keys
 	Result     string // what happened to the last notification this tab sent
 	Registered []string
 }
@@ -172,6 +175,8 @@ func (p *Page) Notification(s State, ctx *lt.Context) (State, error) {
 		return s, errors.New("notifications come from the server")
 	}
 	n := Note{Message: ctx.GetString("message"), From: ctx.GetString("from"), Via: ctx.GetString("via"), At: ctx.GetString("at")}
+	s.Received++
+	n.Key = strconv.Itoa(s.Received)
 	s.Inbox = append([]Note{n}, s.Inbox...)
 	if len(s.Inbox) > 20 {
 		s.Inbox = s.Inbox[:20]

@@ -37,6 +37,7 @@ var files embed.FS
 
 // Notification is one message received for a user.
 type Notification struct {
+	ID      int // keys the list item, so a new one is inserted, not re-rendered
 	Message string
 	At      string
 }
@@ -54,6 +55,7 @@ type State struct {
 // tabs open at the time. Safe for concurrent use.
 type Inbox struct {
 	mu     sync.Mutex
+	lastID int
 	byUser map[string][]Notification
 }
 
@@ -66,6 +68,8 @@ func (in *Inbox) Add(user string, n Notification) {
 	if in.byUser == nil {
 		in.byUser = map[string][]Notification{}
 	}
+	in.lastID++
+	n.ID = in.lastID
 	list := append(in.byUser[user], n)
 	if len(list) > keep {
 		list = list[len(list)-keep:]
