@@ -12,6 +12,10 @@ import (
 // connectTimeout bounds one attempt to open the LISTEN connection.
 const connectTimeout = 10 * time.Second
 
+// minPingTimeout is the least time a ping gets before the connection is
+// deemed lost (a ping gets the ping interval if that is longer).
+const minPingTimeout = 5 * time.Second
+
 // connect opens the LISTEN connection: a connection taken out of the pool
 // for good (Hijack), or one of its own with WithListenConfig.
 func (l *Listener) connect(ctx context.Context) (*pgx.Conn, error) {
@@ -90,7 +94,7 @@ func (l *Listener) read(ctx context.Context, conn *pgx.Conn) error {
 		case errors.Is(err, context.DeadlineExceeded) && !conn.IsClosed():
 			// Silent for a while: a wait that timed out leaves the
 			// connection usable, and a ping tells whether it is alive.
-			pctx, cancel := context.WithTimeout(ctx, l.cfg.pingInterval)
+			pctx, cancel := context.WithTimeout(ctx, max(l.cfg.pingInterval, minPingTimeout))
 			err = conn.Ping(pctx)
 			cancel()
 			if err != nil {
