@@ -107,7 +107,7 @@ func TestHealthz(t *testing.T) {
 
 func TestNeedDatabase(t *testing.T) {
 	is := is.New(t)
-	err := needDatabase([]string{"HOME=/root", "PATH=/bin", "DATABASE_URL=", "PGHOST="})
+	err := needDatabase([]string{"HOME=/root", "PATH=/bin", "DATABASE_URL=", "PGHOST=", "PG_CONFIG=/usr/bin/pg_config"})
 	is.True(err != nil)
 	is.True(strings.Contains(err.Error(), "DATABASE_URL"))
 	is.True(strings.Contains(err.Error(), "PGHOST"))

@@ -45,11 +45,15 @@ func main() {
 }
 
 // needDatabase says what is missing when the environment names no
-// database: DATABASE_URL, or the PG* variables libpq and pgx read.
+// database: DATABASE_URL, or the variables libpq and pgx read.
 func needDatabase(env []string) error {
 	for _, kv := range env {
-		if strings.HasPrefix(kv, "DATABASE_URL=") && kv != "DATABASE_URL=" || strings.HasPrefix(kv, "PG") && !strings.HasSuffix(kv, "=") {
-			return nil
+		name, value, _ := strings.Cut(kv, "=")
+		switch name {
+		case "DATABASE_URL", "PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE":
+			if value != "" {
+				return nil
+			}
 		}
 	}
 	return errors.New(`needs a PostgreSQL database (15 or later), and none is configured.
