@@ -56,7 +56,7 @@ func needDatabase(env []string) error {
 			}
 		}
 	}
-	return errors.New(`needs a PostgreSQL database (15 or later), and none is configured.
+	return errors.New(`needs a PostgreSQL database (14 or later), and none is configured.
 Set DATABASE_URL, for example
     DATABASE_URL=postgres://user:password@localhost:5432/shop go run ./examples/orders -addr :8081
 or the variables libpq uses (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE).
