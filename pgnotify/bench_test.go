@@ -80,12 +80,12 @@ func BenchmarkCrossInstanceTriggerToStream(b *testing.B) {
 // Sustained rate through one listener: b.N distinct notifications
 // committed at once (one statement), read, decoded and delivered. The
 // hand-off queue holds them all, so the figure is the delivering side's
-// rate; with the default queue (4096) a burst much larger than that is
+// rate; with the default queue (16384) a burst much larger than that is
 // partly dropped, and resynced.
 func BenchmarkListenerThroughput(b *testing.B) {
 	pgtest.Require(b)
 	db := pgtest.Pool(b)
-	l := newListener(b, db, "b", pgnotify.WithQueueSize(max(b.N, 4096)))
+	l := newListener(b, db, "b", pgnotify.WithQueueSize(max(b.N, 16384)))
 	var n atomic.Int64
 	done := make(chan struct{})
 	total := int64(b.N)
@@ -114,7 +114,7 @@ func BenchmarkPublishThroughput(b *testing.B) {
 	pgtest.Require(b)
 	db := pgtest.Pool(b)
 	a := newListener(b, db, "a")
-	l := newListener(b, db, "b", pgnotify.WithQueueSize(max(b.N, 4096)))
+	l := newListener(b, db, "b", pgnotify.WithQueueSize(max(b.N, 16384)))
 	var n atomic.Int64
 	done := make(chan struct{})
 	defer l.Subscribe(counter{n: &n, total: int64(b.N), done: done})()

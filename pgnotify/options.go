@@ -44,7 +44,7 @@ func defaultConfig() config {
 		pingInterval: 5 * time.Second,
 		backoffMin:   100 * time.Millisecond,
 		backoffMax:   10 * time.Second,
-		queueSize:    4096,
+		queueSize:    16384,
 		maxMessage:   8 << 20,
 	}
 }
@@ -91,7 +91,7 @@ func WithBackoff(minDelay, maxDelay time.Duration) Option {
 }
 
 // WithQueueSize bounds the notifications read but not yet delivered
-// (default 4096). When it is full the reader drops the notification rather
+// (default 16384). When it is full the reader drops the notification rather
 // than stop reading (a listener that stops reading holds back PostgreSQL's
 // queue for every listener), and every subscriber resyncs.
 func WithQueueSize(n int) Option { return func(c *config) { c.queueSize = n } }
