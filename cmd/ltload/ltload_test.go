@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/matryer/is"
+	"go.uber.org/goleak"
+)
+
+// TestMain doubles as the server: run re-executes the test binary with
+// -serve, as the command re-executes itself.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == serveFlag {
+		os.Exit(serveMain(os.Args[2:]))
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// TestSmallRun runs the whole tool (server process, streams, actions) at a
+// small size and checks that every action reached every stream as an
+// update. It asserts no timing.
+func TestSmallRun(t *testing.T) {
+	is := is.New(t)
+	cfg := defaultConfig()
+	cfg.N, cfg.K = 50, 3
+	cfg.Interval, cfg.Settle = 20*time.Millisecond, 50*time.Millisecond
+	cfg.Timeout, cfg.ActionWait = 2*time.Minute, 30*time.Second
+	var progress bytes.Buffer
+	cfg.stderr = &progress
+	res, err := run(context.Background(), cfg)
+	t.Log(progress.String())
+	is.NoErr(err)
+	is.Equal(res.Open.Opened, 50)
+	is.Equal(res.Open.Failed, 0)
+	is.Equal(res.Fired, 3)
+	is.Equal(res.Delivery.Expected, 150)
+	is.Equal(res.Delivery.Delivered, 150) // every action reached every stream
+	is.Equal(res.Delivery.Dropped, 0)
+	is.Equal(res.Delivery.ResyncRenders, 0) // as updates, not renders
+	is.Equal(res.Delivery.StreamErrors, 0)
+	is.Equal(res.Delivery.OtherEvents, 0)
+	is.Equal(len(res.PerAction), 3)
+	for i, a := range res.PerAction {
+		is.Equal(a.N, i+1)
+		is.Equal(a.Delivered, 50)
+	}
+	is.Equal(res.Memory.Idle.Streams, int64(50)) // the server saw them all
+	is.True(res.Memory.Idle.RSS > 0)
+
+	var out bytes.Buffer
+	res.print(&out)
+	is.True(bytes.Contains(out.Bytes(), []byte("150/150 delivered, 0 dropped")))
+	b, err := json.Marshal(res)
+	is.NoErr(err)
+	var back Result
+	is.NoErr(json.Unmarshal(b, &back))
+	is.Equal(back.Delivery.Delivered, 150)
+}
+
+func TestRefusesNonLoopback(t *testing.T) {
+	is := is.New(t)
+	for _, a := range []string{"127.0.0.1:0", "127.1.2.3:8080", "[::1]:0", "localhost:0"} {
+		is.NoErr(checkLoopback(a))
+	}
+	for _, a := range []string{":0", "0.0.0.0:0", "[::]:0", "10.0.0.1:80", "192.168.1.2:0", "example.com:80", "127.0.0.1"} {
+		is.True(checkLoopback(a) != nil) // refused
+	}
+	cfg := defaultConfig()
+	cfg.Listen = "0.0.0.0:0"
+	_, err := run(context.Background(), cfg) // refused before anything starts
+	is.True(err != nil)
+	_, err = parseFlags([]string{"-listen", "192.168.0.1:9000"}, &bytes.Buffer{})
+	is.True(err != nil)
+}
+
+func TestParseStamp(t *testing.T) {
+	is := is.New(t)
+	n, sent, ok := parseStamp([]byte(`{"c":"x","s":3,"d":{"0":"tick:3:1712345678901234567"}}`))
+	is.True(ok)
+	is.Equal(n, 3)
+	is.Equal(sent, int64(1712345678901234567))
+	_, _, ok = parseStamp([]byte(`{"d":{"0":"no stamp"}}`))
+	is.True(!ok)
+	_, _, ok = parseStamp([]byte(`tick:3`))
+	is.True(!ok)
+}
+
+func TestFlags(t *testing.T) {
+	is := is.New(t)
+	cfg, err := parseFlags([]string{"-n", "10000", "-k", "20", "-timeout", "3m"}, &bytes.Buffer{})
+	is.NoErr(err)
+	is.Equal(cfg.N, 10000)
+	is.Equal(cfg.K, 20)
+	_, err = parseFlags([]string{"-n", "0"}, &bytes.Buffer{})
+	is.True(err != nil)
+	_, err = parseFlags([]string{"-n", "1000000"}, &bytes.Buffer{}) // bounded
+	is.True(err != nil)
+}

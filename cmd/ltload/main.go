@@ -1,0 +1,158 @@
+// Command ltload measures livesse's fan-out over Server-Sent Events on one
+// machine: how long one server action takes to reach N open streams, and
+// how much server memory an idle stream costs.
+//
+//	go run ./cmd/ltload -n 1000 -k 20
+//	go run ./cmd/ltload -n 10000 -k 20 -timeout 3m -json > result.json
+//
+// It starts the server as a child process (itself, re-executed with a
+// hidden -serve flag) so that the server's memory is measured apart from
+// the clients'. The child serves one small live page (a ticker whose state
+// is a number and a timestamp) on a loopback address, plus /debug/trigger,
+// /debug/stats and /debug/pprof/. ltload then:
+//
+//  1. reads the child's memory (after a forced GC),
+//  2. opens -n streams with the github.com/r3labs/sse/v2 client, each a
+//     fresh connection (no _lt_conn: the first event is a render) with its
+//     own cookie jar, so each is its own session, as separate browsers are;
+//     at most -rate opens per second and -concurrency in flight,
+//  3. reads the child's memory again once they are idle: the difference
+//     divided by the streams is the memory per idle stream,
+//  4. fires -k server actions one at a time, at least -interval apart:
+//     each is Handler.TriggerAll("tick", {"n": k, "sent": unix-nano}) in the
+//     child; every stream must receive an update showing tick k, and the
+//     page shows the send timestamp, so the delivery latency is the
+//     receive time minus that timestamp (one clock: same machine),
+//  5. prints latency percentiles per action and overall, drops, resyncs
+//     (a render received instead of an update) and the time the
+//     TriggerAll call itself took.
+//
+// Everything is bounded: -n streams, -k actions, -timeout overall. Only
+// loopback addresses are accepted.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// config is one run's parameters.
+type config struct {
+	N           int           // streams
+	K           int           // server actions
+	Interval    time.Duration // minimum spacing of actions
+	ActionWait  time.Duration // how long an action waits for its deliveries
+	Timeout     time.Duration // the whole run
+	Rate        float64       // stream opens per second
+	Concurrency int           // stream opens in flight
+	OpenTimeout time.Duration // one stream's open, until its first render
+	Settle      time.Duration // idle time before the memory is read
+	Listen      string        // the child's listen address (loopback)
+	Heartbeat   time.Duration // the child's lt.WithHeartbeat (0: lt's default)
+	HeapProfile string        // write the child's heap profile (idle streams) here
+	CPUProfile  string        // write the child's CPU profile (actions phase) here
+	JSON        bool
+
+	// serverCmd is how the child is started: argv without the -serve
+	// arguments; the executable itself by default.
+	serverCmd []string
+	stderr    io.Writer // the child's stderr and progress lines
+}
+
+func defaultConfig() config {
+	return config{
+		N:           1000,
+		K:           20,
+		Interval:    200 * time.Millisecond,
+		ActionWait:  10 * time.Second,
+		Timeout:     3 * time.Minute,
+		Rate:        2000,
+		Concurrency: 200,
+		OpenTimeout: 30 * time.Second,
+		Settle:      time.Second,
+		Listen:      "127.0.0.1:0",
+		stderr:      os.Stderr,
+	}
+}
+
+// maxStreams bounds -n: the tool measures one machine, not a cluster.
+const maxStreams = 50000
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	cfg := defaultConfig()
+	fs := flag.NewFlagSet("ltload", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&cfg.N, "n", cfg.N, "streams to open (at most 50,000)")
+	fs.IntVar(&cfg.K, "k", cfg.K, "server actions to fire, one at a time")
+	fs.DurationVar(&cfg.Interval, "interval", cfg.Interval, "minimum time between two actions")
+	fs.DurationVar(&cfg.ActionWait, "action-wait", cfg.ActionWait, "how long one action waits for all its deliveries")
+	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "bound on the whole run")
+	fs.Float64Var(&cfg.Rate, "rate", cfg.Rate, "stream opens per second")
+	fs.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "stream opens in flight")
+	fs.DurationVar(&cfg.OpenTimeout, "open-timeout", cfg.OpenTimeout, "bound on one stream's open (until its first render)")
+	fs.DurationVar(&cfg.Settle, "settle", cfg.Settle, "idle time after the streams are open, before the memory is read")
+	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "the server's listen address; loopback only")
+	fs.DurationVar(&cfg.Heartbeat, "heartbeat", cfg.Heartbeat, "the server's heartbeat interval (0: lt's default, 15s)")
+	fs.StringVar(&cfg.HeapProfile, "heapprofile", "", "write the server's heap profile, taken with the streams idle, to this file (and its goroutines to file.goroutines.txt)")
+	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write the server's CPU profile of the actions phase to this file")
+	fs.BoolVar(&cfg.JSON, "json", false, "print the result as JSON")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return cfg, cfg.check()
+}
+
+func (c config) check() error {
+	switch {
+	case c.N < 1 || c.N > maxStreams:
+		return fmt.Errorf("-n %d: want 1 to %d streams", c.N, maxStreams)
+	case c.K < 1 || c.K > 10000:
+		return fmt.Errorf("-k %d: want 1 to 10,000 actions", c.K)
+	case c.Timeout <= 0 || c.ActionWait <= 0 || c.OpenTimeout <= 0 || c.Interval < 0 || c.Settle < 0:
+		return errors.New("durations must be positive")
+	case c.Rate <= 0 || c.Concurrency < 1:
+		return errors.New("-rate and -concurrency must be positive")
+	}
+	return checkLoopback(c.Listen)
+}
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == serveFlag {
+		os.Exit(serveMain(os.Args[2:]))
+	}
+	cfg, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ltload:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := run(ctx, cfg)
+	if res != nil {
+		if cfg.JSON {
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(res)
+		} else {
+			res.print(os.Stdout)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ltload:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/livesse/livesse/lt"
+)
+
+// serveFlag, as the first argument, makes the process the target server.
+// It is not listed in -help: only ltload starts it.
+const serveFlag = "-serve"
+
+// tickState is the page's state: the last tick and when it was sent.
+type tickState struct {
+	N    int
+	Sent int64 // unix nanoseconds, taken before TriggerAll
+}
+
+// Stamp is what the page shows: one value, so a tick's update is a
+// one-value diff that a client reads without decoding the tree.
+func (s tickState) Stamp() string { return fmt.Sprintf("tick:%d:%d", s.N, s.Sent) }
+
+type ticker struct{}
+
+// Tick is the server action: it shows tick n and its send time.
+func (*ticker) Tick(s tickState, ctx *lt.Context) (tickState, error) {
+	s.N = ctx.GetInt("n")
+	s.Sent, _ = ctx.Get("sent").(int64)
+	return s, nil
+}
+
+const pageHTML = `<!doctype html>
+<html><head><title>ltload ticker</title></head>
+<body><h1>ltload</h1><p>Last tick: <output id="tick">{{.Stamp}}</output></p></body></html>`
+
+// childHello is the child's first line on stdout.
+type childHello struct {
+	Addr string `json:"addr"`
+	Pid  int    `json:"pid"`
+}
+
+// serverStats is what /debug/stats answers.
+type serverStats struct {
+	HeapInuse  uint64 `json:"heap_inuse"`
+	HeapAlloc  uint64 `json:"heap_alloc"`
+	StackInuse uint64 `json:"stack_inuse"`
+	Sys        uint64 `json:"sys"`
+	RSS        uint64 `json:"rss"` // VmRSS, bytes
+	Goroutines int    `json:"goroutines"`
+	Streams    int64  `json:"streams"` // event streams being served
+	CPU        int64  `json:"cpu_ns"`  // user+system time of the process
+}
+
+// triggerResult is what /debug/trigger answers.
+type triggerResult struct {
+	N       int    `json:"n"`
+	Sent    int64  `json:"sent"`       // unix nanoseconds, as the page shows it
+	Trigger int64  `json:"trigger_ns"` // how long TriggerAll took
+	Error   string `json:"error,omitempty"`
+}
+
+// serveMain runs the target server until its stdin closes (ltload holds
+// the other end; the child never outlives it) or it gets SIGTERM.
+func serveMain(args []string) int {
+	fs := flag.NewFlagSet("ltload -serve", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:0", "listen address (loopback only)")
+	heartbeat := fs.Duration("heartbeat", 0, "lt.WithHeartbeat (0: lt's default)")
+	want := fs.Uint64("nofile", 0, "raise RLIMIT_NOFILE to at least this")
+	rate := fs.Int("memprofilerate", 0, "runtime.MemProfileRate (0: Go's default)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *rate > 0 {
+		runtime.MemProfileRate = *rate // before the allocations worth profiling
+	}
+	fail := func(err error) int {
+		fmt.Fprintln(os.Stderr, "ltload -serve:", err)
+		return 1
+	}
+	if err := checkLoopback(*listen); err != nil {
+		return fail(err)
+	}
+	if _, err := raiseNoFile(*want); err != nil {
+		return fail(err)
+	}
+	page, err := lt.Parse("ltload", pageHTML)
+	if err != nil {
+		return fail(err)
+	}
+	opts := []lt.Option{lt.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))}
+	if *heartbeat > 0 {
+		opts = append(opts, lt.WithHeartbeat(*heartbeat))
+	}
+	h, err := lt.New(page, &ticker{}, tickState{}, opts...)
+	if err != nil {
+		return fail(err)
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fail(err)
+	}
+	if err := checkLoopback(ln.Addr().String()); err != nil {
+		ln.Close()
+		return fail(err)
+	}
+	var streams atomic.Int64
+	srv := &http.Server{Handler: debugMux(h, &streams), ReadHeaderTimeout: 10 * time.Second}
+	srv.RegisterOnShutdown(func() { _ = h.Close() })
+	hello, _ := json.Marshal(childHello{Addr: ln.Addr().String(), Pid: os.Getpid()})
+	fmt.Printf("%s\n", hello)
+
+	// Ctrl-C reaches the whole process group: the child leaves it to
+	// ltload, which ends the run and closes the child's stdin.
+	signal.Ignore(os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	go func() { // ltload closes our stdin when it is done, or dies
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		stop()
+	}()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return fail(err)
+	}
+	<-ctx.Done()
+	return 0
+}
+
+// debugMux serves the page at / (counting its event streams) and the
+// endpoints ltload drives the run with.
+func debugMux(h *lt.Handler, streams *atomic.Int64) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+			streams.Add(1)
+			defer streams.Add(-1)
+		}
+		h.ServeHTTP(w, r)
+	}))
+	mux.HandleFunc("POST /debug/trigger", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		sent := time.Now()
+		err := h.TriggerAll("tick", map[string]any{"n": n, "sent": sent.UnixNano()})
+		res := triggerResult{N: n, Sent: sent.UnixNano(), Trigger: int64(time.Since(sent))}
+		if err != nil {
+			res.Error = err.Error()
+		}
+		writeJSON(w, res)
+	})
+	mux.HandleFunc("GET /debug/stats", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("gc") != "" {
+			debug.FreeOSMemory() // a full GC, and the freed pages go back to the OS: RSS shows what is live
+		}
+		writeJSON(w, readStats(streams.Load()))
+	})
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	return mux
+}
+
+func readStats(streams int64) serverStats {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return serverStats{
+		HeapInuse: ms.HeapInuse, HeapAlloc: ms.HeapAlloc, StackInuse: ms.StackInuse, Sys: ms.Sys,
+		RSS: readRSS(), Goroutines: runtime.NumGoroutine(), Streams: streams, CPU: cpuTime(),
+	}
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// checkLoopback refuses any address that is not a loopback IP (or
+// "localhost"): ltload loads this machine only.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q: %v", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("address %q is not a loopback address (127.0.0.0/8, ::1 or localhost); ltload loads this machine only", addr)
+	}
+	return nil
+}
