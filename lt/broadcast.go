@@ -35,6 +35,12 @@ type Message struct {
 	// Identity is the requester of a forwarded action (Kind ToConn); the
 	// instance that holds the connection checks it owns it.
 	Identity *Identity `json:"id,omitempty"`
+	// FromBroadcast marks an action sent by BroadcastAction: running it, a
+	// connection cannot broadcast again, which would echo forever.
+	FromBroadcast bool `json:"b,omitempty"`
+	// Close ends the target connections (CloseGroup, CloseUser) instead of
+	// running an action; Action is empty.
+	Close bool `json:"z,omitempty"`
 }
 
 // Broadcaster carries Messages between the instances of an app, so that a

@@ -13,16 +13,18 @@ func (s subscriber) Deliver(m Message) {
 	case m.Page == "":
 		// For every page that has the action (a SQL trigger that does not
 		// know the pages): the others ignore it quietly.
-		if _, err := h.ct.lookup(m.Action); err != nil && !m.Sync {
+		if _, err := h.ct.lookup(m.Action); err != nil && !m.Sync && !m.Close {
 			return
 		}
 	case m.Page != h.name:
 		return
 	}
-	switch m.Kind {
-	case ToGroup, ToUser, ToAll:
+	switch {
+	case m.Close && (m.Action != "" || (m.Kind != ToGroup && m.Kind != ToUser)):
+		h.log.Warn("lt: a close message must name a group or a user and no action; dropped", "page", h.name, "from", m.Instance)
+	case m.Kind == ToGroup || m.Kind == ToUser || m.Kind == ToAll:
 		h.applyLocal(m)
-	case ToConn:
+	case m.Kind == ToConn && !m.Close:
 		h.deliverToConn(m)
 	default:
 		h.log.Warn("lt: message of unknown kind dropped", "page", h.name, "from", m.Instance, "kind", m.Kind)

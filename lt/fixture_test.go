@@ -144,6 +144,15 @@ func (c *ctrl) Fail(s state, ctx *lt.Context) (state, error) {
 
 func (c *ctrl) Explode(s state, ctx *lt.Context) (state, error) { panic("boom") }
 
+// Bump broadcasts itself, as the server-actions guide suggests for
+// explicit cross-tab sync: the other tabs run it once, without echoing it
+// back and forth.
+func (c *ctrl) Bump(s state, ctx *lt.Context) (state, error) {
+	s.N++
+	c.j.add("bump")
+	return s, ctx.BroadcastAction("bump", nil)
+}
+
 func (c *ctrl) Hold(s state, ctx *lt.Context) (state, error) {
 	c.j.add("holding")
 	<-c.j.hold

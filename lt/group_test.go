@@ -259,3 +259,51 @@ func TestShutdownDeadline(t *testing.T) {
 	close(f.J.hold)
 	<-posted
 }
+
+// An action that broadcasts its own name runs once on every other tab: a
+// broadcast action does not broadcast again.
+func TestBroadcastDoesNotEcho(t *testing.T) {
+	is := is.New(t)
+	f := newFixture(t)
+	a := lttest.Open(t, f.URL+"/page")
+	b := lttest.Open(t, f.URL+"/page", lttest.WithJar(a.Jar()))
+	c := lttest.Open(t, f.URL+"/page", lttest.WithJar(a.Jar()))
+	r := a.Act("bump", nil)
+	is.True(strings.Contains(r.HTML, "n=1"))
+	b.WaitFor("n=1")
+	c.WaitFor("n=1")
+	// Had the echo gone on, a's next update would be another bump; it is
+	// this one, on top of n=1.
+	r = a.Act("increment", nil)
+	is.True(strings.Contains(r.HTML, "n=2"))
+	bumps := 0
+	for _, e := range f.J.list() {
+		if e == "bump" {
+			bumps++
+		}
+	}
+	is.Equal(bumps, 3)
+}
+
+// CloseGroup ends the group's connections (sign-out); others keep theirs.
+func TestCloseGroupAndUser(t *testing.T) {
+	is := is.New(t)
+	bus := lt.NewBus()
+	auth := lt.AuthenticatorFunc(func(r *http.Request) (lt.Identity, error) {
+		return lt.Identity{UserID: r.URL.Query().Get("user")}, nil
+	})
+	a := newInstance(t, bus.Instance("a"), lt.WithAuthenticator(auth))
+	b := newInstance(t, bus.Instance("b"), lt.WithAuthenticator(auth))
+	annA := lttest.Open(t, a.URL+"/page?user=ann")
+	annB := lttest.Open(t, b.URL+"/page?user=ann")
+	bob := lttest.Open(t, b.URL+"/page?user=bob")
+	is.NoErr(a.H.CloseUser("ann")) // on both instances
+	for _, tab := range []*lttest.Tab{annA, annB} {
+		tab.WaitClosed() // the close reached instance b through the bus too
+		is.Equal(tab.Act("increment", nil).Status, http.StatusGone)
+	}
+	is.Equal(bob.Act("increment", nil).Status, http.StatusOK)
+	is.NoErr(b.H.CloseGroup("user:bob"))
+	bob.WaitClosed()
+	is.Equal(bob.Act("increment", nil).Status, http.StatusGone)
+}

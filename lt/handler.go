@@ -379,6 +379,24 @@ func (h *Handler) TriggerUser(userID, action string, data map[string]any) error 
 	return h.trigger(Message{Kind: ToUser, Target: userID, Action: action, Data: data})
 }
 
+// CloseGroup ends every connection of the session group, on every
+// instance, for good: for sign-out, so that open tabs stop receiving the
+// group's updates. Their streams end; the tabs reconnect as whoever they
+// now are. With no connection open it does nothing.
+func (h *Handler) CloseGroup(groupID string) error {
+	return h.closeTargets(Message{Kind: ToGroup, Target: groupID, Close: true})
+}
+
+// CloseUser is CloseGroup for every connection of a user.
+func (h *Handler) CloseUser(userID string) error {
+	return h.closeTargets(Message{Kind: ToUser, Target: userID, Close: true})
+}
+
+func (h *Handler) closeTargets(m Message) error {
+	h.applyLocal(m)
+	return h.publish(m)
+}
+
 // TriggerAll runs action with data on every connection of the page, on
 // every instance: for pages that show the same data to everyone (a
 // dashboard).
@@ -402,9 +420,11 @@ func (h *Handler) trigger(m Message) error {
 
 // applyLocal queues m on this instance's connections.
 func (h *Handler) applyLocal(m Message) {
-	set := h.groups
-	if m.Kind == ToUser {
-		set = h.users
+	if m.Close {
+		for _, c := range h.targets(m) {
+			h.closeConn(c)
+		}
+		return
 	}
 	var meth reflect.Method
 	switch {
@@ -419,14 +439,20 @@ func (h *Handler) applyLocal(m Message) {
 			return
 		}
 	}
-	var targets []*conn
-	if m.Kind == ToAll {
-		targets = h.all(m.Except)
-	} else {
-		targets = h.members(set, m.Target, m.Except)
+	for _, c := range h.targets(m) {
+		h.runOn(c, meth, m.Action, m.Data, m.FromBroadcast)
 	}
-	for _, c := range targets {
-		h.runOn(c, meth, m.Action, m.Data)
+}
+
+// targets returns this instance's connections a message is for.
+func (h *Handler) targets(m Message) []*conn {
+	switch m.Kind {
+	case ToAll:
+		return h.all(m.Except)
+	case ToUser:
+		return h.members(h.users, m.Target, m.Except)
+	default:
+		return h.members(h.groups, m.Target, m.Except)
 	}
 }
 
@@ -462,11 +488,16 @@ func (h *Handler) publish(m Message) error {
 // publishTimeout bounds how long a server action waits for the broadcaster.
 const publishTimeout = 5 * time.Second
 
-// runOn queues an action on c that no request waits for.
-func (h *Handler) runOn(c *conn, m reflect.Method, action string, data map[string]any) {
+// runOn queues an action on c that no request waits for. An echo (an
+// action another tab broadcast) cannot broadcast in turn.
+func (h *Handler) runOn(c *conn, m reflect.Method, action string, data map[string]any, echo bool) {
 	data = maps.Clone(data) // each connection's action may modify its own map
 	err := c.enqueue(func() {
 		bs, _ := c.invoke(m, action, data, nil)
+		if echo && len(bs) > 0 {
+			h.log.Debug("lt: an action run by BroadcastAction broadcast again; not sent", "conn", c.id, "action", action)
+			return
+		}
 		h.fanOut(c, bs)
 	})
 	if err != nil && err != ErrClosed {
@@ -480,7 +511,7 @@ func (h *Handler) fanOut(from *conn, bs []broadcast) { h.fanOutGroup(from.ident.
 
 func (h *Handler) fanOutGroup(group string, skip *conn, bs []broadcast) {
 	for _, b := range bs {
-		h.spread(Message{Kind: ToGroup, Target: group, Action: b.action, Data: b.data, Except: connID(skip)})
+		h.spread(Message{Kind: ToGroup, Target: group, Action: b.action, Data: b.data, Except: connID(skip), FromBroadcast: true})
 	}
 }
 

@@ -69,6 +69,11 @@ func WithMaxFields(n int) Option { return func(o *options) { o.maxFields = n } }
 // (default 15 s). Keep it well under your proxies' read timeouts.
 func WithHeartbeat(d time.Duration) Option { return func(o *options) { o.heartbeat = d } }
 
+// WithWriteTimeout bounds each write to a stream (default 10 s): a client
+// whose socket accepts nothing for that long is cut and resumes when it
+// reconnects. The server's own WriteTimeout does not apply to streams.
+func WithWriteTimeout(d time.Duration) Option { return func(o *options) { o.writeTimeout = d } }
+
 // WithConnectTimeout sets how long a rendered page's connection waits for
 // its stream before it is dropped (default 1 min). Pages viewed without
 // JavaScript never open one.

@@ -20,8 +20,8 @@ type Session interface {
 // set of connections that TriggerAction reaches together and that get Sync
 // after a client action in one of them.
 type Identity struct {
-	UserID  string // "" for an anonymous visitor
-	GroupID string // defaults to the user (or, if anonymous, the session cookie)
+	UserID  string `json:"u,omitempty"` // "" for an anonymous visitor
+	GroupID string `json:"g,omitempty"` // defaults to the user (or, if anonymous, the session cookie)
 }
 
 // Authenticator maps a request to an Identity for logged-in apps. Return an

@@ -41,7 +41,34 @@ func TestPingsKeepTheConnection(t *testing.T) {
 	is.True(h.LastPing.After(before))
 	is.Equal(h.Reconnects, int64(0))
 	is.Equal(h.Received, int64(1))
-	is.NoErr(h.Ready())
+	// Ready's "silent for three intervals" rule is tested on its own
+	// (TestReady): with a 5 ms interval it would depend on scheduling.
+}
+
+func TestReady(t *testing.T) {
+	now := time.Now()
+	good := pgnotify.Health{Connected: true, LastPing: now, PingInterval: time.Hour, QueueUsage: 0.1}
+	for _, tc := range []struct {
+		name   string
+		edit   func(*pgnotify.Health)
+		reason string // "" when ready
+	}{
+		{"ready", func(*pgnotify.Health) {}, ""},
+		{"down", func(h *pgnotify.Health) { h.Connected = false }, "listen connection down"},
+		{"silent", func(h *pgnotify.Health) { h.LastPing = now.Add(-4 * time.Hour) }, "silent for"},
+		{"queue filling", func(h *pgnotify.Health) { h.QueueUsage = 0.6 }, "60% full"},
+		{"queue unknown", func(h *pgnotify.Health) { h.QueueUsage = -1 }, "usage unknown"},
+	} {
+		h := good
+		tc.edit(&h)
+		err := h.Ready()
+		switch {
+		case tc.reason == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.reason != "" && (err == nil || !strings.Contains(err.Error(), tc.reason)):
+			t.Errorf("%s: Ready() = %v, want it to mention %q", tc.name, err, tc.reason)
+		}
+	}
 }
 
 // WithListenConfig opens the listen connection with its own settings, as

@@ -86,7 +86,10 @@ func (e *envelope) validate() error {
 	default:
 		return fmt.Errorf("%w: unknown kind %s", ErrBadPayload, clip(string(e.Kind)))
 	}
-	if e.Action == "" {
+	switch {
+	case e.Close && (e.Action != "" || (e.Kind != lt.ToGroup && e.Kind != lt.ToUser)):
+		return fmt.Errorf("%w: a close names a group or a user and no action", ErrBadPayload)
+	case e.Action == "" && !e.Close:
 		return fmt.Errorf("%w: no action", ErrBadPayload)
 	}
 	for _, f := range []struct {

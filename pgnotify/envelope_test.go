@@ -35,8 +35,8 @@ func TestEnvelopeRefused(t *testing.T) {
 		{`{"v":1,"k":"conn","a":"x"}`, "without a target"},
 		{`{"v":1,"k":"all","a":""}`, "no action"},
 		{`{"v":1,"k":"all","a":"x","x":"` + strings.Repeat("c", 513) + `"}`, "except is 513 bytes"},
-		{`{"v":1,"k":"all","a":"x","id":{"UserID":"` + strings.Repeat("u", 513) + `"}}`, "identity user is 513 bytes"},
-		{`{"v":1,"k":"all","a":"x","id":{"GroupID":"` + strings.Repeat("g", 513) + `"}}`, "identity group is 513 bytes"},
+		{`{"v":1,"k":"all","a":"x","id":{"u":"` + strings.Repeat("u", 513) + `"}}`, "identity user is 513 bytes"},
+		{`{"v":1,"k":"all","a":"x","id":{"g":"` + strings.Repeat("g", 513) + `"}}`, "identity group is 513 bytes"},
 		{`{"v":1,"r":5,"d":{}}`, "a reference carries only"},
 		{`{"v":1,"k":"` + strings.Repeat("k", 100) + `","a":"x"}`, `(100 bytes)`},
 	} {
@@ -55,7 +55,7 @@ func TestEnvelopeRefused(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	f.Add(`{"v":1,"i":"a","p":"page","k":"group","t":"g","a":"increment","d":{"n":1}}`)
 	f.Add(`{"v":1,"r":12}`)
-	f.Add(`{"v":1,"k":"conn","t":"a.b","a":"x","id":{"UserID":"u"}}`)
+	f.Add(`{"v":1,"k":"conn","t":"a.b","a":"x","id":{"u":"u"}}`)
 	f.Fuzz(func(t *testing.T, payload string) {
 		e, err := decode([]byte(payload))
 		if err == nil {
@@ -109,4 +109,21 @@ func TestSQLBakesChannel(t *testing.T) {
 	is.NoErr(err)
 	is.True(strings.Contains(sql, "PERFORM lt_send('orders_live', envelope)"))
 	is.True(!strings.Contains(sql, "__CHANNEL__"))
+}
+
+// A close (CloseGroup, CloseUser) carries no action; it must name a group
+// or a user.
+func TestEnvelopeClose(t *testing.T) {
+	for payload, ok := range map[string]bool{
+		`{"v":1,"k":"group","t":"g","z":true}`:         true,
+		`{"v":1,"k":"user","t":"u","z":true}`:          true,
+		`{"v":1,"k":"all","z":true}`:                   false,
+		`{"v":1,"k":"conn","t":"a.b","z":true}`:        false,
+		`{"v":1,"k":"group","t":"g","a":"x","z":true}`: false,
+	} {
+		_, err := decode([]byte(payload))
+		if (err == nil) != ok {
+			t.Errorf("decode(%s) = %v, want ok=%v", payload, err, ok)
+		}
+	}
 }

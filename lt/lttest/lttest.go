@@ -349,6 +349,23 @@ func (tab *Tab) set(m wireMsg) {
 	tab.html = doc[start:end]
 }
 
+// WaitClosed waits until the server ends the tab's stream, reading (and
+// applying) the events before the end.
+func (tab *Tab) WaitClosed() {
+	tab.t.Helper()
+	deadline := time.After(Timeout)
+	for {
+		select {
+		case ev := <-tab.events:
+			tab.apply(&ev)
+		case <-tab.done:
+			return
+		case <-deadline:
+			tab.t.Fatalf("lttest: the stream did not end within %v", Timeout)
+		}
+	}
+}
+
 // WaitFor reads events until the tab shows want, and returns that event.
 func (tab *Tab) WaitFor(want string) Event {
 	tab.t.Helper()
