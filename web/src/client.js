@@ -20,23 +20,40 @@
 // BroadcastChannel each tab has its own stream. A stream that is silent for
 // 2.5 heartbeats (`hb` events carry the interval in ms) is reconnected.
 // Status on <html data-lt-status>: connecting, online, offline. Events on
-// document: lt:update {seq}, lt:error {status, message}. Details in live.js,
-// gate.js and tree.js.
+// document: lt:update {seq}, lt:error {status, message}.
+// Forms: a morph keeps what the user entered into a field (value !==
+// defaultValue, checked !== defaultChecked, selected !== defaultSelected)
+// unless the server changed what it renders for it; the focused field keeps
+// its value. A form with the attribute data-lt-reset is reset (form.reset())
+// when its live POST succeeds (2xx), once the update of that POST is on the
+// page, so that its fields show what the server rendered: a chat box sent
+// with Enter is emptied. A page hidden by navigation (pagehide) closes its
+// stream and gives up the lead; back from the back/forward cache (pageshow)
+// it joins or leads again. Details in live.js, fields.js, gate.js and
+// tree.js.
 
 import { Idiomorph } from 'idiomorph';
 import { start, keepBusy } from './live.js';
+import { userFields } from './fields.js';
 
 // Morph in place so that focus, caret, the value being typed and scroll
-// positions survive: ignoreActiveValue keeps the focused field's value and
-// restoreFocus (Idiomorph's default, made explicit) puts back focus and
-// selection if the focused element had to be replaced.
-const morph = (html) =>
+// positions survive: ignoreActiveValue keeps the focused field's value,
+// userFields the values the user entered into other fields (unless the
+// server changed what it renders there), and restoreFocus (Idiomorph's
+// default, made explicit) puts back focus and selection if the focused
+// element had to be replaced.
+const morph = (html) => {
+  const fields = userFields();
   Idiomorph.morph(document.body, html, {
     morphStyle: 'innerHTML',
     ignoreActiveValue: true,
     restoreFocus: true,
-    callbacks: { beforeAttributeUpdated: keepBusy },
+    callbacks: {
+      beforeNodeMorphed: fields.beforeNodeMorphed,
+      beforeAttributeUpdated: (name, el) => keepBusy(name, el) && fields.beforeAttributeUpdated(name, el),
+    },
   });
+};
 
 const go = () => start(window, morph);
 // The tag is deferred, but be safe if an app loads it otherwise.

@@ -35,6 +35,17 @@ export const MAX_CONNS = 64;
  * stream resumes every one of them. Without Web Locks or BroadcastChannel
  * (or when the lock is refused) each tab has a stream of its own.
  *
+ * A page hidden by navigation (pagehide: it may go into the back/forward
+ * cache, where it must not hold a stream, the lock or a place in its queue)
+ * closes its stream; a leader tells its followers and gives the lock up, so
+ * that the next tab leads at once; a follower leaves. Back from the cache
+ * (pageshow, persisted), the tab joins or leads again.
+ *
+ * A live form with the attribute data-lt-reset is reset when its POST
+ * succeeds, once the update that POST answered with is on the page: its
+ * fields then show the values the server rendered (a chat box sent with
+ * Enter is empty again).
+ *
  * Channel messages, {t, ...}: from followers, join {conn, seq} (seq null
  * without a tree: the stream starts that tab with a render), resync {conn}
  * (that tab needs a render) and leave {conn}; from the leader, leader (join
@@ -63,10 +74,15 @@ export function start(win, morph) {
 
   const name = 'livesse:' + win.location.pathname + win.location.search;
   const locks = win.navigator && win.navigator.locks;
-  let bc = locks && win.BroadcastChannel ? new win.BroadcastChannel(name) : null;
-  let leader = !bc;
+  // Whether tabs share a stream; false for a stream of our own.
+  let shared = !!(locks && win.BroadcastChannel);
+  let bc = null; // the channel to the other tabs, while shared and shown
+  let leader = !shared;
+  let release = null; // gives up the lock (the lead)
+  let abort = null; // withdraws the lock request
   const members = new Map(); // the leader's followers: conn -> seq, null without a tree
   const send = (m) => bc && bc.postMessage(m);
+  const resets = new Set(); // {form, c, s}: reset form once update s of conn c shows
 
   const setStatus = (s) => {
     root.dataset.ltStatus = s;
@@ -122,7 +138,19 @@ export function start(win, morph) {
     if (reset) fresh = false;
     state.seq = msg.s;
     morph(html);
+    flush();
     emit('lt:update', { seq: state.seq });
+  }
+
+  // flush resets the data-lt-reset forms whose update is on the page (or
+  // that wait for a connection we no longer have).
+  function flush() {
+    for (const r of resets) {
+      if (r.c !== state.conn || r.s <= state.seq) {
+        resets.delete(r);
+        r.form.reset();
+      }
+    }
   }
 
   // receive runs msg through the gate, then the held diffs that have become
@@ -223,7 +251,9 @@ export function start(win, morph) {
     }
   }
 
-  async function post(el, body) {
+  // post sends an action for el (a button, or a form without submitter)
+  // and resets form, if given, when it succeeds.
+  async function post(el, body, form) {
     el.setAttribute('aria-busy', 'true');
     el.setAttribute(BUSY, '');
     try {
@@ -239,6 +269,12 @@ export function start(win, morph) {
       if (!msg && res.redirected) return win.location.assign(res.url);
       // An action error rendered into the page comes as an update with 422.
       if (msg) receive(msg, false);
+      // Reset once the page shows the answer's update (at once when it
+      // carries none: 202, the update comes on the stream).
+      if (form && res.ok) {
+        resets.add({ form, c: state.conn, s: (msg && msg.c === state.conn && +msg.s) || 0 });
+        flush();
+      }
       // The server forgot our connection: the stream gets a fresh render.
       if (res.status === 410) ask();
       if (!res.ok || !msg) fail(res.status, (msg && msg.error) || 'HTTP ' + res.status);
@@ -258,7 +294,8 @@ export function start(win, morph) {
     const live = liveForm(attr, doc.baseURI, win.location.href);
     if (!live) return;
     e.preventDefault();
-    post(s || form, formBody(new win.FormData(form, s), s, state.conn, live.multipart));
+    const body = formBody(new win.FormData(form, s), s, state.conn, live.multipart);
+    post(s || form, body, form.hasAttribute('data-lt-reset') && form);
   });
 
   doc.addEventListener('click', (e) => {
@@ -284,9 +321,8 @@ export function start(win, morph) {
     },
   });
 
-  if (!bc) return connect();
   const join = () => send({ t: 'join', conn: state.conn, seq: state.tree ? state.seq : null });
-  bc.onmessage = ({ data: m }) => {
+  const onMessage = ({ data: m }) => {
     if (leader) {
       if (m.t === 'join' || m.t === 'resync') {
         members.set(m.conn, m.seq ?? null);
@@ -297,25 +333,61 @@ export function start(win, morph) {
     else if (m.t === 'status') setStatus(m.s);
     else if (m.t === 'leader') join();
   };
-  win.addEventListener('pagehide', () => leader || send({ t: 'leave', conn: state.conn }));
-  win.addEventListener('pageshow', (e) => e.persisted && !leader && join());
-  setStatus('connecting');
-  // Granted when no other tab leads; held until this tab goes away.
-  locks
-    .request(name, () => {
-      leader = true;
-      send({ t: 'leader' });
-      gather();
-      return new Promise(() => {});
-    })
-    .catch(() => {
-      // No lock (an opaque origin...): a stream of our own.
-      bc.close();
-      bc = null;
-      leader = true;
-      connect();
-    });
-  join();
+
+  // elect queues for the lock, granted when no other tab leads, and held
+  // until this tab goes away or is hidden; meanwhile the tab follows.
+  function elect() {
+    bc = new win.BroadcastChannel(name);
+    bc.onmessage = onMessage;
+    setStatus('connecting');
+    const ctl = (abort = new AbortController());
+    locks
+      .request(name, { signal: ctl.signal }, () => {
+        // Granted as the page was being hidden: let it go at once.
+        if (ctl.signal.aborted) return;
+        leader = true;
+        setStatus('connecting'); // no stream yet
+        send({ t: 'leader' });
+        gather();
+        return new Promise((r) => (release = r));
+      })
+      .catch(() => {
+        if (ctl.signal.aborted) return; // withdrawn
+        // No lock (an opaque origin...): a stream of our own.
+        bc.close();
+        bc = null;
+        shared = false;
+        leader = true;
+        connect();
+      });
+    join();
+  }
+
+  // hide is the page going away, maybe into the back/forward cache: it
+  // keeps no stream, no lead, no place in the lock's queue, no channel.
+  function hide() {
+    win.clearTimeout(timer);
+    win.clearTimeout(dog);
+    backing = false;
+    if (es) es.close();
+    es = null;
+    if (!bc) return; // a stream of our own (or hidden already)
+    if (leader) {
+      // The followers wait for the next leader, which the lock names now.
+      setStatus('connecting');
+      leader = false;
+      members.clear();
+      release();
+    } else send({ t: 'leave', conn: state.conn });
+    abort.abort();
+    bc.close();
+    bc = null;
+  }
+
+  win.addEventListener('pagehide', hide);
+  win.addEventListener('pageshow', (e) => e.persisted && !bc && (shared ? elect() : connect()));
+  if (shared) elect();
+  else connect();
 }
 
 /**

@@ -64,7 +64,7 @@ function page(opts = {}) {
 
   const timers = [];
   const fetches = [];
-  const win = {
+  const win = Object.assign(new EventTarget(), {
     document: doc,
     location: {
       href: 'https://ex.com/room?x=1',
@@ -92,7 +92,7 @@ function page(opts = {}) {
     clearTimeout(id) {
       if (id) timers[id - 1].cleared = true;
     },
-  };
+  });
   const morphs = [];
   const events = [];
   for (const t of ['lt:update', 'lt:error']) doc.addEventListener(t, (e) => events.push([t, e.detail]));
@@ -571,4 +571,110 @@ test('keepBusy protects only the busy marks of busy elements', () => {
   assert.equal(keepBusy('data-lt-busy', busy, 'remove'), false);
   assert.equal(keepBusy('class', busy, 'update'), true);
   assert.equal(keepBusy('aria-busy', idle, 'remove'), true);
+});
+
+// resettable returns a live form with data-lt-reset (unless plain) that logs
+// its resets, with the number of morphs the page had by then, in log.
+function resettable(pg, log, plain = false) {
+  const form = new FakeEl('form', { method: 'post', ...(!plain && { 'data-lt-reset': '' }) }, { fields: [['text', 'hi']] });
+  form.reset = () => log.push('reset after ' + pg.morphs.length + ' morphs');
+  return form;
+}
+
+test('a data-lt-reset form is reset once the update of its POST is on the page', async () => {
+  const pg = online('three', 3);
+  const log = [];
+  const form = resettable(pg, log);
+  submit(pg, form, null);
+  assert.equal(pg.fetches[0].init.body.toString(), 'text=hi&_lt_conn=c1');
+  assert.deepEqual(log, []);
+  pg.fetches[0].resolve(json(200, d('c1', 4, 'sent')));
+  await tick();
+  assert.deepEqual(pg.morphs, [p('sent')]);
+  assert.deepEqual(log, ['reset after 1 morphs']);
+  // The same update from the stream: no second reset.
+  pg.sources[0].emit('update', d('c1', 4, 'sent'));
+  assert.deepEqual(log, ['reset after 1 morphs']);
+
+  // An answer ahead of the stream: the reset waits until it applies.
+  submit(pg, form, null);
+  pg.fetches[1].resolve(json(200, d('c1', 6, 'second')));
+  await tick();
+  assert.deepEqual(log, ['reset after 1 morphs']);
+  pg.sources[0].emit('update', d('c1', 5, 'theirs')); // then the held 6 applies
+  assert.deepEqual(pg.morphs.slice(1), [p('theirs'), p('second')]);
+  assert.deepEqual(log, ['reset after 1 morphs', 'reset after 3 morphs']);
+
+  // The stream was first, or nothing changed: reset at once.
+  submit(pg, form, null);
+  pg.sources[0].emit('update', d('c1', 7, 'third'));
+  pg.fetches[2].resolve(json(200, d('c1', 7, 'third')));
+  await tick();
+  submit(pg, form, null);
+  pg.fetches[3].resolve(json(200, { c: 'c1', s: 7 }));
+  await tick();
+  assert.deepEqual(log.slice(2), ['reset after 4 morphs', 'reset after 4 morphs']);
+});
+
+test('a data-lt-reset form whose update comes on the stream (202) is reset at once', async () => {
+  const pg = online('three', 3);
+  const log = [];
+  submit(pg, resettable(pg, log), null);
+  pg.fetches[0].resolve(json(202, { c: 'c1', forwarded: true }));
+  await tick();
+  assert.deepEqual(log, ['reset after 0 morphs']);
+});
+
+test('a data-lt-reset form waiting for its update is reset by a render of a new connection', async () => {
+  const pg = online('three', 3);
+  const log = [];
+  submit(pg, resettable(pg, log), null);
+  pg.fetches[0].resolve(json(200, d('c1', 9, 'far ahead')));
+  await tick();
+  assert.deepEqual(log, []);
+  pg.sources[0].emit('render', o(r('c2', 1, 'new conn'), 'c1'));
+  assert.deepEqual(log, ['reset after 1 morphs']);
+});
+
+test('failed POSTs and forms without data-lt-reset keep their fields', async (t) => {
+  quiet(t);
+  const pg = online('three', 3);
+  const log = [];
+  submit(pg, resettable(pg, log, true), null);
+  pg.fetches[0].resolve(json(200, d('c1', 4, 'sent')));
+  const form = resettable(pg, log);
+  submit(pg, form, null);
+  pg.fetches[1].resolve(json(422, { ...d('c1', 5, 'with error'), error: 'too long' }));
+  submit(pg, form, null);
+  pg.fetches[2].resolve(json(410, { error: 'gone' }));
+  submit(pg, form, null);
+  pg.fetches[3].reject(new TypeError('Failed to fetch'));
+  submit(pg, form, null);
+  pg.fetches[4].resolve(new Response('<html>', { status: 500 }));
+  await tick();
+  assert.deepEqual(pg.morphs, [p('sent'), p('with error')]);
+  assert.deepEqual(log, []);
+});
+
+test('a page hidden by navigation closes its stream; back from the cache it resumes', (t) => {
+  t.mock.method(Math, 'random', () => 0.5);
+  const pg = online('three', 3);
+  const live = () => pg.timers.filter((x) => !x.cleared);
+  const page = (type, persisted) => pg.win.dispatchEvent(Object.assign(new Event(type), { persisted }));
+  page('pagehide', true);
+  assert.equal(pg.open().length, 0);
+  assert.deepEqual(live(), []); // no watchdog, no reconnect
+  page('pageshow', true);
+  assert.equal(pg.open().length, 1);
+  assert.equal(pg.open()[0].url, '/room?x=1&_lt_conn=c1&_lt_seq=3');
+  assert.equal(pg.status(), 'connecting');
+  // A first pageshow (not from the cache) changes nothing.
+  page('pageshow', false);
+  assert.equal(pg.sources.length, 2);
+  // Hidden while waiting to reconnect: the retry is dropped as well.
+  pg.open()[0].emit('error');
+  assert.equal(live().length, 1);
+  page('pagehide', false);
+  assert.deepEqual(live(), []);
+  assert.equal(pg.open().length, 0);
 });

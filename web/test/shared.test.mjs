@@ -39,7 +39,12 @@ function browser(opts = {}) {
     q[0].granted = true;
     const held = q[0];
     // Granted asynchronously, held until the callback's promise settles.
-    Promise.resolve().then(() => held.cb({ name })).then(() => release(held));
+    Promise.resolve()
+      .then(() => held.cb({ name }))
+      .then((v) => {
+        release(held);
+        held.resolve(v);
+      });
   }
   function release(req) {
     const q = lockQueues.get(req.name);
@@ -114,13 +119,23 @@ function browser(opts = {}) {
       };
     }
     const locks = {
-      request(name, cb) {
+      // request(name, [{signal},] cb): the promise settles as the
+      // callback's does, or rejects when the request is withdrawn (its
+      // signal aborted) before its turn.
+      request(name, options, cb) {
+        if (!cb) [options, cb] = [{}, options];
         if (opts.refuse) return Promise.reject(new DOMException('no locks here', 'SecurityError'));
-        const req = { name, cb, tab };
-        if (!lockQueues.has(name)) lockQueues.set(name, []);
-        lockQueues.get(name).push(req);
-        grant(name);
-        return new Promise(() => {}); // the callback's promise never settles
+        return new Promise((resolve, reject) => {
+          const req = { name, cb, tab, resolve };
+          if (!lockQueues.has(name)) lockQueues.set(name, []);
+          lockQueues.get(name).push(req);
+          options.signal?.addEventListener('abort', () => {
+            if (req.granted) return; // too late: no effect
+            release(req);
+            reject(options.signal.reason);
+          });
+          grant(name);
+        });
       },
     };
     win.navigator = opts.locks === false ? {} : { locks };
@@ -423,6 +438,75 @@ test('a tab back from the back/forward cache joins again', async () => {
   await br.run(GATHER_MS);
   assert.deepEqual(br.streams()[0].conns, [['a', '1'], ['b', '5'], ['c', '2']]);
   assert.equal(br.streams().length, 1);
+});
+
+// shown dispatches pagehide or pageshow (from the back/forward cache) in tab.
+const shown = (tab, type) => tab.win.dispatchEvent(Object.assign(new Event(type), { persisted: true }));
+
+test('a leader hidden by navigation closes the stream and hands the lead over at once', async () => {
+  const { br, tabs, es } = await three();
+  const [a, b, c] = tabs;
+  shown(a, 'pagehide');
+  assert.ok(es.closed);
+  assert.ok(!a.live.leader);
+  await br.settle();
+  // The lock is free: b leads without waiting for a to be closed for good.
+  assert.ok(b.live.leader);
+  assert.ok(!c.live.leader);
+  // Nobody has a stream now: the followers know.
+  assert.deepEqual([b.status(), c.status()], ['connecting', 'connecting']);
+  await br.run(GATHER_MS);
+  assert.equal(br.streams().length, 1);
+  assert.equal(br.streams()[0].tab, b);
+  assert.deepEqual(br.streams()[0].conns, [['b', '5'], ['c', '2']]);
+  assert.deepEqual(a.open(), []);
+  // Back from the cache, a follows b and is resumed at its seq.
+  shown(a, 'pageshow');
+  await br.run(GATHER_MS);
+  assert.ok(!a.live.leader && b.live.leader);
+  const [next] = br.streams();
+  assert.deepEqual(next.conns, [['b', '5'], ['c', '2'], ['a', '1']]);
+  next.emit('open');
+  next.emit('update', d('a', 2, 'a2'));
+  await br.settle();
+  assert.deepEqual(a.morphs, [p('a2')]);
+  assert.equal(a.status(), 'online');
+});
+
+test('a tab alone leads again when it comes back from the cache', async () => {
+  const br = browser();
+  const a = br.open('a');
+  await br.run(GATHER_MS);
+  const [es] = br.streams();
+  es.emit('render', r('a', 3, 'a3'));
+  await br.settle();
+  shown(a, 'pagehide');
+  await br.run(60000);
+  assert.deepEqual(br.streams(), []);
+  assert.equal(br.timers().length, 0);
+  shown(a, 'pageshow');
+  await br.run(GATHER_MS);
+  assert.ok(a.live.leader);
+  assert.deepEqual(br.streams().map((x) => x.conns), [[['a', '3']]]);
+});
+
+test('a hidden follower gives up its place in the queue for the lock', async () => {
+  const { br, tabs } = await three();
+  const [a, b, c] = tabs;
+  shown(c, 'pagehide');
+  a.close();
+  await br.run(GATHER_MS);
+  assert.ok(b.live.leader);
+  assert.deepEqual(br.streams()[0].conns, [['b', '5']]);
+  // With b gone too, nobody leads: c, hidden, opens nothing.
+  b.close();
+  await br.run(GATHER_MS);
+  assert.deepEqual(br.streams(), []);
+  assert.ok(!c.live.leader);
+  shown(c, 'pageshow');
+  await br.run(GATHER_MS);
+  assert.ok(c.live.leader);
+  assert.deepEqual(br.streams()[0].conns, [['c', '2']]);
 });
 
 for (const [name, opts] of [
