@@ -32,6 +32,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	chimw "github.com/go-chi/chi/v5/middleware"
+	"github.com/livesse/livesse/internal/demoauth"
 	"github.com/livesse/livesse/internal/serve"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/middleware"
@@ -172,37 +173,21 @@ func (c *Chat) Waved(s State, ctx *lt.Context) (State, error) {
 	return s, nil
 }
 
-const userCookie = "user"
-
-var validUser = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,32}$`)
-
-// inRoom is the chat's Authenticator: the "user" cookie names the user, and
-// the room in the URL is the session group, so that Sync and
-// BroadcastAction reach everyone in the room. Without the cookie the
-// visitor is anonymous, in a group of their own.
+// inRoom is the chat's Authenticator: the demo sign-in cookie
+// (demoauth.User; a demo, not real authentication) names the user, and the
+// room in the URL is the session group, so that Sync and BroadcastAction
+// reach everyone in the room. Without the cookie the visitor is anonymous,
+// in a group of their own.
 var inRoom = lt.AuthenticatorFunc(func(r *http.Request) (lt.Identity, error) {
-	c, err := r.Cookie(userCookie)
-	if err != nil || !validUser.MatchString(c.Value) {
+	user, ok := demoauth.User(r)
+	if !ok {
 		return lt.Identity{}, nil
 	}
-	return lt.Identity{UserID: c.Value, GroupID: "room:" + chi.URLParam(r, "room")}, nil
+	return lt.Identity{UserID: user, GroupID: "room:" + chi.URLParam(r, "room")}, nil
 })
 
-// signInHandler sets the user cookie and goes back to the room.
-func signInHandler(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimSpace(r.PostFormValue("name"))
-	if !validUser.MatchString(name) {
-		http.Error(w, "name: use 1 to 32 letters, digits, '.', '_' or '-'", http.StatusBadRequest)
-		return
-	}
-	http.SetCookie(w, &http.Cookie{Name: userCookie, Value: name, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, roomURL(r.PostFormValue("room")), http.StatusSeeOther)
-}
-
-func signOutHandler(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: userCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, roomURL(r.PostFormValue("room")), http.StatusSeeOther)
-}
+// backToRoom is where signing in or out leads: the room the form was in.
+func backToRoom(r *http.Request) string { return roomURL(r.PostFormValue("room")) }
 
 // roomURL is the page of room, or of the lobby for anything that is not a
 // room name (so a form cannot redirect elsewhere).
@@ -229,8 +214,8 @@ func newRouter(opts ...lt.Option) (http.Handler, *lt.Handler, error) {
 	r.Handle("/rooms/{room}", h)
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.CheckOrigin())
-		r.Post("/signin", signInHandler)
-		r.Post("/signout", signOutHandler)
+		r.Post("/signin", demoauth.SignInTo(backToRoom))
+		r.Post("/signout", demoauth.SignOutTo(backToRoom))
 	})
 	return r, h, nil
 }

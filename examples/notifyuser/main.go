@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,6 +29,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	chimw "github.com/go-chi/chi/v5/middleware"
+	"github.com/livesse/livesse/internal/demoauth"
 	"github.com/livesse/livesse/internal/serve"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/middleware"
@@ -115,7 +115,7 @@ const (
 // ViaLibrary, and describes what happened.
 func (n *Notifier) Send(to, message, from, via string) (string, error) {
 	switch {
-	case !validUser.MatchString(to):
+	case !demoauth.ValidUser(to):
 		return "", errors.New("to: name a user (1 to 32 letters, digits, '.', '_' or '-')")
 	case strings.TrimSpace(message) == "":
 		return "", errors.New("message: write something")
@@ -214,35 +214,6 @@ func notifyEndpoint(n *Notifier) http.HandlerFunc {
 	}
 }
 
-const userCookie = "user"
-
-var validUser = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,32}$`)
-
-// byUserCookie is the demo's Authenticator: the "user" cookie names the
-// user; without it the visitor is anonymous.
-var byUserCookie = lt.AuthenticatorFunc(func(r *http.Request) (lt.Identity, error) {
-	c, err := r.Cookie(userCookie)
-	if err != nil || !validUser.MatchString(c.Value) {
-		return lt.Identity{}, nil
-	}
-	return lt.Identity{UserID: c.Value}, nil
-})
-
-func signInHandler(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimSpace(r.PostFormValue("name"))
-	if !validUser.MatchString(name) {
-		http.Error(w, "name: use 1 to 32 letters, digits, '.', '_' or '-'", http.StatusBadRequest)
-		return
-	}
-	http.SetCookie(w, &http.Cookie{Name: userCookie, Value: name, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, "/", http.StatusSeeOther)
-}
-
-func signOutHandler(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: userCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, "/", http.StatusSeeOther)
-}
-
 // newRouter builds one instance of the app; options go to lt.New (the
 // tests pass lt.WithBroadcaster to run two instances).
 func newRouter(n *Notifier, opts ...lt.Option) (http.Handler, *lt.Handler, error) {
@@ -250,7 +221,7 @@ func newRouter(n *Notifier, opts ...lt.Option) (http.Handler, *lt.Handler, error
 	if err != nil {
 		return nil, nil, err
 	}
-	h, err := lt.New(tmpl, &Page{Notifier: n}, State{}, append([]lt.Option{lt.WithAuthenticator(byUserCookie)}, opts...)...)
+	h, err := lt.New(tmpl, &Page{Notifier: n}, State{}, append([]lt.Option{lt.WithAuthenticator(demoauth.Authenticator)}, opts...)...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -263,8 +234,8 @@ func newRouter(n *Notifier, opts ...lt.Option) (http.Handler, *lt.Handler, error
 		// programs send no Origin and pass.
 		r.Use(middleware.CheckOrigin())
 		r.Post("/notify", notifyEndpoint(n))
-		r.Post("/signin", signInHandler)
-		r.Post("/signout", signOutHandler)
+		r.Post("/signin", demoauth.SignIn)
+		r.Post("/signout", demoauth.SignOut)
 	})
 	return r, h, nil
 }

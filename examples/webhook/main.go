@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	chimw "github.com/go-chi/chi/v5/middleware"
+	"github.com/livesse/livesse/internal/demoauth"
 	"github.com/livesse/livesse/internal/serve"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/middleware"
@@ -141,12 +141,8 @@ func (p *Page) Sync(s State, ctx *lt.Context) (State, error) {
 const (
 	maxWebhookBytes   = 4 << 10
 	maxMessageRunes   = 500
-	userCookie        = "user"
 	webhookTimeFormat = "15:04:05"
 )
-
-// validUser is what the demo accepts as a user name.
-var validUser = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,32}$`)
 
 // webhook receives {"user": "...", "message": "..."} and notifies every
 // open tab of that user. It answers 202 whether or not the user has a tab
@@ -174,7 +170,7 @@ func webhook(inbox *Inbox, page *lt.Handler) http.HandlerFunc {
 		case p.User == nil:
 			webhookError(w, `missing field "user"`)
 			return
-		case !validUser.MatchString(*p.User):
+		case !demoauth.ValidUser(*p.User):
 			webhookError(w, `field "user" must be 1 to 32 letters, digits, '.', '_' or '-'`)
 			return
 		case p.Message == nil || strings.TrimSpace(*p.Message) == "":
@@ -225,33 +221,6 @@ func describeJSONError(err error) string {
 	}
 }
 
-// byUserCookie is the demo's Authenticator: the "user" cookie names the
-// user. An Identity with only a UserID puts all of that user's tabs, on
-// every device, in one session group.
-var byUserCookie = lt.AuthenticatorFunc(func(r *http.Request) (lt.Identity, error) {
-	c, err := r.Cookie(userCookie)
-	if err != nil || !validUser.MatchString(c.Value) {
-		return lt.Identity{}, nil // anonymous: the page asks for a name
-	}
-	return lt.Identity{UserID: c.Value}, nil
-})
-
-// signInHandler sets the user cookie to the name posted and goes back to the page.
-func signInHandler(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimSpace(r.PostFormValue("name"))
-	if !validUser.MatchString(name) {
-		http.Error(w, "name: use 1 to 32 letters, digits, '.', '_' or '-'", http.StatusBadRequest)
-		return
-	}
-	http.SetCookie(w, &http.Cookie{Name: userCookie, Value: name, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, "/", http.StatusSeeOther)
-}
-
-func signOutHandler(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: userCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, "/", http.StatusSeeOther)
-}
-
 // newRouter builds the app; options go to lt.New.
 func newRouter(opts ...lt.Option) (http.Handler, *lt.Handler, error) {
 	tmpl, err := lt.ParseFS(files, "webhook.html")
@@ -260,7 +229,7 @@ func newRouter(opts ...lt.Option) (http.Handler, *lt.Handler, error) {
 	}
 	inbox := &Inbox{}
 	page, err := lt.New(tmpl, &Page{Inbox: inbox}, State{},
-		append([]lt.Option{lt.WithAuthenticator(byUserCookie)}, opts...)...)
+		append([]lt.Option{lt.WithAuthenticator(demoauth.Authenticator)}, opts...)...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -272,8 +241,8 @@ func newRouter(opts ...lt.Option) (http.Handler, *lt.Handler, error) {
 	// The browser forms: refuse cross-site posts.
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.CheckOrigin())
-		r.Post("/signin", signInHandler)
-		r.Post("/signout", signOutHandler)
+		r.Post("/signin", demoauth.SignIn)
+		r.Post("/signout", demoauth.SignOut)
 	})
 	return r, page, nil
 }

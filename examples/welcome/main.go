@@ -16,12 +16,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	chimw "github.com/go-chi/chi/v5/middleware"
+	"github.com/livesse/livesse/internal/demoauth"
 	"github.com/livesse/livesse/internal/serve"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/middleware"
@@ -104,35 +103,6 @@ func (p *Page) Dismiss(s State, ctx *lt.Context) (State, error) {
 	return s, nil
 }
 
-const userCookie = "user"
-
-var validUser = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,32}$`)
-
-// byUserCookie is the demo's Authenticator: the "user" cookie names the
-// user; without it the visitor is anonymous.
-var byUserCookie = lt.AuthenticatorFunc(func(r *http.Request) (lt.Identity, error) {
-	c, err := r.Cookie(userCookie)
-	if err != nil || !validUser.MatchString(c.Value) {
-		return lt.Identity{}, nil
-	}
-	return lt.Identity{UserID: c.Value}, nil
-})
-
-func signInHandler(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimSpace(r.PostFormValue("name"))
-	if !validUser.MatchString(name) {
-		http.Error(w, "name: use 1 to 32 letters, digits, '.', '_' or '-'", http.StatusBadRequest)
-		return
-	}
-	http.SetCookie(w, &http.Cookie{Name: userCookie, Value: name, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, "/", http.StatusSeeOther)
-}
-
-func signOutHandler(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: userCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, "/", http.StatusSeeOther)
-}
-
 // newRouter builds the app around a controller prototype; options go to
 // lt.New.
 func newRouter(p *Page, opts ...lt.Option) (http.Handler, *lt.Handler, error) {
@@ -143,7 +113,7 @@ func newRouter(p *Page, opts ...lt.Option) (http.Handler, *lt.Handler, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	h, err := lt.New(tmpl, p, State{}, append([]lt.Option{lt.WithAuthenticator(byUserCookie)}, opts...)...)
+	h, err := lt.New(tmpl, p, State{}, append([]lt.Option{lt.WithAuthenticator(demoauth.Authenticator)}, opts...)...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -152,8 +122,8 @@ func newRouter(p *Page, opts ...lt.Option) (http.Handler, *lt.Handler, error) {
 	r.Handle("/", h)
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.CheckOrigin())
-		r.Post("/signin", signInHandler)
-		r.Post("/signout", signOutHandler)
+		r.Post("/signin", demoauth.SignIn)
+		r.Post("/signout", demoauth.SignOut)
 	})
 	return r, h, nil
 }
