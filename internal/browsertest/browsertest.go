@@ -224,9 +224,23 @@ func Eval[T any](ctx context.Context, js string) (T, error) {
 // current value of the JavaScript expression show, which should describe
 // what the page shows instead.
 func Wait(ctx context.Context, what, cond, show string) error {
-	pctx, cancel := context.WithTimeout(ctx, Timeout+2*time.Second)
-	defer cancel()
-	_, err := chromedp.Run(pctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(Timeout)))
+	deadline := time.Now().Add(Timeout)
+	var err error
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
+		}
+		pctx, cancel := context.WithTimeout(ctx, left+2*time.Second)
+		_, err = chromedp.Run(pctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(left)))
+		cancel()
+		// A navigation (a form post's redirect, a reload) destroys the
+		// page's JavaScript context under a running poll: poll again in the
+		// new page, within the same bound.
+		if err == nil || !contextGone(err) {
+			break
+		}
+	}
 	if err == nil {
 		return nil
 	}
@@ -235,6 +249,14 @@ func Wait(ctx context.Context, what, cond, show string) error {
 		got = s
 	}
 	return fmt.Errorf("waiting for %s: %w; the page shows %s", what, err, got)
+}
+
+// contextGone reports whether err says the page's JavaScript context went
+// away under an evaluation, as it does during a navigation.
+func contextGone(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Cannot find context with specified id") ||
+		strings.Contains(msg, "Execution context was destroyed")
 }
 
 // WaitText waits until the text content of the first element matching the
