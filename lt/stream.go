@@ -77,8 +77,15 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	defer h.closeStream()
 
 	s := &stream{changed: make(chan struct{}, 1)}
-	s.ctx, s.cancel = context.WithCancel(r.Context())
-	defer s.cancel()
+	// The stream may outlive this handler (WithHijackedStreams), so its
+	// context keeps the request's values but not its cancellation.
+	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(r.Context()))
+	detached := false
+	defer func() {
+		if !detached {
+			s.end(h)
+		}
+	}()
 	for i, connID := range ids {
 		seqText := ""
 		if i < len(seqs) {
@@ -114,19 +121,60 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.members = append(s.members, a)
-		defer c.detach(a)
+	}
+	if h.opts.hijack {
+		st, err := ssehub.Take(w)
+		switch {
+		case err == nil:
+			h.mu.Lock()
+			if h.closed {
+				h.mu.Unlock()
+				st.Close()
+				return
+			}
+			h.wg.Add(1) // before Close's wait, which follows setting closed
+			h.mu.Unlock()
+			detached = true
+			go func() {
+				defer h.wg.Done()
+				defer s.end(h)
+				defer st.Close()
+				h.serve(s, st, r.URL.Path)
+			}()
+			return
+		case !errors.Is(err, http.ErrNotSupported):
+			h.log.Error("lt: cannot take the connection for a stream", "path", r.URL.Path, "err", err)
+			return
+		}
 	}
 	st, err := ssehub.Open(w)
 	if err != nil {
 		h.log.Error("lt: cannot stream", "path", r.URL.Path, "err", err)
 		return
 	}
-	err = ssehub.Serve(s.ctx, st, s, ssehub.Options{
+	stop := context.AfterFunc(r.Context(), s.cancel) // the client went away
+	defer stop()
+	h.serve(s, st, r.URL.Path)
+}
+
+// serve writes the stream's events until it ends.
+func (h *Handler) serve(s *stream, st *ssehub.Stream, path string) {
+	err := ssehub.Serve(s.ctx, st, s, ssehub.Options{
 		Heartbeat: h.opts.heartbeat, WriteTimeout: h.opts.writeTimeout, HeartbeatEvent: "hb",
 	})
 	if err != nil {
-		h.log.Debug("lt: stream ended", "path", r.URL.Path, "err", err)
+		h.log.Debug("lt: stream ended", "path", path, "err", err)
 	}
+}
+
+// end releases what a stream holds: its connections start their grace
+// periods, and it no longer counts against the limit.
+func (s *stream) end(h *Handler) {
+	s.cancel()
+	for _, a := range s.members {
+		a.c.detach(a)
+	}
+	h.closeStream()
 }
 
 // openStream counts a stream in, unless the limit is reached.

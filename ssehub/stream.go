@@ -1,8 +1,10 @@
 package ssehub
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 )
@@ -18,10 +20,11 @@ const DefaultWriteTimeout = 10 * time.Second
 var ErrStreamingUnsupported = errors.New("ssehub: the ResponseWriter cannot flush; a middleware probably wraps it without Unwrap")
 
 // Stream writes Server-Sent Events to one HTTP response. It is not safe for
-// concurrent use: one goroutine (the handler's) owns it.
+// concurrent use: one goroutine owns it.
 type Stream struct {
 	w            http.ResponseWriter
 	rc           *http.ResponseController
+	conn         net.Conn // set when the stream took over the connection (Take)
 	buf          []byte
 	WriteTimeout time.Duration // per write; DefaultWriteTimeout when zero
 }
@@ -53,13 +56,61 @@ func Open(w http.ResponseWriter) (*Stream, error) {
 	return &Stream{w: w, rc: rc}, nil
 }
 
+// Take starts an event stream like Open, but takes the connection over
+// from net/http (hijacks it): the response is written straight to the
+// socket and delimited by closing it, so the handler can return while the
+// stream goes on in a goroutine of the caller's, and net/http's
+// per-connection buffers, background reader and goroutine are freed. The
+// response carries w's headers. It returns an error wrapping
+// http.ErrNotSupported where the connection cannot be taken (HTTP/2, a
+// wrapper without Unwrap): use Open there. The caller must Close the
+// stream.
+func Take(w http.ResponseWriter) (*Stream, error) {
+	rc := http.NewResponseController(w)
+	h := w.Header().Clone()
+	conn, brw, err := rc.Hijack()
+	if err != nil {
+		return nil, fmt.Errorf("ssehub: taking the connection: %w", err)
+	}
+	brw.Reader.Reset(nil) // a GET has no body; drop the buffer
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-cache, no-transform")
+	h.Set("X-Accel-Buffering", "no")
+	h.Set("Connection", "close") // the body ends when the stream does
+	h.Del("Content-Length")
+	h.Del("Transfer-Encoding")
+	var b bytes.Buffer
+	b.WriteString("HTTP/1.1 200 OK\r\n")
+	_ = h.Write(&b)
+	b.WriteString("\r\n")
+	s := &Stream{conn: conn}
+	if err := s.write(b.Bytes()); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("ssehub: writing headers: %w", err)
+	}
+	return s, nil
+}
+
+// Close ends a stream made by Take by closing its connection; for one made
+// by Open it does nothing (the handler's return ends the response).
+func (s *Stream) Close() error {
+	if s.conn == nil {
+		return nil
+	}
+	return s.conn.Close()
+}
+
 // Send writes events and flushes them in one go.
 func (s *Stream) Send(events ...Event) error {
 	b := s.buf[:0]
 	for _, e := range events {
 		b = e.appendTo(b)
 	}
-	s.buf = b
+	if cap(b) > 4<<10 {
+		s.buf = nil // an idle stream should not keep a large render's buffer
+	} else {
+		s.buf = b
+	}
 	return s.write(b)
 }
 
@@ -73,6 +124,13 @@ func (s *Stream) write(b []byte) error {
 	d := s.WriteTimeout
 	if d <= 0 {
 		d = DefaultWriteTimeout
+	}
+	if s.conn != nil {
+		if err := s.conn.SetWriteDeadline(time.Now().Add(d)); err != nil {
+			return err
+		}
+		_, err := s.conn.Write(b)
+		return err
 	}
 	if err := s.rc.SetWriteDeadline(time.Now().Add(d)); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		return err

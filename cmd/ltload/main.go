@@ -57,6 +57,7 @@ type config struct {
 	Settle      time.Duration // idle time before the memory is read
 	Listen      string        // the child's listen address (loopback)
 	Heartbeat   time.Duration // the child's lt.WithHeartbeat (0: lt's default)
+	Hijack      bool          // the child's lt.WithHijackedStreams
 	HeapProfile string        // write the child's heap profile (idle streams) here
 	CPUProfile  string        // write the child's CPU profile (actions phase) here
 	JSON        bool
@@ -101,6 +102,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.Settle, "settle", cfg.Settle, "idle time after the streams are open, before the memory is read")
 	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "the server's listen address; loopback only")
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", cfg.Heartbeat, "the server's heartbeat interval (0: lt's default, 15s)")
+	fs.BoolVar(&cfg.Hijack, "hijack", false, "the server takes stream connections over from net/http (lt.WithHijackedStreams)")
 	fs.StringVar(&cfg.HeapProfile, "heapprofile", "", "write the server's heap profile, taken with the streams idle, to this file (and its goroutines to file.goroutines.txt)")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write the server's CPU profile of the actions phase to this file")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the result as JSON")

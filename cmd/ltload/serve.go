@@ -83,6 +83,7 @@ func serveMain(args []string) int {
 	fs := flag.NewFlagSet("ltload -serve", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:0", "listen address (loopback only)")
 	heartbeat := fs.Duration("heartbeat", 0, "lt.WithHeartbeat (0: lt's default)")
+	hijack := fs.Bool("hijack", false, "lt.WithHijackedStreams")
 	want := fs.Uint64("nofile", 0, "raise RLIMIT_NOFILE to at least this")
 	rate := fs.Int("memprofilerate", 0, "runtime.MemProfileRate (0: Go's default)")
 	if err := fs.Parse(args); err != nil {
@@ -108,6 +109,9 @@ func serveMain(args []string) int {
 	opts := []lt.Option{lt.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))}
 	if *heartbeat > 0 {
 		opts = append(opts, lt.WithHeartbeat(*heartbeat))
+	}
+	if *hijack {
+		opts = append(opts, lt.WithHijackedStreams())
 	}
 	h, err := lt.New(page, &ticker{}, tickState{}, opts...)
 	if err != nil {

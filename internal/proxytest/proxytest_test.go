@@ -287,24 +287,29 @@ var proxies = []struct {
 // buffer it (X-Accel-Buffering: no).
 func TestEventsArriveThroughProxyWithoutDelay(t *testing.T) {
 	for _, px := range proxies {
-		t.Run(px.name, func(t *testing.T) {
-			is := is.New(t)
-			a := newApp(t, nil)
-			p := proxytest.Start(t, a.Srv.URL, px.opts)
-			tab := lttest.Open(t, p.URL+"/") // Open waits for the first heartbeat and the render: both came through
-			is.True(strings.Contains(tab.HTML(), shows(0)))
-			for n := 1; n <= 3; n++ {
-				start := time.Now()
-				is.NoErr(a.H.TriggerAll("increment", nil))
-				ev := tab.Next()
-				took := time.Since(start)
-				is.Equal(ev.Type, "update")
-				is.Equal(ev.Seq, uint64(n))
-				is.True(strings.Contains(ev.HTML, shows(n)))
-				t.Logf("update %d through nginx in %v", n, took)
-				is.True(took < 2*time.Second) // not held in nginx's buffer
-			}
-		})
+		t.Run(px.name, func(t *testing.T) { eventsArrive(t, px.opts) })
+		// Streams on connections taken from net/http are delimited by
+		// closing the connection instead of chunked: the same through nginx.
+		t.Run(px.name+"/hijacked", func(t *testing.T) { eventsArrive(t, px.opts, lt.WithHijackedStreams()) })
+	}
+}
+
+func eventsArrive(t *testing.T, popts proxytest.Options, opts ...lt.Option) {
+	is := is.New(t)
+	a := newApp(t, nil, opts...)
+	p := proxytest.Start(t, a.Srv.URL, popts)
+	tab := lttest.Open(t, p.URL+"/") // Open waits for the first heartbeat and the render: both came through
+	is.True(strings.Contains(tab.HTML(), shows(0)))
+	for n := 1; n <= 3; n++ {
+		start := time.Now()
+		is.NoErr(a.H.TriggerAll("increment", nil))
+		ev := tab.Next()
+		took := time.Since(start)
+		is.Equal(ev.Type, "update")
+		is.Equal(ev.Seq, uint64(n))
+		is.True(strings.Contains(ev.HTML, shows(n)))
+		t.Logf("update %d through nginx in %v", n, took)
+		is.True(took < 2*time.Second) // not held in nginx's buffer
 	}
 }
 
