@@ -204,3 +204,14 @@ func TestTriggerAllAndPagelessMessages(t *testing.T) {
 	t1.WaitFor("msg=from sql")
 	t2.WaitFor("msg=from sql")
 }
+
+func TestValidInstance(t *testing.T) {
+	for id, ok := range map[string]bool{
+		"a": true, "web-1": true, "A_b-9": true, strings.Repeat("x", 32): true,
+		"": false, "a.b": false, "a b": false, "ü": false, strings.Repeat("x", 33): false,
+	} {
+		if lt.ValidInstance(id) != ok {
+			t.Errorf("ValidInstance(%q) = %v, want %v", id, !ok, ok)
+		}
+	}
+}

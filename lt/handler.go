@@ -98,7 +98,7 @@ func New(page *template.Template, controller any, initialState any, opts ...Opti
 	if o.name == "" {
 		o.name = page.Name()
 	}
-	if b := o.broadcaster; b != nil && !validInstance(b.Instance()) {
+	if b := o.broadcaster; b != nil && !ValidInstance(b.Instance()) {
 		return nil, fmt.Errorf("lt: broadcaster instance id %q: use 1 to 32 letters, digits, '_' or '-'", b.Instance())
 	}
 	h := &Handler{
@@ -112,9 +112,10 @@ func New(page *template.Template, controller any, initialState any, opts ...Opti
 	return h, nil
 }
 
-// validInstance: instance ids prefix connection ids, which travel in URLs
-// and HTML attributes.
-func validInstance(id string) bool {
+// ValidInstance reports whether id can be a Broadcaster's instance id: 1
+// to 32 letters, digits, '_' or '-'. Instance ids prefix connection ids,
+// which travel in URLs and HTML attributes.
+func ValidInstance(id string) bool {
 	if id == "" || len(id) > 32 {
 		return false
 	}

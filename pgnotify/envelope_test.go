@@ -75,7 +75,7 @@ func TestConfig(t *testing.T) {
 	is := is.New(t)
 	c, err := newConfig(nil)
 	is.NoErr(err)
-	is.True(validInstance(c.instance)) // a random id lt accepts
+	is.True(lt.ValidInstance(c.instance)) // a random id lt accepts
 	c2, _ := newConfig(nil)
 	is.True(c.instance != c2.instance)
 	is.Equal(c.channel, DefaultChannel)

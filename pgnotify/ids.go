@@ -6,20 +6,6 @@ import (
 	"strings"
 )
 
-// validInstance accepts what lt accepts as an instance id: it prefixes
-// connection ids, which travel in URLs and HTML attributes.
-func validInstance(id string) bool {
-	if id == "" || len(id) > 32 {
-		return false
-	}
-	for _, r := range id {
-		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_' || r == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 // validChannel accepts lower-case identifiers that need no quoting, so the
 // channel is the same name in LISTEN, NOTIFY and pg_notify('...').
 func validChannel(ch string) bool {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/livesse/livesse/lt"
 )
 
 // DefaultChannel is the NOTIFY channel used without WithChannel.
@@ -110,7 +111,7 @@ func newConfig(opts []Option) (config, error) {
 		c.instance = randomInstance()
 	}
 	switch {
-	case !validInstance(c.instance):
+	case !lt.ValidInstance(c.instance):
 		return c, fmt.Errorf("%w: instance id %q: use 1 to 32 letters, digits, '_' or '-'", ErrInvalidConfig, c.instance)
 	case !validChannel(c.channel):
 		return c, fmt.Errorf("%w: channel %q: use a lower-case identifier of at most 63 bytes", ErrInvalidConfig, c.channel)
