@@ -33,9 +33,9 @@ func TestBrowserUserAcrossDevices(t *testing.T) {
 	// Bob on a third.
 	laptop := browsertest.New(t)
 	signIn(t, laptop, page, "alice")
-	phone := newDevice(t, laptop)
+	phone := browsertest.NewDevice(t, laptop)
 	signIn(t, phone, page, "alice")
-	bob := newDevice(t, laptop)
+	bob := browsertest.NewDevice(t, laptop)
 	signIn(t, bob, page, "bob")
 
 	cookie, err := browsertest.Cookie(laptop, page, sessionCookie)
@@ -144,7 +144,7 @@ func TestSessionCookie(t *testing.T) {
 
 func addNote(t *testing.T, ctx context.Context, text string) {
 	t.Helper()
-	is.New(t).NoErr(browsertest.Do(ctx, fillAndClick("#add", map[string]string{"#text": text})))
+	is.New(t).NoErr(browsertest.Do(ctx, browsertest.FillAndClick("#add", map[string]string{"#text": text})))
 }
 
 // notes returns the notes the tab of ctx shows.
@@ -171,43 +171,9 @@ func signIn(t *testing.T, ctx context.Context, page, name string) {
 	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(page)))
 	tctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
 	defer cancel()
-	resp, err := chromedp.RunResponse(tctx, fillAndClick("#signin", map[string]string{"#name": name}))
+	resp, err := chromedp.RunResponse(tctx, browsertest.FillAndClick("#signin", map[string]string{"#name": name}))
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusOK)) // the page, after the sign-in's redirect
 	is.NoErr(browsertest.WaitText(ctx, "#me", name))
 	is.NoErr(browsertest.WaitStatus(ctx, "online"))
-}
-
-// newDevice opens a tab in a new browser context of the browser of
-// browserCtx: a device of its own, with its own cookies.
-func newDevice(t *testing.T, browserCtx context.Context) context.Context {
-	t.Helper()
-	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
-	t.Cleanup(cancel)
-	// The first Do attaches the tab to ctx for its whole life, so it must
-	// not run under a timeout; a watchdog bounds it instead.
-	stuck := time.AfterFunc(30*time.Second, cancel)
-	err := chromedp.Do(ctx)
-	if !stuck.Stop() || err != nil {
-		t.Fatalf("opening a browser context: %v", err)
-	}
-	return ctx
-}
-
-// fillAndClick sets form fields (by CSS selector; a checkbox or radio is
-// checked by any non-empty value) and clicks button, all in one task of
-// the page. Filling with separate steps could race with an update: the
-// client morphs every field but the focused one to what the server
-// rendered, so a value filled before an update lands would be lost.
-func fillAndClick(button string, fields map[string]string) chromedp.Action[chromedp.Void] {
-	f, _ := json.Marshal(fields) // strings always encode
-	b, _ := json.Marshal(button)
-	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`((fields, button) => {
-		for (const [sel, v] of Object.entries(fields)) {
-			const el = document.querySelector(sel);
-			if (el.type === "checkbox" || el.type === "radio") el.checked = v !== "";
-			else el.value = v;
-		}
-		document.querySelector(button).click();
-	})(%s, %s)`, f, b))
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
@@ -10,7 +9,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/livesse/livesse/internal/browsertest"
@@ -35,15 +33,15 @@ func TestBrowserRoomStaysConsistent(t *testing.T) {
 	signIn(t, alice1, lobby, "alice")
 	alice2 := browsertest.NewTab(t, alice1)
 	open(t, alice2, lobby, "alice")
-	bob := newDevice(t, alice1)
+	bob := browsertest.NewDevice(t, alice1)
 	signIn(t, bob, lobby, "bob")
-	carol := newDevice(t, alice1)
+	carol := browsertest.NewDevice(t, alice1)
 	signIn(t, carol, srv.URL+"/rooms/other", "carol")
 	room := []context.Context{alice1, alice2, bob}
 
 	// A message sent in one tab reaches the room's other tabs (Sync), of
 	// both users.
-	is.NoErr(browsertest.Do(alice1, fillAndClick("#send", map[string]string{"#text": "hello from alice"})))
+	is.NoErr(browsertest.Do(alice1, browsertest.FillAndClick("#send", map[string]string{"#text": "hello from alice"})))
 	for _, tab := range room {
 		is.NoErr(waitMessages(tab, 1))
 		is.Equal(messages(t, tab), []string{"alice: hello from alice"})
@@ -74,7 +72,7 @@ func TestBrowserRoomStaysConsistent(t *testing.T) {
 	}
 
 	// Another room is another group: Carol sees only her room.
-	is.NoErr(browsertest.Do(carol, fillAndClick("#send", map[string]string{"#text": "carol here"})))
+	is.NoErr(browsertest.Do(carol, browsertest.FillAndClick("#send", map[string]string{"#text": "carol here"})))
 	is.NoErr(waitMessages(carol, 1))
 	is.Equal(messages(t, carol), []string{"carol: carol here"})
 
@@ -88,7 +86,7 @@ func TestBrowserRoomStaysConsistent(t *testing.T) {
 	is.NoErr(browsertest.WaitText(bob, "#notice", "alice waved 👋"))
 	// Carol, in another room, got neither the waves nor the lobby's
 	// messages: her next update shows her room as it was.
-	is.NoErr(browsertest.Do(carol, fillAndClick("#send", map[string]string{"#text": "anyone?"})))
+	is.NoErr(browsertest.Do(carol, browsertest.FillAndClick("#send", map[string]string{"#text": "anyone?"})))
 	is.NoErr(waitMessages(carol, 2))
 	is.Equal(messages(t, carol), []string{"carol: carol here", "carol: anyone?"})
 	present, err := browsertest.Eval[bool](carol, `document.querySelector("#notice") !== null`)
@@ -163,7 +161,7 @@ func signIn(t *testing.T, ctx context.Context, page, name string) {
 	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(page)))
 	tctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
 	defer cancel()
-	resp, err := chromedp.RunResponse(tctx, fillAndClick("#signin", map[string]string{"#name": name}))
+	resp, err := chromedp.RunResponse(tctx, browsertest.FillAndClick("#signin", map[string]string{"#name": name}))
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusOK)) // the room, after the sign-in's redirect
 	is.Equal(resp.URL, page)
@@ -178,38 +176,4 @@ func open(t *testing.T, ctx context.Context, page, name string) {
 	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(page)))
 	is.NoErr(browsertest.WaitText(ctx, "#me", name))
 	is.NoErr(browsertest.WaitStatus(ctx, "online"))
-}
-
-// newDevice opens a tab in a new browser context of the browser of
-// browserCtx: a device of its own, with its own cookies.
-func newDevice(t *testing.T, browserCtx context.Context) context.Context {
-	t.Helper()
-	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
-	t.Cleanup(cancel)
-	// The first Do attaches the tab to ctx for its whole life, so it must
-	// not run under a timeout; a watchdog bounds it instead.
-	stuck := time.AfterFunc(30*time.Second, cancel)
-	err := chromedp.Do(ctx)
-	if !stuck.Stop() || err != nil {
-		t.Fatalf("opening a browser context: %v", err)
-	}
-	return ctx
-}
-
-// fillAndClick sets form fields (by CSS selector; a checkbox or radio is
-// checked by any non-empty value) and clicks button, all in one task of
-// the page. Filling with separate steps could race with an update: the
-// client morphs every field but the focused one to what the server
-// rendered, so a value filled before an update lands would be lost.
-func fillAndClick(button string, fields map[string]string) chromedp.Action[chromedp.Void] {
-	f, _ := json.Marshal(fields) // strings always encode
-	b, _ := json.Marshal(button)
-	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`((fields, button) => {
-		for (const [sel, v] of Object.entries(fields)) {
-			const el = document.querySelector(sel);
-			if (el.type === "checkbox" || el.type === "radio") el.checked = v !== "";
-			else el.value = v;
-		}
-		document.querySelector(button).click();
-	})(%s, %s)`, f, b))
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -71,7 +70,7 @@ func TestBrowserExportProgressCompleteAndFailed(t *testing.T) {
 	is.Equal(resp.StatusCode, http.StatusNotFound)
 
 	// "Make it fail": the job fails two thirds of the way.
-	is.NoErr(browsertest.Do(ctx, fillAndClick("#start", map[string]string{"#fail": "on"})))
+	is.NoErr(browsertest.Do(ctx, browsertest.FillAndClick("#start", map[string]string{"#fail": "on"})))
 	is.NoErr(browsertest.WaitText(ctx, "#status", "Failed: disk quota exceeded after 600 rows (you asked for it)"))
 	is.NoErr(logs.await("export failed"))
 	checked, err := browsertest.Eval[bool](ctx, `document.querySelector("#fail").checked`)
@@ -209,22 +208,4 @@ func (l *logRecorder) await(want string) error {
 			return fmt.Errorf("no log line %q; saw %q", want, seen)
 		}
 	}
-}
-
-// fillAndClick sets form fields (by CSS selector; a checkbox or radio is
-// checked by any non-empty value) and clicks button, all in one task of
-// the page. Filling with separate steps could race with an update: the
-// client morphs every field but the focused one to what the server
-// rendered, so a value filled before an update lands would be lost.
-func fillAndClick(button string, fields map[string]string) chromedp.Action[chromedp.Void] {
-	f, _ := json.Marshal(fields) // strings always encode
-	b, _ := json.Marshal(button)
-	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`((fields, button) => {
-		for (const [sel, v] of Object.entries(fields)) {
-			const el = document.querySelector(sel);
-			if (el.type === "checkbox" || el.type === "radio") el.checked = v !== "";
-			else el.value = v;
-		}
-		document.querySelector(button).click();
-	})(%s, %s)`, f, b))
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -154,7 +153,7 @@ func userJar(t *testing.T, base, user string) http.CookieJar {
 // send fills the page's form in the tab of ctx and sends it.
 func send(t *testing.T, ctx context.Context, to, message, via string) {
 	t.Helper()
-	is.New(t).NoErr(browsertest.Do(ctx, fillAndClick("#send", map[string]string{
+	is.New(t).NoErr(browsertest.Do(ctx, browsertest.FillAndClick("#send", map[string]string{
 		"#to": to, "#message": message, "#via-" + via: "on",
 	})))
 }
@@ -175,7 +174,7 @@ func signIn(t *testing.T, ctx context.Context, page, name string) {
 	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(page)))
 	tctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
 	defer cancel()
-	resp, err := chromedp.RunResponse(tctx, fillAndClick("#signin", map[string]string{"#name": name}))
+	resp, err := chromedp.RunResponse(tctx, browsertest.FillAndClick("#signin", map[string]string{"#name": name}))
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusOK)) // the page, after the sign-in's redirect
 	is.NoErr(browsertest.WaitText(ctx, "#me", name))
@@ -226,22 +225,4 @@ func waitFor(what string, cond func() bool) error {
 		<-tick.C
 	}
 	return nil
-}
-
-// fillAndClick sets form fields (by CSS selector; a checkbox or radio is
-// checked by any non-empty value) and clicks button, all in one task of
-// the page. Filling with separate steps could race with an update: the
-// client morphs every field but the focused one to what the server
-// rendered, so a value filled before an update lands would be lost.
-func fillAndClick(button string, fields map[string]string) chromedp.Action[chromedp.Void] {
-	f, _ := json.Marshal(fields) // strings always encode
-	b, _ := json.Marshal(button)
-	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`((fields, button) => {
-		for (const [sel, v] of Object.entries(fields)) {
-			const el = document.querySelector(sel);
-			if (el.type === "checkbox" || el.type === "radio") el.checked = v !== "";
-			else el.value = v;
-		}
-		document.querySelector(button).click();
-	})(%s, %s)`, f, b))
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/livesse/livesse/internal/browsertest"
@@ -31,7 +30,7 @@ func TestBrowserWebhookReachesTheUsersTabs(t *testing.T) {
 	signIn(t, alice, page, "alice")
 	aliceTab2 := browsertest.NewTab(t, alice)
 	open(t, aliceTab2, page, "alice")
-	bob := newDevice(t, alice)
+	bob := browsertest.NewDevice(t, alice)
 	signIn(t, bob, page, "bob")
 
 	is.Equal(postWebhook(t, srv.URL, `{"user":"alice","message":"Build 42 passed"}`), http.StatusAccepted)
@@ -70,7 +69,7 @@ func TestBrowserWebhookReachesTheUsersTabs(t *testing.T) {
 	// Carol has no tab open: TriggerUser does nothing, but the inbox keeps
 	// the message, so the page she opens later shows it (from Mount).
 	is.Equal(postWebhook(t, srv.URL, `{"user":"carol","message":"while you were away"}`), http.StatusAccepted)
-	carol := newDevice(t, alice)
+	carol := browsertest.NewDevice(t, alice)
 	signIn(t, carol, page, "carol")
 	is.Equal(inbox(t, carol), []string{"while you were away"})
 
@@ -148,7 +147,7 @@ func signIn(t *testing.T, ctx context.Context, page, name string) {
 	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(page)))
 	tctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
 	defer cancel()
-	resp, err := chromedp.RunResponse(tctx, fillAndClick("#signin", map[string]string{"#name": name}))
+	resp, err := chromedp.RunResponse(tctx, browsertest.FillAndClick("#signin", map[string]string{"#name": name}))
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusOK)) // the page, after the sign-in's redirect
 	is.NoErr(browsertest.WaitText(ctx, "#me", name))
@@ -162,38 +161,4 @@ func open(t *testing.T, ctx context.Context, page, name string) {
 	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(page)))
 	is.NoErr(browsertest.WaitText(ctx, "#me", name))
 	is.NoErr(browsertest.WaitStatus(ctx, "online"))
-}
-
-// newDevice opens a tab in a new browser context of the browser of
-// browserCtx: a device of its own, with its own cookies.
-func newDevice(t *testing.T, browserCtx context.Context) context.Context {
-	t.Helper()
-	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
-	t.Cleanup(cancel)
-	// The first Do attaches the tab to ctx for its whole life, so it must
-	// not run under a timeout; a watchdog bounds it instead.
-	stuck := time.AfterFunc(30*time.Second, cancel)
-	err := chromedp.Do(ctx)
-	if !stuck.Stop() || err != nil {
-		t.Fatalf("opening a browser context: %v", err)
-	}
-	return ctx
-}
-
-// fillAndClick sets form fields (by CSS selector; a checkbox or radio is
-// checked by any non-empty value) and clicks button, all in one task of
-// the page. Filling with separate steps could race with an update: the
-// client morphs every field but the focused one to what the server
-// rendered, so a value filled before an update lands would be lost.
-func fillAndClick(button string, fields map[string]string) chromedp.Action[chromedp.Void] {
-	f, _ := json.Marshal(fields) // strings always encode
-	b, _ := json.Marshal(button)
-	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`((fields, button) => {
-		for (const [sel, v] of Object.entries(fields)) {
-			const el = document.querySelector(sel);
-			if (el.type === "checkbox" || el.type === "radio") el.checked = v !== "";
-			else el.value = v;
-		}
-		document.querySelector(button).click();
-	})(%s, %s)`, f, b))
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
@@ -103,7 +101,7 @@ func signIn(t *testing.T, ctx context.Context, page, name string) {
 	is := is.New(t)
 	tctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
 	defer cancel()
-	resp, err := chromedp.RunResponse(tctx, fillAndClick("#signin", map[string]string{"#name": name}))
+	resp, err := chromedp.RunResponse(tctx, browsertest.FillAndClick("#signin", map[string]string{"#name": name}))
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusOK)) // the page, after the sign-in's redirect
 	is.Equal(resp.URL, page)
@@ -177,22 +175,4 @@ type awaitError struct {
 
 func (e *awaitError) Error() string {
 	return "no log line " + `"` + e.want + `"` + "; saw " + strings.Join(e.seen, "; ")
-}
-
-// fillAndClick sets form fields (by CSS selector; a checkbox or radio is
-// checked by any non-empty value) and clicks button, all in one task of
-// the page. Filling with separate steps could race with an update: the
-// client morphs every field but the focused one to what the server
-// rendered, so a value filled before an update lands would be lost.
-func fillAndClick(button string, fields map[string]string) chromedp.Action[chromedp.Void] {
-	f, _ := json.Marshal(fields) // strings always encode
-	b, _ := json.Marshal(button)
-	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`((fields, button) => {
-		for (const [sel, v] of Object.entries(fields)) {
-			const el = document.querySelector(sel);
-			if (el.type === "checkbox" || el.type === "radio") el.checked = v !== "";
-			else el.value = v;
-		}
-		document.querySelector(button).click();
-	})(%s, %s)`, f, b))
 }

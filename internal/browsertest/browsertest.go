@@ -329,3 +329,35 @@ func jsString(s string) string {
 	b, _ := json.Marshal(s) // a string always encodes
 	return string(b)
 }
+
+// NewDevice opens a tab in a new browser context of the browser of
+// browserCtx: a device of its own, with its own cookies.
+func NewDevice(t testing.TB, browserCtx context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	// The first Do attaches the tab to ctx for its whole life, so it must
+	// not run under a timeout; a watchdog bounds it instead.
+	stuck := time.AfterFunc(30*time.Second, cancel)
+	err := chromedp.Do(ctx)
+	if !stuck.Stop() || err != nil {
+		t.Fatalf("browsertest: opening a browser context: %v", err)
+	}
+	return ctx
+}
+
+// FillAndClick sets form fields (by CSS selector; a checkbox or radio is
+// checked by any non-empty value) and clicks button, all in one task of
+// the page, as a quick user would: no update can land in between.
+func FillAndClick(button string, fields map[string]string) chromedp.Action[chromedp.Void] {
+	f, _ := json.Marshal(fields) // strings always encode
+	b, _ := json.Marshal(button)
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`((fields, button) => {
+		for (const [sel, v] of Object.entries(fields)) {
+			const el = document.querySelector(sel);
+			if (el.type === "checkbox" || el.type === "radio") el.checked = v !== "";
+			else el.value = v;
+		}
+		document.querySelector(button).click();
+	})(%s, %s)`, f, b))
+}
