@@ -167,13 +167,10 @@ func (h *Handler) liveAction(w http.ResponseWriter, r *http.Request, id Identity
 	var actErr error
 	var resp []byte
 	err = c.do(r.Context(), func() {
-		bs, aerr, pub := c.invokeUpdate(m, name, data, r)
+		pub, aerr := c.act(m, name, data, r)
 		actErr = aerr
-		h.fanOut(c, bs)
 		msg := ""
-		if actErr == nil {
-			h.syncGroup(c.ident.GroupID, c, name, data)
-		} else {
+		if actErr != nil {
 			msg = actErr.Error()
 		}
 		resp = c.response(pub, msg)

@@ -112,13 +112,13 @@ func (c *conn) do(ctx context.Context, f func()) error {
 // session group's saved state; after a lifecycle method (OnConnect, Sync)
 // it does not, since that tab did not act.
 func (c *conn) invoke(m reflect.Method, action string, data map[string]any, req *http.Request) (broadcasts []broadcast, err error) {
-	broadcasts, err, _ = c.invokeUpdate(m, action, data, req)
+	broadcasts, _, err = c.invokeUpdate(m, action, data, req)
 	return broadcasts, err
 }
 
 // invokeUpdate is invoke that also returns the sequence number and update
 // the method produced (seq 0 when nothing changed).
-func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any, req *http.Request) (broadcasts []broadcast, err error, pub published) {
+func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any, req *http.Request) (broadcasts []broadcast, pub published, err error) {
 	ctx := c.newContext(action, data, req, &broadcasts)
 	out, err := call(m, c.ctrl, c.state, ctx)
 	msg := ""
@@ -132,7 +132,19 @@ func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any
 		}
 	}
 	pub = c.publish(msg)
-	return broadcasts, err, pub
+	return broadcasts, pub, err
+}
+
+// act is a client action as a job body, whether the tab posted it here or
+// another instance forwarded it: the action, the broadcasts it asked for,
+// and, when it succeeded, Sync on the group's other tabs.
+func (c *conn) act(m reflect.Method, action string, data map[string]any, req *http.Request) (published, error) {
+	bs, pub, err := c.invokeUpdate(m, action, data, req)
+	c.h.fanOut(c, bs)
+	if err == nil {
+		c.h.syncGroup(c.ident.GroupID, c, action, data)
+	}
+	return pub, err
 }
 
 // published is what publish appended to the log.

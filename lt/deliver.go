@@ -47,13 +47,7 @@ func (h *Handler) deliverToConn(m Message) {
 		h.log.Warn("lt: forwarded action dropped", "page", h.name, "from", m.Instance, "action", m.Action, "err", err)
 		return
 	}
-	err = c.enqueue(func() {
-		bs, actErr := c.invoke(meth, m.Action, m.Data, nil)
-		h.fanOut(c, bs)
-		if actErr == nil {
-			h.syncGroup(c.ident.GroupID, c, m.Action, m.Data)
-		}
-	})
+	err = c.enqueue(func() { _, _ = c.act(meth, m.Action, m.Data, nil) })
 	if err != nil && err != ErrClosed {
 		h.log.Warn("lt: forwarded action not queued", "conn", c.id, "err", err)
 	}
