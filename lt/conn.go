@@ -131,7 +131,7 @@ func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any
 			c.h.store.save(c.key, out)
 		}
 	}
-	pub = c.publish(msg)
+	pub = c.publish(msg, false)
 	return broadcasts, pub, err
 }
 
@@ -184,8 +184,9 @@ func (h *Handler) collector(bs *[]broadcast) func(string, map[string]any) error 
 }
 
 // publish renders the current state and, when the page changed, appends
-// the update to the log and wakes the attached stream.
-func (c *conn) publish(errMsg string) published {
+// the update to the log and wakes the attached stream. With full it
+// appends a full render whether or not anything changed (a resync).
+func (c *conn) publish(errMsg string, full bool) published {
 	tree, plain, err := c.h.rs.render(c.state.Interface(), errMsg)
 	if err != nil {
 		c.h.log.Error("lt: render failed", "conn", c.id, "err", err)
@@ -195,11 +196,16 @@ func (c *conn) publish(errMsg string) published {
 	defer c.mu.Unlock()
 	c.errMsg = errMsg
 	u, changed := c.change(tree, plain)
-	if !changed {
-		return published{}
-	}
 	seq := c.log.Head() + 1
-	c.log.Append(ssehub.Event{Type: "update", Data: c.message(seq, u, "")})
+	switch {
+	case full:
+		u = c.snapshot()
+		c.log.Append(eventRender(c, seq, u, ""))
+	case !changed:
+		return published{}
+	default:
+		c.log.Append(ssehub.Event{Type: "update", Data: c.message(seq, u, "")})
+	}
 	if c.stream != nil {
 		c.stream.wake()
 	}

@@ -73,18 +73,5 @@ func (c *conn) resync() {
 			c.h.log.Warn("lt: Mount failed during resync; keeping the state", "conn", c.id, "err", err)
 		}
 	}
-	tree, plain, err := c.h.rs.render(c.state.Interface(), "")
-	if err != nil {
-		c.h.log.Error("lt: render failed", "conn", c.id, "err", err)
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.errMsg = ""
-	c.change(tree, plain)
-	seq := c.log.Head() + 1
-	c.log.Append(eventRender(c, seq, c.snapshot(), ""))
-	if c.stream != nil {
-		c.stream.wake()
-	}
+	c.publish("", true)
 }
