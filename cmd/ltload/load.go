@@ -37,7 +37,8 @@ func startChild(ctx context.Context, cfg config, nofile uint64) (*child, error) 
 		argv = []string{exe}
 	}
 	args := append(append([]string(nil), argv[1:]...), serveFlag,
-		"-listen", cfg.Listen, "-nofile", strconv.FormatUint(nofile, 10), "-heartbeat", cfg.Heartbeat.String(), "-hijack="+strconv.FormatBool(cfg.Hijack))
+		"-listen", cfg.Listen, "-nofile", strconv.FormatUint(nofile, 10), "-heartbeat", cfg.Heartbeat.String(), "-hijack="+strconv.FormatBool(cfg.Hijack),
+		"-baseline="+strconv.FormatBool(cfg.Baseline))
 	if cfg.HeapProfile != "" {
 		// A finer sample than Go's default (512 KiB), so that per-stream
 		// allocations of a few KiB show up in the profile.
@@ -199,7 +200,8 @@ func run(ctx context.Context, cfg config) (res *Result, err error) {
 		return nil, err
 	}
 	defer ch.stop()
-	res = &Result{Streams: cfg.N, Actions: cfg.K, Interval: ms(cfg.Interval), ServerPID: ch.pid, ServerAddr: ch.addr, NoFile: nofile, LoadBefore: loadAvg()}
+	res = &Result{Streams: cfg.N, Actions: cfg.K, Interval: ms(cfg.Interval), ServerPID: ch.pid, ServerAddr: ch.addr,
+		Server: cfg.server(), Baseline: cfg.Baseline, NoFile: nofile, LoadBefore: loadAvg()}
 	cfg.progress("server pid %d on %s", ch.pid, ch.addr)
 
 	before, err := ch.stats(ctx)

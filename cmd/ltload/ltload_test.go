@@ -55,11 +55,52 @@ func TestSmallRun(t *testing.T) {
 	var out bytes.Buffer
 	res.print(&out)
 	is.True(bytes.Contains(out.Bytes(), []byte("150/150 delivered, 0 dropped")))
+	is.True(bytes.Contains(out.Bytes(), []byte("server    lt\n")))
 	b, err := json.Marshal(res)
 	is.NoErr(err)
 	var back Result
 	is.NoErr(json.Unmarshal(b, &back))
 	is.Equal(back.Delivery.Delivered, 150)
+}
+
+// TestBaselineRun runs the tool against the bare writer of -baseline: the
+// same clients and triggers must see every update, and the report must
+// say that no lt served them.
+func TestBaselineRun(t *testing.T) {
+	is := is.New(t)
+	cfg := defaultConfig()
+	cfg.N, cfg.K, cfg.Baseline = 20, 3, true
+	cfg.Interval, cfg.Settle = 20*time.Millisecond, 50*time.Millisecond
+	cfg.Timeout, cfg.ActionWait = 2*time.Minute, 30*time.Second
+	var progress bytes.Buffer
+	cfg.stderr = &progress
+	res, err := run(context.Background(), cfg)
+	t.Log(progress.String())
+	is.NoErr(err)
+	is.True(res.Baseline)
+	is.Equal(res.Open.Opened, 20)
+	is.Equal(res.Open.Failed, 0)
+	is.Equal(res.Fired, 3)
+	is.Equal(res.Delivery.Expected, 60)
+	is.Equal(res.Delivery.Delivered, 60) // every update reached every stream
+	is.Equal(res.Delivery.Dropped, 0)
+	is.Equal(res.Delivery.ResyncRenders, 0)
+	is.Equal(res.Delivery.StreamErrors, 0)
+	is.Equal(res.Delivery.OtherEvents, 0)
+	for i, a := range res.PerAction {
+		is.Equal(a.N, i+1)
+		is.Equal(a.Delivered, 20)
+	}
+	is.Equal(res.Memory.Idle.Streams, int64(20))                          // the server registered them all
+	is.True(res.Memory.Idle.Goroutines-res.Memory.Before.Goroutines < 10) // and holds no goroutine per stream
+
+	var out bytes.Buffer
+	res.print(&out)
+	is.True(bytes.Contains(out.Bytes(), []byte("server    bare writer (baseline, no lt)")))
+	is.True(bytes.Contains(out.Bytes(), []byte("60/60 delivered, 0 dropped")))
+	b, err := json.Marshal(res)
+	is.NoErr(err)
+	is.True(bytes.Contains(b, []byte(`"server":"bare writer (baseline, no lt)"`)))
 }
 
 func TestRefusesNonLoopback(t *testing.T) {
@@ -99,5 +140,10 @@ func TestFlags(t *testing.T) {
 	_, err = parseFlags([]string{"-n", "0"}, &bytes.Buffer{})
 	is.True(err != nil)
 	_, err = parseFlags([]string{"-n", "1000000"}, &bytes.Buffer{}) // bounded
+	is.True(err != nil)
+	cfg, err = parseFlags([]string{"-baseline"}, &bytes.Buffer{})
+	is.NoErr(err)
+	is.True(cfg.Baseline)
+	_, err = parseFlags([]string{"-baseline", "-hijack"}, &bytes.Buffer{}) // no lt to hijack with
 	is.True(err != nil)
 }

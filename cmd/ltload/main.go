@@ -27,6 +27,10 @@
 //     (a render received instead of an update) and the time the
 //     TriggerAll call itself took.
 //
+// With -baseline the child serves the same events (a first render, then
+// one update per tick) from a bare writer with no lt in between, so the
+// same clients, triggers and report measure this machine's floor.
+//
 // Everything is bounded: -n streams, -k actions, -timeout overall. Only
 // loopback addresses are accepted.
 package main
@@ -58,6 +62,7 @@ type config struct {
 	Listen      string        // the child's listen address (loopback)
 	Heartbeat   time.Duration // the child's lt.WithHeartbeat (0: lt's default)
 	Hijack      bool          // the child's lt.WithHijackedStreams
+	Baseline    bool          // the child serves the events from a bare writer, not lt
 	HeapProfile string        // write the child's heap profile (idle streams) here
 	CPUProfile  string        // write the child's CPU profile (actions phase) here
 	JSON        bool
@@ -103,6 +108,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "the server's listen address; loopback only")
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", cfg.Heartbeat, "the server's heartbeat interval (0: lt's default, 15s)")
 	fs.BoolVar(&cfg.Hijack, "hijack", false, "the server takes stream connections over from net/http (lt.WithHijackedStreams)")
+	fs.BoolVar(&cfg.Baseline, "baseline", false, "serve the same events from a bare writer with no lt in between, to measure this machine's floor")
 	fs.StringVar(&cfg.HeapProfile, "heapprofile", "", "write the server's heap profile, taken with the streams idle, to this file (and its goroutines to file.goroutines.txt)")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write the server's CPU profile of the actions phase to this file")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the result as JSON")
@@ -125,8 +131,24 @@ func (c config) check() error {
 		return errors.New("durations must be positive")
 	case c.Rate <= 0 || c.Concurrency < 1:
 		return errors.New("-rate and -concurrency must be positive")
+	case c.Baseline && c.Hijack:
+		return errors.New("-hijack is an lt option; with -baseline there is no lt (the bare writer hijacks every stream anyway)")
+	case c.Baseline && c.Heartbeat != 0:
+		return errors.New("-heartbeat is an lt option; with -baseline there is no lt and no heartbeat")
 	}
 	return checkLoopback(c.Listen)
+}
+
+// server says what the child serves, for the report: a baseline must not
+// pass for a measure of lt.
+func (c config) server() string {
+	switch {
+	case c.Baseline:
+		return "bare writer (baseline, no lt)"
+	case c.Hijack:
+		return "lt, hijacked streams"
+	}
+	return "lt"
 }
 
 func main() {

@@ -19,6 +19,8 @@ type Result struct {
 	Interval   float64        `json:"interval_ms"`
 	ServerPID  int            `json:"server_pid"`
 	ServerAddr string         `json:"server_addr"`
+	Server     string         `json:"server"`   // what served the streams: "lt", "lt, hijacked streams" or the bare writer
+	Baseline   bool           `json:"baseline"` // the bare writer: this machine's floor, no lt
 	NoFile     uint64         `json:"rlimit_nofile"`
 	LoadBefore string         `json:"loadavg_before"` // /proc/loadavg: 1, 5, 15 min
 	LoadAfter  string         `json:"loadavg_after"`
@@ -211,6 +213,7 @@ func (r *Result) print(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	p("ltload: %d streams, %d actions (%d fired) at least %s apart; server pid %d on %s; RLIMIT_NOFILE %d",
 		r.Streams, r.Actions, r.Fired, fms(r.Interval), r.ServerPID, r.ServerAddr, r.NoFile)
+	p("server    %s", r.Server)
 	p("")
 	o := r.Open
 	p("open      %d/%d streams in %.2f s (%.0f/s); one stream p50 %s, p99 %s, max %s; %d failed",

@@ -73,7 +73,7 @@ type serverStats struct {
 type triggerResult struct {
 	N       int    `json:"n"`
 	Sent    int64  `json:"sent"`       // unix nanoseconds, as the page shows it
-	Trigger int64  `json:"trigger_ns"` // how long TriggerAll took
+	Trigger int64  `json:"trigger_ns"` // how long TriggerAll (or the bare writer's fan-out) took
 	Error   string `json:"error,omitempty"`
 }
 
@@ -84,6 +84,7 @@ func serveMain(args []string) int {
 	listen := fs.String("listen", "127.0.0.1:0", "listen address (loopback only)")
 	heartbeat := fs.Duration("heartbeat", 0, "lt.WithHeartbeat (0: lt's default)")
 	hijack := fs.Bool("hijack", false, "lt.WithHijackedStreams")
+	baseline := fs.Bool("baseline", false, "serve the events from the bare writer (baseline.go) instead of lt")
 	want := fs.Uint64("nofile", 0, "raise RLIMIT_NOFILE to at least this")
 	rate := fs.Int("memprofilerate", 0, "runtime.MemProfileRate (0: Go's default)")
 	if err := fs.Parse(args); err != nil {
@@ -102,20 +103,15 @@ func serveMain(args []string) int {
 	if _, err := raiseNoFile(*want); err != nil {
 		return fail(err)
 	}
-	page, err := lt.Parse("ltload", pageHTML)
-	if err != nil {
-		return fail(err)
-	}
-	opts := []lt.Option{lt.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))}
-	if *heartbeat > 0 {
-		opts = append(opts, lt.WithHeartbeat(*heartbeat))
-	}
-	if *hijack {
-		opts = append(opts, lt.WithHijackedStreams())
-	}
-	h, err := lt.New(page, &ticker{}, tickState{}, opts...)
-	if err != nil {
-		return fail(err)
+	var t target
+	if *baseline {
+		t = &bareWriter{}
+	} else {
+		lp, err := newLTTarget(*heartbeat, *hijack)
+		if err != nil {
+			return fail(err)
+		}
+		t = lp
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -125,9 +121,8 @@ func serveMain(args []string) int {
 		ln.Close()
 		return fail(err)
 	}
-	var streams atomic.Int64
-	srv := &http.Server{Handler: debugMux(h, &streams), ReadHeaderTimeout: 10 * time.Second}
-	srv.RegisterOnShutdown(func() { _ = h.Close() })
+	srv := &http.Server{Handler: debugMux(t), ReadHeaderTimeout: 10 * time.Second}
+	srv.RegisterOnShutdown(func() { _ = t.Close() })
 	hello, _ := json.Marshal(childHello{Addr: ln.Addr().String(), Pid: os.Getpid()})
 	fmt.Printf("%s\n", hello)
 
@@ -153,21 +148,69 @@ func serveMain(args []string) int {
 	return 0
 }
 
-// debugMux serves the page at / (counting its event streams) and the
-// endpoints ltload drives the run with.
-func debugMux(h *lt.Handler, streams *atomic.Int64) http.Handler {
+// target is what the child serves at "/" and fans the ticks out from:
+// the lt ticker page, or the bare writer of -baseline.
+type target interface {
+	http.Handler
+	// trigger sends tick n, stamped with sent, to every stream and
+	// returns once it has.
+	trigger(n int, sent time.Time) error
+	// streams is the number of event streams being served.
+	streams() int64
+	// Close ends every stream.
+	Close() error
+}
+
+// ltTarget is the ticker page served by lt, counting its event streams.
+type ltTarget struct {
+	h *lt.Handler
+	n atomic.Int64
+}
+
+func newLTTarget(heartbeat time.Duration, hijack bool) (*ltTarget, error) {
+	page, err := lt.Parse("ltload", pageHTML)
+	if err != nil {
+		return nil, fmt.Errorf("parsing the page: %w", err)
+	}
+	opts := []lt.Option{lt.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))}
+	if heartbeat > 0 {
+		opts = append(opts, lt.WithHeartbeat(heartbeat))
+	}
+	if hijack {
+		opts = append(opts, lt.WithHijackedStreams())
+	}
+	h, err := lt.New(page, &ticker{}, tickState{}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("lt.New: %w", err)
+	}
+	return &ltTarget{h: h}, nil
+}
+
+func (t *ltTarget) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		t.n.Add(1)
+		defer t.n.Add(-1)
+	}
+	t.h.ServeHTTP(w, r)
+}
+
+func (t *ltTarget) trigger(n int, sent time.Time) error {
+	return t.h.TriggerAll("tick", map[string]any{"n": n, "sent": sent.UnixNano()})
+}
+
+func (t *ltTarget) streams() int64 { return t.n.Load() }
+
+func (t *ltTarget) Close() error { return t.h.Close() }
+
+// debugMux serves the target at / and the endpoints ltload drives the run
+// with.
+func debugMux(t target) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
-			streams.Add(1)
-			defer streams.Add(-1)
-		}
-		h.ServeHTTP(w, r)
-	}))
+	mux.Handle("/", t)
 	mux.HandleFunc("POST /debug/trigger", func(w http.ResponseWriter, r *http.Request) {
 		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
 		sent := time.Now()
-		err := h.TriggerAll("tick", map[string]any{"n": n, "sent": sent.UnixNano()})
+		err := t.trigger(n, sent)
 		res := triggerResult{N: n, Sent: sent.UnixNano(), Trigger: int64(time.Since(sent))}
 		if err != nil {
 			res.Error = err.Error()
@@ -178,7 +221,7 @@ func debugMux(h *lt.Handler, streams *atomic.Int64) http.Handler {
 		if r.URL.Query().Get("gc") != "" {
 			debug.FreeOSMemory() // a full GC, and the freed pages go back to the OS: RSS shows what is live
 		}
-		writeJSON(w, readStats(streams.Load()))
+		writeJSON(w, readStats(t.streams()))
 	})
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
