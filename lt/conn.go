@@ -59,15 +59,22 @@ func (c *conn) enqueue(f func()) error {
 		return ErrQueueFull
 	}
 	c.queue = append(c.queue, f)
-	if !c.running {
-		c.running = true
-		c.h.wg.Add(1)
-		go c.drain()
-	}
+	c.scheduleLocked()
 	return nil
 }
 
-func (c *conn) drain() {
+// scheduleLocked hands the connection to the runner unless a worker
+// already has it. c.mu is held.
+func (c *conn) scheduleLocked() {
+	if !c.running {
+		c.running = true
+		c.h.wg.Add(1)
+		c.h.runner.schedule(c)
+	}
+}
+
+// drain runs the connection's jobs until none is left; r's worker calls it.
+func (c *conn) drain(r *runner) {
 	defer c.h.wg.Done()
 	for {
 		c.mu.Lock()
@@ -81,6 +88,7 @@ func (c *conn) drain() {
 		c.queue = c.queue[1:]
 		c.mu.Unlock()
 		f()
+		r.finished.Add(1)
 	}
 }
 
@@ -111,14 +119,15 @@ func (c *conn) do(ctx context.Context, f func()) error {
 // broadcasts the method asked for. The state after an action becomes the
 // session group's saved state; after a lifecycle method (OnConnect, Sync)
 // it does not, since that tab did not act.
-func (c *conn) invoke(m reflect.Method, action string, data map[string]any, req *http.Request) (broadcasts []broadcast, err error) {
-	broadcasts, _, err = c.invokeUpdate(m, action, data, req)
+func (c *conn) invoke(m reflect.Method, action string, data map[string]any, req *http.Request, b *batch) (broadcasts []broadcast, err error) {
+	broadcasts, _, err = c.invokeUpdate(m, action, data, req, b)
 	return broadcasts, err
 }
 
 // invokeUpdate is invoke that also returns the sequence number and update
-// the method produced (seq 0 when nothing changed).
-func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any, req *http.Request) (broadcasts []broadcast, pub published, err error) {
+// the method produced (seq 0 when nothing changed). b, when not nil, is
+// the batch of connections the same action runs on.
+func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any, req *http.Request, b *batch) (broadcasts []broadcast, pub published, err error) {
 	ctx := c.newContext(action, data, req, &broadcasts)
 	out, err := call(m, c.ctrl, c.state, ctx)
 	msg := ""
@@ -127,11 +136,19 @@ func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any
 		c.h.log.Debug("lt: action returned an error", "conn", c.id, "action", action, "err", err)
 	} else {
 		c.state = out
-		if !lifecycleNames[m.Name] {
+	}
+	var r *rendering
+	if b != nil {
+		r = b.rendering(c.h.rs, c.state, msg)
+	}
+	if err == nil && !lifecycleNames[m.Name] {
+		if r == nil {
 			c.h.store.save(c.key, out)
+		} else if js, err := r.stateJSON(out); err == nil {
+			c.h.store.put(c.key, js)
 		}
 	}
-	pub = c.publish(msg, false)
+	pub = c.publish(msg, false, b, r)
 	return broadcasts, pub, err
 }
 
@@ -139,7 +156,7 @@ func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any
 // another instance forwarded it: the action, the broadcasts it asked for,
 // and, when it succeeded, Sync on the group's other tabs.
 func (c *conn) act(m reflect.Method, action string, data map[string]any, req *http.Request) (published, error) {
-	bs, pub, err := c.invokeUpdate(m, action, data, req)
+	bs, pub, err := c.invokeUpdate(m, action, data, req, nil)
 	c.h.fanOut(c, bs)
 	if err == nil {
 		c.h.syncGroup(c.ident.GroupID, c, action, data)
@@ -185,31 +202,46 @@ func (h *Handler) collector(bs *[]broadcast) func(string, map[string]any) error 
 
 // publish renders the current state and, when the page changed, appends
 // the update to the log and wakes the attached stream. With full it
-// appends a full render whether or not anything changed (a resync).
-func (c *conn) publish(errMsg string, full bool) published {
-	tree, plain, err := c.h.rs.render(c.state.Interface(), errMsg)
+// appends a full render whether or not anything changed (a resync). r,
+// when not nil, is the state's rendering shared within batch b.
+func (c *conn) publish(errMsg string, full bool, b *batch, r *rendering) published {
+	var tree *livetree.Frag
+	var plain []byte
+	var err error
+	if r != nil {
+		tree, plain, err = r.tree, r.plain, r.err
+	} else {
+		tree, plain, err = c.h.rs.render(c.state.Interface(), errMsg)
+	}
 	if err != nil {
 		c.h.log.Error("lt: render failed", "conn", c.id, "err", err)
 		return published{}
 	}
+	pub, a := c.append(errMsg, full, tree, plain, b)
+	if a != nil {
+		a.s.deliver() // outside c.mu: it may write, and writing reads the log
+	}
+	return pub
+}
+
+// append makes the new rendering the connection's page and appends its
+// update to the log; it returns the attachment to wake, if any.
+func (c *conn) append(errMsg string, full bool, tree *livetree.Frag, plain []byte, b *batch) (published, *attachment) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.errMsg = errMsg
-	u, changed := c.change(tree, plain)
+	u, changed := c.change(tree, plain, b)
 	seq := c.log.Head() + 1
 	switch {
 	case full:
 		u = c.snapshot()
 		c.log.Append(eventRender(c, seq, u, ""))
 	case !changed:
-		return published{}
+		return published{}, nil
 	default:
 		c.log.Append(ssehub.Event{Type: "update", Data: c.message(seq, u, "")})
 	}
-	if c.stream != nil {
-		c.stream.wake()
-	}
-	return published{seq, u}
+	return published{seq, u}, c.stream
 }
 
 // response is the answer to an action POST: the update the action
@@ -233,28 +265,26 @@ type attachment struct {
 	replaced string // the connection id the client asked for, when c replaces it
 }
 
-func (a *attachment) wake() { a.s.signal() }
-
-// next returns the connection's events the stream has not sent: the log
-// after a.seq, or a full render when the client asked for one or the log no
-// longer reaches back.
-func (a *attachment) next() []ssehub.Event {
+// next appends to dst the connection's events the stream has not sent: the
+// log after a.seq, or a full render when the client asked for one or the
+// log no longer reaches back.
+func (a *attachment) next(dst []ssehub.Event) []ssehub.Event {
 	c := a.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stream != a {
-		return nil // moved to another stream
+		return dst // moved to another stream
 	}
 	evs, ok := c.log.Since(a.seq)
 	head := c.log.Head()
 	if ok && !a.full {
 		a.seq = head
-		return append([]ssehub.Event(nil), evs...) // the log reuses its array
+		return append(dst, evs...) // copied: the log reuses its array
 	}
 	a.full, a.seq = false, head
 	ev := eventRender(c, head, c.snapshot(), a.replaced)
 	a.replaced = ""
-	return []ssehub.Event{ev}
+	return append(dst, ev)
 }
 
 // attach makes a, a member of stream s, the connection's stream, ending
@@ -281,7 +311,7 @@ func (c *conn) attach(s *stream, seq uint64, full bool, replaced string) (*attac
 	if first && c.h.ct.onConnect != nil {
 		m := *c.h.ct.onConnect
 		err := c.enqueue(func() {
-			if bs, err := c.invoke(m, "", nil, nil); err != nil {
+			if bs, err := c.invoke(m, "", nil, nil, nil); err != nil {
 				c.h.log.Warn("lt: OnConnect returned an error", "conn", c.id, "err", err)
 			} else {
 				c.h.fanOut(c, bs)
@@ -353,11 +383,7 @@ func (c *conn) close() {
 			}()
 			m.Func.Call([]reflect.Value{c.ctrl})
 		})
-		if !c.running {
-			c.running = true
-			c.h.wg.Add(1)
-			go c.drain()
-		}
+		c.scheduleLocked()
 	}
 	c.mu.Unlock()
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
-	"maps"
 	"net/http"
 	"reflect"
 	"strings"
@@ -37,9 +36,13 @@ type Handler struct {
 	log     *slog.Logger
 	origin  *origin.Checker
 	store   *stateStore
-	name    string         // the page's name among instances
-	unsub   func()         // from the broadcaster
-	wg      sync.WaitGroup // running connection jobs
+	// stateKeys says whether connections in equal states can share a
+	// render within a batch (batch.go).
+	stateKeys stateKeyMode
+	name      string         // the page's name among instances
+	unsub     func()         // from the broadcaster
+	wg        sync.WaitGroup // running connection jobs
+	runner    *runner        // runs them
 
 	mu      sync.Mutex
 	closed  bool
@@ -102,7 +105,7 @@ func New(page *template.Template, controller any, initialState any, opts ...Opti
 		return nil, fmt.Errorf("lt: broadcaster instance id %q: use 1 to 32 letters, digits, '_' or '-'", b.Instance())
 	}
 	h := &Handler{
-		ct: ct, proto: reflect.ValueOf(controller), initial: initial, rs: rs,
+		ct: ct, proto: reflect.ValueOf(controller), initial: initial, rs: rs, stateKeys: stateKeysFor(st), runner: newRunner(),
 		opts: o, log: o.logger, origin: oc, store: newStateStore(o.maxStates), name: o.name,
 		conns: map[string]*conn{}, groups: map[string]map[*conn]struct{}{}, users: map[string]map[*conn]struct{}{},
 	}
@@ -262,7 +265,7 @@ func (h *Handler) newConn(r *http.Request, id Identity) (*conn, page, error) {
 			return
 		}
 		c.mu.Lock()
-		c.change(tree, plain) // the page shows this as sequence 0
+		c.change(tree, plain, nil) // the page shows this as sequence 0
 		p = splitPage(c.document())
 		c.mu.Unlock()
 	})
@@ -440,8 +443,10 @@ func (h *Handler) applyLocal(m Message) {
 			return
 		}
 	}
-	for _, c := range h.targets(m) {
-		h.runOn(c, meth, m.Action, m.Data, m.FromBroadcast)
+	cs := h.targets(m)
+	b := h.newBatch(len(cs))
+	for _, c := range cs {
+		h.runOn(c, meth, m.Action, m.Data, m.FromBroadcast, b)
 	}
 }
 
@@ -491,10 +496,10 @@ const publishTimeout = 5 * time.Second
 
 // runOn queues an action on c that no request waits for. An echo (an
 // action another tab broadcast) cannot broadcast in turn.
-func (h *Handler) runOn(c *conn, m reflect.Method, action string, data map[string]any, echo bool) {
-	data = maps.Clone(data) // each connection's action may modify its own map
+func (h *Handler) runOn(c *conn, m reflect.Method, action string, data map[string]any, echo bool, b *batch) {
+	// data is shared: Context hands out copies of the map, never the map.
 	err := c.enqueue(func() {
-		bs, _ := c.invoke(m, action, data, nil)
+		bs, _ := c.invoke(m, action, data, nil, b)
 		if echo && len(bs) > 0 {
 			h.log.Debug("lt: an action run by BroadcastAction broadcast again; not sent", "conn", c.id, "action", action)
 			return

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/livesse/livesse/ssehub"
 )
@@ -22,6 +23,18 @@ type stream struct {
 	cancel  context.CancelFunc
 	changed chan struct{}
 	members []*attachment
+	st      atomic.Pointer[ssehub.Stream] // set while it is served
+	scratch []ssehub.Event                // Next's result, reused
+}
+
+// deliver sends the members' new events: at once from the caller's
+// goroutine when the socket takes them without blocking, else through
+// the stream's own goroutine.
+func (s *stream) deliver() {
+	if st := s.st.Load(); st != nil && st.TrySend(s) {
+		return
+	}
+	s.signal()
 }
 
 func (s *stream) signal() {
@@ -31,11 +44,17 @@ func (s *stream) signal() {
 	}
 }
 
-// Next implements ssehub.Source.
+// Next implements ssehub.Source. The slice it returns is reused by the
+// next call, which ssehub makes only after it has written these events.
 func (s *stream) Next() []ssehub.Event {
-	var evs []ssehub.Event
+	evs := s.scratch[:0]
 	for _, a := range s.members {
-		evs = append(evs, a.next()...)
+		evs = a.next(evs)
+	}
+	clear(evs[len(evs):cap(evs)]) // drop what earlier calls held
+	s.scratch = evs
+	if cap(evs) > 64 {
+		s.scratch = nil // a burst should not stay allocated on an idle stream
 	}
 	return evs
 }
@@ -159,6 +178,8 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 
 // serve writes the stream's events until it ends.
 func (h *Handler) serve(s *stream, st *ssehub.Stream, path string) {
+	s.st.Store(st)
+	defer s.st.Store(nil)
 	err := ssehub.Serve(s.ctx, st, s, ssehub.Options{
 		Heartbeat: h.opts.heartbeat, WriteTimeout: h.opts.writeTimeout, HeartbeatEvent: "hb",
 	})

@@ -20,17 +20,23 @@ type update struct {
 
 // change turns a new rendering (a tree, or plain HTML when the output did
 // not split) into the update from what the client was last sent, and makes
-// it the connection's current page. ok is false when nothing changed.
+// it the connection's current page. ok is false when nothing changed. b,
+// when not nil, shares the diff among the connections of a batch.
 // c.mu is held.
-func (c *conn) change(tree *livetree.Frag, plain []byte) (u update, ok bool) {
+func (c *conn) change(tree *livetree.Frag, plain []byte, b *batch) (u update, ok bool) {
 	switch {
 	case tree != nil && c.tree != nil && c.tree.ID == tree.ID:
-		d, st, changed := c.enc.Diff(c.tree, tree)
+		var ch livetree.Change
+		if b != nil {
+			ch = b.change(c.tree, tree)
+		} else {
+			ch = livetree.Changes(c.tree, tree)
+		}
 		c.tree = tree
-		if !changed {
+		if !ch.OK {
 			return update{}, false
 		}
-		return update{kind: 'd', body: d, statics: st}, true
+		return update{kind: 'd', body: ch.Diff, statics: c.enc.Statics(ch)}, true
 	case tree != nil:
 		c.tree, c.fallback = tree, nil
 		r, st := c.enc.Full(tree, true)

@@ -17,7 +17,9 @@ type Source interface {
 	// Next returns what the stream must send next, oldest first: the
 	// events published since the last call or, for a reader that cannot
 	// be caught up from a buffer, a snapshot that replaces them. It returns
-	// nothing when the reader is up to date.
+	// nothing when the reader is up to date. Calls come one at a time, and
+	// the stream is done with the returned slice before the next call, so
+	// an implementation may reuse it.
 	Next() []Event
 	// Changed is signalled (without blocking the publisher) after events
 	// are published. One pending signal suffices, so a channel with a
@@ -39,12 +41,19 @@ type Options struct {
 // Serve writes a first heartbeat, then src's events, to s until ctx is done
 // or a write fails, sending a heartbeat whenever the stream has been quiet
 // for the heartbeat interval. It returns nil when ctx ends the stream and
-// the write error otherwise.
+// the write error otherwise. While it runs, other goroutines may deliver
+// src's events themselves with s.TrySend.
 func Serve(ctx context.Context, s *Stream, src Source, opt Options) error {
 	hb := opt.Heartbeat
 	if hb <= 0 {
 		hb = DefaultHeartbeat
 	}
+	s.mu.Lock()
+	defer func() {
+		s.mu.Lock()
+		s.serving = false
+		s.mu.Unlock()
+	}()
 	s.WriteTimeout = opt.WriteTimeout
 	beat := func(text string) error {
 		if opt.HeartbeatEvent == "" {
@@ -54,16 +63,22 @@ func Serve(ctx context.Context, s *Stream, src Source, opt Options) error {
 	}
 	// A first heartbeat tells the client the stream is live before any
 	// event exists, and pushes the response through buffering proxies.
-	if err := beat("ok"); err != nil {
+	err := beat("ok")
+	s.serving = err == nil
+	s.mu.Unlock()
+	if err != nil {
 		return err
 	}
 	t := time.NewTimer(hb)
 	defer t.Stop()
 	for {
-		if evs := src.Next(); len(evs) > 0 {
-			if err := s.Send(evs...); err != nil {
-				return err
-			}
+		s.mu.Lock()
+		sent, err := s.sendPending(src)
+		s.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		if sent {
 			t.Reset(hb)
 		}
 		select {
@@ -71,10 +86,37 @@ func Serve(ctx context.Context, s *Stream, src Source, opt Options) error {
 			return nil
 		case <-src.Changed():
 		case <-t.C:
-			if err := beat("hb"); err != nil {
+			// TrySend's writes count as traffic too.
+			if quiet := time.Since(time.Unix(0, s.lastTry.Load())); quiet < hb {
+				t.Reset(hb - quiet)
+				continue
+			}
+			s.mu.Lock()
+			err := beat("hb")
+			s.mu.Unlock()
+			if err != nil {
 				return err
 			}
 			t.Reset(hb)
 		}
 	}
+}
+
+// sendPending writes what TrySend left over, then src's next events. s.mu
+// is held.
+func (s *Stream) sendPending(src Source) (sent bool, err error) {
+	if p := s.pending; p != nil {
+		s.pending = nil
+		if err := s.write(p); err != nil {
+			return false, err
+		}
+		sent = true
+	}
+	if evs := src.Next(); len(evs) > 0 {
+		if err := s.Send(evs...); err != nil {
+			return false, err
+		}
+		sent = true
+	}
+	return sent, nil
 }

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -19,14 +22,24 @@ const DefaultWriteTimeout = 10 * time.Second
 // stream outside such middleware.
 var ErrStreamingUnsupported = errors.New("ssehub: the ResponseWriter cannot flush; a middleware probably wraps it without Unwrap")
 
-// Stream writes Server-Sent Events to one HTTP response. It is not safe for
-// concurrent use: one goroutine owns it.
+// Stream writes Server-Sent Events to one HTTP response. Send and Comment
+// are for one goroutine that drives the stream itself; while Serve drives
+// it, other goroutines may call TrySend.
 type Stream struct {
 	w            http.ResponseWriter
 	rc           *http.ResponseController
 	conn         net.Conn // set when the stream took over the connection (Take)
 	buf          []byte
 	WriteTimeout time.Duration // per write; DefaultWriteTimeout when zero
+
+	// Under Serve, mu orders the writers: Serve's goroutine and TrySend's
+	// callers. TrySend never blocks on the socket: what the socket would
+	// not take at once waits in pending for Serve's goroutine.
+	mu      sync.Mutex
+	raw     syscall.RawConn // for writes that must not block; nil when unavailable
+	serving bool            // Serve has written its first heartbeat and not returned
+	pending []byte
+	lastTry atomic.Int64 // unix nanoseconds of TrySend's last write
 }
 
 // Open starts an event stream on w: it writes the headers that keep proxies
@@ -84,6 +97,9 @@ func Take(w http.ResponseWriter) (*Stream, error) {
 	_ = h.Write(&b)
 	b.WriteString("\r\n")
 	s := &Stream{conn: conn}
+	if sc, ok := conn.(syscall.Conn); ok && canWriteNow {
+		s.raw, _ = sc.SyscallConn()
+	}
 	if err := s.write(b.Bytes()); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("ssehub: writing headers: %w", err)
@@ -102,16 +118,7 @@ func (s *Stream) Close() error {
 
 // Send writes events and flushes them in one go.
 func (s *Stream) Send(events ...Event) error {
-	b := s.buf[:0]
-	for _, e := range events {
-		b = e.appendTo(b)
-	}
-	if cap(b) > 4<<10 {
-		s.buf = nil // an idle stream should not keep a large render's buffer
-	} else {
-		s.buf = b
-	}
-	return s.write(b)
+	return s.write(s.frame(events))
 }
 
 // Comment writes a comment line, which clients ignore; it keeps idle
@@ -139,4 +146,51 @@ func (s *Stream) write(b []byte) error {
 		return err
 	}
 	return s.rc.Flush()
+}
+
+// TrySend writes src's next events now if that cannot block: Serve is
+// driving the stream, no other write is in progress, and the socket takes
+// the bytes at once. It reports whether the events were handled; when it
+// returns false the caller signals src.Changed and Serve's goroutine
+// writes them (a socket that took only part of them gets the rest from
+// there, with the write deadline). Streams made by Open, and connections
+// that expose no file descriptor (TLS), always return false.
+//
+// It saves a fan-out to many streams a goroutine switch per stream: the
+// goroutine that published the events writes them.
+func (s *Stream) TrySend(src Source) bool {
+	if s.raw == nil || !s.mu.TryLock() {
+		return false
+	}
+	defer s.mu.Unlock()
+	if !s.serving || s.pending != nil {
+		return false
+	}
+	b := s.frame(src.Next())
+	if len(b) == 0 {
+		return true
+	}
+	n, err := writeNow(s.raw, b)
+	s.lastTry.Store(time.Now().UnixNano())
+	if n == len(b) && err == nil {
+		return true
+	}
+	// Serve's goroutine writes the rest, or meets the same error and ends
+	// the stream; the client then resumes from the log.
+	s.pending = append([]byte(nil), b[n:]...)
+	return false
+}
+
+// frame writes events into the stream's buffer.
+func (s *Stream) frame(events []Event) []byte {
+	b := s.buf[:0]
+	for _, e := range events {
+		b = e.appendTo(b)
+	}
+	if cap(b) > 4<<10 {
+		s.buf = nil // an idle stream should not keep a large render's buffer
+	} else {
+		s.buf = b
+	}
+	return b
 }

@@ -41,15 +41,46 @@ func (e *Encoder) Full(f *Frag, resend bool) (tree, statics []byte) {
 // Diff encodes what turns old into new, and the statics of the fragments
 // that appear for the first time. ok is false when nothing changed.
 func (e *Encoder) Diff(old, new *Frag) (diff, statics []byte, ok bool) {
-	var b, s bytes.Buffer
+	c := Changes(old, new)
+	return c.Diff, e.Statics(c), c.OK
+}
+
+// Change is what turns one tree into another, independent of any client:
+// the diff, and the fragments it writes whole (whose statics a client may
+// not have yet). One Change serves every client whose page was old.
+type Change struct {
+	Diff []byte
+	OK   bool // false when nothing changed, or the trees are not comparable
+	ids  []int
+}
+
+// Changes computes the Change from old to new. OK is false when nothing
+// changed or when the roots differ (the caller then sends Full).
+func Changes(old, new *Frag) Change {
+	var b bytes.Buffer
 	var ids []int
 	if old.ID != new.ID {
-		return nil, nil, false // not comparable; the caller sends Full
+		return Change{}
 	}
-	if !e.fragDiff(&b, old, new, &ids) {
-		return nil, nil, false
+	var all Encoder // no sent set: it notes every fragment written whole
+	if !all.fragDiff(&b, old, new, &ids) {
+		return Change{}
 	}
-	return b.Bytes(), e.statics(&s, ids), true
+	slices.Sort(ids)
+	return Change{Diff: b.Bytes(), OK: true, ids: slices.Compact(ids)}
+}
+
+// Statics returns the statics, as JSON, that this encoder's client needs
+// to apply c (nil when it has them all), and notes them as sent.
+func (e *Encoder) Statics(c Change) []byte {
+	var ids []int
+	for _, id := range c.ids {
+		if !e.sent[id] {
+			ids = append(ids, id)
+		}
+	}
+	var s bytes.Buffer
+	return e.statics(&s, ids)
 }
 
 func (e *Encoder) statics(b *bytes.Buffer, ids []int) []byte {
@@ -81,7 +112,7 @@ func (e *Encoder) statics(b *bytes.Buffer, ids []int) []byte {
 
 // frag writes a whole tree, noting the fragments whose statics must go.
 func (e *Encoder) frag(b *bytes.Buffer, f *Frag, ids *[]int) {
-	if !e.sent[f.ID] {
+	if !e.sent[f.ID] && (len(*ids) == 0 || (*ids)[len(*ids)-1] != f.ID) {
 		*ids = append(*ids, f.ID)
 	}
 	b.WriteString(`{"f":`)

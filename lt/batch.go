@@ -1,0 +1,196 @@
+package lt
+
+import (
+	"encoding"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"sync"
+
+	"github.com/livesse/livesse/internal/livetree"
+)
+
+// A batch shares work among the connections one server action reaches
+// (TriggerAll, TriggerGroup, TriggerUser, a message from another
+// instance). Connections that end in equal states render once, and
+// connections whose pages were one tree and become another share one
+// diff: at 10,000 tabs of one page that turns 10,000 template executions
+// into a handful. Sharing is limited to one batch because a template may
+// call functions whose output changes with time; within a batch, every
+// connection renders "at the same moment" either way.
+type batch struct {
+	mode    stateKeyMode
+	mu      sync.Mutex
+	renders map[renderKey]*rendering
+	changes map[[2]*livetree.Frag]*changing
+}
+
+type renderKey struct {
+	state  any // the state itself, or its JSON (see stateKeyMode)
+	errMsg string
+}
+
+type rendering struct {
+	once  sync.Once
+	tree  *livetree.Frag
+	plain []byte
+	err   error
+
+	jsonOnce sync.Once
+	json     []byte // the state's JSON, for the state store
+	jsonErr  error
+}
+
+type changing struct {
+	once   sync.Once
+	change livetree.Change
+}
+
+// newBatch returns a batch for a message reaching n connections, or nil
+// when there is nothing to share.
+func (h *Handler) newBatch(n int) *batch {
+	if n < 2 || h.stateKeys == keyNone {
+		return nil
+	}
+	return &batch{mode: h.stateKeys, renders: map[renderKey]*rendering{}, changes: map[[2]*livetree.Frag]*changing{}}
+}
+
+// rendering returns the batch's rendering of state with errMsg, made by
+// the first connection to ask; nil when the state cannot be keyed.
+func (b *batch) rendering(rs *renderers, state reflect.Value, errMsg string) *rendering {
+	k := renderKey{errMsg: errMsg}
+	var js []byte
+	switch b.mode {
+	case keyValue:
+		k.state = state.Interface()
+	case keyJSON:
+		var err error
+		if js, err = json.Marshal(state.Interface()); err != nil {
+			return nil
+		}
+		k.state = string(js)
+	}
+	b.mu.Lock()
+	r, ok := b.renders[k]
+	if !ok {
+		r = &rendering{json: js}
+		b.renders[k] = r
+	}
+	b.mu.Unlock()
+	r.once.Do(func() { r.tree, r.plain, r.err = rs.render(state.Interface(), errMsg) })
+	return r
+}
+
+// stateJSON is the rendered state's JSON, computed once per rendering.
+func (r *rendering) stateJSON(state reflect.Value) ([]byte, error) {
+	r.jsonOnce.Do(func() {
+		if r.json == nil {
+			r.json, r.jsonErr = json.Marshal(state.Interface())
+		}
+	})
+	return r.json, r.jsonErr
+}
+
+// change returns the Change from old to new, computed once per batch.
+func (b *batch) change(old, new *livetree.Frag) livetree.Change {
+	k := [2]*livetree.Frag{old, new}
+	b.mu.Lock()
+	c, ok := b.changes[k]
+	if !ok {
+		c = &changing{}
+		b.changes[k] = c
+	}
+	b.mu.Unlock()
+	c.once.Do(func() { c.change = livetree.Changes(old, new) })
+	return c.change
+}
+
+// stateKeyMode says how states of one type are compared for sharing a
+// render: two states may share one only if they are bound to render the
+// same.
+type stateKeyMode int
+
+const (
+	keyNone  stateKeyMode = iota // no sharing
+	keyValue                     // comparable with ==, and hashing cannot panic
+	keyJSON                      // plain data: equal JSON means equal values
+)
+
+func stateKeysFor(t reflect.Type) stateKeyMode {
+	switch {
+	case t.Comparable() && hashable(t):
+		return keyValue
+	case plainData(t, map[reflect.Type]bool{}):
+		return keyJSON
+	}
+	return keyNone
+}
+
+// hashable reports whether values of the comparable type t can be map
+// keys without a run-time panic: no interface inside, which could hold a
+// slice or map.
+func hashable(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Interface:
+		return false
+	case reflect.Array:
+		return hashable(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if !hashable(t.Field(i).Type) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+var (
+	jsonMarshaler = reflect.TypeFor[json.Marshaler]()
+	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
+)
+
+// plainData reports whether everything in a value of type t is in its
+// JSON: exported fields only, no custom marshalers, nothing that JSON
+// drops or merges. seen breaks cycles.
+func plainData(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return true
+	}
+	seen[t] = true
+	if t.Implements(jsonMarshaler) || reflect.PointerTo(t).Implements(jsonMarshaler) ||
+		t.Implements(textMarshaler) || reflect.PointerTo(t).Implements(textMarshaler) {
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Bool, reflect.String,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return true
+	case reflect.Pointer, reflect.Array:
+		return plainData(t.Elem(), seen)
+	case reflect.Slice:
+		// []byte is base64 in JSON: still one-to-one.
+		return plainData(t.Elem(), seen)
+	case reflect.Map:
+		return t.Key().Kind() == reflect.String && plainData(t.Elem(), seen)
+	case reflect.Struct:
+		// Embedded structs and clashing names are refused: encoding/json
+		// silently drops fields whose names collide.
+		names := map[string]bool{}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" {
+				name = f.Name
+			}
+			if !f.IsExported() || f.Anonymous || name == "-" || names[strings.ToLower(name)] || !plainData(f.Type, seen) {
+				return false
+			}
+			names[strings.ToLower(name)] = true
+		}
+		return true
+	}
+	return false
+}

@@ -1,0 +1,14 @@
+//go:build !unix
+
+package ssehub
+
+import (
+	"errors"
+	"syscall"
+)
+
+const canWriteNow = false
+
+func writeNow(syscall.RawConn, []byte) (int, error) {
+	return 0, errors.New("ssehub: no non-blocking writes on this platform")
+}
