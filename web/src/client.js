@@ -18,7 +18,10 @@
 // BroadcastChannel of that name; each tab applies those of its own conn (a
 // render whose o is its conn gives it a new one). Without Web Locks or
 // BroadcastChannel each tab has its own stream. A stream that is silent for
-// 2.5 heartbeats (`hb` events carry the interval in ms) is reconnected.
+// 2.5 heartbeats (`hb` events carry "<interval ms> <retry ms>", or the
+// interval alone from old servers) is reconnected; after an error or such a
+// silence the stream comes back after the server's retry time plus a
+// full-jitter exponential backoff.
 // Status on <html data-lt-status>: connecting, online, offline. Events on
 // document: lt:update {seq}, lt:error {status, message}.
 // Forms: a morph keeps what the user entered into a field (value !==

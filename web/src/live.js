@@ -70,6 +70,9 @@ export function start(win, morph) {
   let backing = false; // timer is a backoff
   let dog = 0; // the watchdog of a silent stream
   let every = HEARTBEAT_MS;
+  // The server's retry time, the floor of every reconnect's delay: from the
+  // last hb of our own stream (followers get no hb), 0 until one comes.
+  let retry = 0;
   let attempt = 0;
 
   const name = 'livesse:' + win.location.pathname + win.location.search;
@@ -210,14 +213,16 @@ export function start(win, morph) {
     dog = win.setTimeout(drop, every * 2.5);
   }
 
-  // drop closes the stream and reconnects after a backoff.
+  // drop closes the stream and reconnects after the server's retry time
+  // (never sooner than it asked) plus a backoff (spreading the tabs of many
+  // browsers over the time after it).
   function drop() {
     win.clearTimeout(dog);
     es.close();
     es = null;
     setStatus('offline');
     backing = true;
-    timer = win.setTimeout(connect, backoff(attempt++));
+    timer = win.setTimeout(connect, retry + backoff(attempt++));
   }
 
   function connect() {
@@ -238,8 +243,13 @@ export function start(win, morph) {
     // Close to stop the browser's own retry: we retry with backoff and a
     // fresh URL carrying the seqs reached since.
     src.addEventListener('error', () => src === es && drop());
+    // hb data: "<interval ms> <retry ms>", the retry: field of the event
+    // (which EventSource keeps from scripts); old servers send no retry.
+    // Numbers that are not numbers leave the value as it was.
     src.addEventListener('hb', (e) => {
-      every = Number(e.data) || every;
+      const [i, r = '0'] = e.data.split(' ');
+      every = Number(i) || every;
+      if (/^\d+$/.test(r)) retry = +r;
       watch();
     });
     for (const type of ['render', 'update']) {

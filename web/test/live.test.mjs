@@ -51,9 +51,11 @@ function page(opts = {}) {
     close() {
       this.closed = true;
     }
+    // emit dispatches an event whose data is a string as is, else as JSON.
     emit(type, data) {
       assert.ok(!this.closed, 'event on a closed EventSource');
-      this.dispatchEvent(Object.assign(new Event(type), { data: JSON.stringify(data) }));
+      const raw = typeof data === 'string' ? data : JSON.stringify(data);
+      this.dispatchEvent(Object.assign(new Event(type), { data: raw }));
     }
   }
   const doc = new EventTarget();
@@ -557,6 +559,51 @@ test('a silent stream is closed and reconnected after 2.5 heartbeats', (t) => {
   assert.equal(pg.open().length, 0);
   assert.equal(live()[0].ms, 500); // the backoff grows: no open in between
   assert.deepEqual(pg.morphs, [p('four')]);
+});
+
+test('hb names the interval and the retry: reconnects wait the retry plus the backoff', (t) => {
+  let rnd = 0.5;
+  t.mock.method(Math, 'random', () => rnd);
+  const pg = online('three', 3);
+  const live = () => pg.timers.filter((x) => !x.cleared);
+  pg.sources[0].emit('hb', '15000 1000');
+  assert.deepEqual(live().map((x) => x.ms), [37500]); // the interval, as before
+  // A silent stream: the retry floors the backoff (500 * 0.5).
+  live()[0].fn();
+  assert.equal(pg.status(), 'offline');
+  assert.deepEqual(live().map((x) => x.ms), [1000 + 250]);
+  live()[0].fn();
+  // The retry outlives the stream that named it; the backoff still grows.
+  rnd = 0;
+  pg.open()[0].emit('error');
+  assert.deepEqual(live().map((x) => x.ms), [1000]); // never sooner than asked
+  live()[0].fn();
+  rnd = 0.999;
+  pg.open()[0].emit('error');
+  const [late] = live();
+  assert.ok(late.ms > 1000 + 1990 && late.ms < 1000 + 2000, `${late.ms}`);
+  late.fn();
+  // A later hb replaces it; a second field that is no number is ignored.
+  rnd = 0.5;
+  const es = pg.open()[0];
+  es.emit('open'); // the backoff starts over
+  for (const bad of ['soon', '-1', '1e3', '']) es.emit('hb', '6000 ' + bad);
+  es.emit('hb', '6000 3000');
+  es.emit('hb', '8000 later');
+  assert.deepEqual(live().map((x) => x.ms), [20000]);
+  es.emit('error');
+  assert.deepEqual(live().map((x) => x.ms), [3000 + 250]);
+});
+
+test('an hb with the interval alone (an older server) means no retry', (t) => {
+  t.mock.method(Math, 'random', () => 0.5);
+  const pg = online('three', 3);
+  const live = () => pg.timers.filter((x) => !x.cleared);
+  pg.sources[0].emit('hb', '4000 2000');
+  pg.sources[0].emit('hb', '4000');
+  assert.deepEqual(live().map((x) => x.ms), [10000]);
+  pg.sources[0].emit('error');
+  assert.deepEqual(live().map((x) => x.ms), [250]);
 });
 
 test('one tab alone (no Web Locks) leads its own stream', () => {

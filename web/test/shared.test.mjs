@@ -358,6 +358,26 @@ test('the shared stream has a watchdog too', async (t) => {
   assert.deepEqual(br.streams()[0].conns, [['a', '1'], ['b', '6'], ['c', '2']]);
 });
 
+test('the leader reconnects after the server\'s retry plus the backoff', async (t) => {
+  t.mock.method(Math, 'random', () => 0.5);
+  const { br, tabs, es } = await three();
+  es.emit('hb', '15000 2000');
+  es.emit('error');
+  await br.run(2249);
+  assert.equal(br.streams().length, 0);
+  assert.deepEqual(tabs.map((x) => x.status()), ['offline', 'offline', 'offline']);
+  await br.run(1);
+  assert.deepEqual(br.streams()[0].conns, [['a', '1'], ['b', '5'], ['c', '2']]);
+  // Silent (no hb on this stream yet): the retry learnt still floors it.
+  await br.run(37500);
+  assert.equal(br.streams().length, 0);
+  await br.run(2499);
+  assert.equal(br.streams().length, 0);
+  await br.run(1);
+  assert.equal(br.streams().length, 1);
+  assert.equal(br.streams()[0].tab, tabs[0]);
+});
+
 // click clicks a button named x outside any form in tab.
 function click(tab) {
   const button = { name: 'x', value: '', form: null, closest: () => button, setAttribute() {}, removeAttribute() {} };
