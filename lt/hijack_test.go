@@ -64,7 +64,8 @@ func TestHijackedStreamHeaders(t *testing.T) {
 	is.True(strings.Contains(resp.Header.Get("Set-Cookie"), "lt_session="))
 	br := bufio.NewReader(resp.Body)
 	is.Equal(readLine(t, br), "event: hb")
-	is.Equal(readLine(t, br), "data: 20")
+	is.Equal(readLine(t, br), "retry: 1000")
+	is.Equal(readLine(t, br), "data: 20 1000")
 	beats := 0
 	for beats < 2 {
 		if readLine(t, br) == "event: hb" {

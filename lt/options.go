@@ -17,6 +17,7 @@ type options struct {
 	maxBody        int64
 	maxFields      int
 	heartbeat      time.Duration
+	retry          time.Duration
 	writeTimeout   time.Duration
 	connectTimeout time.Duration
 	reconnectGrace time.Duration
@@ -40,6 +41,7 @@ func defaultOptions() options {
 		reconnectGrace: 30 * time.Second,
 		cookieName:     sessioncookie.DefaultName,
 		maxStates:      10000,
+		retry:          time.Second,
 	}
 }
 
@@ -69,6 +71,13 @@ func WithMaxFields(n int) Option { return func(o *options) { o.maxFields = n } }
 // WithHeartbeat sets how often an idle stream gets a keep-alive comment
 // (default 15 s). Keep it well under your proxies' read timeouts.
 func WithHeartbeat(d time.Duration) Option { return func(o *options) { o.heartbeat = d } }
+
+// WithRetry sets the reconnection time streams ask clients for (the SSE
+// retry: field, default 1 s): after losing a stream, livesse's client waits
+// this long plus a backoff with full jitter, which spreads the reconnects
+// of many clients after a restart. Raise it to make clients come back more
+// slowly, for example while an instance is overloaded.
+func WithRetry(d time.Duration) Option { return func(o *options) { o.retry = d } }
 
 // WithWriteTimeout bounds each write to a stream (default 10 s): a client
 // whose socket accepts nothing for that long is cut and resumes when it

@@ -181,7 +181,7 @@ func (h *Handler) serve(s *stream, st *ssehub.Stream, path string) {
 	s.st.Store(st)
 	defer s.st.Store(nil)
 	err := ssehub.Serve(s.ctx, st, s, ssehub.Options{
-		Heartbeat: h.opts.heartbeat, WriteTimeout: h.opts.writeTimeout, HeartbeatEvent: "hb",
+		Heartbeat: h.opts.heartbeat, WriteTimeout: h.opts.writeTimeout, HeartbeatEvent: "hb", Retry: h.opts.retry,
 	})
 	if err != nil {
 		h.log.Debug("lt: stream ended", "path", path, "err", err)

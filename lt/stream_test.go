@@ -33,7 +33,8 @@ func TestStreamHeaders(t *testing.T) {
 	// carries an id like every event.
 	br := bufio.NewReader(resp.Body)
 	is.Equal(readLine(t, br), "event: hb") // a first heartbeat at once, with the interval
-	is.Equal(readLine(t, br), "data: 15000")
+	is.Equal(readLine(t, br), "retry: 1000")      // the reconnection time, for EventSource
+	is.Equal(readLine(t, br), "data: 15000 1000") // and both for scripts
 	is.Equal(readLine(t, br), "")
 	is.Equal(readLine(t, br), "id: 0")
 	is.Equal(readLine(t, br), "event: render")
@@ -45,7 +46,7 @@ func TestStreamHeaders(t *testing.T) {
 
 func TestHeartbeat(t *testing.T) {
 	is := is.New(t)
-	f := newFixture(t, lt.WithHeartbeat(20*time.Millisecond))
+	f := newFixture(t, lt.WithHeartbeat(20*time.Millisecond), lt.WithRetry(2500*time.Millisecond))
 	req, _ := http.NewRequestWithContext(waitCtx(t), http.MethodGet, f.URL+"/page", nil)
 	req.Header.Set("Accept", "text/event-stream")
 	resp, err := http.DefaultClient.Do(req)
@@ -55,7 +56,8 @@ func TestHeartbeat(t *testing.T) {
 	beats := 0
 	for beats < 3 { // the first at once, then one per quiet interval
 		if line := readLine(t, br); line == "event: hb" {
-			is.Equal(readLine(t, br), "data: 20")
+			is.Equal(readLine(t, br), "retry: 2500")
+			is.Equal(readLine(t, br), "data: 20 2500")
 			beats++
 		}
 	}

@@ -63,6 +63,18 @@ func (e Event) appendTo(b []byte) []byte {
 	return append(b, '\n', '\n')
 }
 
+// appendComment frames a comment line, with e's retry: field if set and
+// nothing else: a keep-alive that also sets the reconnection time.
+func (e Event) appendComment(b []byte, text string) []byte {
+	b = append(append(append(b, ": "...), sanitizeField(text)...), '\n')
+	if e.Retry > 0 {
+		b = append(b, "retry: "...)
+		b = strconv.AppendInt(b, e.Retry.Milliseconds(), 10)
+		b = append(b, '\n')
+	}
+	return append(b, '\n')
+}
+
 // sanitizeField drops line breaks from single-line fields so that a bad
 // event type cannot inject fields of its own.
 func sanitizeField(s string) string {

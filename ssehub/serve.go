@@ -32,10 +32,16 @@ type Options struct {
 	Heartbeat    time.Duration // DefaultHeartbeat when zero
 	WriteTimeout time.Duration // DefaultWriteTimeout when zero
 	// HeartbeatEvent, when set, makes heartbeats events of this type
-	// (without an id, data: the interval in milliseconds) instead of
-	// comments: browsers hide comments from scripts, so a client that
-	// wants to notice a silently dead stream needs to see its heartbeats.
+	// (without an id, data: the interval in milliseconds, then a space and
+	// Retry in milliseconds when Retry is set) instead of comments:
+	// browsers hide comments from scripts, so a client that wants to
+	// notice a silently dead stream needs to see its heartbeats.
 	HeartbeatEvent string
+	// Retry, when positive, is sent as the retry: field (the time clients
+	// should wait before reconnecting) with every heartbeat. EventSource
+	// applies it without showing it to scripts, so a client that runs its
+	// own reconnects reads it from the heartbeat event's data.
+	Retry time.Duration
 }
 
 // Serve writes a first heartbeat, then src's events, to s until ctx is done
@@ -57,9 +63,16 @@ func Serve(ctx context.Context, s *Stream, src Source, opt Options) error {
 	s.WriteTimeout = opt.WriteTimeout
 	beat := func(text string) error {
 		if opt.HeartbeatEvent == "" {
+			if opt.Retry > 0 {
+				return s.write(Event{NoID: true, Retry: opt.Retry}.appendComment(s.buf[:0], text))
+			}
 			return s.Comment(text)
 		}
-		return s.Send(Event{NoID: true, Type: opt.HeartbeatEvent, Data: strconv.AppendInt(nil, hb.Milliseconds(), 10)})
+		data := strconv.AppendInt(nil, hb.Milliseconds(), 10)
+		if opt.Retry > 0 {
+			data = strconv.AppendInt(append(data, ' '), opt.Retry.Milliseconds(), 10)
+		}
+		return s.Send(Event{NoID: true, Type: opt.HeartbeatEvent, Data: data, Retry: opt.Retry})
 	}
 	// A first heartbeat tells the client the stream is live before any
 	// event exists, and pushes the response through buffering proxies.

@@ -118,33 +118,50 @@ func (n noFlush) Write(b []byte) (int, error) { return n.w.Write(b) }
 func (n noFlush) WriteHeader(code int)        { n.w.WriteHeader(code) }
 
 func TestHeartbeatEvents(t *testing.T) {
-	is := is.New(t)
-	src := &logSource{changed: make(chan struct{}, 1)}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		st, err := Open(w)
-		if err != nil {
-			return
-		}
-		_ = Serve(r.Context(), st, src, Options{Heartbeat: 20 * time.Millisecond, HeartbeatEvent: "hb"})
-	}))
-	defer srv.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
-	resp, err := http.DefaultClient.Do(req)
-	is.NoErr(err)
-	defer resp.Body.Close()
-	br := bufio.NewReader(resp.Body)
-	for range 2 { // the first one at once, then one per quiet interval
-		var block strings.Builder
-		for {
-			line, err := br.ReadString('\n')
+	cases := []struct {
+		name   string
+		opt    Options
+		blocks []string // the first heartbeat, then one per quiet interval
+	}{
+		{"event", Options{HeartbeatEvent: "hb"}, []string{"event: hb\ndata: 20\n", "event: hb\ndata: 20\n"}},
+		{"event with retry", Options{HeartbeatEvent: "hb", Retry: 1500 * time.Millisecond},
+			[]string{"event: hb\nretry: 1500\ndata: 20 1500\n", "event: hb\nretry: 1500\ndata: 20 1500\n"}},
+		{"comment with retry", Options{Retry: time.Second}, []string{": ok\nretry: 1000\n", ": hb\nretry: 1000\n"}},
+		{"comment", Options{}, []string{": ok\n", ": hb\n"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			is := is.New(t)
+			src := &logSource{changed: make(chan struct{}, 1)}
+			opt := c.opt
+			opt.Heartbeat = 20 * time.Millisecond
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				st, err := Open(w)
+				if err != nil {
+					return
+				}
+				_ = Serve(r.Context(), st, src, opt)
+			}))
+			defer srv.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+			resp, err := http.DefaultClient.Do(req)
 			is.NoErr(err)
-			if line == "\n" {
-				break
+			defer resp.Body.Close()
+			br := bufio.NewReader(resp.Body)
+			for _, want := range c.blocks {
+				var block strings.Builder
+				for {
+					line, err := br.ReadString('\n')
+					is.NoErr(err)
+					if line == "\n" {
+						break
+					}
+					block.WriteString(line)
+				}
+				is.Equal(block.String(), want) // heartbeat events are outside the sequence: no id
 			}
-			block.WriteString(line)
-		}
-		is.Equal(block.String(), "event: hb\ndata: 20\n") // visible to scripts, outside the sequence
+		})
 	}
 }
