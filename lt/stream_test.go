@@ -32,7 +32,7 @@ func TestStreamHeaders(t *testing.T) {
 	// A stream that names no connection gets one, with a full render that
 	// carries an id like every event.
 	br := bufio.NewReader(resp.Body)
-	is.Equal(readLine(t, br), "event: hb") // a first heartbeat at once, with the interval
+	is.Equal(readLine(t, br), "event: hb")        // a first heartbeat at once, with the interval
 	is.Equal(readLine(t, br), "retry: 1000")      // the reconnection time, for EventSource
 	is.Equal(readLine(t, br), "data: 15000 1000") // and both for scripts
 	is.Equal(readLine(t, br), "")
