@@ -131,7 +131,9 @@ func TestLifecycleOrder(t *testing.T) {
 }
 
 // A tab whose stream does not come back within the grace period ends for
-// good: OnDisconnect runs without any Close.
+// good: OnDisconnect runs without any Close. The server notices the
+// closed client at once (the default heartbeat is 15 s), for streams taken
+// from net/http too.
 func TestReconnectGraceExpires(t *testing.T) {
 	f := newFixture(t, lt.WithReconnectGrace(1))
 	tab := lttest.Open(t, f.URL+"/page")

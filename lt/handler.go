@@ -16,6 +16,7 @@ import (
 	"github.com/livesse/livesse/internal/livetree"
 	"github.com/livesse/livesse/internal/origin"
 	"github.com/livesse/livesse/internal/sessioncookie"
+	"github.com/livesse/livesse/ssehub"
 	"github.com/livesse/livesse/web"
 )
 
@@ -44,12 +45,14 @@ type Handler struct {
 	wg        sync.WaitGroup // running connection jobs
 	runner    *runner        // runs them
 
-	mu      sync.Mutex
-	closed  bool
-	streams int // open event streams
-	conns   map[string]*conn
-	groups  map[string]map[*conn]struct{}
-	users   map[string]map[*conn]struct{}
+	mu        sync.Mutex
+	closed    bool
+	watcher   *ssehub.Watcher // of taken streams' clients, from the first one on
+	noWatcher bool            // NewWatcher failed
+	streams   int             // open event streams
+	conns     map[string]*conn
+	groups    map[string]map[*conn]struct{}
+	users     map[string]map[*conn]struct{}
 }
 
 // New makes the Handler for a page template, a controller prototype and an
@@ -574,7 +577,30 @@ func (h *Handler) Close() error {
 	for _, c := range h.conns {
 		h.closeConnLocked(c)
 	}
+	w := h.watcher
 	h.mu.Unlock()
 	h.wg.Wait()
+	if w != nil {
+		_ = w.Close() // after the streams, which stop their watches
+	}
 	return nil
+}
+
+// watch has the client of a taken stream watched, so that its closing
+// ends the stream at once, and returns what stops the watch. h.mu is
+// held.
+func (h *Handler) watch(st *ssehub.Stream, gone func()) (stop func()) {
+	if h.watcher == nil && !h.noWatcher {
+		w, err := ssehub.NewWatcher()
+		if err != nil {
+			h.log.Warn("lt: cannot watch streams for closed clients; heartbeats will notice them", "err", err)
+			h.noWatcher = true
+			return func() {}
+		}
+		h.watcher = w
+	}
+	if h.watcher == nil {
+		return func() {}
+	}
+	return h.watcher.Watch(st, gone)
 }

@@ -26,7 +26,11 @@ import (
 
 // Which chi middleware may wrap a live page, whose GET with Accept:
 // text/event-stream is a response that lasts as long as the tab is open
-// (docs/deploying-nginx.md sums this up).
+// (docs/deploying-nginx.md sums this up). By default a stream takes its
+// connection over and its handler returns at once, so middleware sees a
+// short request; with lt.WithStreamsInHandler the response lasts, and
+// some middleware must be kept off it. Tests run in the mode they are
+// about.
 
 type mwState struct{ N int }
 
@@ -43,9 +47,9 @@ const mwPage = `<!DOCTYPE html><html><head><title>mw</title></head><body><p id="
 // httptest server (so the test can set srv.Config first) that mwServer
 // starts. The server's own log is returned: net/http reports misuse of a
 // ResponseWriter there.
-func mwServer(t *testing.T, srv *httptest.Server, mws ...func(http.Handler) http.Handler) (*lt.Handler, *mwLog) {
+func mwServer(t *testing.T, srv *httptest.Server, opts []lt.Option, mws ...func(http.Handler) http.Handler) (*lt.Handler, *mwLog) {
 	t.Helper()
-	h, err := lt.New(lt.Must(lt.Parse("mw", mwPage)), &mwCtrl{}, mwState{})
+	h, err := lt.New(lt.Must(lt.Parse("mw", mwPage)), &mwCtrl{}, mwState{}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,12 +68,22 @@ func mwServer(t *testing.T, srv *httptest.Server, mws ...func(http.Handler) http
 	return h, l
 }
 
-func newMWServer(t *testing.T, mws ...func(http.Handler) http.Handler) (*lt.Handler, *httptest.Server) {
+func newMWServer(t *testing.T, opts []lt.Option, mws ...func(http.Handler) http.Handler) (*lt.Handler, *httptest.Server) {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
-	h, _ := mwServer(t, srv, mws...)
+	h, _ := mwServer(t, srv, opts, mws...)
 	return h, srv
 }
+
+// The two ways a stream can be served.
+var (
+	taken     []lt.Option // the default
+	inHandler = []lt.Option{lt.WithStreamsInHandler()}
+	modes     = []struct {
+		name string
+		opts []lt.Option
+	}{{"taken", taken}, {"in handler", inHandler}}
+)
 
 // mwLog is a log destination safe for concurrent writes.
 type mwLog struct {
@@ -251,14 +265,17 @@ func TestMiddlewareThatWorksAroundStreams(t *testing.T) {
 		{"RealIP", []func(http.Handler) http.Handler{middleware.RealIP}},
 		{"all four", []func(http.Handler) http.Handler{middleware.RequestID, middleware.RealIP, middleware.Logger, middleware.Recoverer}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			h, srv := newMWServer(t, tc.mws...)
-			mwLive(t, h, srv.URL)
-		})
+		for _, m := range modes {
+			t.Run(tc.name+"/"+m.name, func(t *testing.T) {
+				h, srv := newMWServer(t, m.opts, tc.mws...)
+				mwLive(t, h, srv.URL)
+			})
+		}
 	}
 }
 
-// chi's Compress with text/event-stream among its types gzips the stream.
+// With streams in their handlers, chi's Compress with text/event-stream
+// among its types gzips the stream.
 // Events still arrive one by one, since its Flush flushes the gzip writer
 // too (so this is not a buffering problem), but every open stream then
 // holds a gzip writer for as long as the tab is open, and lt's
@@ -266,7 +283,7 @@ func TestMiddlewareThatWorksAroundStreams(t *testing.T) {
 // Compress's types, or keep Compress off streams.
 func TestCompressAroundStreams(t *testing.T) {
 	is := is.New(t)
-	h, srv := newMWServer(t, middleware.Compress(5, "text/html", "text/event-stream"))
+	h, srv := newMWServer(t, inHandler, middleware.Compress(5, "text/html", "text/event-stream"))
 	s := mwOpen(t, srv.URL)      // Go's transport asks for gzip and inflates
 	is.True(s.resp.Uncompressed) // the stream was gzipped
 	is.True(s.until("event: render", lttest.Timeout))
@@ -277,7 +294,7 @@ func TestCompressAroundStreams(t *testing.T) {
 
 	// Without text/event-stream in its types, Compress leaves the stream
 	// alone and still compresses the page.
-	h2, srv2 := newMWServer(t, middleware.Compress(5, "text/html"))
+	h2, srv2 := newMWServer(t, inHandler, middleware.Compress(5, "text/html"))
 	s2 := mwOpen(t, srv2.URL)
 	is.True(!s2.resp.Uncompressed) // the stream is sent as is
 	is.True(s2.until("event: render", lttest.Timeout))
@@ -309,14 +326,15 @@ func heapInUse() uint64 {
 	return m.HeapInuse
 }
 
-// chi's Timeout(1s) cancels the stream's request context after a second:
+// With streams in their handlers, chi's Timeout(1s) cancels the stream's
+// request context after a second:
 // the stream ends (and chi then writes a 504 header into a response that
 // already began). A live page would reconnect every second. Keep Timeout
 // off streams (exceptStreams), where it still bounds the other requests.
 func TestTimeoutCutsStreams(t *testing.T) {
 	is := is.New(t)
 	srv := httptest.NewUnstartedServer(nil)
-	_, errLog := mwServer(t, srv, middleware.Timeout(time.Second))
+	_, errLog := mwServer(t, srv, inHandler, middleware.Timeout(time.Second))
 	s := mwOpen(t, srv.URL)
 	is.True(s.until("event: render", lttest.Timeout))
 	start := time.Now()
@@ -327,7 +345,7 @@ func TestTimeoutCutsStreams(t *testing.T) {
 	is.True(strings.Contains(errLog.String(), "superfluous response.WriteHeader")) // chi's 504 after the stream's 200
 
 	// Kept off streams, the stream outlives the timeout.
-	h2, srv2 := newMWServer(t, exceptStreams(middleware.Timeout(time.Second)))
+	h2, srv2 := newMWServer(t, inHandler, exceptStreams(middleware.Timeout(time.Second)))
 	tab := lttest.Open(t, srv2.URL+"/")
 	<-time.After(1500 * time.Millisecond) // past the timeout: the duration under test
 	is.NoErr(h2.TriggerAll("increment", nil))
@@ -335,13 +353,14 @@ func TestTimeoutCutsStreams(t *testing.T) {
 	is.True(strings.Contains(ev.HTML, "n=1"))
 }
 
-// chi's Throttle(1): the open stream holds the only slot for as long as
+// With streams in their handlers, chi's Throttle(1): the open stream
+// holds the only slot for as long as
 // the tab is open, so the tab's action POST is refused with 429. When
 // the stream ends the POST goes through. Keep Throttle off streams (and
 // bound streams with lt.WithMaxStreams instead).
 func TestThrottleStarvedByStream(t *testing.T) {
 	is := is.New(t)
-	_, srv := newMWServer(t, middleware.Throttle(1))
+	_, srv := newMWServer(t, inHandler, middleware.Throttle(1))
 	tab := lttest.Open(t, srv.URL+"/") // its stream takes the slot
 	is.Equal(mwPost(t, tab, srv.URL, "increment"), http.StatusTooManyRequests)
 	is.Equal(mwPost(t, tab, srv.URL, "increment"), http.StatusTooManyRequests)
@@ -358,7 +377,7 @@ func TestThrottleStarvedByStream(t *testing.T) {
 	is.Equal(status, http.StatusOK) // refused only while the stream held the slot
 
 	// Kept off streams, Throttle(1) lets the tab act while its stream is open.
-	h2, srv2 := newMWServer(t, exceptStreams(middleware.Throttle(1)))
+	h2, srv2 := newMWServer(t, inHandler, exceptStreams(middleware.Throttle(1)))
 	mwLive(t, h2, srv2.URL)
 }
 
@@ -380,7 +399,7 @@ func TestServerWriteTimeoutDoesNotCutStreams(t *testing.T) {
 			srv := httptest.NewUnstartedServer(nil)
 			srv.Config.WriteTimeout = time.Second
 			srv.Config.ReadTimeout = time.Second // harmless too
-			h, _ := mwServer(t, srv, tc.mws...)
+			h, _ := mwServer(t, srv, inHandler, tc.mws...)
 			tab := lttest.Open(t, srv.URL+"/")
 			<-time.After(2 * time.Second) // twice the WriteTimeout: the duration under test
 			is.NoErr(h.TriggerAll("increment", nil))
@@ -404,4 +423,37 @@ func TestServerWriteTimeoutDoesNotCutStreams(t *testing.T) {
 			is.True(errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF))
 		})
 	}
+}
+
+// A taken stream (the default) leaves its handler at once, so middleware
+// that must not wrap a stream in its handler does no harm: Compress does
+// not gzip it, Timeout does not cut it, Throttle's slot comes back.
+func TestTakenStreamsOutgrowStreamMiddleware(t *testing.T) {
+	is := is.New(t)
+	returned := make(chan struct{}, 1)
+	signalReturn := func(next http.Handler) http.Handler { // tells when the stream's handler returned
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r)
+			if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+				returned <- struct{}{}
+			}
+		})
+	}
+	srv := httptest.NewUnstartedServer(nil)
+	h, errLog := mwServer(t, srv, taken, signalReturn,
+		middleware.Compress(5, "text/html", "text/event-stream"), middleware.Timeout(time.Second), middleware.Throttle(1))
+	s := mwOpen(t, srv.URL)
+	is.True(!s.resp.Uncompressed) // Compress never wrote it
+	is.True(s.until("event: render", lttest.Timeout))
+	<-returned
+
+	tab := lttest.Open(t, srv.URL+"/")
+	<-returned
+	is.Equal(mwPost(t, tab, srv.URL, "increment"), http.StatusOK) // the streams hold no Throttle slot
+	is.True(strings.Contains(tab.Next().HTML, "n=1"))
+	<-time.After(1500 * time.Millisecond) // past Timeout's second: the duration under test
+	is.NoErr(h.TriggerAll("increment", nil))
+	is.True(strings.Contains(tab.Next().HTML, "n=2")) // the same stream
+	is.True(s.until("event: update", lttest.Timeout))
+	is.True(!strings.Contains(errLog.String(), "superfluous")) // Timeout wrote nothing into the streams
 }

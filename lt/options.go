@@ -42,6 +42,7 @@ func defaultOptions() options {
 		cookieName:     sessioncookie.DefaultName,
 		maxStates:      10000,
 		retry:          time.Second,
+		hijack:         true,
 	}
 }
 
@@ -124,17 +125,22 @@ func WithClientURL(url string) Option { return func(o *options) { o.clientURL = 
 // tabs of a browser on a page.
 func WithMaxStreams(n int) Option { return func(o *options) { o.maxStreams = n } }
 
-// WithHijackedStreams makes event streams take their connections over from
-// net/http (http.Hijacker) once the headers are written: the handler
-// returns, and net/http's buffers, background reader and goroutine for the
-// connection are freed, which roughly halves the memory of an idle stream
-// (see docs/performance.md). The response is then delimited by closing the
-// connection, middleware sees the request end at once (so Timeout and
-// Throttle no longer hold or cut streams), and a client that went away is
-// noticed at the next write (a heartbeat at the latest) rather than at
-// once. Where a connection cannot be taken (HTTP/2) streams stay in the
-// handler.
-func WithHijackedStreams() Option { return func(o *options) { o.hijack = true } }
+// WithStreamsInHandler keeps each event stream inside its handler, on
+// net/http's connection goroutine with its buffers, instead of taking the
+// connection over once the headers are written (http.Hijacker), which is
+// the default on HTTP/1.x.
+//
+// Taken streams cost about a third of the memory (see
+// docs/performance.md), and a fan-out writes to them from the goroutine
+// that ran the action. Their response is delimited by closing the
+// connection; middleware sees the request end at once, so chi's Timeout
+// and Throttle no longer cut or hold streams and its Logger logs the
+// stream's start; and a client that went away is noticed at the next
+// heartbeat rather than at once. Choose this option when middleware or
+// connection tracking must see the stream for its whole life. Where a
+// connection cannot be taken (HTTP/2, a wrapper without Unwrap or Hijack)
+// streams stay in the handler anyway.
+func WithStreamsInHandler() Option { return func(o *options) { o.hijack = false } }
 
 // WithMaxSavedStates bounds how many session groups' last states are kept
 // for reloads and JavaScript-free posts (default 10,000; least recently used

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/lt/lttest"
@@ -137,4 +138,28 @@ func TestStreamLimits(t *testing.T) {
 	}
 	resp, _ = openRaw(t, http.DefaultClient, f.URL+"/page", many)
 	is.Equal(resp.StatusCode, http.StatusBadRequest)
+}
+
+// A stream that ended gives its place back exactly once: the limit still
+// holds afterwards.
+func TestStreamLimitAfterStreamsEnd(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		opts []lt.Option
+	}{{"taken", nil}, {"in handler", []lt.Option{lt.WithStreamsInHandler()}}} {
+		t.Run(c.name, func(t *testing.T) {
+			is := is.New(t)
+			opts := append(c.opts, lt.WithMaxStreams(1), lt.WithReconnectGrace(1), lt.WithHeartbeat(20*time.Millisecond))
+			f := newFixture(t, opts...)
+			a := lttest.Open(t, f.URL+"/page")
+			f.J.waitFor(t, "connect")
+			a.Close()
+			f.J.waitFor(t, "disconnect") // after the stream gave its place back
+			b := lttest.Open(t, f.URL+"/page")
+			resp, _ := openRaw(t, http.DefaultClient, f.URL+"/page", url.Values{})
+			is.Equal(resp.StatusCode, http.StatusServiceUnavailable) // b holds the one place
+			b.Act("increment", nil)
+			b.WaitFor("n=1")
+		})
+	}
 }

@@ -93,10 +93,8 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, r, http.StatusServiceUnavailable, fmt.Errorf("lt: too many open streams (limit %d); retry later", h.opts.maxStreams), false)
 		return
 	}
-	defer h.closeStream()
-
 	s := &stream{changed: make(chan struct{}, 1)}
-	// The stream may outlive this handler (WithHijackedStreams), so its
+	// The stream may outlive this handler (taken from net/http), so its
 	// context keeps the request's values but not its cancellation.
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(r.Context()))
 	detached := false
@@ -152,19 +150,22 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			h.wg.Add(1) // before Close's wait, which follows setting closed
+			stop := h.watch(st, s.cancel)
 			h.mu.Unlock()
 			detached = true
 			go func() {
 				defer h.wg.Done()
 				defer s.end(h)
 				defer st.Close()
+				defer stop()
 				h.serve(s, st, r.URL.Path)
 			}()
 			return
-		case !errors.Is(err, http.ErrNotSupported):
+		case !errors.Is(err, ssehub.ErrCannotTake):
 			h.log.Error("lt: cannot take the connection for a stream", "path", r.URL.Path, "err", err)
 			return
 		}
+		h.log.Debug("lt: stream stays in its handler", "path", r.URL.Path, "err", err)
 	}
 	st, err := ssehub.Open(w)
 	if err != nil {
@@ -188,14 +189,24 @@ func (h *Handler) serve(s *stream, st *ssehub.Stream, path string) {
 	}
 }
 
-// end releases what a stream holds: its connections start their grace
-// periods, and it no longer counts against the limit.
+// end releases what a stream holds: it no longer counts against the
+// limit, and its connections start their grace periods. It runs once per
+// stream that openStream counted.
 func (s *stream) end(h *Handler) {
 	s.cancel()
+	h.closeStream() // before the grace periods start, so OnDisconnect comes after
 	for _, a := range s.members {
 		a.c.detach(a)
 	}
-	h.closeStream()
+}
+
+// Streams returns the number of event streams open now. One stream
+// carries the tabs of one browser on the page, so it is also about the
+// number of browsers live on it.
+func (h *Handler) Streams() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.streams
 }
 
 // openStream counts a stream in, unless the limit is reached.

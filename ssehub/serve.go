@@ -2,6 +2,7 @@ package ssehub
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 )
@@ -9,6 +10,10 @@ import (
 // DefaultHeartbeat is how often an idle stream gets a comment line. It is
 // well under the 60 s idle timeout common to proxies and load balancers.
 const DefaultHeartbeat = 15 * time.Second
+
+// ErrClientGone is returned by Serve for a stream made by Take when it
+// finds, at a heartbeat, that the client closed the connection.
+var ErrClientGone = errors.New("ssehub: the client closed the connection")
 
 // Source supplies the events of one stream. It keeps track of what it has
 // handed out, so that one stream can carry several sequences (the
@@ -103,6 +108,9 @@ func Serve(ctx context.Context, s *Stream, src Source, opt Options) error {
 			if quiet := time.Since(time.Unix(0, s.lastTry.Load())); quiet < hb {
 				t.Reset(hb - quiet)
 				continue
+			}
+			if s.raw != nil && peerClosed(s.raw) {
+				return ErrClientGone
 			}
 			s.mu.Lock()
 			err := beat("hb")

@@ -69,21 +69,25 @@ func Open(w http.ResponseWriter) (*Stream, error) {
 	return &Stream{w: w, rc: rc}, nil
 }
 
+// ErrCannotTake is returned by Take when the connection cannot be taken
+// over (HTTP/2, or a wrapper that neither unwraps nor hijacks); w is then
+// untouched and Open can serve the stream instead.
+var ErrCannotTake = errors.New("ssehub: the connection cannot be taken over")
+
 // Take starts an event stream like Open, but takes the connection over
 // from net/http (hijacks it): the response is written straight to the
 // socket and delimited by closing it, so the handler can return while the
 // stream goes on in a goroutine of the caller's, and net/http's
 // per-connection buffers, background reader and goroutine are freed. The
 // response carries w's headers. It returns an error wrapping
-// http.ErrNotSupported where the connection cannot be taken (HTTP/2, a
-// wrapper without Unwrap): use Open there. The caller must Close the
-// stream.
+// ErrCannotTake where the connection cannot be taken: use Open there. The
+// caller must Close the stream.
 func Take(w http.ResponseWriter) (*Stream, error) {
 	rc := http.NewResponseController(w)
 	h := w.Header().Clone()
 	conn, brw, err := rc.Hijack()
 	if err != nil {
-		return nil, fmt.Errorf("ssehub: taking the connection: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrCannotTake, err)
 	}
 	brw.Reader.Reset(nil) // a GET has no body; drop the buffer
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")

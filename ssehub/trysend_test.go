@@ -3,12 +3,14 @@ package ssehub
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/matryer/is"
 )
@@ -142,4 +144,34 @@ func TestTrySendDeclinesForOpen(t *testing.T) {
 	is.NoErr(err)
 	resp.Body.Close()
 	is.Equal(<-res, false)
+}
+
+// A taken stream whose client closed the connection ends at the next
+// heartbeat with ErrClientGone, not a write or two later.
+func TestTakenStreamNoticesClientGone(t *testing.T) {
+	is := is.New(t)
+	src := &logSource{changed: make(chan struct{}, 1)}
+	served := make(chan error, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		st, err := Take(w)
+		if err != nil {
+			served <- err
+			return
+		}
+		go func() {
+			defer st.Close()
+			served <- Serve(context.Background(), st, src, Options{Heartbeat: 20 * time.Millisecond})
+		}()
+	}))
+	defer srv.Close()
+	client, err := net.Dial("tcp", srv.Listener.Addr().String())
+	is.NoErr(err)
+	fmt.Fprintf(client, "GET / HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+	r := bufio.NewReader(client)
+	for line := ""; line != ": ok\n"; { // the first heartbeat: Serve runs
+		line, err = r.ReadString('\n')
+		is.NoErr(err)
+	}
+	is.NoErr(client.Close())
+	is.True(errors.Is(<-served, ErrClientGone))
 }

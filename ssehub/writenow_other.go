@@ -12,3 +12,5 @@ const canWriteNow = false
 func writeNow(syscall.RawConn, []byte) (int, error) {
 	return 0, errors.New("ssehub: no non-blocking writes on this platform")
 }
+
+func peerClosed(syscall.RawConn) bool { return false }

@@ -33,3 +33,17 @@ func writeNow(raw syscall.RawConn, b []byte) (int, error) {
 	}
 	return n, werr
 }
+
+// peerClosed reports whether the client has closed its end: a peek that
+// reads end-of-file without waiting. Writes alone notice that late, since
+// the first write after the client's FIN still succeeds.
+func peerClosed(raw syscall.RawConn) bool {
+	var n int
+	var rerr error
+	var b [1]byte
+	err := raw.Read(func(fd uintptr) bool {
+		n, _, rerr = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		return true
+	})
+	return err == nil && rerr == nil && n == 0
+}

@@ -37,7 +37,7 @@ func startChild(ctx context.Context, cfg config, nofile uint64) (*child, error) 
 		argv = []string{exe}
 	}
 	args := append(append([]string(nil), argv[1:]...), serveFlag,
-		"-listen", cfg.Listen, "-nofile", strconv.FormatUint(nofile, 10), "-heartbeat", cfg.Heartbeat.String(), "-hijack="+strconv.FormatBool(cfg.Hijack),
+		"-listen", cfg.Listen, "-nofile", strconv.FormatUint(nofile, 10), "-heartbeat", cfg.Heartbeat.String(), "-in-handler="+strconv.FormatBool(cfg.InHandler),
 		"-baseline="+strconv.FormatBool(cfg.Baseline))
 	if cfg.HeapProfile != "" {
 		// A finer sample than Go's default (512 KiB), so that per-stream

@@ -144,6 +144,6 @@ func TestFlags(t *testing.T) {
 	cfg, err = parseFlags([]string{"-baseline"}, &bytes.Buffer{})
 	is.NoErr(err)
 	is.True(cfg.Baseline)
-	_, err = parseFlags([]string{"-baseline", "-hijack"}, &bytes.Buffer{}) // no lt to hijack with
+	_, err = parseFlags([]string{"-baseline", "-in-handler"}, &bytes.Buffer{}) // no lt to configure
 	is.True(err != nil)
 }

@@ -61,7 +61,7 @@ type config struct {
 	Settle      time.Duration // idle time before the memory is read
 	Listen      string        // the child's listen address (loopback)
 	Heartbeat   time.Duration // the child's lt.WithHeartbeat (0: lt's default)
-	Hijack      bool          // the child's lt.WithHijackedStreams
+	InHandler   bool          // the child's lt.WithStreamsInHandler
 	Baseline    bool          // the child serves the events from a bare writer, not lt
 	HeapProfile string        // write the child's heap profile (idle streams) here
 	CPUProfile  string        // write the child's CPU profile (actions phase) here
@@ -107,7 +107,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.Settle, "settle", cfg.Settle, "idle time after the streams are open, before the memory is read")
 	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "the server's listen address; loopback only")
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", cfg.Heartbeat, "the server's heartbeat interval (0: lt's default, 15s)")
-	fs.BoolVar(&cfg.Hijack, "hijack", false, "the server takes stream connections over from net/http (lt.WithHijackedStreams)")
+	fs.BoolVar(&cfg.InHandler, "in-handler", false, "the server keeps streams in their handlers instead of taking the connections over (lt.WithStreamsInHandler)")
 	fs.BoolVar(&cfg.Baseline, "baseline", false, "serve the same events from a bare writer with no lt in between, to measure this machine's floor")
 	fs.StringVar(&cfg.HeapProfile, "heapprofile", "", "write the server's heap profile, taken with the streams idle, to this file (and its goroutines to file.goroutines.txt)")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write the server's CPU profile of the actions phase to this file")
@@ -131,8 +131,8 @@ func (c config) check() error {
 		return errors.New("durations must be positive")
 	case c.Rate <= 0 || c.Concurrency < 1:
 		return errors.New("-rate and -concurrency must be positive")
-	case c.Baseline && c.Hijack:
-		return errors.New("-hijack is an lt option; with -baseline there is no lt (the bare writer hijacks every stream anyway)")
+	case c.Baseline && c.InHandler:
+		return errors.New("-in-handler is an lt option; with -baseline there is no lt (the bare writer takes every connection over)")
 	case c.Baseline && c.Heartbeat != 0:
 		return errors.New("-heartbeat is an lt option; with -baseline there is no lt and no heartbeat")
 	}
@@ -145,8 +145,8 @@ func (c config) server() string {
 	switch {
 	case c.Baseline:
 		return "bare writer (baseline, no lt)"
-	case c.Hijack:
-		return "lt, hijacked streams"
+	case c.InHandler:
+		return "lt, streams in their handlers"
 	}
 	return "lt"
 }

@@ -19,7 +19,7 @@ type Result struct {
 	Interval   float64        `json:"interval_ms"`
 	ServerPID  int            `json:"server_pid"`
 	ServerAddr string         `json:"server_addr"`
-	Server     string         `json:"server"`   // what served the streams: "lt", "lt, hijacked streams" or the bare writer
+	Server     string         `json:"server"`   // what served the streams: "lt", "lt, streams in their handlers" or the bare writer
 	Baseline   bool           `json:"baseline"` // the bare writer: this machine's floor, no lt
 	NoFile     uint64         `json:"rlimit_nofile"`
 	LoadBefore string         `json:"loadavg_before"` // /proc/loadavg: 1, 5, 15 min

@@ -16,8 +16,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
-	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -83,7 +81,7 @@ func serveMain(args []string) int {
 	fs := flag.NewFlagSet("ltload -serve", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:0", "listen address (loopback only)")
 	heartbeat := fs.Duration("heartbeat", 0, "lt.WithHeartbeat (0: lt's default)")
-	hijack := fs.Bool("hijack", false, "lt.WithHijackedStreams")
+	inHandler := fs.Bool("in-handler", false, "lt.WithStreamsInHandler")
 	baseline := fs.Bool("baseline", false, "serve the events from the bare writer (baseline.go) instead of lt")
 	want := fs.Uint64("nofile", 0, "raise RLIMIT_NOFILE to at least this")
 	rate := fs.Int("memprofilerate", 0, "runtime.MemProfileRate (0: Go's default)")
@@ -107,7 +105,7 @@ func serveMain(args []string) int {
 	if *baseline {
 		t = &bareWriter{}
 	} else {
-		lp, err := newLTTarget(*heartbeat, *hijack)
+		lp, err := newLTTarget(*heartbeat, *inHandler)
 		if err != nil {
 			return fail(err)
 		}
@@ -161,13 +159,10 @@ type target interface {
 	Close() error
 }
 
-// ltTarget is the ticker page served by lt, counting its event streams.
-type ltTarget struct {
-	h *lt.Handler
-	n atomic.Int64
-}
+// ltTarget is the ticker page served by lt.
+type ltTarget struct{ h *lt.Handler }
 
-func newLTTarget(heartbeat time.Duration, hijack bool) (*ltTarget, error) {
+func newLTTarget(heartbeat time.Duration, inHandler bool) (*ltTarget, error) {
 	page, err := lt.Parse("ltload", pageHTML)
 	if err != nil {
 		return nil, fmt.Errorf("parsing the page: %w", err)
@@ -176,8 +171,8 @@ func newLTTarget(heartbeat time.Duration, hijack bool) (*ltTarget, error) {
 	if heartbeat > 0 {
 		opts = append(opts, lt.WithHeartbeat(heartbeat))
 	}
-	if hijack {
-		opts = append(opts, lt.WithHijackedStreams())
+	if inHandler {
+		opts = append(opts, lt.WithStreamsInHandler())
 	}
 	h, err := lt.New(page, &ticker{}, tickState{}, opts...)
 	if err != nil {
@@ -186,19 +181,13 @@ func newLTTarget(heartbeat time.Duration, hijack bool) (*ltTarget, error) {
 	return &ltTarget{h: h}, nil
 }
 
-func (t *ltTarget) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
-		t.n.Add(1)
-		defer t.n.Add(-1)
-	}
-	t.h.ServeHTTP(w, r)
-}
+func (t *ltTarget) ServeHTTP(w http.ResponseWriter, r *http.Request) { t.h.ServeHTTP(w, r) }
 
 func (t *ltTarget) trigger(n int, sent time.Time) error {
 	return t.h.TriggerAll("tick", map[string]any{"n": n, "sent": sent.UnixNano()})
 }
 
-func (t *ltTarget) streams() int64 { return t.n.Load() }
+func (t *ltTarget) streams() int64 { return int64(t.h.Streams()) }
 
 func (t *ltTarget) Close() error { return t.h.Close() }
 

@@ -38,23 +38,22 @@ const sharedHTML = `<!DOCTYPE html><html><head><title>shared</title></head><body
 	`<p id="n">{{.N}}</p><p id="clicked">{{if .Clicked}}yes{{else}}no{{end}}</p>` +
 	`<button id="click" name="click">click</button></body></html>`
 
-// streamCounter counts the event streams the handler serves at the moment
-// (requests with Accept: text/event-stream in flight) and the most at once,
-// and keeps the number of connections the latest stream named.
+// streamCounter keeps the most event streams open at once (the handler's
+// count when a stream request arrives, plus that one) and the number of
+// connections the latest stream named.
 type streamCounter struct {
-	next              http.Handler
-	open, peak, conns atomic.Int64
+	h           *lt.Handler
+	peak, conns atomic.Int64
 }
 
 func (c *streamCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
 		c.conns.Store(int64(len(r.URL.Query()["_lt_conn"])))
-		n := c.open.Add(1)
+		n := int64(c.h.Streams() + 1)
 		for p := c.peak.Load(); n > p && !c.peak.CompareAndSwap(p, n); p = c.peak.Load() {
 		}
-		defer c.open.Add(-1)
 	}
-	c.next.ServeHTTP(w, r)
+	c.h.ServeHTTP(w, r)
 }
 
 // Twenty tabs of one browser on one page, served over HTTP/1.1 (6
@@ -66,7 +65,7 @@ func TestTabsShareOneStream(t *testing.T) {
 	const tabs = 20
 	is := is.New(t)
 	h := lt.Must(lt.New(lt.Must(lt.Parse("shared", sharedHTML)), &sharedCtrl{}, sharedState{}))
-	counter := &streamCounter{next: h}
+	counter := &streamCounter{h: h}
 	srv := browsertest.Serve(t, counter, h)
 	is.True(srv.TLS == nil && strings.HasPrefix(srv.URL, "http://")) // plain HTTP/1.1
 	page := srv.URL + "/"
@@ -141,11 +140,11 @@ func TestTabsShareOneStream(t *testing.T) {
 }
 
 // waitStreams waits until the server has exactly n event streams open.
-func waitStreams(c *streamCounter, n int64) error {
+func waitStreams(c *streamCounter, n int) error {
 	deadline := time.Now().Add(browsertest.Timeout)
-	for c.open.Load() != n {
+	for c.h.Streams() != n {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%d event streams open, want %d", c.open.Load(), n)
+			return fmt.Errorf("%d event streams open, want %d", c.h.Streams(), n)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -13,11 +13,21 @@ import (
 	"github.com/matryer/is"
 )
 
-// With WithHijackedStreams a stream outlives its handler on a connection
-// taken from net/http; everything a stream does still works.
-func TestHijackedStreams(t *testing.T) {
+// A stream outlives its handler on a connection taken from net/http (the
+// default), and with WithStreamsInHandler it stays in its handler;
+// everything a stream does works either way.
+func TestStreamsTakenAndInHandler(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		opts []lt.Option
+	}{{"taken", nil}, {"in handler", []lt.Option{lt.WithStreamsInHandler()}}} {
+		t.Run(c.name, func(t *testing.T) { streamWorks(t, c.opts...) })
+	}
+}
+
+func streamWorks(t *testing.T, opts ...lt.Option) {
 	is := is.New(t)
-	f := newFixture(t, lt.WithHijackedStreams(), lt.WithReconnectGrace(time.Minute))
+	f := newFixture(t, append(opts, lt.WithReconnectGrace(time.Minute))...)
 	a := lttest.Open(t, f.URL+"/page")
 	b := lttest.Open(t, f.URL+"/page", lttest.WithJar(a.Jar()))
 	group := "anon:" + cookie(t, a, f.URL)
@@ -48,9 +58,9 @@ func TestHijackedStreams(t *testing.T) {
 
 // The taken connection answers with the stream's headers, the cookie lt
 // set, and a body delimited by closing the connection.
-func TestHijackedStreamHeaders(t *testing.T) {
+func TestTakenStreamHeaders(t *testing.T) {
 	is := is.New(t)
-	f := newFixture(t, lt.WithHijackedStreams(), lt.WithHeartbeat(20*time.Millisecond))
+	f := newFixture(t, lt.WithHeartbeat(20*time.Millisecond))
 	req, _ := http.NewRequestWithContext(waitCtx(t), http.MethodGet, f.URL+"/page", nil)
 	req.Header.Set("Accept", "text/event-stream")
 	resp, err := http.DefaultClient.Do(req)
@@ -76,9 +86,9 @@ func TestHijackedStreamHeaders(t *testing.T) {
 
 // Closing the handler ends taken streams too, and leaves no goroutine
 // (TestMain checks with goleak).
-func TestHijackedStreamsEndOnClose(t *testing.T) {
+func TestTakenStreamsEndOnClose(t *testing.T) {
 	is := is.New(t)
-	f := newFixture(t, lt.WithHijackedStreams())
+	f := newFixture(t)
 	tab := lttest.Open(t, f.URL+"/page")
 	f.J.waitFor(t, "connect")
 	is.NoErr(f.H.Close())

@@ -1,0 +1,74 @@
+package ssehub
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/matryer/is"
+)
+
+// The Watcher tells at once, without a heartbeat, when the client of a
+// taken stream closes its connection; a stream whose watch was stopped is
+// not reported.
+func TestWatcherNoticesClientGone(t *testing.T) {
+	is := is.New(t)
+	w, err := NewWatcher()
+	is.NoErr(err)
+	defer w.Close()
+	type taken struct {
+		gone chan struct{}
+		stop func()
+	}
+	streams := make(chan taken, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
+		st, err := Take(rw)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		tk := taken{gone: make(chan struct{})}
+		tk.stop = w.Watch(st, func() { close(tk.gone) })
+		streams <- tk
+		go func() {
+			defer st.Close()
+			defer tk.stop()
+			_ = Serve(ctx, st, &logSource{changed: make(chan struct{}, 1)}, Options{Heartbeat: time.Hour})
+		}()
+	}))
+	defer srv.Close()
+	dial := func() (net.Conn, taken) {
+		c, err := net.Dial("tcp", srv.Listener.Addr().String())
+		is.NoErr(err)
+		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+		r := bufio.NewReader(c)
+		for line := ""; line != ": ok\n"; {
+			line, err = r.ReadString('\n')
+			is.NoErr(err)
+		}
+		return c, <-streams
+	}
+
+	c1, s1 := dial()
+	c2, s2 := dial()
+	s2.stop()
+	is.NoErr(c2.Close())
+	is.NoErr(c1.Close())
+	select {
+	case <-s1.gone: // long before the hour-long heartbeat
+	case <-time.After(10 * time.Second):
+		t.Fatal("the watcher did not notice the closed client")
+	}
+	select {
+	case <-s2.gone:
+		t.Fatal("a stopped watch was reported")
+	default:
+	}
+}
