@@ -23,6 +23,7 @@ const maxQueue = 1024
 type conn struct {
 	h      *Handler
 	id     string
+	idJSON string // id as a JSON string, for every message
 	ident  Identity
 	key    string // state-store key: group and page path
 	params map[string]string

@@ -1,6 +1,7 @@
 package lt
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -236,6 +237,9 @@ func (h *Handler) newConn(r *http.Request, id Identity) (*conn, page, error) {
 		ctrl: h.ct.newController(h.proto), state: h.initialState(key), ctx: ctx, cancel: cancel,
 		enc: livetree.NewEncoder(h.rs.st),
 	}
+	var idJSON bytes.Buffer
+	writeJSONString(&idJSON, c.id)
+	c.idJSON = idJSON.String()
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()

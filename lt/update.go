@@ -81,7 +81,7 @@ func (c *conn) messageFor(seq uint64, u update, errMsg, old string) []byte {
 	var b bytes.Buffer
 	b.Grow(len(u.body) + len(u.statics) + 64)
 	b.WriteString(`{"c":`)
-	writeJSONString(&b, c.id)
+	b.WriteString(c.idJSON)
 	if old != "" {
 		b.WriteString(`,"o":`)
 		writeJSONString(&b, old)
