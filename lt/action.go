@@ -208,10 +208,9 @@ func (h *Handler) plainAction(w http.ResponseWriter, r *http.Request, id Identit
 	key := stateKey(id, r)
 	state := h.initialState(key)
 	ctrl := h.ct.newController(h.proto)
-	var bs []broadcast
 	ctx := &Context{
 		Context: r.Context(), action: name, data: data, req: r, params: urlParams(r), id: id,
-		session: groupSession{h: h, group: id.GroupID}, broadcast: h.collector(&bs),
+		session: groupSession{h: h, group: id.GroupID}, h: h,
 	}
 	if h.ct.mount != nil {
 		mctx := *ctx
@@ -221,6 +220,7 @@ func (h *Handler) plainAction(w http.ResponseWriter, r *http.Request, id Identit
 			h.failMount(w, r, err)
 			return
 		}
+		ctx.bs = mctx.bs // Mount's broadcasts go out with the action's
 	}
 	m, _ := h.ct.lookup(name)
 	out, actErr := call(m, ctrl, state, ctx)
@@ -234,7 +234,7 @@ func (h *Handler) plainAction(w http.ResponseWriter, r *http.Request, id Identit
 		return
 	}
 	h.store.save(key, out)
-	h.fanOutGroup(id.GroupID, nil, bs)
+	h.fanOutGroup(id.GroupID, nil, ctx.bs)
 	h.syncGroup(id.GroupID, nil, name, data)
 	http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
 }

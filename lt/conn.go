@@ -21,20 +21,21 @@ const maxQueue = 1024
 // connection (actions, lifecycle methods) runs one job at a time, in order,
 // on a goroutine that exists only while there is work.
 type conn struct {
-	h      *Handler
-	id     string
-	idJSON string // id as a JSON string, for every message
-	ident  Identity
-	key    string // state-store key: group and page path
-	params map[string]string
-	ctrl   reflect.Value
-	state  reflect.Value // only touched by jobs
+	h       *Handler
+	id      string
+	idJSON  string  // id as a JSON string, for every message
+	session Session // its session group, for every Context
+	ident   Identity
+	key     string // state-store key: group and page path
+	params  map[string]string
+	ctrl    reflect.Value
+	state   reflect.Value // only touched by jobs
 
 	ctx    context.Context // done when the connection ends for good
 	cancel context.CancelFunc
 
 	mu        sync.Mutex
-	queue     []func()
+	queue     []job
 	running   bool
 	closed    bool
 	connected bool // OnConnect has been called
@@ -48,8 +49,20 @@ type conn struct {
 	timerGen  int
 }
 
+// job is one piece of a connection's work: f, or, for a server action
+// that many connections run (a fan-out), the action shared by all of them,
+// so that queueing it on 10,000 connections allocates nothing per
+// connection.
+type job struct {
+	f   func()
+	act *serverAction
+}
+
 // enqueue schedules f after the connection's earlier work.
-func (c *conn) enqueue(f func()) error {
+func (c *conn) enqueue(f func()) error { return c.enqueueJob(job{f: f}) }
+
+// enqueueJob schedules j after the connection's earlier work.
+func (c *conn) enqueueJob(j job) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -59,7 +72,7 @@ func (c *conn) enqueue(f func()) error {
 		c.h.log.Error("lt: connection work queue full; dropping work", "conn", c.id, "queued", len(c.queue))
 		return ErrQueueFull
 	}
-	c.queue = append(c.queue, f)
+	c.queue = append(c.queue, j)
 	c.scheduleLocked()
 	return nil
 }
@@ -84,11 +97,18 @@ func (c *conn) drain(r *runner) {
 			c.mu.Unlock()
 			return
 		}
-		f := c.queue[0]
-		c.queue[0] = nil
-		c.queue = c.queue[1:]
+		j := c.queue[0]
+		// Shift rather than reslice, so that the queue keeps its array:
+		// it rarely holds more than one job.
+		n := copy(c.queue, c.queue[1:])
+		c.queue[n] = job{}
+		c.queue = c.queue[:n]
 		c.mu.Unlock()
-		f()
+		if j.act != nil {
+			c.runServerAction(j.act)
+		} else {
+			j.f()
+		}
 		r.finished.Add(1)
 	}
 }
@@ -129,8 +149,9 @@ func (c *conn) invoke(m reflect.Method, action string, data map[string]any, req 
 // the method produced (seq 0 when nothing changed). b, when not nil, is
 // the batch of connections the same action runs on.
 func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any, req *http.Request, b *batch) (broadcasts []broadcast, pub published, err error) {
-	ctx := c.newContext(action, data, req, &broadcasts)
+	ctx := c.newContext(action, data, req)
 	out, err := call(m, c.ctrl, c.state, ctx)
+	broadcasts = ctx.bs
 	msg := ""
 	if err != nil {
 		msg = err.Error()
@@ -176,28 +197,18 @@ type broadcast struct {
 	data   map[string]any
 }
 
-func (c *conn) newContext(action string, data map[string]any, req *http.Request, bs *[]broadcast) *Context {
+// newContext makes the Context of a method call on c; the broadcasts the
+// method asks for are in its bs afterwards.
+func (c *conn) newContext(action string, data map[string]any, req *http.Request) *Context {
 	return &Context{
-		Context:   c.ctx,
-		action:    action,
-		data:      data,
-		req:       req,
-		params:    c.params,
-		id:        c.ident,
-		session:   groupSession{h: c.h, group: c.ident.GroupID},
-		broadcast: c.h.collector(bs),
-	}
-}
-
-// collector returns a BroadcastAction that checks the name at once and
-// appends the broadcast to bs, to run after the current method returns.
-func (h *Handler) collector(bs *[]broadcast) func(string, map[string]any) error {
-	return func(action string, data map[string]any) error {
-		if _, err := h.ct.lookup(action); err != nil {
-			return err
-		}
-		*bs = append(*bs, broadcast{action, data})
-		return nil
+		Context: c.ctx,
+		action:  action,
+		data:    data,
+		req:     req,
+		params:  c.params,
+		id:      c.ident,
+		session: c.session,
+		h:       c.h,
 	}
 }
 
@@ -376,14 +387,14 @@ func (c *conn) close() {
 	c.cancel()
 	if callDisconnect {
 		m := *c.h.ct.onDisconnect
-		c.queue = append(c.queue, func() {
+		c.queue = append(c.queue, job{f: func() {
 			defer func() {
 				if p := recover(); p != nil {
 					c.h.log.Error("lt: OnDisconnect panicked", "conn", c.id, "panic", p)
 				}
 			}()
 			m.Func.Call([]reflect.Value{c.ctrl})
-		})
+		}})
 		c.scheduleLocked()
 	}
 	c.mu.Unlock()

@@ -27,9 +27,11 @@ type Context struct {
 	params  map[string]string
 	id      Identity
 	session Session
-	// broadcast collects BroadcastAction calls; they run after the current
-	// method returns so that they never wait for themselves.
-	broadcast func(action string, data map[string]any) error
+	// h and bs collect BroadcastAction calls; they run after the current
+	// method returns so that they never wait for themselves. Without h,
+	// BroadcastAction triggers at once.
+	h  *Handler
+	bs []broadcast
 }
 
 // Action is the wire name of the action being run ("increment"), or the
@@ -54,10 +56,14 @@ func (c *Context) Session() Session { return c.session }
 // session group (the other tabs), after the current method returns. Use it
 // for explicit cross-tab updates when the controller has no Sync method.
 func (c *Context) BroadcastAction(action string, data map[string]any) error {
-	if c.broadcast == nil {
+	if c.h == nil {
 		return c.session.TriggerAction(action, data)
 	}
-	return c.broadcast(action, data)
+	if _, err := c.h.ct.lookup(action); err != nil {
+		return err
+	}
+	c.bs = append(c.bs, broadcast{action, data})
+	return nil
 }
 
 // Request is the HTTP request being served, or nil when the method runs

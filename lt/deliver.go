@@ -65,8 +65,7 @@ func (s subscriber) Resync() {
 // resync is a job: Mount again, render, and publish a full render.
 func (c *conn) resync() {
 	if m := c.h.ct.mount; m != nil {
-		var bs []broadcast
-		ctx := c.newContext("", nil, nil, &bs)
+		ctx := c.newContext("", nil, nil) // its broadcasts are dropped: every tab resyncs anyway
 		if out, err := call(*m, c.ctrl, c.state, ctx); err == nil {
 			c.state = out
 		} else {

@@ -240,6 +240,7 @@ func (h *Handler) newConn(r *http.Request, id Identity) (*conn, page, error) {
 	var idJSON bytes.Buffer
 	writeJSONString(&idJSON, c.id)
 	c.idJSON = idJSON.String()
+	c.session = groupSession{h: h, group: id.GroupID}
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -257,14 +258,14 @@ func (h *Handler) newConn(r *http.Request, id Identity) (*conn, page, error) {
 	var p page
 	err := c.do(r.Context(), func() {
 		if h.ct.mount != nil {
-			var bs []broadcast
-			out, err := call(*h.ct.mount, c.ctrl, c.state, c.newContextFor(r, &bs))
+			ctx := c.newContextFor(r)
+			out, err := call(*h.ct.mount, c.ctrl, c.state, ctx)
 			if err != nil {
 				mountErr = err
 				return
 			}
 			c.state = out
-			h.fanOut(c, bs)
+			h.fanOut(c, ctx.bs)
 		}
 		tree, plain, err := h.rs.render(c.state.Interface(), "")
 		if err != nil {
@@ -291,8 +292,8 @@ func (h *Handler) newConn(r *http.Request, id Identity) (*conn, page, error) {
 	return c, p, nil
 }
 
-func (c *conn) newContextFor(r *http.Request, bs *[]broadcast) *Context {
-	ctx := c.newContext("", nil, r, bs)
+func (c *conn) newContextFor(r *http.Request) *Context {
+	ctx := c.newContext("", nil, r)
 	ctx.Context = r.Context()
 	return ctx
 }
@@ -451,9 +452,12 @@ func (h *Handler) applyLocal(m Message) {
 		}
 	}
 	cs := h.targets(m)
-	b := h.newBatch(len(cs))
+	// m.Data is shared: Context hands out copies of the map, never the map.
+	act := &serverAction{m: meth, action: m.Action, data: m.Data, echo: m.FromBroadcast, b: h.newBatch(len(cs))}
 	for _, c := range cs {
-		h.runOn(c, meth, m.Action, m.Data, m.FromBroadcast, b)
+		if err := c.enqueueJob(job{act: act}); err != nil && err != ErrClosed {
+			h.log.Warn("lt: server action not queued", "conn", c.id, "action", m.Action, "err", err)
+		}
 	}
 }
 
@@ -501,21 +505,26 @@ func (h *Handler) publish(m Message) error {
 // publishTimeout bounds how long a server action waits for the broadcaster.
 const publishTimeout = 5 * time.Second
 
-// runOn queues an action on c that no request waits for. An echo (an
-// action another tab broadcast) cannot broadcast in turn.
-func (h *Handler) runOn(c *conn, m reflect.Method, action string, data map[string]any, echo bool, b *batch) {
-	// data is shared: Context hands out copies of the map, never the map.
-	err := c.enqueue(func() {
-		bs, _ := c.invoke(m, action, data, nil, b)
-		if echo && len(bs) > 0 {
-			h.log.Debug("lt: an action run by BroadcastAction broadcast again; not sent", "conn", c.id, "action", action)
-			return
-		}
-		h.fanOut(c, bs)
-	})
-	if err != nil && err != ErrClosed {
-		h.log.Warn("lt: server action not queued", "conn", c.id, "action", action, "err", err)
+// serverAction is an action that no request waits for (TriggerAction,
+// Sync, BroadcastAction, a message from another instance), queued on
+// every connection it reaches. An echo (an action another tab broadcast)
+// cannot broadcast in turn.
+type serverAction struct {
+	m      reflect.Method
+	action string
+	data   map[string]any
+	echo   bool
+	b      *batch // shared work of the connections it reaches, or nil
+}
+
+// runServerAction is a's job body on c.
+func (c *conn) runServerAction(a *serverAction) {
+	bs, _ := c.invoke(a.m, a.action, a.data, nil, a.b)
+	if a.echo && len(bs) > 0 {
+		c.h.log.Debug("lt: an action run by BroadcastAction broadcast again; not sent", "conn", c.id, "action", a.action)
+		return
 	}
+	c.h.fanOut(c, bs)
 }
 
 // fanOut runs the actions a method of from broadcast on the other

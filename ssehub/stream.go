@@ -37,6 +37,7 @@ type Stream struct {
 	// not take at once waits in pending for Serve's goroutine.
 	mu      sync.Mutex
 	raw     syscall.RawConn // for writes that must not block; nil when unavailable
+	now     *nowWriter      // writes on raw
 	serving bool            // Serve has written its first heartbeat and not returned
 	pending []byte
 	lastTry atomic.Int64 // unix nanoseconds of TrySend's last write
@@ -102,7 +103,9 @@ func Take(w http.ResponseWriter) (*Stream, error) {
 	b.WriteString("\r\n")
 	s := &Stream{conn: conn}
 	if sc, ok := conn.(syscall.Conn); ok && canWriteNow {
-		s.raw, _ = sc.SyscallConn()
+		if s.raw, _ = sc.SyscallConn(); s.raw != nil {
+			s.now = newNowWriter(s.raw)
+		}
 	}
 	if err := s.write(b.Bytes()); err != nil {
 		conn.Close()
@@ -174,7 +177,7 @@ func (s *Stream) TrySend(src Source) bool {
 	if len(b) == 0 {
 		return true
 	}
-	n, err := writeNow(s.raw, b)
+	n, err := s.now.writeNow(b)
 	s.lastTry.Store(time.Now().UnixNano())
 	if n == len(b) && err == nil {
 		return true

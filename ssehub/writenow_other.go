@@ -9,7 +9,11 @@ import (
 
 const canWriteNow = false
 
-func writeNow(syscall.RawConn, []byte) (int, error) {
+type nowWriter struct{}
+
+func newNowWriter(syscall.RawConn) *nowWriter { return &nowWriter{} }
+
+func (*nowWriter) writeNow([]byte) (int, error) {
 	return 0, errors.New("ssehub: no non-blocking writes on this platform")
 }
 

@@ -9,29 +9,46 @@ import (
 
 const canWriteNow = true
 
-// writeNow writes what the socket takes at once: one write(2) on the
-// non-blocking descriptor, never a wait for it to become writable.
-func writeNow(raw syscall.RawConn, b []byte) (int, error) {
-	var n int
-	var werr error
-	err := raw.Write(func(fd uintptr) bool {
-		for {
-			n, werr = syscall.Write(int(fd), b)
-			if werr != syscall.EINTR {
-				return true // done, whatever happened: never wait
-			}
+// nowWriter writes what a socket takes at once: one write(2) on the
+// non-blocking descriptor, never a wait for it to become writable. It is
+// made once per stream, so that a write allocates nothing (a closure per
+// call would); its caller holds the stream's lock.
+type nowWriter struct {
+	raw syscall.RawConn
+	b   []byte
+	n   int
+	err error
+	fn  func(fd uintptr) bool
+}
+
+func newNowWriter(raw syscall.RawConn) *nowWriter {
+	w := &nowWriter{raw: raw}
+	w.fn = w.write
+	return w
+}
+
+func (w *nowWriter) write(fd uintptr) bool {
+	for {
+		w.n, w.err = syscall.Write(int(fd), w.b)
+		if w.err != syscall.EINTR {
+			return true // done, whatever happened: never wait
 		}
-	})
-	if err != nil {
+	}
+}
+
+// writeNow returns how much of b the socket took; a full socket is not an
+// error.
+func (w *nowWriter) writeNow(b []byte) (int, error) {
+	w.b = b
+	defer func() { w.b = nil }()
+	if err := w.raw.Write(w.fn); err != nil {
 		return 0, err
 	}
-	if n < 0 {
-		n = 0
+	n, err := max(w.n, 0), w.err
+	if errors.Is(err, syscall.EAGAIN) {
+		err = nil // the socket is full; the rest waits
 	}
-	if errors.Is(werr, syscall.EAGAIN) {
-		werr = nil // the socket is full; the rest waits
-	}
-	return n, werr
+	return n, err
 }
 
 // peerClosed reports whether the client has closed its end: a peek that

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -201,7 +203,7 @@ func run(ctx context.Context, cfg config) (res *Result, err error) {
 	}
 	defer ch.stop()
 	res = &Result{Streams: cfg.N, Actions: cfg.K, Interval: ms(cfg.Interval), ServerPID: ch.pid, ServerAddr: ch.addr,
-		Server: cfg.server(), Baseline: cfg.Baseline, NoFile: nofile, LoadBefore: loadAvg()}
+		Server: cfg.server(), Baseline: cfg.Baseline, ClientGC: cfg.ClientGC, NoFile: nofile, LoadBefore: loadAvg()}
 	cfg.progress("server pid %d on %s", ch.pid, ch.addr)
 
 	before, err := ch.stats(ctx)
@@ -250,6 +252,9 @@ func run(ctx context.Context, cfg config) (res *Result, err error) {
 		go func() { profDone <- ch.fetch(ctx, "/debug/pprof/profile?seconds="+strconv.Itoa(secs), cfg.CPUProfile) }()
 	} else {
 		profDone <- nil
+	}
+	if !cfg.ClientGC {
+		defer pauseGC()()
 	}
 	cpuClients0, busy0, wall0 := cpuTime(), machineBusy(), time.Now()
 	triggers := make([]triggerResult, 0, cfg.K)
@@ -304,4 +309,23 @@ func run(ctx context.Context, cfg config) (res *Result, err error) {
 	}
 	res.summarize(ss, triggers)
 	return res, err
+}
+
+// clientMemLimit bounds this process's heap while its collector is paused:
+// past it the collector runs anyway.
+const clientMemLimit = 4 << 30
+
+// pauseGC collects once, then pauses this process's collector (up to
+// clientMemLimit) until the returned function restores it. The clients
+// are the instrument: thousands of r3labs streams allocate for every
+// event, and a collection of their heap in the middle of a fan-out would
+// show up as delivery latency that is not the server's.
+func pauseGC() (restore func()) {
+	runtime.GC()
+	limit := debug.SetMemoryLimit(clientMemLimit)
+	percent := debug.SetGCPercent(-1)
+	return func() {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
+	}
 }

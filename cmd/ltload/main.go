@@ -62,6 +62,7 @@ type config struct {
 	Listen      string        // the child's listen address (loopback)
 	Heartbeat   time.Duration // the child's lt.WithHeartbeat (0: lt's default)
 	InHandler   bool          // the child's lt.WithStreamsInHandler
+	ClientGC    bool          // keep this process's collector on during the actions
 	Baseline    bool          // the child serves the events from a bare writer, not lt
 	HeapProfile string        // write the child's heap profile (idle streams) here
 	CPUProfile  string        // write the child's CPU profile (actions phase) here
@@ -107,6 +108,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.Settle, "settle", cfg.Settle, "idle time after the streams are open, before the memory is read")
 	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "the server's listen address; loopback only")
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", cfg.Heartbeat, "the server's heartbeat interval (0: lt's default, 15s)")
+	fs.BoolVar(&cfg.ClientGC, "client-gc", false, "keep the clients' garbage collector running during the actions (by default it is paused, so that its pauses do not count as delivery latency)")
 	fs.BoolVar(&cfg.InHandler, "in-handler", false, "the server keeps streams in their handlers instead of taking the connections over (lt.WithStreamsInHandler)")
 	fs.BoolVar(&cfg.Baseline, "baseline", false, "serve the same events from a bare writer with no lt in between, to measure this machine's floor")
 	fs.StringVar(&cfg.HeapProfile, "heapprofile", "", "write the server's heap profile, taken with the streams idle, to this file (and its goroutines to file.goroutines.txt)")

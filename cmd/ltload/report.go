@@ -19,8 +19,9 @@ type Result struct {
 	Interval   float64        `json:"interval_ms"`
 	ServerPID  int            `json:"server_pid"`
 	ServerAddr string         `json:"server_addr"`
-	Server     string         `json:"server"`   // what served the streams: "lt", "lt, streams in their handlers" or the bare writer
-	Baseline   bool           `json:"baseline"` // the bare writer: this machine's floor, no lt
+	Server     string         `json:"server"`    // what served the streams: "lt", "lt, streams in their handlers" or the bare writer
+	Baseline   bool           `json:"baseline"`  // the bare writer: this machine's floor, no lt
+	ClientGC   bool           `json:"client_gc"` // the clients' collector ran during the actions (-client-gc)
 	NoFile     uint64         `json:"rlimit_nofile"`
 	LoadBefore string         `json:"loadavg_before"` // /proc/loadavg: 1, 5, 15 min
 	LoadAfter  string         `json:"loadavg_after"`
@@ -214,6 +215,11 @@ func (r *Result) print(w io.Writer) {
 	p("ltload: %d streams, %d actions (%d fired) at least %s apart; server pid %d on %s; RLIMIT_NOFILE %d",
 		r.Streams, r.Actions, r.Fired, fms(r.Interval), r.ServerPID, r.ServerAddr, r.NoFile)
 	p("server    %s", r.Server)
+	if r.ClientGC {
+		p("clients   collector on during the actions (-client-gc)")
+	} else {
+		p("clients   collector paused during the actions (the instrument's own pauses are not server latency; -client-gc keeps it)")
+	}
 	p("")
 	o := r.Open
 	p("open      %d/%d streams in %.2f s (%.0f/s); one stream p50 %s, p99 %s, max %s; %d failed",
