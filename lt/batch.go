@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/livesse/livesse/internal/livetree"
 )
@@ -23,6 +24,16 @@ type batch struct {
 	mu      sync.Mutex
 	renders map[renderKey]*rendering
 	changes map[[2]*livetree.Frag]*changing
+
+	// Most connections of a fan-out ask for the same rendering and
+	// change as the one before; these answer them without the lock.
+	lastRender atomic.Pointer[renderHit]
+	lastChange atomic.Pointer[changing]
+}
+
+type renderHit struct {
+	key renderKey
+	r   *rendering
 }
 
 type renderKey struct {
@@ -32,6 +43,7 @@ type renderKey struct {
 
 type rendering struct {
 	once  sync.Once
+	done  atomic.Bool // once has run
 	tree  *livetree.Frag
 	plain []byte
 	err   error
@@ -42,7 +54,9 @@ type rendering struct {
 }
 
 type changing struct {
+	key    [2]*livetree.Frag
 	once   sync.Once
+	done   atomic.Bool
 	change livetree.Change
 }
 
@@ -70,6 +84,9 @@ func (b *batch) rendering(rs *renderers, state reflect.Value, errMsg string) *re
 		}
 		k.state = string(js)
 	}
+	if hit := b.lastRender.Load(); hit != nil && hit.key == k && hit.r.done.Load() {
+		return hit.r
+	}
 	b.mu.Lock()
 	r, ok := b.renders[k]
 	if !ok {
@@ -77,7 +94,11 @@ func (b *batch) rendering(rs *renderers, state reflect.Value, errMsg string) *re
 		b.renders[k] = r
 	}
 	b.mu.Unlock()
-	r.once.Do(func() { r.tree, r.plain, r.err = rs.render(state.Interface(), errMsg) })
+	r.once.Do(func() {
+		r.tree, r.plain, r.err = rs.render(state.Interface(), errMsg)
+		r.done.Store(true)
+	})
+	b.lastRender.Store(&renderHit{k, r})
 	return r
 }
 
@@ -94,14 +115,21 @@ func (r *rendering) stateJSON(state reflect.Value) ([]byte, error) {
 // change returns the Change from old to new, computed once per batch.
 func (b *batch) change(old, new *livetree.Frag) livetree.Change {
 	k := [2]*livetree.Frag{old, new}
+	if c := b.lastChange.Load(); c != nil && c.key == k && c.done.Load() {
+		return c.change
+	}
 	b.mu.Lock()
 	c, ok := b.changes[k]
 	if !ok {
-		c = &changing{}
+		c = &changing{key: k}
 		b.changes[k] = c
 	}
 	b.mu.Unlock()
-	c.once.Do(func() { c.change = livetree.Changes(old, new) })
+	c.once.Do(func() {
+		c.change = livetree.Changes(old, new)
+		c.done.Store(true)
+	})
+	b.lastChange.Store(c)
 	return c.change
 }
 
