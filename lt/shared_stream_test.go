@@ -153,9 +153,12 @@ func TestStreamLimitAfterStreamsEnd(t *testing.T) {
 			f := newFixture(t, opts...)
 			a := lttest.Open(t, f.URL+"/page")
 			f.J.waitFor(t, "connect")
+			is.Equal(f.H.Streams(), 1)
 			a.Close()
 			f.J.waitFor(t, "disconnect") // after the stream gave its place back
+			is.Equal(f.H.Streams(), 0)
 			b := lttest.Open(t, f.URL+"/page")
+			is.Equal(f.H.Streams(), 1)
 			resp, _ := openRaw(t, http.DefaultClient, f.URL+"/page", url.Values{})
 			is.Equal(resp.StatusCode, http.StatusServiceUnavailable) // b holds the one place
 			b.Act("increment", nil)
