@@ -114,7 +114,7 @@ func New(page *template.Template, controller any, initialState any, opts ...Opti
 		conns: map[string]*conn{}, groups: map[string]map[*conn]struct{}{}, users: map[string]map[*conn]struct{}{},
 	}
 	if o.broadcaster != nil {
-		h.unsub = o.broadcaster.Subscribe(subscriber{h})
+		h.unsub = sync.OnceFunc(o.broadcaster.Subscribe(subscriber{h})) // Close may run more than once
 	}
 	return h, nil
 }
@@ -579,8 +579,11 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 
 // Close ends every connection (their streams end and OnDisconnect runs),
 // refuses new ones, and waits for the connections' running work to finish.
-// Register it with http.Server.RegisterOnShutdown, since a server cannot
-// finish a graceful shutdown while streams stay open.
+// Streams never end by themselves and http.Server.Shutdown does not end
+// them: register Close with http.Server.RegisterOnShutdown (which starts
+// it without waiting for it), and call it, or Shutdown, after the
+// server's Shutdown returns, before the program exits. It may be called
+// more than once; every call returns when the work has finished.
 func (h *Handler) Close() error {
 	if h.unsub != nil {
 		h.unsub()

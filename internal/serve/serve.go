@@ -24,8 +24,8 @@ func Fatal(name string, err error) {
 }
 
 // Main serves h until a signal arrives. Each closer is closed when the
-// server shuts down (lt.Handler.Close ends the event streams, without which
-// a graceful shutdown would wait for them).
+// server shuts down (lt.Handler.Close ends the event streams, which never
+// end by themselves), and Main returns once they are closed.
 func Main(name string, h http.Handler, closers ...io.Closer) {
 	addr := flag.String("addr", "", "listen address (default $PORT or :8080)")
 	flag.Parse()
@@ -47,15 +47,24 @@ func Main(name string, h http.Handler, closers ...io.Closer) {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
+		// Shutdown runs the closers without waiting for them, and streams
+		// taken from net/http are not its to wait for: close them here too
+		// (Close is idempotent and returns when the streams have ended).
+		for _, c := range closers {
+			_ = c.Close()
+		}
 	}()
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		Fatal(name, err)
 	}
+	<-done // Serve returns as soon as Shutdown starts
 }
 
 // URL is the address a browser on this machine opens for a listener.
