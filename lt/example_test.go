@@ -1,12 +1,15 @@
 package lt_test
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/livesse/livesse/lt"
@@ -48,4 +51,46 @@ func ExampleNew() {
 	// Output:
 	// GET 200 <p>1</p>
 	// GET 200 <p>2</p>
+}
+
+// A server action reaches every open tab: here one event stream, read as a
+// browser's EventSource would, gets the update that TriggerAll caused.
+func ExampleHandler_TriggerAll() {
+	page := lt.Must(lt.Parse("counter", `<p>count {{.Count}}</p>`))
+	h := lt.Must(lt.New(page, &Counter{}, CounterState{}))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	defer h.Close()
+
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer resp.Body.Close()
+	lines := bufio.NewScanner(resp.Body)
+	next := func(prefix string) string { // the next line that starts with prefix
+		for lines.Scan() {
+			if strings.HasPrefix(lines.Text(), prefix) {
+				return lines.Text()
+			}
+		}
+		return ""
+	}
+	next("event: render") // the stream opened with the whole page
+	fmt.Println("streams open:", h.Streams())
+
+	if err := h.TriggerAll("increment", nil); err != nil {
+		fmt.Println(err)
+		return
+	}
+	next("event: update")
+	data := next("data: ") // {"c":"<connection id>","s":1,"d":{...}}
+	_, diff, _ := strings.Cut(data, `"d":`)
+	fmt.Println("the update changes one value:", strings.TrimSuffix(diff, "}"))
+	// Output:
+	// streams open: 1
+	// the update changes one value: {"0":"1"}
 }
