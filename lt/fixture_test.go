@@ -202,6 +202,17 @@ func newFixture(t *testing.T, opts ...lt.Option) *fixture {
 	return &fixture{URL: srv.URL, H: h, J: j, Srv: srv}
 }
 
+// The two ways a stream can be served: taking its connection over from
+// net/http (the default) or in its handler.
+var (
+	taken     []lt.Option
+	inHandler = []lt.Option{lt.WithStreamsInHandler()}
+	modes     = []struct {
+		name string
+		opts []lt.Option
+	}{{"taken", taken}, {"in handler", inHandler}}
+)
+
 // waitCtx is a bound for waits in tests that are not on a tab.
 func waitCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

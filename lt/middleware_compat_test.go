@@ -75,16 +75,6 @@ func newMWServer(t *testing.T, opts []lt.Option, mws ...func(http.Handler) http.
 	return h, srv
 }
 
-// The two ways a stream can be served.
-var (
-	taken     []lt.Option // the default
-	inHandler = []lt.Option{lt.WithStreamsInHandler()}
-	modes     = []struct {
-		name string
-		opts []lt.Option
-	}{{"taken", taken}, {"in handler", inHandler}}
-)
-
 // mwLog is a log destination safe for concurrent writes.
 type mwLog struct {
 	mu  sync.Mutex

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -143,13 +144,10 @@ func TestStreamLimits(t *testing.T) {
 // A stream that ended gives its place back exactly once: the limit still
 // holds afterwards.
 func TestStreamLimitAfterStreamsEnd(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		opts []lt.Option
-	}{{"taken", nil}, {"in handler", []lt.Option{lt.WithStreamsInHandler()}}} {
-		t.Run(c.name, func(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
 			is := is.New(t)
-			opts := append(c.opts, lt.WithMaxStreams(1), lt.WithReconnectGrace(1), lt.WithHeartbeat(20*time.Millisecond))
+			opts := append(slices.Clone(m.opts), lt.WithMaxStreams(1), lt.WithReconnectGrace(1), lt.WithHeartbeat(20*time.Millisecond))
 			f := newFixture(t, opts...)
 			a := lttest.Open(t, f.URL+"/page")
 			f.J.waitFor(t, "connect")

@@ -14,9 +14,19 @@ import (
 	"github.com/matryer/is"
 )
 
+// A stream answers with headers that keep proxies from buffering it and
+// the session cookie lt set, both when it takes its connection over (the
+// default: the body then ends when the connection closes) and when it
+// stays in its handler (chunked).
 func TestStreamHeaders(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) { streamHeaders(t, m.name == "taken", m.opts...) })
+	}
+}
+
+func streamHeaders(t *testing.T, wantClose bool, opts ...lt.Option) {
 	is := is.New(t)
-	f := newFixture(t)
+	f := newFixture(t, opts...)
 	req, _ := http.NewRequestWithContext(waitCtx(t), http.MethodGet, f.URL+"/page", nil)
 	req.Header.Set("Accept", "text/event-stream")
 	resp, err := http.DefaultClient.Do(req)
@@ -26,6 +36,8 @@ func TestStreamHeaders(t *testing.T) {
 	is.Equal(resp.Header.Get("Content-Type"), "text/event-stream; charset=utf-8")
 	is.Equal(resp.Header.Get("Cache-Control"), "no-cache, no-transform")
 	is.Equal(resp.Header.Get("X-Accel-Buffering"), "no")
+	is.Equal(resp.Close, wantClose)
+	is.Equal(len(resp.TransferEncoding) > 0, !wantClose) // chunked in the handler
 	is.True(strings.Contains(resp.Header.Get("Set-Cookie"), "HttpOnly"))
 	is.True(strings.Contains(resp.Header.Get("Set-Cookie"), "SameSite=Lax"))
 

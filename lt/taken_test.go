@@ -1,7 +1,6 @@
 package lt_test
 
 import (
-	"bufio"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,11 +16,8 @@ import (
 // default), and with WithStreamsInHandler it stays in its handler;
 // everything a stream does works either way.
 func TestStreamsTakenAndInHandler(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		opts []lt.Option
-	}{{"taken", nil}, {"in handler", []lt.Option{lt.WithStreamsInHandler()}}} {
-		t.Run(c.name, func(t *testing.T) { streamWorks(t, c.opts...) })
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) { streamWorks(t, m.opts...) })
 	}
 }
 
@@ -53,34 +49,6 @@ func streamWorks(t *testing.T, opts ...lt.Option) {
 		ev := a.Next()
 		is.Equal(ev.Seq, uint64(3+i))
 		is.True(strings.Contains(ev.HTML, "<li>"+strconv.Itoa(i)+"</li>"))
-	}
-}
-
-// The taken connection answers with the stream's headers, the cookie lt
-// set, and a body delimited by closing the connection.
-func TestTakenStreamHeaders(t *testing.T) {
-	is := is.New(t)
-	f := newFixture(t, lt.WithHeartbeat(20*time.Millisecond))
-	req, _ := http.NewRequestWithContext(waitCtx(t), http.MethodGet, f.URL+"/page", nil)
-	req.Header.Set("Accept", "text/event-stream")
-	resp, err := http.DefaultClient.Do(req)
-	is.NoErr(err)
-	defer resp.Body.Close()
-	is.Equal(resp.StatusCode, http.StatusOK)
-	is.Equal(resp.Header.Get("Content-Type"), "text/event-stream; charset=utf-8")
-	is.Equal(resp.Header.Get("Cache-Control"), "no-cache, no-transform")
-	is.Equal(resp.Header.Get("X-Accel-Buffering"), "no")
-	is.True(resp.Close) // Connection: close
-	is.True(strings.Contains(resp.Header.Get("Set-Cookie"), "lt_session="))
-	br := bufio.NewReader(resp.Body)
-	is.Equal(readLine(t, br), "event: hb")
-	is.Equal(readLine(t, br), "retry: 1000")
-	is.Equal(readLine(t, br), "data: 20 1000")
-	beats := 0
-	for beats < 2 {
-		if readLine(t, br) == "event: hb" {
-			beats++
-		}
 	}
 }
 
