@@ -618,5 +618,9 @@ func (h *Handler) watch(st *ssehub.Stream, gone func()) (stop func()) {
 	if h.watcher == nil {
 		return func() {}
 	}
-	return h.watcher.Watch(st, gone)
+	stop, err := h.watcher.Watch(st, gone)
+	if err != nil {
+		h.log.Warn("lt: cannot watch a stream for its client closing; its heartbeats will notice", "err", err)
+	}
+	return stop
 }

@@ -98,16 +98,38 @@ func readData(t *testing.T, r *bufio.Reader, n int) []string {
 }
 
 // The publishing goroutine writes the events itself while the socket takes
-// them; Serve's goroutine is not woken.
+// them and no other write holds the stream: nothing is left for Serve's
+// goroutine. (Serve is not run here, so that nothing else ever holds the
+// stream's lock; the next test runs it.)
 func TestTrySendWritesFromTheCaller(t *testing.T) {
 	is := is.New(t)
 	src := &countingSource{logSource: &logSource{changed: make(chan struct{}, 1), log: Log{MaxEvents: 64}}}
-	st, _, r := serveTaken(t, src)
+	streams := make(chan *Stream, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		st, err := Take(w)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		st.mu.Lock()
+		st.serving = true // as Serve does once its first heartbeat is out
+		st.mu.Unlock()
+		streams <- st
+	}))
+	defer srv.Close()
+	client, err := net.Dial("tcp", srv.Listener.Addr().String())
+	is.NoErr(err)
+	defer client.Close()
+	fmt.Fprintf(client, "GET / HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+	st := <-streams
+	defer st.Close()
+	r := bufio.NewReader(client)
 	for i := range 10 {
 		src.publishTry(st, fmt.Sprint("e", i))
 		is.Equal(readData(t, r, 1), []string{fmt.Sprint("e", i)})
 	}
 	is.Equal(src.signals, 0)
+	is.Equal(len(src.changed), 0)
 }
 
 // A socket that takes only part of a burst leaves the rest to Serve's

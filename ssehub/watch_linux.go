@@ -45,22 +45,22 @@ func NewWatcher() (*Watcher, error) {
 // Watch calls gone (once, from the Watcher's goroutine) when the client of
 // s closes its connection. Call stop, before closing s, to cancel. Streams
 // made by Open, or whose connection has no descriptor, are not watched:
-// stop is then a no-op.
-func (w *Watcher) Watch(s *Stream, gone func()) (stop func()) {
+// stop is then a no-op. An error means s is not watched (its heartbeats
+// still notice a closed client).
+func (w *Watcher) Watch(s *Stream, gone func()) (stop func(), err error) {
 	if s.raw == nil {
-		return func() {}
+		return func() {}, nil
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.close {
-		return func() {}
+		return func() {}, errors.New("ssehub: the watcher is closed")
 	}
 	id := w.next
 	for id == 0 || w.gone[id] != nil { // 0 is the pipe; skip ids in use after a wrap
 		id++
 	}
 	w.next = id + 1
-	var err error
 	ctl := func(op int) {
 		_ = s.raw.Control(func(fd uintptr) {
 			ev := syscall.EpollEvent{Events: syscall.EPOLLRDHUP | syscall.EPOLLHUP | syscall.EPOLLERR | epollET, Fd: id}
@@ -69,7 +69,7 @@ func (w *Watcher) Watch(s *Stream, gone func()) (stop func()) {
 	}
 	ctl(syscall.EPOLL_CTL_ADD)
 	if err != nil {
-		return func() {} // the heartbeats notice it instead
+		return func() {}, fmt.Errorf("ssehub: epoll_ctl: %w", err)
 	}
 	w.gone[id] = gone
 	return func() {
@@ -79,7 +79,7 @@ func (w *Watcher) Watch(s *Stream, gone func()) (stop func()) {
 			delete(w.gone, id)
 			ctl(syscall.EPOLL_CTL_DEL)
 		}
-	}
+	}, nil
 }
 
 // epollET is EPOLLET as the unsigned flag EpollEvent holds.

@@ -35,7 +35,9 @@ func TestWatcherNoticesClientGone(t *testing.T) {
 			return
 		}
 		tk := taken{gone: make(chan struct{})}
-		tk.stop = w.Watch(st, func() { close(tk.gone) })
+		if tk.stop, err = w.Watch(st, func() { close(tk.gone) }); err != nil {
+			t.Error(err)
+		}
 		streams <- tk
 		go func() {
 			defer st.Close()

@@ -11,7 +11,7 @@ type Watcher struct{}
 func NewWatcher() (*Watcher, error) { return &Watcher{}, nil }
 
 // Watch does nothing here; see the Linux implementation.
-func (*Watcher) Watch(*Stream, func()) (stop func()) { return func() {} }
+func (*Watcher) Watch(*Stream, func()) (stop func(), err error) { return func() {}, nil }
 
 // Close does nothing here.
 func (*Watcher) Close() error { return nil }

@@ -52,15 +52,27 @@ func (w *nowWriter) writeNow(b []byte) (int, error) {
 }
 
 // peerClosed reports whether the client has closed its end: a peek that
-// reads end-of-file without waiting. Writes alone notice that late, since
-// the first write after the client's FIN still succeeds.
+// reads end-of-file, or finds the connection reset, without waiting. Writes
+// alone notice that late, since the first write after the client's FIN
+// still succeeds.
 func peerClosed(raw syscall.RawConn) bool {
 	var n int
 	var rerr error
 	var b [1]byte
 	err := raw.Read(func(fd uintptr) bool {
-		n, _, rerr = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		return true
+		for {
+			n, _, rerr = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+			if rerr != syscall.EINTR {
+				return true
+			}
+		}
 	})
-	return err == nil && rerr == nil && n == 0
+	switch {
+	case err != nil:
+		return true // the connection is closed on this side already
+	case rerr == nil:
+		return n == 0 // end of file; data (unexpected) means it is open
+	default:
+		return !errors.Is(rerr, syscall.EAGAIN) // nothing to read: open; a reset: gone
+	}
 }
