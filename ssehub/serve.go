@@ -109,7 +109,7 @@ func Serve(ctx context.Context, s *Stream, src Source, opt Options) error {
 				t.Reset(hb - quiet)
 				continue
 			}
-			if s.raw != nil && peerClosed(s.raw) {
+			if s.socket != nil && peerClosed(s.socket) {
 				return ErrClientGone
 			}
 			s.mu.Lock()

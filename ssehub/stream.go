@@ -38,6 +38,7 @@ type Stream struct {
 	mu      sync.Mutex
 	raw     syscall.RawConn // for writes that must not block; nil when unavailable
 	now     *nowWriter      // writes on raw
+	socket  syscall.RawConn // the TCP socket, to see the client hang up (raw, or beneath TLS)
 	serving bool            // Serve has written its first heartbeat and not returned
 	pending []byte
 	lastTry atomic.Int64 // unix nanoseconds of TrySend's last write
@@ -105,6 +106,14 @@ func Take(w http.ResponseWriter) (*Stream, error) {
 	if sc, ok := conn.(syscall.Conn); ok && canWriteNow {
 		if s.raw, _ = sc.SyscallConn(); s.raw != nil {
 			s.now = newNowWriter(s.raw)
+		}
+	}
+	s.socket = s.raw
+	if tc, ok := conn.(interface{ NetConn() net.Conn }); ok && s.socket == nil {
+		// TLS: writes must go through the TLS layer, but whether the
+		// client hung up can still be read off the TCP socket beneath.
+		if sc, ok := tc.NetConn().(syscall.Conn); ok {
+			s.socket, _ = sc.SyscallConn()
 		}
 	}
 	if err := s.write(b.Bytes()); err != nil {

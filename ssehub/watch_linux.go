@@ -48,7 +48,7 @@ func NewWatcher() (*Watcher, error) {
 // stop is then a no-op. An error means s is not watched (its heartbeats
 // still notice a closed client).
 func (w *Watcher) Watch(s *Stream, gone func()) (stop func(), err error) {
-	if s.raw == nil {
+	if s.socket == nil {
 		return func() {}, nil
 	}
 	w.mu.Lock()
@@ -62,7 +62,7 @@ func (w *Watcher) Watch(s *Stream, gone func()) (stop func(), err error) {
 	}
 	w.next = id + 1
 	ctl := func(op int) {
-		_ = s.raw.Control(func(fd uintptr) {
+		_ = s.socket.Control(func(fd uintptr) {
 			ev := syscall.EpollEvent{Events: syscall.EPOLLRDHUP | syscall.EPOLLHUP | syscall.EPOLLERR | epollET, Fd: id}
 			err = syscall.EpollCtl(w.epfd, op, int(fd), &ev)
 		})

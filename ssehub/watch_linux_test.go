@@ -3,6 +3,8 @@ package ssehub
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
@@ -14,9 +16,14 @@ import (
 )
 
 // The Watcher tells at once, without a heartbeat, when the client of a
-// taken stream closes its connection; a stream whose watch was stopped is
-// not reported.
+// taken stream closes its connection, over TLS too (it watches the TCP
+// socket beneath); a stream whose watch was stopped is not reported.
 func TestWatcherNoticesClientGone(t *testing.T) {
+	t.Run("tcp", func(t *testing.T) { watcherNoticesClientGone(t, false) })
+	t.Run("tls", func(t *testing.T) { watcherNoticesClientGone(t, true) })
+}
+
+func watcherNoticesClientGone(t *testing.T, useTLS bool) {
 	is := is.New(t)
 	w, err := NewWatcher()
 	is.NoErr(err)
@@ -28,7 +35,7 @@ func TestWatcherNoticesClientGone(t *testing.T) {
 	streams := make(chan taken, 2)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
 		st, err := Take(rw)
 		if err != nil {
 			t.Error(err)
@@ -45,9 +52,23 @@ func TestWatcherNoticesClientGone(t *testing.T) {
 			_ = Serve(ctx, st, &logSource{changed: make(chan struct{}, 1)}, Options{Heartbeat: time.Hour})
 		}()
 	}))
+	if useTLS {
+		srv.EnableHTTP2 = false // HTTP/1.1 over TLS: the connection can be taken
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	defer srv.Close()
 	dial := func() (net.Conn, taken) {
-		c, err := net.Dial("tcp", srv.Listener.Addr().String())
+		var c net.Conn
+		var err error
+		if useTLS {
+			roots := x509.NewCertPool()
+			roots.AddCert(srv.Certificate())
+			c, err = tls.Dial("tcp", srv.Listener.Addr().String(), &tls.Config{RootCAs: roots, ServerName: "example.com"})
+		} else {
+			c, err = net.Dial("tcp", srv.Listener.Addr().String())
+		}
 		is.NoErr(err)
 		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
 		r := bufio.NewReader(c)

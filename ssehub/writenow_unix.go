@@ -71,7 +71,10 @@ func peerClosed(raw syscall.RawConn) bool {
 	case err != nil:
 		return true // the connection is closed on this side already
 	case rerr == nil:
-		return n == 0 // end of file; data (unexpected) means it is open
+		// End of file. Data means open, or unknown: a TLS client's
+		// close_notify waits unread before its FIN, which the Watcher
+		// still sees.
+		return n == 0
 	default:
 		return !errors.Is(rerr, syscall.EAGAIN) // nothing to read: open; a reset: gone
 	}
