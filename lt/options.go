@@ -135,11 +135,12 @@ func WithMaxStreams(n int) Option { return func(o *options) { o.maxStreams = n }
 // that ran the action. Their response is delimited by closing the
 // connection; middleware sees the request end at once, so chi's Timeout
 // and Throttle no longer cut or hold streams and its Logger logs the
-// stream's start; and a client that went away is noticed at the next
-// heartbeat rather than at once. Choose this option when middleware or
-// connection tracking must see the stream for its whole life. Where a
-// connection cannot be taken (HTTP/2, a wrapper without Unwrap or Hijack)
-// streams stay in the handler anyway.
+// stream's start; http.Server.Shutdown does not wait for them (Close
+// ends them); and a client that went away is noticed by one epoll
+// goroutine per Handler on Linux, at the next heartbeat elsewhere. Choose
+// this option when middleware or connection tracking must see the stream
+// for its whole life. Where a connection cannot be taken (HTTP/2, a
+// wrapper without Unwrap or Hijack) streams stay in the handler anyway.
 func WithStreamsInHandler() Option { return func(o *options) { o.hijack = false } }
 
 // WithMaxSavedStates bounds how many session groups' last states are kept
