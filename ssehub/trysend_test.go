@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -37,9 +36,9 @@ func (s *countingSource) publishTry(st *Stream, data string) {
 }
 
 // serveTaken runs Serve on a stream taken over with Take and hands the
-// stream to the test; the client side is a plain TCP connection, so the
-// test decides when it reads.
-func serveTaken(t *testing.T, src Source) (st *Stream, client net.Conn, r *bufio.Reader) {
+// stream to the test with a bare client (dialStream) that has read the
+// first heartbeat, so Serve is running.
+func serveTaken(t *testing.T, src Source) (*Stream, *bufio.Reader) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	streams := make(chan *Stream, 1)
@@ -63,22 +62,8 @@ func serveTaken(t *testing.T, src Source) (st *Stream, client net.Conn, r *bufio
 		<-done
 		srv.Close()
 	})
-	client, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
-	fmt.Fprintf(client, "GET / HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
-	r = bufio.NewReaderSize(client, 1<<16)
-	st = <-streams
-	// Headers, then the first heartbeat: Serve is running from then on.
-	for line := ""; line != "data: 15000"; {
-		if line, err = r.ReadString('\n'); err != nil {
-			t.Fatal(err)
-		}
-		line = strings.TrimRight(line, "\r\n")
-	}
-	return st, client, r
+	_, r := dialStream(t, srv.Listener.Addr().String(), nil, "data: 15000")
+	return <-streams, r
 }
 
 // readData returns the next n data lines of "m" events.
@@ -117,13 +102,9 @@ func TestTrySendWritesFromTheCaller(t *testing.T) {
 		streams <- st
 	}))
 	defer srv.Close()
-	client, err := net.Dial("tcp", srv.Listener.Addr().String())
-	is.NoErr(err)
-	defer client.Close()
-	fmt.Fprintf(client, "GET / HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+	_, r := dialStream(t, srv.Listener.Addr().String(), nil, "")
 	st := <-streams
 	defer st.Close()
-	r := bufio.NewReader(client)
 	for i := range 10 {
 		src.publishTry(st, fmt.Sprint("e", i))
 		is.Equal(readData(t, r, 1), []string{fmt.Sprint("e", i)})
@@ -137,7 +118,7 @@ func TestTrySendWritesFromTheCaller(t *testing.T) {
 func TestTrySendLeavesWhatBlocksToServe(t *testing.T) {
 	is := is.New(t)
 	src := &countingSource{logSource: &logSource{changed: make(chan struct{}, 1), log: Log{MaxEvents: 4096, MaxBytes: 64 << 20}}}
-	st, _, r := serveTaken(t, src)
+	st, r := serveTaken(t, src)
 	// (Tiny buffers on both ends would fill sooner, but loopback TCP then
 	// stalls on zero-window probes for seconds; this just sends more.)
 	big := strings.Repeat("x", 16<<10)
@@ -186,14 +167,7 @@ func TestTakenStreamNoticesClientGone(t *testing.T) {
 		}()
 	}))
 	defer srv.Close()
-	client, err := net.Dial("tcp", srv.Listener.Addr().String())
-	is.NoErr(err)
-	fmt.Fprintf(client, "GET / HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
-	r := bufio.NewReader(client)
-	for line := ""; line != ": ok\n"; { // the first heartbeat: Serve runs
-		line, err = r.ReadString('\n')
-		is.NoErr(err)
-	}
+	client, _ := dialStream(t, srv.Listener.Addr().String(), nil, ": ok") // the first heartbeat: Serve runs
 	is.NoErr(client.Close())
 	is.True(errors.Is(<-served, ErrClientGone))
 }

@@ -1,11 +1,9 @@
 package ssehub
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -59,23 +57,14 @@ func watcherNoticesClientGone(t *testing.T, useTLS bool) {
 		srv.Start()
 	}
 	defer srv.Close()
+	var conf *tls.Config
+	if useTLS {
+		roots := x509.NewCertPool()
+		roots.AddCert(srv.Certificate())
+		conf = &tls.Config{RootCAs: roots, ServerName: "example.com"}
+	}
 	dial := func() (net.Conn, taken) {
-		var c net.Conn
-		var err error
-		if useTLS {
-			roots := x509.NewCertPool()
-			roots.AddCert(srv.Certificate())
-			c, err = tls.Dial("tcp", srv.Listener.Addr().String(), &tls.Config{RootCAs: roots, ServerName: "example.com"})
-		} else {
-			c, err = net.Dial("tcp", srv.Listener.Addr().String())
-		}
-		is.NoErr(err)
-		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
-		r := bufio.NewReader(c)
-		for line := ""; line != ": ok\n"; {
-			line, err = r.ReadString('\n')
-			is.NoErr(err)
-		}
+		c, _ := dialStream(t, srv.Listener.Addr().String(), conf, ": ok")
 		return c, <-streams
 	}
 
