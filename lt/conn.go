@@ -2,6 +2,7 @@ package lt
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"reflect"
 	"sync"
@@ -19,34 +20,39 @@ const maxQueue = 1024
 // conn is one live connection: one tab's controller copy and state, its
 // outgoing event log, and at most one attached stream. All work on a
 // connection (actions, lifecycle methods) runs one job at a time, in order,
-// on a goroutine that exists only while there is work.
+// on one of the runner's workers while there is work.
 type conn struct {
-	h       *Handler
-	id      string
-	idJSON  string  // id as a JSON string, for every message
-	session Session // its session group, for every Context
-	ident   Identity
-	key     string // state-store key: group and page path
-	params  map[string]string
-	ctrl    reflect.Value
-	state   reflect.Value // only touched by jobs
-
-	ctx    context.Context // done when the connection ends for good
-	cancel context.CancelFunc
-
+	// The fields a job touches come first, together: a fan-out runs a job
+	// on thousands of connections whose memory is no longer in any cache,
+	// and every cache line of a connection it reaches costs a miss.
 	mu        sync.Mutex
-	queue     []job
 	running   bool
 	closed    bool
 	connected bool // OnConnect has been called
-	log       ssehub.Log
-	tree      *livetree.Frag    // the page as last published
-	fallback  []byte            // the live region instead, when the output did not split
-	enc       *livetree.Encoder // what statics the client has
-	errMsg    string            // {{ltError}}
+	queue     []job
+	queue0    [1]job // queue's first array, in the conn: one object less to reach
+	h         *Handler
+	ctrl      reflect.Value
+	state     reflect.Value // only touched by jobs
+	saved     *storeEntry   // where jobs save the state, once one has
 	stream    *attachment
-	timer     *time.Timer // ends a connection that has no stream
-	timerGen  int
+	idJSON    string            // id as a JSON string, for every message
+	errMsg    string            // {{ltError}}
+	tree      *livetree.Frag    // the page as last published
+	enc       *livetree.Encoder // what statics the client has
+	log       ssehub.Log
+	callCtx   Context // the Context of every job's method call (newContext)
+
+	id       string
+	session  Session // its session group, for every Context
+	ident    Identity
+	key      string // state-store key: group and page path
+	params   map[string]string
+	fallback []byte          // the live region instead, when the output did not split
+	ctx      context.Context // done when the connection ends for good
+	cancel   context.CancelFunc
+	timer    *time.Timer // ends a connection that has no stream
+	timerGen int
 }
 
 // job is one piece of a connection's work: f, or, for a server action
@@ -65,6 +71,33 @@ func (c *conn) enqueue(f func()) error { return c.enqueueJob(job{f: f}) }
 func (c *conn) enqueueJob(j job) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := c.queueLocked(j); err != nil {
+		return err
+	}
+	c.scheduleLocked()
+	return nil
+}
+
+// enqueueUnscheduled queues j like enqueueJob but leaves handing the
+// connection to the runner to the caller, which must do it (with
+// runner.scheduleAll) when idle reports true: a fan-out queues its job on
+// every connection first and then wakes the workers once, rather than
+// having them take the CPU from the loop that is still queueing.
+func (c *conn) enqueueUnscheduled(j job) (idle bool, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.queueLocked(j); err != nil {
+		return false, err
+	}
+	if c.running {
+		return false, nil
+	}
+	c.running = true
+	c.h.wg.Add(1) // under c.mu, so that it is ordered before Close's wait
+	return true, nil
+}
+
+func (c *conn) queueLocked(j job) error {
 	if c.closed {
 		return ErrClosed
 	}
@@ -73,7 +106,6 @@ func (c *conn) enqueueJob(j job) error {
 		return ErrQueueFull
 	}
 	c.queue = append(c.queue, j)
-	c.scheduleLocked()
 	return nil
 }
 
@@ -87,9 +119,9 @@ func (c *conn) scheduleLocked() {
 	}
 }
 
-// drain runs the connection's jobs until none is left; r's worker calls it.
-func (c *conn) drain(r *runner) {
-	defer c.h.wg.Done()
+// drain runs the connection's jobs until none is left; a runner's worker
+// calls it, and settles the connection's count on the Handler's wg.
+func (c *conn) drain() {
 	for {
 		c.mu.Lock()
 		if len(c.queue) == 0 {
@@ -109,7 +141,6 @@ func (c *conn) drain(r *runner) {
 		} else {
 			j.f()
 		}
-		r.finished.Add(1)
 	}
 }
 
@@ -152,6 +183,7 @@ func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any
 	ctx := c.newContext(action, data, req)
 	out, err := call(m, c.ctrl, c.state, ctx)
 	broadcasts = ctx.bs
+	c.endCall()
 	msg := ""
 	if err != nil {
 		msg = err.Error()
@@ -163,11 +195,13 @@ func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any
 	if b != nil {
 		r = b.rendering(c.h.rs, c.state, msg)
 	}
-	if err == nil && !lifecycleNames[m.Name] {
+	if err == nil && !isLifecycle(m.Name) {
 		if r == nil {
-			c.h.store.save(c.key, out)
+			if js, err := json.Marshal(out.Interface()); err == nil {
+				c.saved = c.h.store.put(c.saved, c.key, js)
+			} // New checked the type serialises; a value that no longer does is not kept
 		} else if js, err := r.stateJSON(out); err == nil {
-			c.h.store.put(c.key, js)
+			c.saved = c.h.store.put(c.saved, c.key, js)
 		}
 	}
 	pub = c.publish(msg, false, b, r)
@@ -197,19 +231,26 @@ type broadcast struct {
 	data   map[string]any
 }
 
-// newContext makes the Context of a method call on c; the broadcasts the
-// method asks for are in its bs afterwards.
+// baseContext is what every Context of a method call on c holds.
+func (c *conn) baseContext() Context {
+	return Context{Context: c.ctx, params: c.params, id: c.ident, session: c.session, h: c.h}
+}
+
+// newContext returns the Context of a method call on c; the broadcasts the
+// method asks for are in its bs afterwards. It is c's one Context, reused
+// by every job: a Context is valid only during its call, and its
+// context.Context, the part a method may keep, never changes. Call
+// endCall when the method has returned.
 func (c *conn) newContext(action string, data map[string]any, req *http.Request) *Context {
-	return &Context{
-		Context: c.ctx,
-		action:  action,
-		data:    data,
-		req:     req,
-		params:  c.params,
-		id:      c.ident,
-		session: c.session,
-		h:       c.h,
-	}
+	ctx := &c.callCtx
+	ctx.action, ctx.data, ctx.req, ctx.bs = action, data, req, nil
+	return ctx
+}
+
+// endCall drops what the last call's Context refers to, so that an idle
+// connection does not keep a request or its data alive.
+func (c *conn) endCall() {
+	c.callCtx.action, c.callCtx.data, c.callCtx.req, c.callCtx.bs = "", nil, nil, nil
 }
 
 // publish renders the current state and, when the page changed, appends
@@ -250,6 +291,10 @@ func (c *conn) append(errMsg string, full bool, tree *livetree.Frag, plain []byt
 		c.log.Append(eventRender(c, seq, u, ""))
 	case !changed:
 		return published{}, nil
+	case u.kind == 'd' && len(u.statics) == 0:
+		// The common update, a diff of values, is logged as the diff
+		// alone, which the connections of a fan-out share; next wraps it.
+		c.log.Append(ssehub.Event{Type: loggedDiff, Data: u.body})
 	default:
 		c.log.Append(ssehub.Event{Type: "update", Data: c.message(seq, u, "")})
 	}
@@ -279,24 +324,33 @@ type attachment struct {
 
 // next appends to dst the connection's events the stream has not sent: the
 // log after a.seq, or a full render when the client asked for one or the
-// log no longer reaches back.
-func (a *attachment) next(dst []ssehub.Event) []ssehub.Event {
+// log no longer reaches back. The messages of logged diffs are written
+// into buf, whose extended version it returns too.
+func (a *attachment) next(dst []ssehub.Event, buf []byte) ([]ssehub.Event, []byte) {
 	c := a.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stream != a {
-		return dst // moved to another stream
+		return dst, buf // moved to another stream
 	}
-	evs, ok := c.log.Since(a.seq)
 	head := c.log.Head()
-	if ok && !a.full {
-		a.seq = head
-		return append(dst, evs...) // copied: the log reuses its array
+	if !a.full {
+		if evs, ok := c.log.AppendSince(dst, a.seq); ok {
+			a.seq = head
+			for i := len(dst); i < len(evs); i++ {
+				if e := &evs[i]; e.Type == loggedDiff {
+					start := len(buf)
+					buf = c.appendDiffMessage(buf, e.Seq, e.Data)
+					e.Type, e.Data = "update", buf[start:len(buf):len(buf)]
+				}
+			}
+			return evs, buf
+		}
 	}
 	a.full, a.seq = false, head
 	ev := eventRender(c, head, c.snapshot(), a.replaced)
 	a.replaced = ""
-	return append(dst, ev)
+	return append(dst, ev), buf
 }
 
 // attach makes a, a member of stream s, the connection's stream, ending

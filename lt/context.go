@@ -21,17 +21,19 @@ import (
 type Context struct {
 	context.Context
 
-	action  string
-	data    map[string]any
-	req     *http.Request
-	params  map[string]string
-	id      Identity
-	session Session
+	// What changes from call to call comes first, together (a connection
+	// reuses its Context for every job).
+	action string
+	data   map[string]any
+	req    *http.Request
 	// h and bs collect BroadcastAction calls; they run after the current
 	// method returns so that they never wait for themselves. Without h,
 	// BroadcastAction triggers at once.
-	h  *Handler
-	bs []broadcast
+	bs      []broadcast
+	h       *Handler
+	params  map[string]string
+	id      Identity
+	session Session
 }
 
 // Action is the wire name of the action being run ("increment"), or the

@@ -7,8 +7,20 @@ import (
 	"strings"
 )
 
-// Lifecycle method names. They are called by lt, never from the wire.
-var lifecycleNames = map[string]bool{"Mount": true, "OnConnect": true, "OnDisconnect": true, "Sync": true}
+// lifecycleNames are the lifecycle methods' names. They are called by lt,
+// never from the wire.
+var lifecycleNames = [...]string{"Mount", "OnConnect", "OnDisconnect", "Sync"}
+
+// isLifecycle reports whether a method is a lifecycle method. Every method
+// call asks, so it compares rather than hashes.
+func isLifecycle(name string) bool {
+	for _, l := range lifecycleNames {
+		if name == l {
+			return true
+		}
+	}
+	return false
+}
 
 var (
 	contextPtrType = reflect.TypeFor[*Context]()
@@ -76,7 +88,7 @@ func inspectController(ctrl any, state reflect.Type) (*controllerType, error) {
 			looksLikeAction = looksLikeAction || ft.In(j) == state || ft.In(j) == contextPtrType
 		}
 		if !isAction {
-			if looksLikeAction || lifecycleNames[m.Name] {
+			if looksLikeAction || isLifecycle(m.Name) {
 				return nil, fmt.Errorf("%w: method %s has type %v, want func(%v, *lt.Context) (%v, error)",
 					ErrBadController, m.Name, methodSig(ft), state, state)
 			}
@@ -130,7 +142,7 @@ func (t *controllerType) lookup(name string) (reflect.Method, error) {
 	if m, ok := t.actions[key]; ok && name != "" {
 		return m, nil
 	}
-	for l := range lifecycleNames {
+	for _, l := range lifecycleNames {
 		if normalize(l) == key {
 			return reflect.Method{}, fmt.Errorf("%w: %q is a lifecycle method, not an action", ErrUnknownAction, name)
 		}

@@ -71,6 +71,7 @@ func (c *conn) resync() {
 		} else {
 			c.h.log.Warn("lt: Mount failed during resync; keeping the state", "conn", c.id, "err", err)
 		}
+		c.endCall()
 	}
 	c.publish("", true, nil, nil)
 }

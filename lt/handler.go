@@ -109,10 +109,11 @@ func New(page *template.Template, controller any, initialState any, opts ...Opti
 		return nil, fmt.Errorf("lt: broadcaster instance id %q: use 1 to 32 letters, digits, '_' or '-'", b.Instance())
 	}
 	h := &Handler{
-		ct: ct, proto: reflect.ValueOf(controller), initial: initial, rs: rs, stateKeys: stateKeysFor(st), runner: newRunner(),
+		ct: ct, proto: reflect.ValueOf(controller), initial: initial, rs: rs, stateKeys: stateKeysFor(st),
 		opts: o, log: o.logger, origin: oc, store: newStateStore(o.maxStates), name: o.name,
 		conns: map[string]*conn{}, groups: map[string]map[*conn]struct{}{}, users: map[string]map[*conn]struct{}{},
 	}
+	h.runner = newRunner(&h.wg)
 	if o.broadcaster != nil {
 		h.unsub = sync.OnceFunc(o.broadcaster.Subscribe(subscriber{h})) // Close may run more than once
 	}
@@ -237,10 +238,12 @@ func (h *Handler) newConn(r *http.Request, id Identity) (*conn, page, error) {
 		ctrl: h.ct.newController(h.proto), state: h.initialState(key), ctx: ctx, cancel: cancel,
 		enc: livetree.NewEncoder(h.rs.st),
 	}
+	c.queue = c.queue0[:0]
 	var idJSON bytes.Buffer
 	writeJSONString(&idJSON, c.id)
 	c.idJSON = idJSON.String()
 	c.session = groupSession{h: h, group: id.GroupID}
+	c.callCtx = c.baseContext()
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -292,10 +295,12 @@ func (h *Handler) newConn(r *http.Request, id Identity) (*conn, page, error) {
 	return c, p, nil
 }
 
+// newContextFor makes the Context of Mount for a page GET: its
+// context.Context is the request's, so it is not c's reused one.
 func (c *conn) newContextFor(r *http.Request) *Context {
-	ctx := c.newContext("", nil, r)
-	ctx.Context = r.Context()
-	return ctx
+	ctx := c.baseContext()
+	ctx.Context, ctx.req = r.Context(), r
+	return &ctx
 }
 
 func addTo(m map[string]map[*conn]struct{}, k string, c *conn) {
@@ -454,11 +459,17 @@ func (h *Handler) applyLocal(m Message) {
 	cs := h.targets(m)
 	// m.Data is shared: Context hands out copies of the map, never the map.
 	act := &serverAction{m: meth, action: m.Action, data: m.Data, echo: m.FromBroadcast, b: h.newBatch(len(cs))}
+	idle := cs[:0] // reuses cs: an element is read before its slot is written
 	for _, c := range cs {
-		if err := c.enqueueJob(job{act: act}); err != nil && err != ErrClosed {
+		start, err := c.enqueueUnscheduled(job{act: act})
+		switch {
+		case start:
+			idle = append(idle, c)
+		case err != nil && err != ErrClosed:
 			h.log.Warn("lt: server action not queued", "conn", c.id, "action", m.Action, "err", err)
 		}
 	}
+	h.runner.scheduleAll(idle)
 }
 
 // targets returns this instance's connections a message is for.

@@ -3,12 +3,11 @@ package lt
 import (
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
-// stallCheck is how long the runner waits for any job to finish, while
-// connections wait for a worker, before it starts another worker.
+// stallCheck is how long the runner waits for a worker to take a waiting
+// connection before it starts another worker.
 const stallCheck = time.Millisecond
 
 // runner runs the connections' queued work on workers that go from one
@@ -18,8 +17,9 @@ const stallCheck = time.Millisecond
 //
 // A controller method may block (on a database, on a lock), and a tab must
 // not wait long behind another tab's slow method: when connections are
-// waiting and no job has finished for stallCheck, the runner starts one
-// more worker, and again after every further stallCheck without progress.
+// waiting and no worker has taken one for stallCheck, the runner starts
+// one more worker, and again after every further stallCheck without
+// progress.
 // Workers exit when no connection is waiting, so an idle page holds none.
 type runner struct {
 	base int // workers started without waiting for a stall
@@ -29,49 +29,69 @@ type runner struct {
 	head     int     // ready[head:] is the queue
 	workers  int
 	checking bool   // a stall check is scheduled
-	seen     uint64 // finished at the last stall check
+	taken    uint64 // connections workers have taken from ready
+	seen     uint64 // taken at the last stall check
 
-	finished atomic.Uint64 // jobs done, for the stall check
+	// wg counts the connections scheduled and not yet drained. A worker
+	// settles its share when it exits rather than after each connection:
+	// a fan-out would otherwise have every worker write the same counter
+	// for every connection, a cache line passed between the cores
+	// thousands of times.
+	wg *sync.WaitGroup
 }
 
-func newRunner() *runner { return &runner{base: 2 * runtime.GOMAXPROCS(0)} }
+// newRunner returns a runner that marks the end of each connection's
+// draining on wg, which its scheduler has added to.
+func newRunner(wg *sync.WaitGroup) *runner {
+	return &runner{base: 2 * runtime.GOMAXPROCS(0), wg: wg}
+}
 
 // schedule queues c, which has work and no worker, for one.
-func (r *runner) schedule(c *conn) {
-	r.mu.Lock()
-	r.ready = append(r.ready, c)
-	if r.workers < r.base {
-		r.workers++
-		r.mu.Unlock()
-		go r.work()
+func (r *runner) schedule(c *conn) { r.scheduleAll([]*conn{c}) }
+
+// scheduleAll queues cs, which have work and no worker, for one, in
+// order, and starts the workers they need.
+func (r *runner) scheduleAll(cs []*conn) {
+	if len(cs) == 0 {
 		return
 	}
-	if !r.checking {
-		r.checking, r.seen = true, r.finished.Load()
+	r.mu.Lock()
+	r.ready = append(r.ready, cs...)
+	start := max(min(r.base-r.workers, len(cs)), 0)
+	r.workers += start
+	if len(cs) > start && !r.checking { // some wait for a worker
+		r.checking, r.seen = true, r.taken
 		time.AfterFunc(stallCheck, r.checkStall)
 	}
 	r.mu.Unlock()
+	for range start {
+		go r.work()
+	}
 }
 
 func (r *runner) work() {
+	drained := 0
 	for {
 		r.mu.Lock()
 		if r.head == len(r.ready) {
 			r.workers--
 			r.ready, r.head = r.ready[:0], 0
 			r.mu.Unlock()
+			r.wg.Add(-drained)
 			return
 		}
 		c := r.ready[r.head]
 		r.ready[r.head] = nil
 		r.head++
+		r.taken++
 		if r.head >= 1024 && 2*r.head >= len(r.ready) { // under steady load the queue never empties
 			n := copy(r.ready, r.ready[r.head:])
 			clear(r.ready[n:])
 			r.ready, r.head = r.ready[:n], 0
 		}
 		r.mu.Unlock()
-		c.drain(r)
+		c.drain()
+		drained++
 	}
 }
 
@@ -82,11 +102,11 @@ func (r *runner) checkStall() {
 		r.checking = false
 		return
 	}
-	if n := r.finished.Load(); n == r.seen {
+	if r.taken == r.seen { // connections wait, and no worker came for one
 		r.workers++
 		go r.work()
 	} else {
-		r.seen = n
+		r.seen = r.taken
 	}
 	time.AfterFunc(stallCheck, r.checkStall)
 }

@@ -1,7 +1,6 @@
 package lt
 
 import (
-	"container/list"
 	"encoding/json"
 	"hash/maphash"
 	"reflect"
@@ -15,29 +14,37 @@ const storeShards = 16
 // stateStore keeps the last state of each session group on each page, as
 // JSON, so that a reload or a plain form POST (which has no live
 // connection) continues from it. It is bounded: each shard holds its share
-// of the limit and drops its least recently used entries first.
+// of the limit and, when full, drops an entry not used since the clock
+// hand last passed it (the CLOCK approximation of least recently used,
+// which lets a save mark its entry used without reordering a list).
 type stateStore struct {
 	seed   maphash.Seed
 	shards [storeShards]storeShard
 }
 
 type storeShard struct {
-	mu  sync.Mutex
-	max int
-	m   map[string]*list.Element
-	lru list.List // of *storeEntry, most recent first
+	mu   sync.Mutex
+	max  int
+	m    map[string]*storeEntry
+	ring []*storeEntry // the entries in clock order
+	hand int           // the next entry the clock looks at
 }
 
+// storeEntry is one key's saved state. A live connection keeps a pointer
+// to its entry, so that saving again touches only the entry.
 type storeEntry struct {
-	key  string
-	data []byte
+	shard *storeShard
+	key   string
+	data  []byte // under shard.mu, like the fields below
+	used  bool   // since the clock hand last passed
+	gone  bool   // evicted: saving must go through the map again
 }
 
 func newStateStore(max int) *stateStore {
 	s := &stateStore{seed: maphash.MakeSeed()}
 	for i := range s.shards {
 		s.shards[i].max = (max + storeShards - 1) / storeShards
-		s.shards[i].m = map[string]*list.Element{}
+		s.shards[i].m = map[string]*storeEntry{}
 	}
 	return s
 }
@@ -51,28 +58,48 @@ func (s *stateStore) save(key string, state reflect.Value) {
 	if err != nil {
 		return // New checked the type serialises; a value that no longer does is not kept
 	}
-	s.put(key, b)
+	s.put(nil, key, b)
 }
 
-// put keeps b, a state's JSON, which the caller no longer modifies.
-func (s *stateStore) put(key string, b []byte) {
+// put keeps b, a state's JSON, which the caller no longer modifies, as
+// key's. e is the entry put returned for key before, or nil; keep the
+// entry it returns for the next put of the same key.
+func (s *stateStore) put(e *storeEntry, key string, b []byte) *storeEntry {
+	if e != nil {
+		e.shard.mu.Lock()
+		if !e.gone {
+			e.data, e.used = b, true
+			e.shard.mu.Unlock()
+			return e
+		}
+		e.shard.mu.Unlock()
+	}
 	sh := s.shard(key)
 	if sh.max <= 0 {
-		return
+		return nil
 	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if e, ok := sh.m[key]; ok {
-		e.Value.(*storeEntry).data = b
-		sh.lru.MoveToFront(e)
-		return
+		e.data, e.used = b, true
+		return e
 	}
-	sh.m[key] = sh.lru.PushFront(&storeEntry{key, b})
-	for sh.lru.Len() > sh.max {
-		old := sh.lru.Back()
-		sh.lru.Remove(old)
-		delete(sh.m, old.Value.(*storeEntry).key)
+	e = &storeEntry{shard: sh, key: key, data: b}
+	sh.m[key] = e
+	if len(sh.ring) < sh.max {
+		sh.ring = append(sh.ring, e)
+		return e
 	}
+	for sh.ring[sh.hand].used { // a second chance, once round the clock
+		sh.ring[sh.hand].used = false
+		sh.hand = (sh.hand + 1) % len(sh.ring)
+	}
+	old := sh.ring[sh.hand]
+	old.gone = true
+	delete(sh.m, old.key)
+	sh.ring[sh.hand] = e
+	sh.hand = (sh.hand + 1) % len(sh.ring)
+	return e
 }
 
 func (s *stateStore) load(key string) ([]byte, bool) {
@@ -83,6 +110,6 @@ func (s *stateStore) load(key string) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	sh.lru.MoveToFront(e)
-	return e.Value.(*storeEntry).data, true
+	e.used = true
+	return e.data, true
 }

@@ -19,12 +19,19 @@ const maxStreamConns = 64
 // more connections: all tabs of a browser on a page share one, since a
 // browser opens at most six HTTP/1.1 connections per origin.
 type stream struct {
+	// What a fan-out's delivery touches comes first, together.
+	st       atomic.Pointer[ssehub.Stream] // set while it is served
+	members  []*attachment
+	scratch  []ssehub.Event // Next's result, reused
+	messages []byte         // the Data of Next's result, where next wrote it, reused
+	// The first arrays of members and scratch, which are all most streams
+	// need: a fan-out then touches two objects less per stream.
+	member0  [1]*attachment
+	scratch0 [1]ssehub.Event
+
+	changed chan struct{}
 	ctx     context.Context
 	cancel  context.CancelFunc
-	changed chan struct{}
-	members []*attachment
-	st      atomic.Pointer[ssehub.Stream] // set while it is served
-	scratch []ssehub.Event                // Next's result, reused
 }
 
 // deliver sends the members' new events: at once from the caller's
@@ -44,17 +51,21 @@ func (s *stream) signal() {
 	}
 }
 
-// Next implements ssehub.Source. The slice it returns is reused by the
-// next call, which ssehub makes only after it has written these events.
+// Next implements ssehub.Source. The slice it returns, and the data of
+// the updates in it, are reused by the next call, which ssehub makes only
+// after it has written these events.
 func (s *stream) Next() []ssehub.Event {
-	evs := s.scratch[:0]
+	evs, buf := s.scratch[:0], s.messages[:0]
 	for _, a := range s.members {
-		evs = a.next(evs)
+		evs, buf = a.next(evs, buf)
 	}
 	clear(evs[len(evs):cap(evs)]) // drop what earlier calls held
-	s.scratch = evs
+	s.scratch, s.messages = evs, buf
 	if cap(evs) > 64 {
-		s.scratch = nil // a burst should not stay allocated on an idle stream
+		s.scratch = s.scratch0[:0] // a burst should not stay allocated on an idle stream
+	}
+	if cap(buf) > 512 {
+		s.messages = nil
 	}
 	return evs
 }
@@ -94,6 +105,7 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := &stream{changed: make(chan struct{}, 1)}
+	s.members, s.scratch = s.member0[:0], s.scratch0[:0]
 	// The stream may outlive this handler (taken from net/http), so its
 	// context keeps the request's values but not its cancellation.
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(r.Context()))

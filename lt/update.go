@@ -87,7 +87,8 @@ func (c *conn) messageFor(seq uint64, u update, errMsg, old string) []byte {
 		writeJSONString(&b, old)
 	}
 	b.WriteString(`,"s":`)
-	b.WriteString(strconv.FormatUint(seq, 10))
+	var num [20]byte
+	b.Write(strconv.AppendUint(num[:0], seq, 10))
 	switch u.kind {
 	case 'r', 'd':
 		b.WriteString(`,"` + string(u.kind) + `":`)
@@ -106,6 +107,24 @@ func (c *conn) messageFor(seq uint64, u update, errMsg, old string) []byte {
 	}
 	b.WriteByte('}')
 	return b.Bytes()
+}
+
+// loggedDiff is the type under which a connection's log keeps a diff that
+// needs no statics: the diff alone, shared by the connections of a
+// fan-out, instead of a message per connection. Only attachment.next reads
+// the log, and it turns such an event into the update message.
+const loggedDiff = "diff"
+
+// appendDiffMessage appends the message of a diff update at seq, as
+// message writes it for update{kind: 'd', body: diff}.
+func (c *conn) appendDiffMessage(b []byte, seq uint64, diff []byte) []byte {
+	b = append(b, `{"c":`...)
+	b = append(b, c.idJSON...)
+	b = append(b, `,"s":`...)
+	b = strconv.AppendUint(b, seq, 10)
+	b = append(b, `,"d":`...)
+	b = append(b, diff...)
+	return append(b, '}')
 }
 
 func writeJSONString(b *bytes.Buffer, s string) { livetree.WriteString(b, s) }

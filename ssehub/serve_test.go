@@ -37,10 +37,10 @@ func (s *logSource) publish(data string) {
 func (s *logSource) Next() []Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	evs, ok := s.log.Since(s.seq)
+	evs, ok := s.log.AppendSince(nil, s.seq)
 	s.seq = s.log.Head()
 	if ok {
-		return append([]Event(nil), evs...)
+		return evs
 	}
 	return []Event{{Seq: s.log.Head(), Type: "snapshot", Data: []byte("all")}}
 }

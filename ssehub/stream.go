@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -26,22 +27,32 @@ var ErrStreamingUnsupported = errors.New("ssehub: the ResponseWriter cannot flus
 // are for one goroutine that drives the stream itself; while Serve drives
 // it, other goroutines may call TrySend.
 type Stream struct {
-	w            http.ResponseWriter
-	rc           *http.ResponseController
-	conn         net.Conn // set when the stream took over the connection (Take)
-	buf          []byte
-	WriteTimeout time.Duration // per write; DefaultWriteTimeout when zero
-
+	// What TrySend touches comes first, together, as a fan-out calls it
+	// on thousands of streams whose memory is no longer in any cache.
+	//
 	// Under Serve, mu orders the writers: Serve's goroutine and TrySend's
 	// callers. TrySend never blocks on the socket: what the socket would
 	// not take at once waits in pending for Serve's goroutine.
-	mu      sync.Mutex
-	raw     syscall.RawConn // for writes that must not block; nil when unavailable
-	now     *nowWriter      // writes on raw
-	socket  syscall.RawConn // the TCP socket, to see the client hang up (raw, or beneath TLS)
-	serving bool            // Serve has written its first heartbeat and not returned
+	mu sync.Mutex
+	fd int // the socket, for writes that must not block, when canTry
+	// TrySend writes to fd directly, so Close must not close it (and let
+	// the number be reused) during such a write; trying and closing are a
+	// two-flag handshake rather than a lock, so that Close never waits
+	// for a write blocked on a stalled client, only for a TrySend, which
+	// never blocks.
+	trying  atomic.Int32
+	closing atomic.Bool
+	canTry  bool // fd is set (a plain TCP connection taken over on Unix)
+	serving bool // Serve has written its first heartbeat and not returned
 	pending []byte
 	lastTry atomic.Int64 // unix nanoseconds of TrySend's last write
+
+	w            http.ResponseWriter
+	rc           *http.ResponseController
+	conn         net.Conn        // set when the stream took over the connection (Take)
+	socket       syscall.RawConn // the TCP socket, to see the client hang up (beneath TLS too)
+	buf          []byte
+	WriteTimeout time.Duration // per write; DefaultWriteTimeout when zero
 }
 
 // Open starts an event stream on w: it writes the headers that keep proxies
@@ -103,12 +114,12 @@ func Take(w http.ResponseWriter) (*Stream, error) {
 	_ = h.Write(&b)
 	b.WriteString("\r\n")
 	s := &Stream{conn: conn}
-	if sc, ok := conn.(syscall.Conn); ok && canWriteNow {
-		if s.raw, _ = sc.SyscallConn(); s.raw != nil {
-			s.now = newNowWriter(s.raw)
+	if sc, ok := conn.(syscall.Conn); ok {
+		s.socket, _ = sc.SyscallConn()
+		if s.socket != nil && canWriteNow {
+			s.fd, s.canTry = descriptor(s.socket)
 		}
 	}
-	s.socket = s.raw
 	if tc, ok := conn.(interface{ NetConn() net.Conn }); ok && s.socket == nil {
 		// TLS: writes must go through the TLS layer, but whether the
 		// client hung up can still be read off the TCP socket beneath.
@@ -124,10 +135,16 @@ func Take(w http.ResponseWriter) (*Stream, error) {
 }
 
 // Close ends a stream made by Take by closing its connection; for one made
-// by Open it does nothing (the handler's return ends the response).
+// by Open it does nothing (the handler's return ends the response). It
+// waits for a TrySend in progress, which never blocks; a TrySend after it
+// writes nothing.
 func (s *Stream) Close() error {
 	if s.conn == nil {
 		return nil
+	}
+	s.closing.Store(true)
+	for s.trying.Load() != 0 {
+		runtime.Gosched() // a TrySend is in a write(2) that cannot block
 	}
 	return s.conn.Close()
 }
@@ -175,18 +192,30 @@ func (s *Stream) write(b []byte) error {
 // It saves a fan-out to many streams a goroutine switch per stream: the
 // goroutine that published the events writes them.
 func (s *Stream) TrySend(src Source) bool {
-	if s.raw == nil || !s.mu.TryLock() {
+	if !s.canTry || !s.mu.TryLock() {
 		return false
 	}
 	defer s.mu.Unlock()
 	if !s.serving || s.pending != nil {
 		return false
 	}
-	b := s.frame(src.Next())
+	s.trying.Add(1)
+	defer s.trying.Add(-1)
+	if s.closing.Load() {
+		return false
+	}
+	// Framed on the stack: an update is small, and a buffer kept per
+	// stream would be one more object to touch, and memory held, per
+	// stream of a fan-out.
+	var frame [512]byte
+	b := frame[:0]
+	for _, e := range src.Next() {
+		b = e.appendTo(b)
+	}
 	if len(b) == 0 {
 		return true
 	}
-	n, err := s.now.writeNow(b)
+	n, err := writeNow(s.fd, b)
 	s.lastTry.Store(time.Now().UnixNano())
 	if n == len(b) && err == nil {
 		return true
@@ -197,14 +226,19 @@ func (s *Stream) TrySend(src Source) bool {
 	return false
 }
 
+// keepFrame is the largest frame buffer a stream keeps between writes:
+// room for heartbeats and small updates. A first render is often a few
+// KiB, and 10,000 idle streams would each hold one.
+const keepFrame = 256
+
 // frame writes events into the stream's buffer.
 func (s *Stream) frame(events []Event) []byte {
 	b := s.buf[:0]
 	for _, e := range events {
 		b = e.appendTo(b)
 	}
-	if cap(b) > 4<<10 {
-		s.buf = nil // an idle stream should not keep a large render's buffer
+	if cap(b) > keepFrame {
+		s.buf = nil // an idle stream should not keep a render's buffer
 	} else {
 		s.buf = b
 	}

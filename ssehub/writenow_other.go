@@ -9,11 +9,9 @@ import (
 
 const canWriteNow = false
 
-type nowWriter struct{}
+func descriptor(syscall.RawConn) (int, bool) { return 0, false }
 
-func newNowWriter(syscall.RawConn) *nowWriter { return &nowWriter{} }
-
-func (*nowWriter) writeNow([]byte) (int, error) {
+func writeNow(int, []byte) (int, error) {
 	return 0, errors.New("ssehub: no non-blocking writes on this platform")
 }
 

@@ -9,46 +9,33 @@ import (
 
 const canWriteNow = true
 
-// nowWriter writes what a socket takes at once: one write(2) on the
-// non-blocking descriptor, never a wait for it to become writable. It is
-// made once per stream, so that a write allocates nothing (a closure per
-// call would); its caller holds the stream's lock.
-type nowWriter struct {
-	raw syscall.RawConn
-	b   []byte
-	n   int
-	err error
-	fn  func(fd uintptr) bool
+// descriptor returns the socket's file descriptor, for TrySend's writes,
+// which go around net's poller (the Stream's trying and closing fields say
+// why the number stays the socket's meanwhile).
+func descriptor(raw syscall.RawConn) (int, bool) {
+	fd := -1
+	if err := raw.Control(func(d uintptr) { fd = int(d) }); err != nil || fd < 0 {
+		return 0, false
+	}
+	return fd, true
 }
 
-func newNowWriter(raw syscall.RawConn) *nowWriter {
-	w := &nowWriter{raw: raw}
-	w.fn = w.write
-	return w
-}
-
-func (w *nowWriter) write(fd uintptr) bool {
+// writeNow writes what the non-blocking socket fd takes at once, never
+// waiting for it to become writable; a full socket is not an error.
+func writeNow(fd int, b []byte) (int, error) {
 	for {
-		w.n, w.err = syscall.Write(int(fd), w.b)
-		if w.err != syscall.EINTR {
-			return true // done, whatever happened: never wait
+		n, err := rawWrite(fd, b)
+		switch {
+		case err == nil:
+			return n, nil
+		case errors.Is(err, syscall.EINTR):
+			continue
+		case errors.Is(err, syscall.EAGAIN):
+			return 0, nil // the socket is full; the rest waits
+		default:
+			return 0, err
 		}
 	}
-}
-
-// writeNow returns how much of b the socket took; a full socket is not an
-// error.
-func (w *nowWriter) writeNow(b []byte) (int, error) {
-	w.b = b
-	defer func() { w.b = nil }()
-	if err := w.raw.Write(w.fn); err != nil {
-		return 0, err
-	}
-	n, err := max(w.n, 0), w.err
-	if errors.Is(err, syscall.EAGAIN) {
-		err = nil // the socket is full; the rest waits
-	}
-	return n, err
 }
 
 // peerClosed reports whether the client has closed its end: a peek that
