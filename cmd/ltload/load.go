@@ -300,6 +300,7 @@ func run(ctx context.Context, cfg config) (res *Result, err error) {
 		res.Memory.AfterActions = after
 		res.Memory.AfterPerStream = perStream(before, after, res.Open.Opened)
 		res.CPU.Server = ms(time.Duration(after.CPU - idle.CPU)) // includes the GC the stats call forced
+		res.CPU.ServerGCs, res.CPU.ServerAlloc = after.AutoGCs-idle.AutoGCs, after.TotalAlloc-idle.TotalAlloc
 	}
 	res.LoadAfter = loadAvg()
 	if perr := <-profDone; perr != nil && err == nil {

@@ -92,6 +92,11 @@ type cpuResult struct {
 	Server  float64 `json:"server_cpu_ms"`
 	Clients float64 `json:"clients_cpu_ms"`  // this process: the N clients and the driver
 	Machine float64 `json:"machine_busy_ms"` // every process on the machine, ltload included
+	// The server's garbage collections during the phase, and the bytes it
+	// allocated then: a collection that lands in a fan-out shows in that
+	// action's p99.
+	ServerGCs   uint32 `json:"server_gcs"`
+	ServerAlloc uint64 `json:"server_alloc_bytes"`
 }
 
 // targetResult compares with DESIGN.md section 9.
@@ -248,6 +253,10 @@ func (r *Result) print(w io.Writer) {
 	if r.CPU.Wall > 0 {
 		p("cpu       actions phase %.2f s: server %.2f s CPU, clients (this process) %.2f s CPU, other processes %.2f s CPU",
 			r.CPU.Wall/1000, r.CPU.Server/1000, r.CPU.Clients/1000, max(0, r.CPU.Machine-r.CPU.Server-r.CPU.Clients)/1000)
+	}
+	if r.CPU.Wall > 0 && d.Delivered > 0 {
+		p("gc        server: %d collections during the actions; %d B allocated per delivery",
+			r.CPU.ServerGCs, r.CPU.ServerAlloc/uint64(d.Delivered))
 	}
 	if r.LoadBefore != "" {
 		p("machine   load average before %s, after %s", r.LoadBefore, r.LoadAfter)

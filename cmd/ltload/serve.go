@@ -63,8 +63,10 @@ type serverStats struct {
 	Sys        uint64 `json:"sys"`
 	RSS        uint64 `json:"rss"` // VmRSS, bytes
 	Goroutines int    `json:"goroutines"`
-	Streams    int64  `json:"streams"` // event streams being served
-	CPU        int64  `json:"cpu_ns"`  // user+system time of the process
+	Streams    int64  `json:"streams"`     // event streams being served
+	CPU        int64  `json:"cpu_ns"`      // user+system time of the process
+	TotalAlloc uint64 `json:"total_alloc"` // bytes allocated since the start
+	AutoGCs    uint32 `json:"auto_gcs"`    // collections the runtime started (not runtime.GC's)
 }
 
 // triggerResult is what /debug/trigger answers.
@@ -224,6 +226,7 @@ func readStats(streams int64) serverStats {
 	return serverStats{
 		HeapInuse: ms.HeapInuse, HeapAlloc: ms.HeapAlloc, StackInuse: ms.StackInuse, Sys: ms.Sys,
 		RSS: readRSS(), Goroutines: runtime.NumGoroutine(), Streams: streams, CPU: cpuTime(),
+		TotalAlloc: ms.TotalAlloc, AutoGCs: ms.NumGC - ms.NumForcedGC,
 	}
 }
 
