@@ -15,9 +15,10 @@ import (
 // connection ends for good; for a request without a live connection (a
 // plain form POST with JavaScript off, a page GET) it is the request's.
 //
-// A Context is valid only during the call it was passed to; keep what you
-// need from it (Session, UserID), not the Context itself, except as a
-// context.Context to stop background work when the connection ends.
+// A Context is valid only during the call it was passed to (lt reuses it
+// for the connection's next call); keep what you need from it (Session,
+// UserID), not the Context itself, except as a context.Context to stop
+// background work when the connection ends: that part never changes.
 type Context struct {
 	context.Context
 
