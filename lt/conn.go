@@ -340,7 +340,7 @@ func (a *attachment) next(dst []ssehub.Event, buf []byte) ([]ssehub.Event, []byt
 			for i := len(dst); i < len(evs); i++ {
 				if e := &evs[i]; e.Type == loggedDiff {
 					start := len(buf)
-					buf = c.appendDiffMessage(buf, e.Seq, e.Data)
+					buf = c.appendMessage(buf, e.Seq, update{kind: 'd', body: e.Data}, "", "")
 					e.Type, e.Data = "update", buf[start:len(buf):len(buf)]
 				}
 			}

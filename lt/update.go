@@ -78,13 +78,17 @@ func (c *conn) message(seq uint64, u update, errMsg string) []byte {
 // messageFor is message naming the connection id old that this
 // connection replaces, for the client that asked for old.
 func (c *conn) messageFor(seq uint64, u update, errMsg, old string) []byte {
-	var b bytes.Buffer
-	b.Grow(len(u.body) + len(u.statics) + 64)
+	return c.appendMessage(make([]byte, 0, len(u.body)+len(u.statics)+64), seq, u, errMsg, old)
+}
+
+// appendMessage is messageFor appending to dst.
+func (c *conn) appendMessage(dst []byte, seq uint64, u update, errMsg, old string) []byte {
+	b := bytes.NewBuffer(dst)
 	b.WriteString(`{"c":`)
 	b.WriteString(c.idJSON)
 	if old != "" {
 		b.WriteString(`,"o":`)
-		writeJSONString(&b, old)
+		writeJSONString(b, old)
 	}
 	b.WriteString(`,"s":`)
 	var num [20]byte
@@ -95,7 +99,7 @@ func (c *conn) messageFor(seq uint64, u update, errMsg, old string) []byte {
 		b.Write(u.body)
 	case 'h':
 		b.WriteString(`,"h":`)
-		writeJSONString(&b, string(u.body))
+		writeJSONString(b, string(u.body))
 	}
 	if len(u.statics) > 0 {
 		b.WriteString(`,"S":`)
@@ -103,7 +107,7 @@ func (c *conn) messageFor(seq uint64, u update, errMsg, old string) []byte {
 	}
 	if errMsg != "" {
 		b.WriteString(`,"error":`)
-		writeJSONString(&b, errMsg)
+		writeJSONString(b, errMsg)
 	}
 	b.WriteByte('}')
 	return b.Bytes()
@@ -114,18 +118,6 @@ func (c *conn) messageFor(seq uint64, u update, errMsg, old string) []byte {
 // fan-out, instead of a message per connection. Only attachment.next reads
 // the log, and it turns such an event into the update message.
 const loggedDiff = "diff"
-
-// appendDiffMessage appends the message of a diff update at seq, as
-// message writes it for update{kind: 'd', body: diff}.
-func (c *conn) appendDiffMessage(b []byte, seq uint64, diff []byte) []byte {
-	b = append(b, `{"c":`...)
-	b = append(b, c.idJSON...)
-	b = append(b, `,"s":`...)
-	b = strconv.AppendUint(b, seq, 10)
-	b = append(b, `,"d":`...)
-	b = append(b, diff...)
-	return append(b, '}')
-}
 
 func writeJSONString(b *bytes.Buffer, s string) { livetree.WriteString(b, s) }
 

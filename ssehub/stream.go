@@ -116,8 +116,8 @@ func Take(w http.ResponseWriter) (*Stream, error) {
 	s := &Stream{conn: conn}
 	if sc, ok := conn.(syscall.Conn); ok {
 		s.socket, _ = sc.SyscallConn()
-		if s.socket != nil && canWriteNow {
-			s.fd, s.canTry = descriptor(s.socket)
+		if s.socket != nil {
+			s.fd, s.canTry = descriptor(s.socket) // false where writes cannot go around the poller
 		}
 	}
 	if tc, ok := conn.(interface{ NetConn() net.Conn }); ok && s.socket == nil {

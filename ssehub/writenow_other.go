@@ -7,8 +7,6 @@ import (
 	"syscall"
 )
 
-const canWriteNow = false
-
 func descriptor(syscall.RawConn) (int, bool) { return 0, false }
 
 func writeNow(int, []byte) (int, error) {

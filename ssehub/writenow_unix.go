@@ -7,8 +7,6 @@ import (
 	"syscall"
 )
 
-const canWriteNow = true
-
 // descriptor returns the socket's file descriptor, for TrySend's writes,
 // which go around net's poller (the Stream's trying and closing fields say
 // why the number stays the socket's meanwhile).
