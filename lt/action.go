@@ -233,7 +233,7 @@ func (h *Handler) plainAction(w http.ResponseWriter, r *http.Request, id Identit
 		h.writePage(w, http.StatusUnprocessableEntity, splitPage(doc), "", 0)
 		return
 	}
-	h.store.save(key, out)
+	h.store.save(nil, key, out)
 	h.fanOutGroup(id.GroupID, nil, ctx.bs)
 	h.syncGroup(id.GroupID, nil, name, data)
 	http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)

@@ -2,7 +2,6 @@ package lt
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"reflect"
 	"sync"
@@ -41,7 +40,7 @@ type conn struct {
 	tree      *livetree.Frag    // the page as last published
 	enc       *livetree.Encoder // what statics the client has
 	log       ssehub.Log
-	callCtx   Context // the Context of every job's method call (newContext)
+	callCtx   Context // the Context of every job's method call (conn.call)
 
 	id       string
 	session  Session // its session group, for every Context
@@ -180,10 +179,7 @@ func (c *conn) invoke(m reflect.Method, action string, data map[string]any, req 
 // the method produced (seq 0 when nothing changed). b, when not nil, is
 // the batch of connections the same action runs on.
 func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any, req *http.Request, b *batch) (broadcasts []broadcast, pub published, err error) {
-	ctx := c.newContext(action, data, req)
-	out, err := call(m, c.ctrl, c.state, ctx)
-	broadcasts = ctx.bs
-	c.endCall()
+	out, broadcasts, err := c.call(m, action, data, req)
 	msg := ""
 	if err != nil {
 		msg = err.Error()
@@ -197,9 +193,7 @@ func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any
 	}
 	if err == nil && !isLifecycle(m.Name) {
 		if r == nil {
-			if js, err := json.Marshal(out.Interface()); err == nil {
-				c.saved = c.h.store.put(c.saved, c.key, js)
-			} // New checked the type serialises; a value that no longer does is not kept
+			c.saved = c.h.store.save(c.saved, c.key, out)
 		} else if js, err := r.stateJSON(out); err == nil {
 			c.saved = c.h.store.put(c.saved, c.key, js)
 		}
@@ -236,21 +230,20 @@ func (c *conn) baseContext() Context {
 	return Context{Context: c.ctx, params: c.params, id: c.ident, session: c.session, h: c.h}
 }
 
-// newContext returns the Context of a method call on c; the broadcasts the
-// method asks for are in its bs afterwards. It is c's one Context, reused
-// by every job: a Context is valid only during its call, and its
-// context.Context, the part a method may keep, never changes. Call
-// endCall when the method has returned.
-func (c *conn) newContext(action string, data map[string]any, req *http.Request) *Context {
+// call runs method m of c's controller on c's state as a job, with the
+// Context of an action (or of a lifecycle method, for action ""), and
+// returns the new state and the broadcasts the method asked for. Every
+// job's call gets the same Context, c.callCtx: a Context is valid only
+// during its call, and its context.Context, the part a method may keep,
+// never changes. Afterwards it drops what the Context referred to, so that
+// an idle connection does not keep a request or its data alive.
+func (c *conn) call(m reflect.Method, action string, data map[string]any, req *http.Request) (reflect.Value, []broadcast, error) {
 	ctx := &c.callCtx
 	ctx.action, ctx.data, ctx.req, ctx.bs = action, data, req, nil
-	return ctx
-}
-
-// endCall drops what the last call's Context refers to, so that an idle
-// connection does not keep a request or its data alive.
-func (c *conn) endCall() {
-	c.callCtx.action, c.callCtx.data, c.callCtx.req, c.callCtx.bs = "", nil, nil, nil
+	out, err := call(m, c.ctrl, c.state, ctx)
+	bs := ctx.bs
+	ctx.action, ctx.data, ctx.req, ctx.bs = "", nil, nil, nil
+	return out, bs, err
 }
 
 // publish renders the current state and, when the page changed, appends

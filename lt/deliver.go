@@ -65,13 +65,12 @@ func (s subscriber) Resync() {
 // resync is a job: Mount again, render, and publish a full render.
 func (c *conn) resync() {
 	if m := c.h.ct.mount; m != nil {
-		ctx := c.newContext("", nil, nil) // its broadcasts are dropped: every tab resyncs anyway
-		if out, err := call(*m, c.ctrl, c.state, ctx); err == nil {
+		// Its broadcasts are dropped: every tab resyncs anyway.
+		if out, _, err := c.call(*m, "", nil, nil); err == nil {
 			c.state = out
 		} else {
 			c.h.log.Warn("lt: Mount failed during resync; keeping the state", "conn", c.id, "err", err)
 		}
-		c.endCall()
 	}
 	c.publish("", true, nil, nil)
 }

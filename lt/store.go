@@ -53,12 +53,13 @@ func (s *stateStore) shard(key string) *storeShard {
 	return &s.shards[maphash.String(s.seed, key)%storeShards]
 }
 
-func (s *stateStore) save(key string, state reflect.Value) {
+// save is put of state's JSON.
+func (s *stateStore) save(e *storeEntry, key string, state reflect.Value) *storeEntry {
 	b, err := json.Marshal(state.Interface())
 	if err != nil {
-		return // New checked the type serialises; a value that no longer does is not kept
+		return e // New checked the type serialises; a value that no longer does is not kept
 	}
-	s.put(nil, key, b)
+	return s.put(e, key, b)
 }
 
 // put keeps b, a state's JSON, which the caller no longer modifies, as
