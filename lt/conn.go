@@ -88,12 +88,7 @@ func (c *conn) enqueueUnscheduled(j job) (idle bool, err error) {
 	if err := c.queueLocked(j); err != nil {
 		return false, err
 	}
-	if c.running {
-		return false, nil
-	}
-	c.running = true
-	c.h.wg.Add(1) // under c.mu, so that it is ordered before Close's wait
-	return true, nil
+	return c.claimLocked(), nil
 }
 
 func (c *conn) queueLocked(j job) error {
@@ -111,11 +106,21 @@ func (c *conn) queueLocked(j job) error {
 // scheduleLocked hands the connection to the runner unless a worker
 // already has it. c.mu is held.
 func (c *conn) scheduleLocked() {
-	if !c.running {
-		c.running = true
-		c.h.wg.Add(1)
+	if c.claimLocked() {
 		c.h.runner.schedule(c)
 	}
+}
+
+// claimLocked marks the connection as having a worker, or about to, and
+// reports whether it was idle, in which case the caller schedules it.
+// c.mu is held, which orders the WaitGroup's count before Close's wait.
+func (c *conn) claimLocked() bool {
+	if c.running {
+		return false
+	}
+	c.running = true
+	c.h.wg.Add(1)
+	return true
 }
 
 // drain runs the connection's jobs until none is left; a runner's worker
