@@ -52,6 +52,7 @@ type conn struct {
 	cancel   context.CancelFunc
 	timer    *time.Timer // ends a connection that has no stream
 	timerGen int
+	pos      int // in Handler.order, under the Handler's mu
 }
 
 // job is one piece of a connection's work: f, or, for a server action
