@@ -52,7 +52,8 @@ type Handler struct {
 	noWatcher bool            // NewWatcher failed
 	streams   int             // open event streams
 	conns     map[string]*conn
-	order     []*conn // conns, roughly in the order they opened (conn.pos)
+	order     []*conn // conns in the order they opened, nil where one closed (conn.pos)
+	holes     int     // nils in order
 	groups    map[string]map[*conn]struct{}
 	users     map[string]map[*conn]struct{}
 }
@@ -337,14 +338,28 @@ func (h *Handler) closeConn(c *conn) {
 func (h *Handler) closeConnLocked(c *conn) {
 	if h.conns[c.id] == c {
 		delete(h.conns, c.id)
-		last := h.order[len(h.order)-1]
-		h.order[c.pos], last.pos = last, c.pos
-		h.order[len(h.order)-1] = nil
-		h.order = h.order[:len(h.order)-1]
+		h.order[c.pos] = nil
+		if h.holes++; h.holes > len(h.order)/2 {
+			h.compactOrder()
+		}
 		removeFrom(h.groups, c.ident.GroupID, c)
 		removeFrom(h.users, c.ident.UserID, c)
 	}
 	c.close()
+}
+
+// compactOrder drops the holes from h.order, keeping the order. h.mu is
+// held.
+func (h *Handler) compactOrder() {
+	n := 0
+	for _, c := range h.order {
+		if c != nil {
+			c.pos, h.order[n] = n, c
+			n++
+		}
+	}
+	clear(h.order[n:])
+	h.order, h.holes = h.order[:n], 0
 }
 
 // lookup finds a connection by id for a request from id. A connection of
@@ -492,15 +507,15 @@ func (h *Handler) targets(m Message) []*conn {
 }
 
 // all returns every connection of this instance except the one with id
-// skip, roughly in the order they opened: a fan-out then goes through
-// their memory (and their sockets') in the order it was allocated, which
-// the caches and the TLB reward, where the map's order jumps at random.
+// skip, in the order they opened: a fan-out then goes through their
+// memory (and their sockets') in the order it was allocated, which the
+// caches and the TLB reward, where the map's order jumps at random.
 func (h *Handler) all(skip string) []*conn {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := make([]*conn, 0, len(h.order))
+	out := make([]*conn, 0, len(h.conns))
 	for _, c := range h.order {
-		if c.id != skip {
+		if c != nil && c.id != skip {
 			out = append(out, c)
 		}
 	}
