@@ -564,7 +564,11 @@ func (c *conn) runServerAction(a *serverAction) {
 
 // fanOut runs the actions a method of from broadcast on the other
 // connections of its group.
-func (h *Handler) fanOut(from *conn, bs []broadcast) { h.fanOutGroup(from.ident.GroupID, from, bs) }
+func (h *Handler) fanOut(from *conn, bs []broadcast) {
+	if len(bs) > 0 { // the group id sits in a part of the conn a fan-out does not otherwise touch
+		h.fanOutGroup(from.ident.GroupID, from, bs)
+	}
+}
 
 func (h *Handler) fanOutGroup(group string, skip *conn, bs []broadcast) {
 	for _, b := range bs {
