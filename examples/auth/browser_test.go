@@ -32,11 +32,11 @@ func TestBrowserUserAcrossDevices(t *testing.T) {
 	// Alice signs in on two devices (browsers with their own cookies),
 	// Bob on a third.
 	laptop := browsertest.New(t)
-	signIn(t, laptop, page, "alice")
+	is.NoErr(browsertest.SignIn(laptop, page, "alice"))
 	phone := browsertest.NewDevice(t, laptop)
-	signIn(t, phone, page, "alice")
+	is.NoErr(browsertest.SignIn(phone, page, "alice"))
 	bob := browsertest.NewDevice(t, laptop)
-	signIn(t, bob, page, "bob")
+	is.NoErr(browsertest.SignIn(bob, page, "bob"))
 
 	cookie, err := browsertest.Cookie(laptop, page, sessionCookie)
 	is.NoErr(err)
@@ -161,19 +161,4 @@ func waitNotes(ctx context.Context, want ...string) error {
 	return browsertest.Wait(ctx, fmt.Sprintf("notes %s", b),
 		`JSON.stringify([...document.querySelectorAll("#notes .text")].map((e) => e.textContent)) === `+fmt.Sprintf("%q", b),
 		`JSON.stringify([...document.querySelectorAll("#notes .text")].map((e) => e.textContent))`)
-}
-
-// signIn loads the page in the tab of ctx, signs in as name with the form
-// and waits until the signed-in page is live.
-func signIn(t *testing.T, ctx context.Context, page, name string) {
-	t.Helper()
-	is := is.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(page)))
-	tctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
-	defer cancel()
-	resp, err := chromedp.RunResponse(tctx, browsertest.FillAndClick("#signin", map[string]string{"#name": name}))
-	is.NoErr(err)
-	is.Equal(resp.Status, int64(http.StatusOK)) // the page, after the sign-in's redirect
-	is.NoErr(browsertest.WaitText(ctx, "#me", name))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
 }

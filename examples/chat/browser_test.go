@@ -30,13 +30,13 @@ func TestBrowserRoomStaysConsistent(t *testing.T) {
 	// Alice with two tabs, Bob on another device, all in #lobby; Carol in
 	// #other.
 	alice1 := browsertest.New(t)
-	signIn(t, alice1, lobby, "alice")
+	is.NoErr(browsertest.SignIn(alice1, lobby, "alice"))
 	alice2 := browsertest.NewTab(t, alice1)
-	open(t, alice2, lobby, "alice")
+	is.NoErr(browsertest.OpenSignedIn(alice2, lobby, "alice"))
 	bob := browsertest.NewDevice(t, alice1)
-	signIn(t, bob, lobby, "bob")
+	is.NoErr(browsertest.SignIn(bob, lobby, "bob"))
 	carol := browsertest.NewDevice(t, alice1)
-	signIn(t, carol, srv.URL+"/rooms/other", "carol")
+	is.NoErr(browsertest.SignIn(carol, srv.URL+"/rooms/other", "carol"))
 	room := []context.Context{alice1, alice2, bob}
 
 	// A message sent in one tab reaches the room's other tabs (Sync), of
@@ -151,29 +151,4 @@ func userJar(t *testing.T, base, user string) http.CookieJar {
 	}
 	jar.SetCookies(u, []*http.Cookie{{Name: demoauth.CookieName, Value: user, Path: "/"}})
 	return jar
-}
-
-// signIn loads the room page in the tab of ctx, joins as name with the
-// form and waits until the signed-in page is live.
-func signIn(t *testing.T, ctx context.Context, page, name string) {
-	t.Helper()
-	is := is.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(page)))
-	tctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
-	defer cancel()
-	resp, err := chromedp.RunResponse(tctx, browsertest.FillAndClick("#signin", map[string]string{"#name": name}))
-	is.NoErr(err)
-	is.Equal(resp.Status, int64(http.StatusOK)) // the room, after the sign-in's redirect
-	is.Equal(resp.URL, page)
-	is.NoErr(browsertest.WaitText(ctx, "#me", name))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
-}
-
-// open loads the page in the tab of ctx, already signed in as name.
-func open(t *testing.T, ctx context.Context, page, name string) {
-	t.Helper()
-	is := is.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(page)))
-	is.NoErr(browsertest.WaitText(ctx, "#me", name))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
 }

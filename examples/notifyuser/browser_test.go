@@ -35,11 +35,11 @@ func TestBrowserRegistryVersusTriggerUser(t *testing.T) {
 	// Alice has two tabs on one device; Bob is on another device.
 	browser := browsertest.New(t)
 	alice1, _ := newTab(t, browser, false)
-	signIn(t, alice1, page, "alice")
+	is.NoErr(browsertest.SignIn(alice1, page, "alice"))
 	alice2, closeAlice2 := newTab(t, browser, false)
-	open(t, alice2, page, "alice")
+	is.NoErr(browsertest.OpenSignedIn(alice2, page, "alice"))
 	bob, _ := newTab(t, browser, true)
-	signIn(t, bob, page, "bob")
+	is.NoErr(browsertest.SignIn(bob, page, "bob"))
 	is.NoErr(waitFor("alice and bob in the registry", func() bool {
 		return slices.Equal(n.Registry.Users(), []string{"alice", "bob"})
 	}))
@@ -164,30 +164,6 @@ func inbox(t *testing.T, ctx context.Context) []string {
 	msgs, err := browsertest.Eval[[]string](ctx, `[...document.querySelectorAll("#inbox .msg")].map((e) => e.textContent)`)
 	is.New(t).NoErr(err)
 	return msgs
-}
-
-// signIn loads the page in the tab of ctx, signs in as name with the form
-// and waits until the signed-in page is live.
-func signIn(t *testing.T, ctx context.Context, page, name string) {
-	t.Helper()
-	is := is.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(page)))
-	tctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
-	defer cancel()
-	resp, err := chromedp.RunResponse(tctx, browsertest.FillAndClick("#signin", map[string]string{"#name": name}))
-	is.NoErr(err)
-	is.Equal(resp.Status, int64(http.StatusOK)) // the page, after the sign-in's redirect
-	is.NoErr(browsertest.WaitText(ctx, "#me", name))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
-}
-
-// open loads the page in the tab of ctx, already signed in as name.
-func open(t *testing.T, ctx context.Context, page, name string) {
-	t.Helper()
-	is := is.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(page)))
-	is.NoErr(browsertest.WaitText(ctx, "#me", name))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
 }
 
 // newTab opens a tab in the browser of browserCtx, in a browser context of

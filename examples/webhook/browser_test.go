@@ -27,11 +27,11 @@ func TestBrowserWebhookReachesTheUsersTabs(t *testing.T) {
 
 	// Alice on one device with two tabs; Bob on another device.
 	alice := browsertest.New(t)
-	signIn(t, alice, page, "alice")
+	is.NoErr(browsertest.SignIn(alice, page, "alice"))
 	aliceTab2 := browsertest.NewTab(t, alice)
-	open(t, aliceTab2, page, "alice")
+	is.NoErr(browsertest.OpenSignedIn(aliceTab2, page, "alice"))
 	bob := browsertest.NewDevice(t, alice)
-	signIn(t, bob, page, "bob")
+	is.NoErr(browsertest.SignIn(bob, page, "bob"))
 
 	is.Equal(postWebhook(t, srv.URL, `{"user":"alice","message":"Build 42 passed"}`), http.StatusAccepted)
 	for _, tab := range []context.Context{alice, aliceTab2} {
@@ -70,7 +70,7 @@ func TestBrowserWebhookReachesTheUsersTabs(t *testing.T) {
 	// the message, so the page she opens later shows it (from Mount).
 	is.Equal(postWebhook(t, srv.URL, `{"user":"carol","message":"while you were away"}`), http.StatusAccepted)
 	carol := browsertest.NewDevice(t, alice)
-	signIn(t, carol, page, "carol")
+	is.NoErr(browsertest.SignIn(carol, page, "carol"))
 	is.Equal(inbox(t, carol), []string{"while you were away"})
 
 	// Clearing in one tab clears the user's other tabs (Sync).
@@ -86,7 +86,7 @@ func TestBrowserMalformedWebhooksChangeNothing(t *testing.T) {
 	is.NoErr(err)
 	srv := browsertest.Serve(t, router, h)
 	alice := browsertest.New(t)
-	signIn(t, alice, srv.URL+"/", "alice")
+	is.NoErr(browsertest.SignIn(alice, srv.URL+"/", "alice"))
 
 	for _, tc := range []struct{ name, body, want string }{
 		{"empty body", ``, "empty body"},
@@ -137,28 +137,4 @@ func inbox(t *testing.T, ctx context.Context) []string {
 	msgs, err := browsertest.Eval[[]string](ctx, `[...document.querySelectorAll("#inbox .msg")].map((e) => e.textContent)`)
 	is.New(t).NoErr(err)
 	return msgs
-}
-
-// signIn loads the page in the tab of ctx, signs in as name with the form
-// and waits until the signed-in page is live.
-func signIn(t *testing.T, ctx context.Context, page, name string) {
-	t.Helper()
-	is := is.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(page)))
-	tctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
-	defer cancel()
-	resp, err := chromedp.RunResponse(tctx, browsertest.FillAndClick("#signin", map[string]string{"#name": name}))
-	is.NoErr(err)
-	is.Equal(resp.Status, int64(http.StatusOK)) // the page, after the sign-in's redirect
-	is.NoErr(browsertest.WaitText(ctx, "#me", name))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
-}
-
-// open loads the page in the tab of ctx, already signed in as name.
-func open(t *testing.T, ctx context.Context, page, name string) {
-	t.Helper()
-	is := is.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(page)))
-	is.NoErr(browsertest.WaitText(ctx, "#me", name))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
 }

@@ -35,7 +35,7 @@ func TestBrowserGreetsAfterThePageLoads(t *testing.T) {
 	ctx := browsertest.New(t)
 	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(page)))
 	is.NoErr(browsertest.WaitStatus(ctx, "online"))
-	signIn(t, ctx, page, "alice")
+	is.NoErr(browsertest.SubmitSignIn(ctx, page, "alice"))
 	is.NoErr(logs.await("welcome scheduled user=alice"))
 	is.NoErr(browsertest.WaitText(ctx, "#greeting", "Welcome back, alice!"))
 	seq, err := browsertest.Eval[int](ctx, `window.livesse.seq`)
@@ -66,7 +66,7 @@ func TestBrowserGreetingCancelledWhenTheTabCloses(t *testing.T) {
 	browser := browsertest.New(t)
 	tab, closeTab := newTab(t, browser)
 	is.NoErr(browsertest.Do(tab, chromedp.Navigate(page)))
-	signIn(t, tab, page, "bob")
+	is.NoErr(browsertest.SubmitSignIn(tab, page, "bob"))
 	is.NoErr(logs.await("welcome scheduled user=bob")) // the timer runs
 
 	closeTab()
@@ -92,21 +92,6 @@ func TestBrowserCannotPostTheServerAction(t *testing.T) {
 	is.Equal(r.Status, http.StatusUnprocessableEntity)
 	is.True(strings.Contains(r.Error, "sent by the server"))
 	is.True(!strings.Contains(tab.HTML(), "Welcome back, admin!"))
-}
-
-// signIn signs in as name with the page's form, in the tab of ctx, which
-// shows the page signed out.
-func signIn(t *testing.T, ctx context.Context, page, name string) {
-	t.Helper()
-	is := is.New(t)
-	tctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
-	defer cancel()
-	resp, err := chromedp.RunResponse(tctx, browsertest.FillAndClick("#signin", map[string]string{"#name": name}))
-	is.NoErr(err)
-	is.Equal(resp.Status, int64(http.StatusOK)) // the page, after the sign-in's redirect
-	is.Equal(resp.URL, page)
-	is.NoErr(browsertest.WaitText(ctx, "#me", name))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
 }
 
 // newTab opens a tab in the browser of browserCtx and returns it with a

@@ -1,0 +1,53 @@
+package browsertest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The examples that sign users in share one page convention (the one
+// internal/demoauth's form follows): a form #signin with a field #name,
+// and, once signed in, the name shown in #me. These helpers drive it.
+
+// SignIn loads page in the tab of ctx, signs in as name with the page's
+// form and waits until the signed-in page is live. The sign-in must land
+// back on page.
+func SignIn(ctx context.Context, page, name string) error {
+	if err := Do(ctx, chromedp.Navigate(page)); err != nil {
+		return err
+	}
+	return SubmitSignIn(ctx, page, name)
+}
+
+// SubmitSignIn is SignIn in a tab that already shows page signed out.
+func SubmitSignIn(ctx context.Context, page, name string) error {
+	tctx, cancel := context.WithTimeout(ctx, Timeout)
+	defer cancel()
+	resp, err := chromedp.RunResponse(tctx, FillAndClick("#signin", map[string]string{"#name": name}))
+	switch {
+	case err != nil:
+		return fmt.Errorf("signing in as %s: %w", name, err)
+	case resp.Status != http.StatusOK || resp.URL != page:
+		return fmt.Errorf("signing in as %s: got %d at %s, want %d at %s (after the sign-in's redirect)", name, resp.Status, resp.URL, http.StatusOK, page)
+	}
+	return waitSignedIn(ctx, name)
+}
+
+// OpenSignedIn loads page in the tab of ctx, whose browser is already
+// signed in as name, and waits until the page is live.
+func OpenSignedIn(ctx context.Context, page, name string) error {
+	if err := Do(ctx, chromedp.Navigate(page)); err != nil {
+		return err
+	}
+	return waitSignedIn(ctx, name)
+}
+
+func waitSignedIn(ctx context.Context, name string) error {
+	if err := WaitText(ctx, "#me", name); err != nil {
+		return err
+	}
+	return WaitStatus(ctx, "online")
+}
