@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"runtime"
 	"strings"
@@ -23,8 +22,8 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestBrowserExportProgressCompleteAndFailed(t *testing.T) {
 	is := is.New(t)
-	logs := newLogRecorder()
-	router, h, err := newRouter(&Exporter{Steps: 10, StepDelay: 20 * time.Millisecond, Log: logs.logger()})
+	logs := browsertest.NewLogs("cause")
+	router, h, err := newRouter(&Exporter{Steps: 10, StepDelay: 20 * time.Millisecond, Log: logs.Logger()})
 	is.NoErr(err)
 	srv := browsertest.Serve(t, router, h)
 
@@ -41,7 +40,7 @@ func TestBrowserExportProgressCompleteAndFailed(t *testing.T) {
 
 	is.NoErr(browsertest.Do(ctx, chromedp.Click(chromedp.ID("start"))))
 	is.NoErr(browsertest.WaitTextContains(ctx, "#status", "Complete"))
-	is.NoErr(logs.await("export complete"))
+	is.NoErr(logs.Await("export complete"))
 	progress, err := browsertest.Eval[[]int](ctx, `window.__progress`)
 	is.NoErr(err)
 	t.Logf("progress seen: %v", progress)
@@ -72,7 +71,7 @@ func TestBrowserExportProgressCompleteAndFailed(t *testing.T) {
 	// "Make it fail": the job fails two thirds of the way.
 	is.NoErr(browsertest.Do(ctx, browsertest.FillAndClick("#start", map[string]string{"#fail": "on"})))
 	is.NoErr(browsertest.WaitText(ctx, "#status", "Failed: disk quota exceeded after 600 rows (you asked for it)"))
-	is.NoErr(logs.await("export failed"))
+	is.NoErr(logs.Await("export failed"))
 	checked, err := browsertest.Eval[bool](ctx, `document.querySelector("#fail").checked`)
 	is.NoErr(err)
 	is.True(checked) // the form kept the box ticked
@@ -80,9 +79,9 @@ func TestBrowserExportProgressCompleteAndFailed(t *testing.T) {
 
 func TestBrowserExportCancelled(t *testing.T) {
 	is := is.New(t)
-	logs := newLogRecorder()
+	logs := browsertest.NewLogs("cause")
 	// A batch takes an hour: the job runs until something cancels it.
-	router, h, err := newRouter(&Exporter{Steps: 10, StepDelay: time.Hour, Log: logs.logger()},
+	router, h, err := newRouter(&Exporter{Steps: 10, StepDelay: time.Hour, Log: logs.Logger()},
 		lt.WithReconnectGrace(50*time.Millisecond))
 	is.NoErr(err)
 	srv := browsertest.Serve(t, router, h)
@@ -102,7 +101,7 @@ func TestBrowserExportCancelled(t *testing.T) {
 	is.NoErr(browsertest.Do(starter, chromedp.Click(chromedp.ID("cancel"))))
 	is.NoErr(browsertest.WaitText(starter, "#status", "Cancelled."))
 	is.NoErr(browsertest.WaitText(other, "#status", "Cancelled."))
-	is.NoErr(logs.await("export cancelled cause=cancelled"))
+	is.NoErr(logs.Await("export cancelled cause=cancelled"))
 	is.NoErr(waitFor("the job goroutine to end", func() bool { return jobs() == 0 }))
 
 	// The tab that started it closes mid-export.
@@ -116,7 +115,7 @@ func TestBrowserExportCancelled(t *testing.T) {
 	// After the reconnect grace the connection ends; the job sees its
 	// context cancelled, says so to the session's other tab, and returns.
 	is.NoErr(browsertest.WaitText(other, "#status", "Cancelled: the tab that started it was closed."))
-	is.NoErr(logs.await("export cancelled cause=context canceled"))
+	is.NoErr(logs.Await("export cancelled cause=context canceled"))
 	is.NoErr(waitFor("the job goroutine to end", func() bool { return jobs() == 0 }))
 }
 
@@ -165,47 +164,3 @@ func newTab(t *testing.T, browserCtx context.Context) (context.Context, func()) 
 }
 
 func jsString(s string) string { return fmt.Sprintf("%q", s) }
-
-// logRecorder collects what the app logs at Info and above, as "message
-// cause=..." lines.
-type logRecorder struct{ ch chan string }
-
-func newLogRecorder() *logRecorder { return &logRecorder{ch: make(chan string, 100)} }
-
-func (l *logRecorder) logger() *slog.Logger { return slog.New(l) }
-
-func (l *logRecorder) Enabled(_ context.Context, lv slog.Level) bool { return lv >= slog.LevelInfo }
-func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler            { return l }
-func (l *logRecorder) WithGroup(string) slog.Handler                 { return l }
-
-func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
-	line := r.Message
-	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == "cause" {
-			line += " cause=" + a.Value.String()
-		}
-		return true
-	})
-	select {
-	case l.ch <- line:
-	default:
-	}
-	return nil
-}
-
-// await reads the log until the line want, for at most browsertest.Timeout.
-func (l *logRecorder) await(want string) error {
-	timeout := time.After(browsertest.Timeout)
-	var seen []string
-	for {
-		select {
-		case line := <-l.ch:
-			if line == want {
-				return nil
-			}
-			seen = append(seen, line)
-		case <-timeout:
-			return fmt.Errorf("no log line %q; saw %q", want, seen)
-		}
-	}
-}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -26,8 +25,8 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestBrowserGreetsAfterThePageLoads(t *testing.T) {
 	is := is.New(t)
-	logs := newLogRecorder()
-	router, h, err := newRouter(&Page{Delay: 50 * time.Millisecond, Log: logs.logger()})
+	logs := browsertest.NewLogs("user")
+	router, h, err := newRouter(&Page{Delay: 50 * time.Millisecond, Log: logs.Logger()})
 	is.NoErr(err)
 	srv := browsertest.Serve(t, router, h)
 	page := srv.URL + "/"
@@ -36,7 +35,7 @@ func TestBrowserGreetsAfterThePageLoads(t *testing.T) {
 	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(page)))
 	is.NoErr(browsertest.WaitStatus(ctx, "online"))
 	is.NoErr(browsertest.SubmitSignIn(ctx, page, "alice"))
-	is.NoErr(logs.await("welcome scheduled user=alice"))
+	is.NoErr(logs.Await("welcome scheduled user=alice"))
 	is.NoErr(browsertest.WaitText(ctx, "#greeting", "Welcome back, alice!"))
 	seq, err := browsertest.Eval[int](ctx, `window.livesse.seq`)
 	is.NoErr(err)
@@ -55,9 +54,9 @@ func TestBrowserGreetsAfterThePageLoads(t *testing.T) {
 
 func TestBrowserGreetingCancelledWhenTheTabCloses(t *testing.T) {
 	is := is.New(t)
-	logs := newLogRecorder()
+	logs := browsertest.NewLogs("user")
 	// The greeting would come in an hour: the tab closes long before.
-	router, h, err := newRouter(&Page{Delay: time.Hour, Log: logs.logger()},
+	router, h, err := newRouter(&Page{Delay: time.Hour, Log: logs.Logger()},
 		lt.WithReconnectGrace(50*time.Millisecond))
 	is.NoErr(err)
 	srv := browsertest.Serve(t, router, h)
@@ -67,12 +66,12 @@ func TestBrowserGreetingCancelledWhenTheTabCloses(t *testing.T) {
 	tab, closeTab := newTab(t, browser)
 	is.NoErr(browsertest.Do(tab, chromedp.Navigate(page)))
 	is.NoErr(browsertest.SubmitSignIn(tab, page, "bob"))
-	is.NoErr(logs.await("welcome scheduled user=bob")) // the timer runs
+	is.NoErr(logs.Await("welcome scheduled user=bob")) // the timer runs
 
 	closeTab()
 	// Once the reconnect grace is over the connection ends, its context is
 	// done and the goroutine gives up (TestMain then finds it gone).
-	is.NoErr(logs.await("welcome cancelled: the connection ended first user=bob"))
+	is.NoErr(logs.Await("welcome cancelled: the connection ended first user=bob"))
 }
 
 func TestBrowserCannotPostTheServerAction(t *testing.T) {
@@ -108,56 +107,4 @@ func newTab(t *testing.T, browserCtx context.Context) (context.Context, func()) 
 		t.Fatalf("opening a tab: %v", err)
 	}
 	return ctx, cancel
-}
-
-// logRecorder collects what the app logs, as "message user=NAME" lines.
-type logRecorder struct{ ch chan string }
-
-func newLogRecorder() *logRecorder { return &logRecorder{ch: make(chan string, 100)} }
-
-func (l *logRecorder) logger() *slog.Logger { return slog.New(l) }
-
-func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
-func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler       { return l }
-func (l *logRecorder) WithGroup(string) slog.Handler            { return l }
-
-func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
-	line := r.Message
-	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == "user" {
-			line += " user=" + a.Value.String()
-		}
-		return true
-	})
-	select {
-	case l.ch <- line:
-	default: // a test that logs this much has failed anyway
-	}
-	return nil
-}
-
-// await reads the log until the line want, for at most browsertest.Timeout.
-func (l *logRecorder) await(want string) error {
-	timeout := time.After(browsertest.Timeout)
-	var seen []string
-	for {
-		select {
-		case line := <-l.ch:
-			if line == want {
-				return nil
-			}
-			seen = append(seen, line)
-		case <-timeout:
-			return &awaitError{want, seen}
-		}
-	}
-}
-
-type awaitError struct {
-	want string
-	seen []string
-}
-
-func (e *awaitError) Error() string {
-	return "no log line " + `"` + e.want + `"` + "; saw " + strings.Join(e.seen, "; ")
 }
