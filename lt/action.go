@@ -2,6 +2,7 @@ package lt
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -200,7 +201,7 @@ func (h *Handler) forward(connID string, id Identity, name string, data map[stri
 	if b == nil || ownerOf(connID) == "" || ownerOf(connID) == b.Instance() {
 		return false
 	}
-	return h.publish(Message{Kind: ToConn, Target: connID, Action: name, Data: data, Identity: &id}) == nil
+	return h.publish(context.Background(), Message{Kind: ToConn, Target: connID, Action: name, Data: data, Identity: &id}) == nil
 }
 
 // plainAction serves a form post without the JavaScript client.

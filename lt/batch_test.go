@@ -1,6 +1,7 @@
 package lt_test
 
 import (
+	"context"
 	"html/template"
 	"net/http"
 	"net/http/httptest"
@@ -63,7 +64,7 @@ func TestBatchRendersOncePerDistinctState(t *testing.T) {
 	is.True(strings.Contains(res.HTML, "shown 1 to a"))
 
 	before := renders.Load()
-	is.NoErr(h.TriggerAll("reveal", map[string]any{"n": 7}))
+	is.NoErr(h.TriggerAll(context.Background(), "reveal", map[string]any{"n": 7}))
 	for i, tab := range tabs {
 		who := "a"
 		if i >= 3 {

@@ -2,6 +2,9 @@ package lt
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/url"
 	"sync"
 )
 
@@ -41,6 +44,28 @@ type Message struct {
 	// Close ends the target connections (CloseGroup, CloseUser) instead of
 	// running an action; Action is empty.
 	Close bool `json:"z,omitempty"`
+	// To is the one instance the message is for, "" for every instance: a
+	// forwarded POST goes to the instance that holds its connection.
+	To string `json:"to,omitempty"`
+	// Request is the action POST a message of Kind ToConn carries: the
+	// instance holding the connection runs it as that client's action,
+	// with the same request data (Context.Request, Context.FromClient) as
+	// on the instance that received it.
+	Request *ForwardedRequest `json:"rq,omitempty"`
+}
+
+// ForwardedRequest is what travels of an action POST that reached an
+// instance which does not hold its connection. Only authenticated
+// instances can send one (a Broadcaster must make sure of that): the
+// receiver trusts it as the POST it forwards.
+type ForwardedRequest struct {
+	Method     string      `json:"m"`
+	URL        string      `json:"u"` // the request URI: path and query
+	Host       string      `json:"h,omitempty"`
+	RemoteAddr string      `json:"ra,omitempty"`
+	TLS        bool        `json:"tls,omitempty"` // it came over TLS
+	Header     http.Header `json:"hd,omitempty"`
+	Form       url.Values  `json:"f,omitempty"` // the form values, files left out
 }
 
 // Broadcaster carries Messages between the instances of an app, so that a
@@ -51,8 +76,14 @@ type Message struct {
 type Broadcaster interface {
 	// Instance is this instance's id, unique among the app's instances.
 	Instance() string
-	// Publish sends m to every other instance. It must not deliver m back
-	// to this instance's own subscribers: the sender applies it locally.
+	// Publish sends m to every other instance, or, when m.To is set, to
+	// that instance only, returning an error wrapping ErrNoInstance if no
+	// live instance has that id. It must not deliver m back to this
+	// instance's own subscribers: the sender applies it locally.
+	//
+	// Messages carry client actions (Kind ToConn) and identities, so a
+	// Broadcaster must deliver only what another instance of the app sent
+	// (authenticated), never what anyone who can reach its channel wrote.
 	Publish(ctx context.Context, m Message) error
 	// Subscribe registers s for the messages of other instances until the
 	// returned function is called.
@@ -119,11 +150,14 @@ func (in *busInstance) Publish(_ context.Context, m Message) error {
 	in.bus.mu.Lock()
 	peers := make([]*busInstance, 0, len(in.bus.instances))
 	for _, p := range in.bus.instances {
-		if p != in {
+		if p != in && (m.To == "" || p.id == m.To) {
 			peers = append(peers, p)
 		}
 	}
 	in.bus.mu.Unlock()
+	if m.To != "" && len(peers) == 0 {
+		return fmt.Errorf("%w: %q", ErrNoInstance, m.To)
+	}
 	for _, p := range peers {
 		p.enqueue(m)
 	}

@@ -57,8 +57,8 @@ func TestTriggerAcrossInstances(t *testing.T) {
 	is.True(strings.HasPrefix(tabB.Conn(), "b."))
 	group := "anon:" + cookie(t, tabA, a.URL)
 
-	is.NoErr(b.H.TriggerGroup(group, "increment", nil)) // from instance b ...
-	tabA.WaitFor("n=1")                                 // ... reaches the tab on a
+	is.NoErr(b.H.TriggerGroup(context.Background(), group, "increment", nil)) // from instance b ...
+	tabA.WaitFor("n=1")                                                       // ... reaches the tab on a
 	tabB.WaitFor("n=1")
 
 	// A client action on a syncs the tab on b.
@@ -80,9 +80,9 @@ func TestTriggerUserAcrossInstances(t *testing.T) {
 	b := newInstance(t, bus.Instance("b"), lt.WithAuthenticator(auth))
 	ann := lttest.Open(t, b.URL+"/page?user=ann")
 	bob := lttest.Open(t, b.URL+"/page?user=bob")
-	is.NoErr(a.H.TriggerUser("ann", "set_msg", map[string]any{"msg": "hi ann"}))
+	is.NoErr(a.H.TriggerUser(context.Background(), "ann", "set_msg", map[string]any{"msg": "hi ann"}))
 	ann.WaitFor("msg=hi ann")
-	is.NoErr(a.H.TriggerUser("bob", "set_msg", map[string]any{"msg": "hi bob"}))
+	is.NoErr(a.H.TriggerUser(context.Background(), "bob", "set_msg", map[string]any{"msg": "hi bob"}))
 	ev := bob.Next()
 	is.Equal(ev.Seq, uint64(1)) // ann's message never reached bob
 }
@@ -195,7 +195,7 @@ func TestTriggerAllAndPagelessMessages(t *testing.T) {
 	a, b := newInstance(t, bus.Instance("a")), newInstance(t, bus.Instance("b"))
 	t1 := lttest.Open(t, a.URL+"/page")
 	t2 := lttest.Open(t, b.URL+"/page")
-	is.NoErr(a.H.TriggerAll("increment", nil))
+	is.NoErr(a.H.TriggerAll(context.Background(), "increment", nil))
 	t1.WaitFor("n=1")
 	t2.WaitFor("n=1")
 	sql := bus.Instance("sql")

@@ -25,6 +25,9 @@ var (
 	// ErrQueueFull: a connection has more work waiting than lt accepts; a
 	// producer calls TriggerAction far faster than actions complete.
 	ErrQueueFull = errors.New("lt: connection work queue full")
+	// ErrNoInstance: a message was sent to an instance (Message.To) that is
+	// not running, for example a forged or stale connection id.
+	ErrNoInstance = errors.New("lt: no live instance has that id")
 	// ErrClosed: the Handler, or the connection, was closed.
 	ErrClosed = errors.New("lt: handler closed")
 )

@@ -2,6 +2,7 @@ package lt_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -82,7 +83,7 @@ func ExampleHandler_TriggerAll() {
 	next("event: render") // the stream opened with the whole page
 	fmt.Println("streams open:", h.Streams())
 
-	if err := h.TriggerAll("increment", nil); err != nil {
+	if err := h.TriggerAll(context.Background(), "increment", nil); err != nil {
 		fmt.Println(err)
 		return
 	}

@@ -2,6 +2,7 @@ package lt_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"net/http/httptest"
@@ -82,7 +83,7 @@ func BenchmarkFanOut(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := h.TriggerAll("tick", map[string]any{"n": i + 1}); err != nil {
+		if err := h.TriggerAll(context.Background(), "tick", map[string]any{"n": i + 1}); err != nil {
 			b.Fatal(err)
 		}
 		wait(streams * (i + 2))

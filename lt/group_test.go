@@ -127,7 +127,7 @@ func TestLifecycleOrder(t *testing.T) {
 	f.J.waitFor(t, "ctx done")
 	got := slices.DeleteFunc(f.J.list(), func(e string) bool { return e == "ctx done" })
 	is.Equal(got, []string{"mount", "connect", "increment", "disconnect"})
-	is.True(errors.Is(f.H.TriggerGroup("anon:x", "increment", nil), lt.ErrClosed))
+	is.True(errors.Is(f.H.TriggerGroup(context.Background(), "anon:x", "increment", nil), lt.ErrClosed))
 }
 
 // A tab whose stream does not come back within the grace period ends for
@@ -168,7 +168,7 @@ func TestChiRouteParamsAndMiddleware(t *testing.T) {
 	is.True(strings.Contains(tab.HTML(), "param=42"))
 	group := "anon:" + cookie(t, tab, f.URL)
 	// A server action has no request, but still sees the page's params.
-	is.NoErr(f.H.TriggerGroup(group, "show_param", nil))
+	is.NoErr(f.H.TriggerGroup(context.Background(), group, "show_param", nil))
 	tab.WaitFor("msg=param=42")
 
 	resp, err := http.Get(f.URL + "/items/7/")
@@ -194,10 +194,10 @@ func TestAuthenticatorGroupsAUsersDevices(t *testing.T) {
 	laptop := lttest.Open(t, f.URL+"/page?user=ann") // other cookies, same user
 	bob := lttest.Open(t, f.URL+"/page?user=bob")
 
-	is.NoErr(f.H.TriggerUser("ann", "increment", nil))
+	is.NoErr(f.H.TriggerUser(context.Background(), "ann", "increment", nil))
 	phone.WaitFor("n=1")
 	laptop.WaitFor("n=1")
-	is.NoErr(f.H.TriggerGroup("user:bob", "set_msg", map[string]any{"msg": "bob"}))
+	is.NoErr(f.H.TriggerGroup(context.Background(), "user:bob", "set_msg", map[string]any{"msg": "bob"}))
 	ev := bob.Next()
 	is.Equal(ev.Seq, uint64(1)) // ann's update never reached bob
 	is.True(strings.Contains(ev.HTML, "msg=bob"))
@@ -222,9 +222,9 @@ func TestIdentityFromContext(t *testing.T) {
 	}))
 	t.Cleanup(func() { h.Close(); srv.Close() })
 	tab := lttest.Open(t, srv.URL+"/")
-	is.NoErr(h.TriggerUser("zoe", "increment", nil))
+	is.NoErr(h.TriggerUser(context.Background(), "zoe", "increment", nil))
 	tab.WaitFor("n=1")
-	is.NoErr(h.TriggerGroup("user:zoe", "increment", nil))
+	is.NoErr(h.TriggerGroup(context.Background(), "user:zoe", "increment", nil))
 	tab.WaitFor("n=2")
 }
 
@@ -299,13 +299,13 @@ func TestCloseGroupAndUser(t *testing.T) {
 	annA := lttest.Open(t, a.URL+"/page?user=ann")
 	annB := lttest.Open(t, b.URL+"/page?user=ann")
 	bob := lttest.Open(t, b.URL+"/page?user=bob")
-	is.NoErr(a.H.CloseUser("ann")) // on both instances
+	is.NoErr(a.H.CloseUser(context.Background(), "ann")) // on both instances
 	for _, tab := range []*lttest.Tab{annA, annB} {
 		tab.WaitClosed() // the close reached instance b through the bus too
 		is.Equal(tab.Act("increment", nil).Status, http.StatusGone)
 	}
 	is.Equal(bob.Act("increment", nil).Status, http.StatusOK)
-	is.NoErr(b.H.CloseGroup("user:bob"))
+	is.NoErr(b.H.CloseGroup(context.Background(), "user:bob"))
 	bob.WaitClosed()
 	is.Equal(bob.Act("increment", nil).Status, http.StatusGone)
 }

@@ -406,44 +406,44 @@ func (h *Handler) members(m map[string]map[*conn]struct{}, key, skip string) []*
 // Session.TriggerAction. With no connection open it does nothing: the
 // action is for live tabs, and a page rendered later starts from Mount.
 // It returns ErrUnknownAction for a name that is not an action, and the
-// Broadcaster's error if the other instances could not be told (this
-// instance's tabs are updated all the same).
-func (h *Handler) TriggerGroup(groupID, action string, data map[string]any) error {
-	return h.trigger(Message{Kind: ToGroup, Target: groupID, Action: action, Data: data})
+// Broadcaster's error if the other instances could not be told by the
+// time ctx is done (this instance's tabs are updated all the same).
+func (h *Handler) TriggerGroup(ctx context.Context, groupID, action string, data map[string]any) error {
+	return h.trigger(ctx, Message{Kind: ToGroup, Target: groupID, Action: action, Data: data})
 }
 
 // TriggerUser is TriggerGroup for every connection of a logged-in user
 // (identified by an Authenticator), whichever groups they are in.
-func (h *Handler) TriggerUser(userID, action string, data map[string]any) error {
-	return h.trigger(Message{Kind: ToUser, Target: userID, Action: action, Data: data})
+func (h *Handler) TriggerUser(ctx context.Context, userID, action string, data map[string]any) error {
+	return h.trigger(ctx, Message{Kind: ToUser, Target: userID, Action: action, Data: data})
 }
 
 // CloseGroup ends every connection of the session group, on every
 // instance, for good: for sign-out, so that open tabs stop receiving the
 // group's updates. Their streams end; the tabs reconnect as whoever they
 // now are. With no connection open it does nothing.
-func (h *Handler) CloseGroup(groupID string) error {
-	return h.closeTargets(Message{Kind: ToGroup, Target: groupID, Close: true})
+func (h *Handler) CloseGroup(ctx context.Context, groupID string) error {
+	return h.closeTargets(ctx, Message{Kind: ToGroup, Target: groupID, Close: true})
 }
 
 // CloseUser is CloseGroup for every connection of a user.
-func (h *Handler) CloseUser(userID string) error {
-	return h.closeTargets(Message{Kind: ToUser, Target: userID, Close: true})
+func (h *Handler) CloseUser(ctx context.Context, userID string) error {
+	return h.closeTargets(ctx, Message{Kind: ToUser, Target: userID, Close: true})
 }
 
-func (h *Handler) closeTargets(m Message) error {
+func (h *Handler) closeTargets(ctx context.Context, m Message) error {
 	h.applyLocal(m)
-	return h.publish(m)
+	return h.publish(ctx, m)
 }
 
 // TriggerAll runs action with data on every connection of the page, on
 // every instance: for pages that show the same data to everyone (a
 // dashboard).
-func (h *Handler) TriggerAll(action string, data map[string]any) error {
-	return h.trigger(Message{Kind: ToAll, Action: action, Data: data})
+func (h *Handler) TriggerAll(ctx context.Context, action string, data map[string]any) error {
+	return h.trigger(ctx, Message{Kind: ToAll, Action: action, Data: data})
 }
 
-func (h *Handler) trigger(m Message) error {
+func (h *Handler) trigger(ctx context.Context, m Message) error {
 	if _, err := h.ct.lookup(m.Action); err != nil {
 		return err
 	}
@@ -454,7 +454,7 @@ func (h *Handler) trigger(m Message) error {
 		return ErrClosed
 	}
 	h.applyLocal(m)
-	return h.publish(m)
+	return h.publish(ctx, m)
 }
 
 // applyLocal queues m on this instance's connections.
@@ -522,13 +522,14 @@ func (h *Handler) all(skip string) []*conn {
 	return out
 }
 
-// publish sends m to the other instances, if there are any.
-func (h *Handler) publish(m Message) error {
+// publish sends m to the other instances, if there are any, waiting for
+// the broadcaster until ctx is done, and at most publishTimeout.
+func (h *Handler) publish(ctx context.Context, m Message) error {
 	if h.opts.broadcaster == nil {
 		return nil
 	}
 	m.Page = h.name
-	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
 	defer cancel()
 	if err := h.opts.broadcaster.Publish(ctx, m); err != nil {
 		h.log.Error("lt: publishing to other instances failed", "page", h.name, "action", m.Action, "err", err)
@@ -537,7 +538,9 @@ func (h *Handler) publish(m Message) error {
 	return nil
 }
 
-// publishTimeout bounds how long a server action waits for the broadcaster.
+// publishTimeout bounds how long a server action waits for the
+// broadcaster when its caller's context allows longer (Session.TriggerAction
+// has no context of its own).
 const publishTimeout = 5 * time.Second
 
 // serverAction is an action that no request waits for (TriggerAction,
@@ -588,7 +591,7 @@ func (h *Handler) syncGroup(group string, skip *conn, action string, data map[st
 // returning) a failure to publish: it follows an action that succeeded.
 func (h *Handler) spread(m Message) {
 	h.applyLocal(m)
-	_ = h.publish(m)
+	_ = h.publish(context.Background(), m)
 }
 
 func connID(c *conn) string {

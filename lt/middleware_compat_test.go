@@ -229,7 +229,7 @@ func mwLive(t *testing.T, h *lt.Handler, base string) *lttest.Tab {
 	tab := lttest.Open(t, base+"/") // the first heartbeat and the render came through
 	is.True(strings.Contains(tab.HTML(), "n=0"))
 	start := time.Now()
-	is.NoErr(h.TriggerAll("increment", nil))
+	is.NoErr(h.TriggerAll(context.Background(), "increment", nil))
 	ev := tab.Next()
 	is.Equal(ev.Type, "update")
 	is.True(strings.Contains(ev.HTML, "n=1"))
@@ -278,7 +278,7 @@ func TestCompressAroundStreams(t *testing.T) {
 	is.True(s.resp.Uncompressed) // the stream was gzipped
 	is.True(s.until("event: render", lttest.Timeout))
 	is.True(s.until("data: ", lttest.Timeout))
-	is.NoErr(h.TriggerAll("increment", nil))
+	is.NoErr(h.TriggerAll(context.Background(), "increment", nil))
 	is.True(s.until("event: update", 2*time.Second)) // flushed through gzip at once
 	mwLive(t, h, srv.URL)                            // and a tab on it is live
 
@@ -338,7 +338,7 @@ func TestTimeoutCutsStreams(t *testing.T) {
 	h2, srv2 := newMWServer(t, inHandler, exceptStreams(middleware.Timeout(time.Second)))
 	tab := lttest.Open(t, srv2.URL+"/")
 	<-time.After(1500 * time.Millisecond) // past the timeout: the duration under test
-	is.NoErr(h2.TriggerAll("increment", nil))
+	is.NoErr(h2.TriggerAll(context.Background(), "increment", nil))
 	ev := tab.Next() // the same stream (lttest does not reconnect by itself)
 	is.True(strings.Contains(ev.HTML, "n=1"))
 }
@@ -392,7 +392,7 @@ func TestServerWriteTimeoutDoesNotCutStreams(t *testing.T) {
 			h, _ := mwServer(t, srv, inHandler, tc.mws...)
 			tab := lttest.Open(t, srv.URL+"/")
 			<-time.After(2 * time.Second) // twice the WriteTimeout: the duration under test
-			is.NoErr(h.TriggerAll("increment", nil))
+			is.NoErr(h.TriggerAll(context.Background(), "increment", nil))
 			ev := tab.Next() // on the same stream: lttest does not reconnect by itself
 			is.Equal(ev.Type, "update")
 			is.True(strings.Contains(ev.HTML, "n=1"))
@@ -442,7 +442,7 @@ func TestTakenStreamsOutgrowStreamMiddleware(t *testing.T) {
 	is.Equal(mwPost(t, tab, srv.URL, "increment"), http.StatusOK) // the streams hold no Throttle slot
 	is.True(strings.Contains(tab.Next().HTML, "n=1"))
 	<-time.After(1500 * time.Millisecond) // past Timeout's second: the duration under test
-	is.NoErr(h.TriggerAll("increment", nil))
+	is.NoErr(h.TriggerAll(context.Background(), "increment", nil))
 	is.True(strings.Contains(tab.Next().HTML, "n=2")) // the same stream
 	is.True(s.until("event: update", lttest.Timeout))
 	is.True(!strings.Contains(errLog.String(), "superfluous")) // Timeout wrote nothing into the streams

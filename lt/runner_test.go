@@ -1,6 +1,7 @@
 package lt_test
 
 import (
+	"context"
 	"net/http"
 	"runtime"
 	"slices"
@@ -24,7 +25,7 @@ func TestBlockedMethodsDoNotStallOtherTabs(t *testing.T) {
 	for range n {
 		lttest.Open(t, f.URL+"/page") // each its own browser, so its own group
 	}
-	is.NoErr(f.H.TriggerAll("hold", nil))
+	is.NoErr(f.H.TriggerAll(context.Background(), "hold", nil))
 	deadline := time.After(lttest.Timeout)
 	for {
 		holding := len(slices.DeleteFunc(f.J.list(), func(e string) bool { return e != "holding" }))

@@ -75,5 +75,5 @@ type groupSession struct {
 }
 
 func (s groupSession) TriggerAction(action string, data map[string]interface{}) error {
-	return s.h.TriggerGroup(s.group, action, data)
+	return s.h.TriggerGroup(context.Background(), s.group, action, data)
 }

@@ -2,6 +2,7 @@ package lt_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -88,7 +89,7 @@ func TestOneStreamCarriesSeveralTabs(t *testing.T) {
 	is.True(got[a.Conn()].Type == "render" && got[b.Conn()].Type == "render")
 
 	group := "anon:" + cookie(t, a, f.URL)
-	is.NoErr(f.H.TriggerGroup(group, "increment", nil))
+	is.NoErr(f.H.TriggerGroup(context.Background(), group, "increment", nil))
 	seen := map[string]uint64{}
 	for range 2 {
 		ev := next()

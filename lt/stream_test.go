@@ -2,6 +2,7 @@ package lt_test
 
 import (
 	"bufio"
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -125,7 +126,7 @@ func TestNoGapBetweenPageAndStream(t *testing.T) {
 	f := newFixture(t)
 	tab := lttest.Get(t, f.URL+"/page")
 	group := "anon:" + cookie(t, tab, f.URL)
-	is.NoErr(f.H.TriggerGroup(group, "increment", nil))
+	is.NoErr(f.H.TriggerGroup(context.Background(), group, "increment", nil))
 	f.J.waitFor(t, "increment") // the action ran; its update may still be on its way
 	tab.Connect()               // the page's first stream event is a full render, at the head
 	if !strings.Contains(tab.HTML(), "n=1") {
@@ -144,7 +145,7 @@ func TestResume(t *testing.T) {
 	group := "anon:" + cookie(t, tab, f.URL)
 	tab.Close()
 	for range 3 {
-		is.NoErr(f.H.TriggerGroup(group, "increment", nil))
+		is.NoErr(f.H.TriggerGroup(context.Background(), group, "increment", nil))
 	}
 	f.J.waitFor(t, "increment") // at least one ran while no stream was attached
 	tab.Connect()
@@ -157,9 +158,9 @@ func TestResume(t *testing.T) {
 
 	tab.Close()
 	for i := range 100 { // far more than the replay log keeps
-		is.NoErr(f.H.TriggerGroup(group, "add_item", map[string]any{"item": strconv.Itoa(i)}))
+		is.NoErr(f.H.TriggerGroup(context.Background(), group, "add_item", map[string]any{"item": strconv.Itoa(i)}))
 	}
-	is.NoErr(f.H.TriggerGroup(group, "set_msg", map[string]any{"msg": "last"}))
+	is.NoErr(f.H.TriggerGroup(context.Background(), group, "set_msg", map[string]any{"msg": "last"}))
 	tab.Connect()
 	ev := tab.WaitFor("msg=last")
 	is.True(strings.Contains(tab.HTML(), "<li>99</li>"))

@@ -1,6 +1,7 @@
 package lt_test
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -34,14 +35,14 @@ func streamWorks(t *testing.T, opts ...lt.Option) {
 	is.Equal(ev.Seq, uint64(1))
 	b.WaitFor("msg=synced after increment")
 
-	is.NoErr(f.H.TriggerGroup(group, "add_item", map[string]any{"item": "x"}))
+	is.NoErr(f.H.TriggerGroup(context.Background(), group, "add_item", map[string]any{"item": "x"}))
 	a.WaitFor("<li>x</li>")
 	b.WaitFor("<li>x</li>")
 
 	// A cut and a resume: what was missed is replayed in order.
 	a.Close()
 	for i := range 3 {
-		is.NoErr(f.H.TriggerGroup(group, "add_item", map[string]any{"item": strconv.Itoa(i)}))
+		is.NoErr(f.H.TriggerGroup(context.Background(), group, "add_item", map[string]any{"item": strconv.Itoa(i)}))
 	}
 	b.WaitFor("<li>2</li>") // all three ran
 	a.Connect()

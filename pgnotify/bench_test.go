@@ -1,6 +1,7 @@
 package pgnotify_test
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -67,7 +68,7 @@ func BenchmarkCrossInstanceTriggerToStream(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		t0 := time.Now()
-		if err := a.H.TriggerAll("set_msg", map[string]any{"msg": "m" + strconv.Itoa(i)}); err != nil {
+		if err := a.H.TriggerAll(context.Background(), "set_msg", map[string]any{"msg": "m" + strconv.Itoa(i)}); err != nil {
 			b.Fatal(err)
 		}
 		tab.WaitFor("msg=m" + strconv.Itoa(i) + "<")

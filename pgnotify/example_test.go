@@ -45,5 +45,5 @@ func ExampleNew() {
 	}
 	defer h.Close()
 	// ... serve h; from any instance:
-	_ = h.TriggerAll("refresh", nil)
+	_ = h.TriggerAll(context.Background(), "refresh", nil)
 }

@@ -1,6 +1,7 @@
 package pgnotify_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -22,8 +23,8 @@ func TestTriggerGroupAndSyncAcrossInstances(t *testing.T) {
 	is.True(strings.HasPrefix(tabB.Conn(), "b."))
 	group := sessionGroup(t, tabA, a.URL)
 
-	is.NoErr(b.H.TriggerGroup(group, "increment", nil)) // from instance b ...
-	tabA.WaitFor("n=1")                                 // ... reaches the tab on a
+	is.NoErr(b.H.TriggerGroup(context.Background(), group, "increment", nil)) // from instance b ...
+	tabA.WaitFor("n=1")                                                       // ... reaches the tab on a
 	tabB.WaitFor("n=1")
 
 	// A client action on a runs Sync on the tab on b.
@@ -36,7 +37,7 @@ func TestTriggerGroupAndSyncAcrossInstances(t *testing.T) {
 
 	// Another session's tab on b got nothing of this.
 	stranger := lttest.Open(t, b.URL+"/page")
-	is.NoErr(a.H.TriggerGroup(sessionGroup(t, stranger, b.URL), "set_msg", map[string]any{"msg": "for the stranger"}))
+	is.NoErr(a.H.TriggerGroup(context.Background(), sessionGroup(t, stranger, b.URL), "set_msg", map[string]any{"msg": "for the stranger"}))
 	ev := stranger.WaitFor("msg=for the stranger")
 	is.Equal(ev.Seq, uint64(1))
 	is.True(strings.Contains(ev.HTML, "n=0"))
@@ -52,9 +53,9 @@ func TestTriggerUserAcrossInstances(t *testing.T) {
 	b := newInstanceWith(t, db, "b", nil, []lt.Option{lt.WithAuthenticator(auth)})
 	ann := lttest.Open(t, b.URL+"/page?user=ann")
 	bob := lttest.Open(t, b.URL+"/page?user=bob")
-	is.NoErr(a.H.TriggerUser("ann", "set_msg", map[string]any{"msg": "hi ann"}))
+	is.NoErr(a.H.TriggerUser(context.Background(), "ann", "set_msg", map[string]any{"msg": "hi ann"}))
 	ann.WaitFor("msg=hi ann")
-	is.NoErr(a.H.TriggerUser("bob", "set_msg", map[string]any{"msg": "hi bob"}))
+	is.NoErr(a.H.TriggerUser(context.Background(), "bob", "set_msg", map[string]any{"msg": "hi bob"}))
 	ev := bob.Next()
 	is.Equal(ev.Seq, uint64(1)) // ann's message never reached bob
 	is.True(strings.Contains(ev.HTML, "msg=hi bob"))
@@ -89,13 +90,13 @@ func TestTriggerAllAcrossInstances(t *testing.T) {
 	a, b := newInstance(t, db, "a"), newInstance(t, db, "b")
 	t1 := lttest.Open(t, a.URL+"/page")
 	t2 := lttest.Open(t, b.URL+"/page")
-	is.NoErr(a.H.TriggerAll("increment", nil))
+	is.NoErr(a.H.TriggerAll(context.Background(), "increment", nil))
 	t1.WaitFor("n=1")
 	t2.WaitFor("n=1")
 	// Had a applied its own message a second time, t1 would show n=2
 	// before n=3.
-	is.NoErr(b.H.TriggerAll("increment", nil))
-	is.NoErr(b.H.TriggerAll("set_msg", map[string]any{"msg": "marker"}))
+	is.NoErr(b.H.TriggerAll(context.Background(), "increment", nil))
+	is.NoErr(b.H.TriggerAll(context.Background(), "set_msg", map[string]any{"msg": "marker"}))
 	ev := t1.WaitFor("msg=marker")
 	is.True(strings.Contains(ev.HTML, "n=2"))
 	is.Equal(ev.Seq, uint64(3))

@@ -46,7 +46,7 @@ func TestReconnectResyncs(t *testing.T) {
 	// While b is not listening: the data changes and a tells everyone.
 	_, err := db.Exec(ctx, `UPDATE kv SET v = 'v2'`)
 	is.NoErr(err)
-	is.NoErr(a.H.TriggerAll("set_msg", map[string]any{"msg": "sent while b was away"}))
+	is.NoErr(a.H.TriggerAll(context.Background(), "set_msg", map[string]any{"msg": "sent while b was away"}))
 	close(release)
 
 	ev := tab.Next() // the resync: a full render, with the new data
@@ -61,7 +61,7 @@ func TestReconnectResyncs(t *testing.T) {
 	is.NoErr(h.Ready())
 
 	// And b listens again.
-	is.NoErr(a.H.TriggerAll("set_msg", map[string]any{"msg": "after"}))
+	is.NoErr(a.H.TriggerAll(context.Background(), "set_msg", map[string]any{"msg": "after"}))
 	tab.WaitFor("msg=after")
 }
 

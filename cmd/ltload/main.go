@@ -19,7 +19,7 @@
 //  3. reads the child's memory again once they are idle: the difference
 //     divided by the streams is the memory per idle stream,
 //  4. fires -k server actions one at a time, at least -interval apart:
-//     each is Handler.TriggerAll("tick", {"n": k, "sent": unix-nano}) in the
+//     each is Handler.TriggerAll(ctx, "tick", {"n": k, "sent": unix-nano}) in the
 //     child; every stream must receive an update showing tick k, and the
 //     page shows the send timestamp, so the delivery latency is the
 //     receive time minus that timestamp (one clock: same machine),

@@ -186,7 +186,7 @@ func newLTTarget(heartbeat time.Duration, inHandler bool) (*ltTarget, error) {
 func (t *ltTarget) ServeHTTP(w http.ResponseWriter, r *http.Request) { t.h.ServeHTTP(w, r) }
 
 func (t *ltTarget) trigger(n int, sent time.Time) error {
-	return t.h.TriggerAll("tick", map[string]any{"n": n, "sent": sent.UnixNano()})
+	return t.h.TriggerAll(context.Background(), "tick", map[string]any{"n": n, "sent": sent.UnixNano()})
 }
 
 func (t *ltTarget) streams() int64 { return int64(t.h.Streams()) }

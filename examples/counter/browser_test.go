@@ -199,7 +199,7 @@ func TestBrowserTypingSurvivesServerUpdate(t *testing.T) {
 	is.NoErr(err)
 	seq, err := browsertest.Eval[int](ctx, `window.livesse.seq`)
 	is.NoErr(err)
-	is.NoErr(h.TriggerGroup(lt.AnonymousIdentity(sid).GroupID, "reset", nil))
+	is.NoErr(h.TriggerGroup(context.Background(), lt.AnonymousIdentity(sid).GroupID, "reset", nil))
 	is.NoErr(browsertest.WaitText(ctx, "#count", "0"))
 	after, err := browsertest.Eval[int](ctx, `window.livesse.seq`)
 	is.NoErr(err)

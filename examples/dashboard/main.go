@@ -69,7 +69,7 @@ func (d *Dashboard) Mount(s State, ctx *lt.Context) (State, error) {
 // every tab of the session. A browser with three tabs open therefore gets
 // three refreshes per period in each tab; that is harmless here (a refresh
 // that changes nothing sends nothing), but for figures that are the same
-// for everyone, one ticker in main calling Handler.TriggerAll("refresh",
+// for everyone, one ticker in main calling Handler.TriggerAll(ctx, "refresh",
 // nil) does the same work once for all viewers.
 func (d *Dashboard) OnConnect(s State, ctx *lt.Context) (State, error) {
 	go d.refreshEvery(ctx, ctx.Session())

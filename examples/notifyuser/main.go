@@ -16,6 +16,7 @@
 package main
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -113,7 +114,7 @@ const (
 
 // Send notifies user to with message, from user from, via ViaRegistry or
 // ViaLibrary, and describes what happened.
-func (n *Notifier) Send(to, message, from, via string) (string, error) {
+func (n *Notifier) Send(ctx context.Context, to, message, from, via string) (string, error) {
 	switch {
 	case !demoauth.ValidUser(to):
 		return "", errors.New("to: name a user (1 to 32 letters, digits, '.', '_' or '-')")
@@ -130,7 +131,7 @@ func (n *Notifier) Send(to, message, from, via string) (string, error) {
 		}
 		return fmt.Sprintf("Not delivered: %s has no entry in this instance's registry.", to), nil
 	case ViaLibrary:
-		if err := n.page.TriggerUser(to, "notification", data); err != nil {
+		if err := n.page.TriggerUser(ctx, to, "notification", data); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("Sent to %s with TriggerUser: every tab %s has open gets it (none open: nothing happens).", to, to), nil
@@ -190,7 +191,7 @@ func (p *Page) Send(s State, ctx *lt.Context) (State, error) {
 	if s.User == "" {
 		return s, errors.New("sign in first")
 	}
-	result, err := p.Notifier.Send(ctx.GetString("to"), ctx.GetString("message"), s.User, ctx.GetString("via"))
+	result, err := p.Notifier.Send(ctx, ctx.GetString("to"), ctx.GetString("message"), s.User, ctx.GetString("via"))
 	if err != nil {
 		return s, err
 	}
@@ -204,7 +205,7 @@ func (p *Page) Send(s State, ctx *lt.Context) (State, error) {
 func notifyEndpoint(n *Notifier) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-		result, err := n.Send(r.PostFormValue("to"), r.PostFormValue("message"), "the /notify endpoint", r.PostFormValue("via"))
+		result, err := n.Send(r.Context(), r.PostFormValue("to"), r.PostFormValue("message"), "the /notify endpoint", r.PostFormValue("via"))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return

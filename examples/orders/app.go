@@ -163,7 +163,7 @@ func (d *Dashboard) Announce(s State, ctx *lt.Context) (State, error) {
 	if text == "" || len(text) > 200 {
 		return s, errors.New("the announcement must be 1 to 200 characters")
 	}
-	return s, d.app.page.TriggerAll("show_announcement", map[string]any{"text": text, "from": d.app.listener.Instance()})
+	return s, d.app.page.TriggerAll(ctx, "show_announcement", map[string]any{"text": text, "from": d.app.listener.Instance()})
 }
 
 // ShowAnnouncement displays an announcement.

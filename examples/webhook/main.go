@@ -184,7 +184,7 @@ func webhook(inbox *Inbox, page *lt.Handler) http.HandlerFunc {
 		inbox.Add(user, Notification{Message: msg, At: time.Now().Format(webhookTimeFormat)})
 		// Every open tab of the user, on every instance. With no tab open
 		// this does nothing; the inbox has the message for later.
-		if err := page.TriggerUser(user, "notified", map[string]any{"message": msg}); err != nil {
+		if err := page.TriggerUser(r.Context(), user, "notified", map[string]any{"message": msg}); err != nil {
 			http.Error(w, "notifying the user's tabs: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}

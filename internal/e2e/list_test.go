@@ -68,7 +68,7 @@ func TestKeyedListKeepsRowNodes(t *testing.T) {
 
 	step := func(action string, id int, want string) {
 		t.Helper()
-		is.NoErr(h.TriggerGroup(group, action, map[string]any{"id": id}))
+		is.NoErr(h.TriggerGroup(context.Background(), group, action, map[string]any{"id": id}))
 		is.NoErr(waitOrder(ctx, want))
 	}
 	step("top", 4, "4,1,2,3,5")

@@ -106,7 +106,7 @@ func TestTabsShareOneStream(t *testing.T) {
 			}
 		}
 	}
-	is.NoErr(h.TriggerAll("bump", map[string]any{"n": 1}))
+	is.NoErr(h.TriggerAll(context.Background(), "bump", map[string]any{"n": 1}))
 	waitAll(ctxs, "#n", "1")
 
 	// A POST of the last tab goes out beside the shared stream and updates
@@ -124,7 +124,7 @@ func TestTabsShareOneStream(t *testing.T) {
 	// The leader goes: the next tab takes the stream over, for the 19 left.
 	closeFirst()
 	rest := ctxs[1:]
-	is.NoErr(h.TriggerAll("bump", map[string]any{"n": 2}))
+	is.NoErr(h.TriggerAll(context.Background(), "bump", map[string]any{"n": 2}))
 	waitAll(rest, "#n", "2")
 	for i, ctx := range rest {
 		if err := browsertest.WaitStatus(ctx, "online"); err != nil {

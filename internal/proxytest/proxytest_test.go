@@ -303,7 +303,7 @@ func eventsArrive(t *testing.T, popts proxytest.Options, opts ...lt.Option) {
 	is.True(strings.Contains(tab.HTML(), shows(0)))
 	for n := 1; n <= 3; n++ {
 		start := time.Now()
-		is.NoErr(a.H.TriggerAll("increment", nil))
+		is.NoErr(a.H.TriggerAll(context.Background(), "increment", nil))
 		ev := tab.Next()
 		took := time.Since(start)
 		is.Equal(ev.Type, "update")
@@ -418,7 +418,7 @@ wait:
 	t.Logf("%d heartbeats through nginx in 3.5 s", heartbeats)
 	is.True(heartbeats >= 5) // the heartbeats are what crossed nginx
 
-	is.NoErr(a.H.TriggerAll("increment", nil))
+	is.NoErr(a.H.TriggerAll(context.Background(), "increment", nil))
 	ev := tab.Next() // fails the test if the tab's stream had ended
 	is.Equal(ev.Type, "update")
 	is.Equal(ev.Seq, uint64(1))
@@ -510,7 +510,7 @@ func TestReconnectAfterProxyRestartMidBurst(t *testing.T) {
 			if i == 151 {
 				<-release
 			}
-			if err := a.H.TriggerAll("increment", nil); err != nil {
+			if err := a.H.TriggerAll(context.Background(), "increment", nil); err != nil {
 				burst <- err
 				return
 			}
@@ -544,7 +544,7 @@ func TestReconnectAfterProxyRestartMidBurst(t *testing.T) {
 	// the newest count, then live updates again.
 	px.Stop()
 	for range 100 {
-		is.NoErr(a.H.TriggerAll("increment", nil))
+		is.NoErr(a.H.TriggerAll(context.Background(), "increment", nil))
 	}
 	a.P.waitCount(t, 300)
 	px.Start()
@@ -552,7 +552,7 @@ func TestReconnectAfterProxyRestartMidBurst(t *testing.T) {
 	ev = read()
 	is.Equal(ev.Type, "render")
 	is.Equal(ev.Seq, uint64(300))
-	is.NoErr(a.H.TriggerAll("increment", nil))
+	is.NoErr(a.H.TriggerAll(context.Background(), "increment", nil))
 	ev = read()
 	is.Equal(ev.Type, "update")
 	is.Equal(ev.Seq, uint64(301))
@@ -643,7 +643,7 @@ func TestGracefulShutdownBehindProxy(t *testing.T) {
 				is.True(took < time.Second)
 			case c.opts == nil:
 				is.NoErr(err) // net/http no longer holds the stream
-				is.NoErr(h.TriggerAll("increment", nil))
+				is.NoErr(h.TriggerAll(context.Background(), "increment", nil))
 				_, err = raw.waitLine("event: update", lttest.Timeout)
 				is.NoErr(err) // still live, until the handler closes
 				is.NoErr(h.Close())
@@ -695,7 +695,7 @@ func TestTwentyBrowserTabsThroughProxy(t *testing.T) {
 			t.Fatalf("tab %d of 20: %v", i+1, err)
 		}
 	}
-	is.NoErr(a.H.TriggerAll("increment", nil))
+	is.NoErr(a.H.TriggerAll(context.Background(), "increment", nil))
 	for i, tab := range tabs {
 		if err := browsertest.WaitText(tab, "#count", "1"); err != nil {
 			t.Fatalf("tab %d of 20 missed the update: %v", i+1, err)

@@ -1,6 +1,7 @@
 package periodic
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -48,8 +49,8 @@ func TestRefreshAsServerAction(t *testing.T) {
 	feed := &Feed{}
 	h, u := newHandler(t, feed)
 	tab := lttest.Open(t, u, lttest.WithJar(snippettest.UserJar(t, u, "ops")))
-	is.NoErr(h.TriggerUser("ops", "refresh", nil))
+	is.NoErr(h.TriggerUser(context.Background(), "ops", "refresh", nil))
 	tab.WaitFor("data=[reading #1]")
-	is.NoErr(h.TriggerUser("ops", "refresh", nil))
+	is.NoErr(h.TriggerUser(context.Background(), "ops", "refresh", nil))
 	tab.WaitFor("data=[reading #2]")
 }

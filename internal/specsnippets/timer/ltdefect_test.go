@@ -1,6 +1,7 @@
 package timer
 
 import (
+	"context"
 	"runtime"
 	"strings"
 	"testing"
@@ -94,7 +95,7 @@ func closeAfterGraceExpiry(t *testing.T) {
 	waitStacks(t, "connection ended", func(s string) bool { return count(s) == base+1 })
 
 	// 2. The other connection is busy, so Close must wait.
-	is.NoErr(h.TriggerUser("holder", "hold", nil))
+	is.NoErr(h.TriggerUser(context.Background(), "holder", "hold", nil))
 	waitStacks(t, "Hold running", func(s string) bool { return strings.Contains(s, "(*holdController).Hold(") })
 	closed := make(chan struct{})
 	go func() {
