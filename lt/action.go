@@ -2,16 +2,17 @@ package lt
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
+	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Reserved form fields. The JavaScript client sends them; a plain form can
@@ -29,10 +30,10 @@ const (
 func (h *Handler) serveAction(w http.ResponseWriter, r *http.Request) {
 	asJSON := strings.Contains(r.Header.Get("Accept"), "application/json")
 	if err := h.origin.Check(r); err != nil {
-		h.refuse(w, r, http.StatusForbidden, err, asJSON)
+		h.refuse(w, r, http.StatusForbidden, fmt.Errorf("%w: %v", ErrCrossSite, err), asJSON)
 		return
 	}
-	id, err := h.identify(w, r)
+	id, _, err := h.identify(w, r)
 	if err != nil {
 		h.refuse(w, r, http.StatusUnauthorized, err, asJSON)
 		return
@@ -56,16 +57,15 @@ func (h *Handler) serveAction(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, r, http.StatusBadRequest, err, asJSON)
 		return
 	}
-	data := formData(form)
 	if connID != "" {
-		h.liveAction(w, r, id, connID, name, data)
+		h.liveAction(w, r, id, connID, name, form)
 	} else {
-		h.plainAction(w, r, id, name, data)
+		h.plainAction(w, r, id, name, formData(form))
 	}
 }
 
 // parseForm reads a form-encoded or multipart body within the size and
-// field-count limits.
+// field-count limits: over either, 413.
 func (h *Handler) parseForm(w http.ResponseWriter, r *http.Request) (url.Values, int, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, h.opts.maxBody)
 	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -75,14 +75,20 @@ func (h *Handler) parseForm(w http.ResponseWriter, r *http.Request) (url.Values,
 	case ct == "multipart/form-data":
 		err = r.ParseMultipartForm(h.opts.maxBody)
 	case ct == "application/x-www-form-urlencoded" || ct == "":
-		err = r.ParseForm()
+		err = h.parseURLEncoded(r)
 	default:
 		return nil, http.StatusUnsupportedMediaType,
-			fmt.Errorf("%w: Content-Type %q; send a form (application/x-www-form-urlencoded or multipart/form-data)", ErrBadRequest, ct)
+			fmt.Errorf("%w: Content-Type %q; send a form (application/x-www-form-urlencoded or multipart/form-data)", ErrBadRequest, clip(ct, 64))
 	}
 	if err != nil {
-		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
 			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: body over %d bytes", ErrBadRequest, mbe.Limit)
+		case errors.Is(err, errTooManyFields):
+			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: over %d form fields", ErrBadRequest, h.opts.maxFields)
+		case errors.Is(err, multipart.ErrMessageTooLarge):
+			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: multipart form too large", ErrBadRequest)
 		}
 		return nil, http.StatusBadRequest, fmt.Errorf("%w: malformed form body: %v", ErrBadRequest, err)
 	}
@@ -99,6 +105,23 @@ func (h *Handler) parseForm(w http.ResponseWriter, r *http.Request) (url.Values,
 		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: %d form fields, limit %d", ErrBadRequest, n, h.opts.maxFields)
 	}
 	return r.PostForm, 0, nil
+}
+
+var errTooManyFields = errors.New("too many form fields")
+
+// parseURLEncoded is r.ParseForm that counts the fields first: net/url
+// refuses more than 10,000 with an error that would read as a malformed
+// body, and parsing that many only to refuse them is waste.
+func (h *Handler) parseURLEncoded(r *http.Request) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	if bytes.Count(body, []byte("&"))+1 > h.opts.maxFields && len(body) > 0 {
+		return errTooManyFields
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return r.ParseForm()
 }
 
 // resolveAction finds the action a form names: _lt_action, else the one
@@ -145,35 +168,26 @@ func formData(form url.Values) map[string]any {
 
 // liveAction runs the action on the tab's connection and answers with the
 // update it produced (or, when nothing changed, with the sequence number).
-func (h *Handler) liveAction(w http.ResponseWriter, r *http.Request, id Identity, connID, name string, data map[string]any) {
+// A connection another instance holds gets the POST forwarded there.
+func (h *Handler) liveAction(w http.ResponseWriter, r *http.Request, id Identity, connID, name string, form url.Values) {
 	c, err := h.lookup(connID, id)
 	switch {
 	case errors.Is(err, ErrForeignConnection):
 		h.refuse(w, r, http.StatusForbidden, err, true)
 		return
-	case err != nil && h.forward(connID, id, name, data):
-		// Another instance holds the tab's stream; the update reaches the
-		// tab there.
-		var b bytes.Buffer
-		b.WriteString(`{"c":`)
-		writeJSONString(&b, connID)
-		b.WriteString(`,"forwarded":true}`)
-		writeJSON(w, http.StatusAccepted, b.Bytes())
+	case err != nil && h.forwards(connID):
+		h.forward(w, r, id, connID, name, form)
 		return
 	case err != nil:
 		h.refuse(w, r, http.StatusGone, err, true)
 		return
 	}
 	m, _ := h.ct.lookup(name) // checked by the caller
-	var actErr error
 	var resp []byte
+	var actErr error
 	err = c.do(r.Context(), func() {
-		pub, aerr := c.act(m, name, data, r)
-		actErr = aerr
-		msg := ""
-		if actErr != nil {
-			msg = actErr.Error()
-		}
+		pub, msg, err := c.act(m, name, formData(form), r)
+		actErr = err
 		resp = c.response(pub, msg)
 	})
 	switch {
@@ -193,29 +207,79 @@ func (h *Handler) liveAction(w http.ResponseWriter, r *http.Request, id Identity
 	writeJSON(w, status, resp)
 }
 
-// forward sends an action for a connection held by another instance to
-// that instance, which checks the requester owns it. It reports whether
-// the connection id names another instance and the message went out.
-func (h *Handler) forward(connID string, id Identity, name string, data map[string]any) bool {
+// forwards reports whether connID names another instance, which then
+// holds the connection if it is still live.
+func (h *Handler) forwards(connID string) bool {
 	b := h.opts.broadcaster
-	if b == nil || ownerOf(connID) == "" || ownerOf(connID) == b.Instance() {
-		return false
-	}
-	return h.publish(context.Background(), Message{Kind: ToConn, Target: connID, Action: name, Data: data, Identity: &id}) == nil
+	return b != nil && ownerOf(connID) != "" && ownerOf(connID) != b.Instance()
 }
 
-// plainAction serves a form post without the JavaScript client.
+// forward sends an action POST for a connection another instance holds
+// to that instance, which checks that the requester owns the connection
+// and runs it as this client's action, with the same request data. The
+// update reaches the tab on its stream there: the answer is 202.
+func (h *Handler) forward(w http.ResponseWriter, r *http.Request, id Identity, connID, name string, form url.Values) {
+	fr := forwardedRequest(r, form)
+	if n := fr.size(); n > h.opts.maxForward {
+		h.refuse(w, r, http.StatusRequestEntityTooLarge, fmt.Errorf(
+			"%w: an action for a tab on another instance carries %d bytes, over the %d that are forwarded (WithMaxForwardBytes)",
+			ErrBadRequest, n, h.opts.maxForward), true)
+		return
+	}
+	m := Message{Kind: ToConn, Target: connID, To: ownerOf(connID), Action: name, Identity: &id, Request: fr}
+	switch err := h.publish(r.Context(), m); {
+	case errors.Is(err, ErrNoInstance):
+		h.refuse(w, r, http.StatusGone, fmt.Errorf("%w: no live instance holds it", ErrUnknownConnection), true)
+		return
+	case err != nil:
+		h.refuse(w, r, http.StatusServiceUnavailable, err, true)
+		return
+	}
+	var b bytes.Buffer
+	b.WriteString(`{"c":`)
+	writeJSONString(&b, connID)
+	b.WriteString(`,"forwarded":true}`)
+	writeJSON(w, http.StatusAccepted, b.Bytes())
+}
+
+// forwardedRequest is what another instance needs of r to run its action
+// as this POST: everything an app may check, the form but not its files.
+func forwardedRequest(r *http.Request, form url.Values) *ForwardedRequest {
+	return &ForwardedRequest{
+		Method: r.Method, URL: r.URL.RequestURI(), Host: r.Host, RemoteAddr: r.RemoteAddr, TLS: r.TLS != nil,
+		Header: r.Header.Clone(), Form: form,
+	}
+}
+
+// size is about how many bytes f adds to a message.
+func (f *ForwardedRequest) size() int {
+	n := len(f.Method) + len(f.URL) + len(f.Host) + len(f.RemoteAddr)
+	for _, m := range []map[string][]string{f.Header, f.Form} {
+		for k, vs := range m {
+			for _, v := range vs {
+				n += len(k) + len(v) + 6
+			}
+		}
+	}
+	return n
+}
+
+// plainAction serves a form post without the JavaScript client. Posts of
+// one session group on one page run one at a time, each on the state the
+// one before it saved, so that none is lost.
 func (h *Handler) plainAction(w http.ResponseWriter, r *http.Request, id Identity, name string, data map[string]any) {
 	key := stateKey(id, r)
+	unlock := h.plainLocks.lock(key)
+	defer unlock()
 	state := h.initialState(key)
 	ctrl := h.ct.newController(h.proto)
 	ctx := &Context{
-		Context: r.Context(), action: name, data: data, req: r, params: urlParams(r), id: id,
+		Context: r.Context(), action: name, data: data, req: r, client: true, params: urlParams(r), id: id,
 		session: groupSession{h: h, group: id.GroupID}, h: h,
 	}
 	if h.ct.mount != nil {
 		mctx := *ctx
-		mctx.action, mctx.data = "", nil
+		mctx.action, mctx.data, mctx.client = "", nil, false
 		var err error
 		if state, err = call(*h.ct.mount, ctrl, state, &mctx); err != nil {
 			h.failMount(w, r, err)
@@ -226,7 +290,8 @@ func (h *Handler) plainAction(w http.ResponseWriter, r *http.Request, id Identit
 	m, _ := h.ct.lookup(name)
 	out, actErr := call(m, ctrl, state, ctx)
 	if actErr != nil {
-		doc, err := h.renderDocument(state.Interface(), actErr.Error())
+		msg := h.shownError(r.Context(), actErr, r, "path", clip(r.URL.Path, maxLoggedPath), "action", name)
+		doc, err := h.renderDocument(state.Interface(), msg)
 		if err != nil {
 			h.refuse(w, r, http.StatusInternalServerError, err, false)
 			return
@@ -237,7 +302,18 @@ func (h *Handler) plainAction(w http.ResponseWriter, r *http.Request, id Identit
 	h.store.save(nil, key, out)
 	h.fanOutGroup(id.GroupID, nil, ctx.bs)
 	h.syncGroup(id.GroupID, nil, name, data)
-	http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
+	http.Redirect(w, r, pageURL(r.URL), http.StatusSeeOther)
+}
+
+// pageURL is where a plain POST redirects: the page's own path and query,
+// with a single leading slash, so that a request for //evil.example/x
+// (which a catch-all route serves) cannot redirect to another host.
+func pageURL(u *url.URL) string {
+	p := "/" + strings.TrimLeft(u.EscapedPath(), `/\`)
+	if u.RawQuery != "" {
+		p += "?" + u.RawQuery
+	}
+	return p
 }
 
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
@@ -247,21 +323,60 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	_, _ = w.Write(body)
 }
 
-// refuse answers a request lt will not serve and logs why. Refusals of bad
-// input are warnings; an expired connection is routine.
+// refuse answers a request lt will not serve and logs why (see logLevel).
+// The answer says what was wrong with the request, never what went wrong
+// inside (publicText).
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, status int, err error, asJSON bool) {
-	level := slog.LevelWarn
-	switch {
-	case status >= 500:
-		level = slog.LevelError
-	case status == http.StatusGone:
-		level = slog.LevelInfo
+	ref := errorRef(r)
+	attrs := []any{"method", r.Method, "path", clip(r.URL.Path, maxLoggedPath), "status", status, "ref", ref, "err", err}
+	if pe := (*panicError)(nil); errors.As(err, &pe) {
+		attrs = append(attrs, "stack", string(pe.stack))
 	}
-	h.log.Log(r.Context(), level, "lt: request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	h.log.Log(r.Context(), logLevel(status, err), "lt: request refused", attrs...)
+	text := publicText(err, status, ref)
 	if asJSON {
-		b, _ := json.Marshal(map[string]string{"error": err.Error()})
+		b, _ := json.Marshal(map[string]string{"error": text})
 		writeJSON(w, status, b)
 		return
 	}
-	http.Error(w, err.Error(), status)
+	http.Error(w, text, status)
+}
+
+// maxLoggedPath bounds how much of a request's path a log line repeats.
+const maxLoggedPath = 256
+
+// keyLocks serializes work by key (a session group's page), holding a
+// lock only while someone uses it.
+type keyLocks struct {
+	mu sync.Mutex
+	m  map[string]*keyLock
+}
+
+type keyLock struct {
+	mu    sync.Mutex
+	users int
+}
+
+// lock takes key's lock and returns what releases it.
+func (k *keyLocks) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = map[string]*keyLock{}
+	}
+	l := k.m[key]
+	if l == nil {
+		l = &keyLock{}
+		k.m[key] = l
+	}
+	l.users++
+	k.mu.Unlock()
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		k.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(k.m, key)
+		}
+		k.mu.Unlock()
+	}
 }

@@ -3,6 +3,8 @@ package lt_test
 import (
 	"bytes"
 	"io"
+	"log/slog"
+	"regexp"
 	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
@@ -17,23 +19,53 @@ import (
 
 func TestActionErrorsAreShownToTheTab(t *testing.T) {
 	is := is.New(t)
-	f := newFixture(t)
+	var logs syncBuffer
+	f := newFixture(t, lt.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	tab := lttest.Open(t, f.URL+"/page")
 	tab.Act("increment", nil)
 
-	r := tab.Act("fail", nil)
+	r := tab.Act("fail", nil) // a UserError is meant for the user
 	is.Equal(r.Status, http.StatusUnprocessableEntity)
 	is.Equal(r.Error, "that did not work")
 	is.True(strings.Contains(r.HTML, "err=that did not work")) // {{ltError}}
 	is.True(strings.Contains(r.HTML, "n=1"))                   // the failed action's state was discarded
+	is.True(!strings.Contains(logs.String(), "level=ERROR"))   // an answer, not a fault
 
-	r = tab.Act("explode", nil) // a panic is an error for this tab only
-	is.Equal(r.Status, http.StatusUnprocessableEntity)
-	is.True(strings.Contains(r.Error, "panicked"))
+	// Any other error is internal: the tab sees a generic message with a
+	// reference, the log has the detail under that reference.
+	for _, action := range []string{"leak", "explode"} {
+		r = tab.Act(action, nil)
+		is.Equal(r.Status, http.StatusUnprocessableEntity)
+		ref := regexp.MustCompile(`^Something went wrong; please try again \(ref ([0-9a-f]{12})\)$`).FindStringSubmatch(r.Error)
+		is.True(ref != nil)                            // generic, with a reference
+		is.True(strings.Contains(r.HTML, "err="+r.Error)) // {{ltError}} says the same
+		for _, secret := range []string{"password", "10.0.0.5", "boom", "panicked", "nil map"} {
+			is.True(!strings.Contains(r.Error, secret))
+			is.True(!strings.Contains(r.HTML, secret))
+		}
+		line := logLine(t, &logs, "ref="+ref[1])
+		is.True(strings.Contains(line, "level=ERROR"))
+		is.True(strings.Contains(line, "action="+action))
+	}
+	is.True(strings.Contains(logLine(t, &logs, "Explode panicked"), "lt_test.(*ctrl).Explode")) // with the stack
+	is.True(strings.Contains(logLine(t, &logs, "password authentication failed"), "level=ERROR"))
 
 	r = tab.Act("increment", nil) // the next success clears the error
 	is.True(strings.Contains(r.HTML, "n=2"))
 	is.True(strings.Contains(r.HTML, `err=</p>`))
+}
+
+// logLine returns the line of logs that contains want, failing the test
+// if there is none.
+func logLine(t *testing.T, logs *syncBuffer, want string) string {
+	t.Helper()
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, want) {
+			return l
+		}
+	}
+	t.Fatalf("no log line contains %q:\n%s", want, logs.String())
+	return ""
 }
 
 func TestBadActionRequests(t *testing.T) {

@@ -28,7 +28,7 @@ type instance struct {
 func newInstance(t *testing.T, b lt.Broadcaster, opts ...lt.Option) *instance {
 	t.Helper()
 	j := newJournal()
-	opts = append([]lt.Option{lt.WithBroadcaster(b)}, opts...)
+	opts = append([]lt.Option{lt.WithBroadcaster(b), lt.WithSecret(testSecret)}, opts...)
 	h := lt.Must(lt.New(lt.Must(lt.Parse("page", pageHTML)), &ctrl{j: j}, state{}, opts...))
 	r := chi.NewRouter()
 	r.Handle("/page", h)
@@ -55,7 +55,7 @@ func TestTriggerAcrossInstances(t *testing.T) {
 	tabB := lttest.Open(t, b.URL+"/page", lttest.WithJar(sameSession(t, tabA, a.URL, b.URL)))
 	is.True(strings.HasPrefix(tabA.Conn(), "a."))
 	is.True(strings.HasPrefix(tabB.Conn(), "b."))
-	group := "anon:" + cookie(t, tabA, a.URL)
+	group := lt.AnonymousIdentity(cookie(t, tabA, a.URL)).GroupID
 
 	is.NoErr(b.H.TriggerGroup(context.Background(), group, "increment", nil)) // from instance b ...
 	tabA.WaitFor("n=1")                                                       // ... reaches the tab on a
@@ -117,7 +117,7 @@ func TestBadMessagesDropped(t *testing.T) {
 	var logs syncBuffer
 	a := newInstance(t, bus.Instance("a"), lt.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	tab := lttest.Open(t, a.URL+"/page")
-	group := "anon:" + cookie(t, tab, a.URL)
+	group := lt.AnonymousIdentity(cookie(t, tab, a.URL)).GroupID
 	evil := bus.Instance("evil")
 	other := lt.Identity{GroupID: "anon:someone-else"}
 	for _, m := range []lt.Message{
@@ -215,3 +215,6 @@ func TestValidInstance(t *testing.T) {
 		}
 	}
 }
+
+// testSecret is the app's secret in tests that run several instances.
+var testSecret = []byte("livesse test secret of 32 bytes or more")

@@ -12,8 +12,11 @@ import (
 )
 
 // maxQueue bounds the work waiting on one connection. It is far above what
-// a live page produces; reaching it means a runaway producer, which is
-// refused (and logged) rather than allowed to grow memory without bound.
+// a live page produces; reaching it means a runaway producer or a stuck
+// method. The work that does not fit is refused (ErrQueueFull), and so is
+// every later job of that connection: the connection runs what it had
+// accepted and then ends, so that its tab reconnects and mounts afresh
+// rather than going on from a state that missed an action.
 const maxQueue = 1024
 
 // conn is one live connection: one tab's controller copy and state, its
@@ -27,6 +30,7 @@ type conn struct {
 	mu        sync.Mutex
 	running   bool
 	closed    bool
+	overflown bool // it refused work: it ends once its queue is done
 	connected bool // OnConnect has been called
 	queue     []job
 	queue0    [1]job // queue's first array, in the conn: one object less to reach
@@ -52,7 +56,8 @@ type conn struct {
 	cancel   context.CancelFunc
 	timer    *time.Timer // ends a connection that has no stream
 	timerGen int
-	pos      int // in Handler.order, under the Handler's mu
+	pos      int  // in Handler.order, under the Handler's mu
+	pending  bool // a rendered page waiting for its stream (limits.go)
 }
 
 // job is one piece of a connection's work: f, or, for a server action
@@ -93,11 +98,15 @@ func (c *conn) enqueueUnscheduled(j job) (idle bool, err error) {
 }
 
 func (c *conn) queueLocked(j job) error {
-	if c.closed {
+	switch {
+	case c.closed:
 		return ErrClosed
-	}
-	if len(c.queue) >= maxQueue {
-		c.h.log.Error("lt: connection work queue full; dropping work", "conn", c.id, "queued", len(c.queue))
+	case c.overflown:
+		return ErrQueueFull
+	case len(c.queue) >= maxQueue:
+		c.overflown = true
+		c.h.log.Warn("lt: connection work queue full; it ends once the queued work is done, and its tab mounts afresh",
+			"conn", c.id, "queued", len(c.queue))
 		return ErrQueueFull
 	}
 	c.queue = append(c.queue, j)
@@ -131,7 +140,11 @@ func (c *conn) drain() {
 		c.mu.Lock()
 		if len(c.queue) == 0 {
 			c.running = false
+			end := c.overflown && !c.closed
 			c.mu.Unlock()
+			if end {
+				c.h.closeConn(c)
+			}
 			return
 		}
 		j := c.queue[0]
@@ -176,20 +189,20 @@ func (c *conn) do(ctx context.Context, f func()) error {
 // broadcasts the method asked for. The state after an action becomes the
 // session group's saved state; after a lifecycle method (OnConnect, Sync)
 // it does not, since that tab did not act.
-func (c *conn) invoke(m reflect.Method, action string, data map[string]any, req *http.Request, b *batch) (broadcasts []broadcast, err error) {
-	broadcasts, _, err = c.invokeUpdate(m, action, data, req, b)
+func (c *conn) invoke(m reflect.Method, action string, data map[string]any, b *batch) (broadcasts []broadcast, err error) {
+	broadcasts, _, _, err = c.invokeUpdate(m, action, data, nil, false, b)
 	return broadcasts, err
 }
 
 // invokeUpdate is invoke that also returns the sequence number and update
-// the method produced (seq 0 when nothing changed). b, when not nil, is
-// the batch of connections the same action runs on.
-func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any, req *http.Request, b *batch) (broadcasts []broadcast, pub published, err error) {
-	out, broadcasts, err := c.call(m, action, data, req)
-	msg := ""
+// the method produced (seq 0 when nothing changed) and the error message
+// the tab shows; req is the client's request and client says the call is
+// that client's action. b, when not nil, is the batch of connections the
+// same action runs on.
+func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any, req *http.Request, client bool, b *batch) (broadcasts []broadcast, pub published, msg string, err error) {
+	out, broadcasts, err := c.call(m, action, data, req, client)
 	if err != nil {
-		msg = err.Error()
-		c.h.log.Debug("lt: action returned an error", "conn", c.id, "action", action, "err", err)
+		msg = c.h.shownError(c.ctx, err, req, "conn", c.id, "method", m.Name, "action", action)
 	} else {
 		c.state = out
 	}
@@ -205,19 +218,21 @@ func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any
 		}
 	}
 	pub = c.publish(msg, false, b, r)
-	return broadcasts, pub, err
+	return broadcasts, pub, msg, err
 }
 
 // act is a client action as a job body, whether the tab posted it here or
-// another instance forwarded it: the action, the broadcasts it asked for,
-// and, when it succeeded, Sync on the group's other tabs.
-func (c *conn) act(m reflect.Method, action string, data map[string]any, req *http.Request) (published, error) {
-	bs, pub, err := c.invokeUpdate(m, action, data, req, nil)
+// another instance forwarded it (req is then rebuilt from what it sent):
+// the action, the broadcasts it asked for, and, when it succeeded, Sync on
+// the group's other tabs. It returns the update, the error message the
+// tab shows and the action's error.
+func (c *conn) act(m reflect.Method, action string, data map[string]any, req *http.Request) (published, string, error) {
+	bs, pub, msg, err := c.invokeUpdate(m, action, data, req, true, nil)
 	c.h.fanOut(c, bs)
 	if err == nil {
 		c.h.syncGroup(c.ident.GroupID, c, action, data)
 	}
-	return pub, err
+	return pub, msg, err
 }
 
 // published is what publish appended to the log.
@@ -243,12 +258,12 @@ func (c *conn) baseContext() Context {
 // during its call, and its context.Context, the part a method may keep,
 // never changes. Afterwards it drops what the Context referred to, so that
 // an idle connection does not keep a request or its data alive.
-func (c *conn) call(m reflect.Method, action string, data map[string]any, req *http.Request) (reflect.Value, []broadcast, error) {
+func (c *conn) call(m reflect.Method, action string, data map[string]any, req *http.Request, client bool) (reflect.Value, []broadcast, error) {
 	ctx := &c.callCtx
-	ctx.action, ctx.data, ctx.req, ctx.bs = action, data, req, nil
+	ctx.action, ctx.data, ctx.req, ctx.client, ctx.bs = action, data, req, client, nil
 	out, err := call(m, c.ctrl, c.state, ctx)
 	bs := ctx.bs
-	ctx.action, ctx.data, ctx.req, ctx.bs = "", nil, nil, nil
+	ctx.action, ctx.data, ctx.req, ctx.client, ctx.bs = "", nil, nil, false, nil
 	return out, bs, err
 }
 
@@ -372,13 +387,12 @@ func (c *conn) attach(s *stream, seq uint64, full bool, replaced string) (*attac
 	}
 	first := !c.connected
 	c.connected = true
+	c.notPendingLocked()
 	c.mu.Unlock()
 	if first && c.h.ct.onConnect != nil {
 		m := *c.h.ct.onConnect
 		err := c.enqueue(func() {
-			if bs, err := c.invoke(m, "", nil, nil, nil); err != nil {
-				c.h.log.Warn("lt: OnConnect returned an error", "conn", c.id, "err", err)
-			} else {
+			if bs, err := c.invoke(m, "", nil, nil); err == nil {
 				c.h.fanOut(c, bs)
 			}
 		})
@@ -428,6 +442,7 @@ func (c *conn) close() {
 		return
 	}
 	c.closed = true
+	c.notPendingLocked()
 	if c.timer != nil {
 		c.timer.Stop()
 	}

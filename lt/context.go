@@ -27,6 +27,7 @@ type Context struct {
 	action string
 	data   map[string]any
 	req    *http.Request
+	client bool // the call is a client's action
 	// h and bs collect BroadcastAction calls; they run after the current
 	// method returns so that they never wait for themselves. Without h,
 	// BroadcastAction triggers at once.
@@ -69,9 +70,29 @@ func (c *Context) BroadcastAction(action string, data map[string]any) error {
 	return nil
 }
 
-// Request is the HTTP request being served, or nil when the method runs
-// because of a server action (TriggerAction, Sync, BroadcastAction) rather
-// than a request. Do not keep it past the call.
+// FromClient reports whether a client caused this call: the method is an
+// action that a browser posted (live, or as a plain form without
+// JavaScript), on this instance or on another that forwarded the POST
+// here. It is false for server actions (TriggerAction, TriggerGroup,
+// TriggerUser, TriggerAll, lt_notify from SQL, BroadcastAction) and for
+// lifecycle methods (Mount, OnConnect, Sync). An action meant for the
+// server alone refuses client calls with it:
+//
+//	if ctx.FromClient() {
+//		return s, lt.UserError("this is sent by the server")
+//	}
+//
+// Every instance knows it truthfully: forwarded POSTs travel marked as
+// client actions in messages only instances with the app's secret can
+// make.
+func (c *Context) FromClient() bool { return c.client }
+
+// Request is the HTTP request of a client's action (see FromClient; for a
+// POST another instance forwarded, a copy of that POST with its method,
+// URL, Host, RemoteAddr, headers and form, and no body) or of the page GET
+// that runs Mount. It is nil for server actions and lifecycle calls that
+// no request caused. Do not keep it past the call. Whether a client caused
+// the call is FromClient's answer, not whether Request is nil.
 func (c *Context) Request() *http.Request { return c.req }
 
 // URLParam returns a chi URL parameter of the page ("{id}" in the route

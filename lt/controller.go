@@ -144,11 +144,14 @@ func (t *controllerType) lookup(name string) (reflect.Method, error) {
 	}
 	for _, l := range lifecycleNames {
 		if normalize(l) == key {
-			return reflect.Method{}, fmt.Errorf("%w: %q is a lifecycle method, not an action", ErrUnknownAction, name)
+			return reflect.Method{}, fmt.Errorf("%w: %q is a lifecycle method, not an action", ErrUnknownAction, clip(name, maxShownName))
 		}
 	}
-	return reflect.Method{}, fmt.Errorf("%w: %q (actions: %s)", ErrUnknownAction, name, t.describe())
+	return reflect.Method{}, fmt.Errorf("%w: %q (actions: %s)", ErrUnknownAction, clip(name, maxShownName), t.describe())
 }
+
+// maxShownName bounds how much of a client's action name an error repeats.
+const maxShownName = 64
 
 func (t *controllerType) describe() string {
 	if len(t.names) == 0 {
@@ -170,7 +173,7 @@ func (t *controllerType) newController(proto reflect.Value) reflect.Value {
 func call(m reflect.Method, ctrl, state reflect.Value, ctx *Context) (out reflect.Value, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			out, err = state, fmt.Errorf("%w: %s panicked: %v", ErrActionPanic, m.Name, p)
+			out, err = state, &panicError{method: m.Name, value: p, stack: stack()}
 		}
 	}()
 	res := m.Func.Call([]reflect.Value{ctrl, state, reflect.ValueOf(ctx)})

@@ -1,5 +1,7 @@
 package lt
 
+import "fmt"
+
 // subscriber receives the messages of other instances for a Handler.
 type subscriber struct{ h *Handler }
 
@@ -23,7 +25,7 @@ func (s subscriber) Deliver(m Message) {
 	case m.Close && (m.Action != "" || (m.Kind != ToGroup && m.Kind != ToUser)):
 		h.log.Warn("lt: a close message must name a group or a user and no action; dropped", "page", h.name, "from", m.Instance)
 	case m.Kind == ToGroup || m.Kind == ToUser || m.Kind == ToAll:
-		h.applyLocal(m)
+		_ = h.applyLocal(m) // logged
 	case m.Kind == ToConn && !m.Close:
 		h.deliverToConn(m)
 	default:
@@ -38,8 +40,13 @@ func (h *Handler) deliverToConn(m Message) {
 		return // for another instance
 	}
 	meth, err := h.ct.lookup(m.Action)
-	if err != nil || m.Identity == nil {
-		h.log.Warn("lt: forwarded action dropped", "page", h.name, "from", m.Instance, "action", m.Action, "err", err)
+	switch {
+	case err != nil:
+	case m.Identity == nil || m.Request == nil:
+		err = fmt.Errorf("%w: a forwarded action needs the requester and the request", ErrBadRequest)
+	}
+	if err != nil {
+		h.log.Warn("lt: forwarded action dropped", "page", h.name, "from", m.Instance, "action", clip(m.Action, maxShownName), "err", err)
 		return
 	}
 	c, err := h.lookup(m.Target, *m.Identity)
@@ -47,7 +54,8 @@ func (h *Handler) deliverToConn(m Message) {
 		h.log.Warn("lt: forwarded action dropped", "page", h.name, "from", m.Instance, "action", m.Action, "err", err)
 		return
 	}
-	err = c.enqueue(func() { _, _ = c.act(meth, m.Action, m.Data, nil) })
+	req := m.Request.request(c)
+	err = c.enqueue(func() { _, _, _ = c.act(meth, m.Action, formData(req.PostForm), req) })
 	if err != nil && err != ErrClosed {
 		h.log.Warn("lt: forwarded action not queued", "conn", c.id, "err", err)
 	}
@@ -66,7 +74,7 @@ func (s subscriber) Resync() {
 func (c *conn) resync() {
 	if m := c.h.ct.mount; m != nil {
 		// Its broadcasts are dropped: every tab resyncs anyway.
-		if out, _, err := c.call(*m, "", nil, nil); err == nil {
+		if out, _, err := c.call(*m, "", nil, nil, false); err == nil {
 			c.state = out
 		} else {
 			c.h.log.Warn("lt: Mount failed during resync; keeping the state", "conn", c.id, "err", err)

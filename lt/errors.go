@@ -25,6 +25,13 @@ var (
 	// ErrQueueFull: a connection has more work waiting than lt accepts; a
 	// producer calls TriggerAction far faster than actions complete.
 	ErrQueueFull = errors.New("lt: connection work queue full")
+	// ErrCrossSite: an action POST from another site (CSRF), refused.
+	ErrCrossSite = errors.New("lt: cross-site request refused")
+	// ErrTooManyConnections: a client (a session, or a signed-in user)
+	// already holds as many live connections or streams as lt allows it
+	// (WithClientLimits), or the Handler as many as WithMaxConnections
+	// allows, and none of them is idle enough to give way.
+	ErrTooManyConnections = errors.New("lt: too many live connections")
 	// ErrNoInstance: a message was sent to an instance (Message.To) that is
 	// not running, for example a forged or stale connection id.
 	ErrNoInstance = errors.New("lt: no live instance has that id")

@@ -139,7 +139,13 @@ func (c *ctrl) ShowParam(s state, ctx *lt.Context) (state, error) {
 
 func (c *ctrl) Fail(s state, ctx *lt.Context) (state, error) {
 	s.N = -1 // discarded: a failed action keeps the previous state
-	return s, errors.New("that did not work")
+	return s, lt.UserError("that did not work")
+}
+
+// Leak fails with an internal error whose text must never reach a
+// browser.
+func (c *ctrl) Leak(s state, ctx *lt.Context) (state, error) {
+	return s, fmt.Errorf("saving: %w", errors.New("password authentication failed for user app at 10.0.0.5"))
 }
 
 func (c *ctrl) Explode(s state, ctx *lt.Context) (state, error) { panic("boom") }

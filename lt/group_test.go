@@ -24,7 +24,7 @@ func TestTriggerActionReachesGroupOnly(t *testing.T) {
 	a1 := lttest.Open(t, f.URL+"/page")
 	a2 := lttest.Open(t, f.URL+"/page", lttest.WithJar(a1.Jar())) // second tab, same browser
 	b := lttest.Open(t, f.URL+"/page")                            // another browser
-	groupA, groupB := "anon:"+cookie(t, a1, f.URL), "anon:"+cookie(t, b, f.URL)
+	groupA, groupB := lt.AnonymousIdentity(cookie(t, a1, f.URL)).GroupID, lt.AnonymousIdentity(cookie(t, b, f.URL)).GroupID
 	is.True(groupA != groupB)
 	f.J.waitFor(t, "connect")
 
@@ -166,7 +166,7 @@ func TestChiRouteParamsAndMiddleware(t *testing.T) {
 	f := newFixture(t)
 	tab := lttest.Open(t, f.URL+"/items/42/")
 	is.True(strings.Contains(tab.HTML(), "param=42"))
-	group := "anon:" + cookie(t, tab, f.URL)
+	group := lt.AnonymousIdentity(cookie(t, tab, f.URL)).GroupID
 	// A server action has no request, but still sees the page's params.
 	is.NoErr(f.H.TriggerGroup(context.Background(), group, "show_param", nil))
 	tab.WaitFor("msg=param=42")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -45,6 +47,9 @@ type Handler struct {
 	unsub     func()         // from the broadcaster
 	wg        sync.WaitGroup // running connection jobs
 	runner    *runner        // runs them
+	cookies   sessioncookie.Signer
+	// plainLocks serializes the JavaScript-free posts of a group's page.
+	plainLocks keyLocks
 
 	mu        sync.Mutex
 	closed    bool
@@ -56,6 +61,13 @@ type Handler struct {
 	holes     int     // nils in order
 	groups    map[string]map[*conn]struct{}
 	users     map[string]map[*conn]struct{}
+	// pending holds the connections of rendered pages in the order they
+	// were made, for WithMaxConnections and maxPending to end the oldest
+	// that never got a stream; entries that did are skipped lazily.
+	pending  []*conn
+	npending atomic.Int64 // connections with pending set
+	// clientStreams holds each client's open streams, oldest first.
+	clientStreams map[string][]*stream
 }
 
 // New makes the Handler for a page template, a controller prototype and an
@@ -100,6 +112,12 @@ func New(page *template.Template, controller any, initialState any, opts ...Opti
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	if _, inProcess := o.broadcaster.(*busInstance); o.broadcaster != nil && !inProcess && o.secret == nil {
+		return nil, fmt.Errorf("lt: WithBroadcaster needs WithSecret: every instance must sign session cookies with the same secret, or a browser moving between instances loses its session")
+	}
 	oc, err := origin.New(o.trusted...)
 	if err != nil {
 		return nil, err
@@ -112,7 +130,7 @@ func New(page *template.Template, controller any, initialState any, opts ...Opti
 	}
 	h := &Handler{
 		ct: ct, proto: reflect.ValueOf(controller), initial: initial, rs: rs, stateKeys: stateKeysFor(st),
-		opts: o, log: o.logger, origin: oc, store: newStateStore(o.maxStates), name: o.name,
+		opts: o, log: o.logger, origin: oc, store: newStateStore(o.maxStates), name: o.name, cookies: sessioncookie.NewSigner(o.secret),
 		conns: map[string]*conn{}, groups: map[string]map[*conn]struct{}{}, users: map[string]map[*conn]struct{}{},
 	}
 	h.runner = newRunner(&h.wg)
@@ -157,13 +175,18 @@ func ownerOf(connID string) string {
 }
 
 // ServeHTTP routes by method: GET and HEAD render the page (or serve the
-// event stream, or the client script), POST runs an action.
+// event stream, or the client script), POST runs an action. HEAD of the
+// event stream answers its headers alone and opens nothing.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		switch {
 		case r.URL.Query().Get("_lt") == "client":
 			web.Handler().ServeHTTP(w, r)
+		case acceptsEventStream(r) && r.Method == http.MethodHead:
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.Header().Set("Cache-Control", "no-cache, no-transform")
+			w.WriteHeader(http.StatusOK)
 		case acceptsEventStream(r):
 			h.serveStream(w, r)
 		default:
@@ -182,21 +205,23 @@ func acceptsEventStream(r *http.Request) bool {
 }
 
 // identify finds who r is for: the Authenticator, else an Identity put in
-// the context by middleware, else lt's own anonymous session cookie.
-func (h *Handler) identify(w http.ResponseWriter, r *http.Request) (Identity, error) {
+// the context by middleware, else lt's own anonymous session cookie. fresh
+// says the session cookie was issued by this very response: the client
+// has no state here yet.
+func (h *Handler) identify(w http.ResponseWriter, r *http.Request) (id Identity, fresh bool, err error) {
 	if h.opts.auth != nil {
 		id, err := h.opts.auth.Identify(r)
 		if err != nil {
-			return Identity{}, err
+			return Identity{}, false, err
 		}
 		if id = id.normalized(); id.GroupID != "" {
-			return id, nil
+			return id, false, nil
 		}
 	} else if id, ok := IdentityFrom(r.Context()); ok && id.normalized().GroupID != "" {
-		return id.normalized(), nil
+		return id.normalized(), false, nil
 	}
-	sid := sessioncookie.Ensure(w, r, h.opts.cookieName, h.opts.secureCookie)
-	return AnonymousIdentity(sid), nil
+	sid, issued := h.cookies.Ensure(w, r, h.opts.cookieName, h.opts.secureCookie)
+	return AnonymousIdentity(sid), issued, nil
 }
 
 // initialState decodes the state a new connection (or a JavaScript-free
@@ -231,9 +256,10 @@ func urlParams(r *http.Request) map[string]string {
 // newConn creates and registers a connection for r, runs Mount and renders
 // the live region. Work for the connection that arrives after registration
 // (a TriggerAction) queues behind Mount, so nothing between the render and
-// the stream opening is lost.
-func (h *Handler) newConn(r *http.Request, id Identity) (*conn, page, error) {
-	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+// the stream opening is lost. forPage says it is a rendered page's, whose
+// stream opens later (if JavaScript runs), rather than a stream's.
+func (h *Handler) newConn(r *http.Request, id Identity, forPage bool) (*conn, page, error) {
+	ctx, cancel := context.WithCancel(longLived(r.Context()))
 	key := stateKey(id, r)
 	c := &conn{
 		h: h, id: h.newConnID(), ident: id, key: key, params: urlParams(r),
@@ -252,12 +278,20 @@ func (h *Handler) newConn(r *http.Request, id Identity) (*conn, page, error) {
 		cancel()
 		return nil, page{}, ErrClosed
 	}
+	if err := h.admitLocked(id); err != nil {
+		h.mu.Unlock()
+		cancel()
+		return nil, page{}, err
+	}
 	h.conns[c.id] = c
 	c.pos = len(h.order)
 	h.order = append(h.order, c)
 	addTo(h.groups, id.GroupID, c)
 	if id.UserID != "" {
 		addTo(h.users, id.UserID, c)
+	}
+	if forPage {
+		h.addPendingLocked(c)
 	}
 	h.mu.Unlock()
 
@@ -432,7 +466,7 @@ func (h *Handler) CloseUser(ctx context.Context, userID string) error {
 }
 
 func (h *Handler) closeTargets(ctx context.Context, m Message) error {
-	h.applyLocal(m)
+	_ = h.applyLocal(m) // a close cannot fail
 	return h.publish(ctx, m)
 }
 
@@ -453,45 +487,55 @@ func (h *Handler) trigger(ctx context.Context, m Message) error {
 	if closed {
 		return ErrClosed
 	}
-	h.applyLocal(m)
-	return h.publish(ctx, m)
+	return errors.Join(h.applyLocal(m), h.publish(ctx, m))
 }
 
-// applyLocal queues m on this instance's connections.
-func (h *Handler) applyLocal(m Message) {
+// applyLocal queues m on this instance's connections. The error says on
+// how many of them it could not be queued (ErrQueueFull): those end once
+// their queued work is done, and their tabs mount afresh.
+func (h *Handler) applyLocal(m Message) error {
 	if m.Close {
 		for _, c := range h.targets(m) {
 			h.closeConn(c)
 		}
-		return
+		return nil
 	}
 	var meth reflect.Method
 	switch {
 	case m.Sync && h.ct.sync == nil:
-		return
+		return nil
 	case m.Sync:
 		meth = *h.ct.sync
 	default:
 		var err error
 		if meth, err = h.ct.lookup(m.Action); err != nil {
 			h.log.Warn("lt: message for an unknown action dropped", "page", h.name, "from", m.Instance, "err", err)
-			return
+			return err
 		}
 	}
 	cs := h.targets(m)
+	n := len(cs)
 	// m.Data is shared: Context hands out copies of the map, never the map.
-	act := &serverAction{m: meth, action: m.Action, data: m.Data, echo: m.FromBroadcast, b: h.newBatch(len(cs))}
+	act := &serverAction{m: meth, action: m.Action, data: m.Data, echo: m.FromBroadcast, b: h.newBatch(n)}
 	idle := cs[:0] // reuses cs: an element is read before its slot is written
+	full := 0
 	for _, c := range cs {
 		start, err := c.enqueueUnscheduled(job{act: act})
 		switch {
 		case start:
 			idle = append(idle, c)
-		case err != nil && err != ErrClosed:
-			h.log.Warn("lt: server action not queued", "conn", c.id, "action", m.Action, "err", err)
+		case err == ErrQueueFull:
+			full++
 		}
 	}
 	h.runner.scheduleAll(idle)
+	if full > 0 {
+		h.log.Warn("lt: server action not run on connections whose queue is full; they end and their tabs mount afresh",
+			"page", h.name, "action", m.Action, "connections", full, "of", n)
+		return fmt.Errorf("%w: %s not run on %d of %d connections; they end once their queued work is done, and their tabs mount afresh",
+			ErrQueueFull, m.Action, full, n)
+	}
+	return nil
 }
 
 // targets returns this instance's connections a message is for.
@@ -557,7 +601,7 @@ type serverAction struct {
 
 // runServerAction is a's job body on c.
 func (c *conn) runServerAction(a *serverAction) {
-	bs, _ := c.invoke(a.m, a.action, a.data, nil, a.b)
+	bs, _ := c.invoke(a.m, a.action, a.data, a.b)
 	if a.echo && len(bs) > 0 {
 		c.h.log.Debug("lt: an action run by BroadcastAction broadcast again; not sent", "conn", c.id, "action", a.action)
 		return
@@ -590,7 +634,7 @@ func (h *Handler) syncGroup(group string, skip *conn, action string, data map[st
 // spread applies m here and on the other instances, logging (not
 // returning) a failure to publish: it follows an action that succeeded.
 func (h *Handler) spread(m Message) {
-	h.applyLocal(m)
+	_ = h.applyLocal(m) // logged
 	_ = h.publish(context.Background(), m)
 }
 

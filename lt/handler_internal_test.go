@@ -25,7 +25,7 @@ func TestAllKeepsOpeningOrder(t *testing.T) {
 	defer h.Close()
 	var live []*conn
 	for i := range 12 {
-		c, _, err := h.newConn(httptest.NewRequest("GET", "/", nil), AnonymousIdentity("s"+strconv.Itoa(i)))
+		c, _, err := h.newConn(httptest.NewRequest("GET", "/", nil), AnonymousIdentity("s"+strconv.Itoa(i)), true)
 		is.NoErr(err)
 		live = append(live, c)
 	}

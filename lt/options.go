@@ -1,6 +1,7 @@
 package lt
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -29,6 +30,11 @@ type options struct {
 	broadcaster    Broadcaster
 	name           string
 	maxStreams     int
+	maxConns       int
+	clientConns    int
+	clientStreams  int
+	maxForward     int
+	secret         []byte
 	hijack         bool
 }
 
@@ -42,8 +48,39 @@ func defaultOptions() options {
 		cookieName:     sessioncookie.DefaultName,
 		maxStates:      10000,
 		retry:          time.Second,
+		clientConns:    32,
+		clientStreams:  8,
+		maxForward:     256 << 10,
 		hijack:         true,
 	}
+}
+
+// check refuses option values that cannot work, so that a typo fails at
+// New rather than as every request refused.
+func (o *options) check() error {
+	for _, c := range []struct {
+		ok   bool
+		what string
+	}{
+		{o.maxBody > 0, fmt.Sprintf("WithMaxBodyBytes(%d): must be positive", o.maxBody)},
+		{o.maxFields > 0, fmt.Sprintf("WithMaxFields(%d): must be positive", o.maxFields)},
+		{o.heartbeat >= 0, fmt.Sprintf("WithHeartbeat(%v): must not be negative (0 is the default, 15 s)", o.heartbeat)},
+		{o.retry > 0, fmt.Sprintf("WithRetry(%v): must be positive", o.retry)},
+		{o.writeTimeout >= 0, fmt.Sprintf("WithWriteTimeout(%v): must not be negative (0 is the default, 10 s)", o.writeTimeout)},
+		{o.connectTimeout > 0, fmt.Sprintf("WithConnectTimeout(%v): must be positive", o.connectTimeout)},
+		{o.reconnectGrace > 0, fmt.Sprintf("WithReconnectGrace(%v): must be positive", o.reconnectGrace)},
+		{o.maxStates > 0, fmt.Sprintf("WithMaxSavedStates(%d): must be positive", o.maxStates)},
+		{o.maxStreams >= 0, fmt.Sprintf("WithMaxStreams(%d): must not be negative (0: no limit)", o.maxStreams)},
+		{o.maxConns >= 0, fmt.Sprintf("WithMaxConnections(%d): must not be negative (0: no limit)", o.maxConns)},
+		{o.clientConns > 0 && o.clientStreams > 0, fmt.Sprintf("WithClientLimits(%d, %d): both must be positive", o.clientConns, o.clientStreams)},
+		{o.maxForward > 0, fmt.Sprintf("WithMaxForwardBytes(%d): must be positive", o.maxForward)},
+		{o.secret == nil || len(o.secret) >= sessioncookie.MinSecret, fmt.Sprintf("WithSecret: %d bytes; use at least %d random bytes", len(o.secret), sessioncookie.MinSecret)},
+	} {
+		if !c.ok {
+			return fmt.Errorf("lt: option %s", c.what)
+		}
+	}
+	return nil
 }
 
 // WithAuthenticator identifies logged-in users; see Authenticator. Without
@@ -124,6 +161,44 @@ func WithClientURL(url string) Option { return func(o *options) { o.clientURL = 
 // Retry-After; existing clients are never evicted. One stream carries all
 // tabs of a browser on a page.
 func WithMaxStreams(n int) Option { return func(o *options) { o.maxStreams = n } }
+
+// WithMaxConnections bounds the live connections (tabs, and rendered
+// pages whose stream has not opened yet) the Handler holds at once
+// (default 0: no limit but the per-client ones). A new one over the limit
+// ends the oldest connection that has no stream; if every one has a
+// stream, the page or stream gets 503 with Retry-After.
+func WithMaxConnections(n int) Option { return func(o *options) { o.maxConns = n } }
+
+// WithClientLimits bounds what one client (a signed-in user, else one
+// session cookie) holds on this page: connections, that is tabs and
+// rendered pages (default 32), and event streams (default 8; one browser
+// needs one). Over the connection limit a new one ends the client's own
+// oldest connection that has no stream, or, when all have one, is refused
+// with 429; over the stream limit a new stream ends the client's oldest.
+// Other clients are never affected. A client without a session cookie
+// (one that ignores cookies) is a new session every time: each of its
+// streams may open one connection, and the pages it loads without ever
+// connecting are bounded by the Handler as a whole.
+func WithClientLimits(conns, streams int) Option {
+	return func(o *options) { o.clientConns, o.clientStreams = conns, streams }
+}
+
+// WithMaxForwardBytes bounds the action POST (its form and headers) that
+// an instance forwards to the instance holding the tab's connection
+// (default 256 KiB): larger ones get 413. Behind a load balancer with
+// sticky sessions nothing is forwarded.
+func WithMaxForwardBytes(n int) Option { return func(o *options) { o.maxForward = n } }
+
+// WithSecret gives lt the app's secret, at least 32 random bytes, the same
+// on every instance: it signs the anonymous session cookie, so that only
+// session ids the app issued are accepted. Without it a key made at start
+// signs them: that serves one process (its Handlers and middleware.Session
+// agree), but sessions end when it restarts, and with a Broadcaster
+// connecting several processes New refuses to start without a secret.
+// Pass the same secret to middleware.SessionWith, and to pgnotify.
+func WithSecret(secret []byte) Option {
+	return func(o *options) { o.secret = secret }
+}
 
 // WithStreamsInHandler keeps each event stream inside its handler, on
 // net/http's connection goroutine with its buffers, instead of taking the

@@ -14,12 +14,12 @@ import (
 // client will attach its stream to, so that the page and the stream share
 // one state and sequence: what changes in between is replayed.
 func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
-	id, err := h.identify(w, r)
+	id, _, err := h.identify(w, r)
 	if err != nil {
 		h.refuse(w, r, http.StatusUnauthorized, err, false)
 		return
 	}
-	c, p, err := h.newConn(r, id)
+	c, p, err := h.newConn(r, id, true)
 	if err != nil {
 		h.failMount(w, r, err)
 		return
@@ -30,17 +30,29 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
 }
 
 // failMount answers a page request whose Mount failed: with the status the
-// error asks for (an error with a StatusCode() int method), else 500.
+// error asks for (an error with a StatusCode() int method), else 500, and
+// the error's message for users (UserError), else the status's name, or
+// for a server error a generic message with the reference of its log line.
 func (h *Handler) failMount(w http.ResponseWriter, r *http.Request, err error) {
 	status := http.StatusInternalServerError
 	var sc interface{ StatusCode() int }
-	if errors.As(err, &sc) && sc.StatusCode() >= 400 {
-		status = sc.StatusCode()
-	}
-	if errors.Is(err, ErrClosed) {
+	switch {
+	case errors.Is(err, ErrClosed):
 		status = http.StatusServiceUnavailable
+	case errors.Is(err, ErrTooManyConnections):
+		status = http.StatusTooManyRequests
+		w.Header().Set("Retry-After", "5")
+	case errors.As(err, &sc) && sc.StatusCode() >= 400 && sc.StatusCode() <= 599:
+		status = sc.StatusCode()
+	case userMessageOf(err):
+		status = http.StatusBadRequest
 	}
 	h.refuse(w, r, status, err, false)
+}
+
+func userMessageOf(err error) bool {
+	_, ok := userMessage(err)
+	return ok
 }
 
 // writePage writes the document p with the client script that attaches to

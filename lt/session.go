@@ -3,14 +3,20 @@ package lt
 import (
 	"context"
 	"net/http"
+
+	"github.com/livesse/livesse/internal/sessioncookie"
 )
 
 // Session is a session group as seen from server code. TriggerAction runs
 // an action, exactly as if a client had sent it, on every connection of the
 // group (every tab of the browser, or every device of a logged-in user) and
 // pushes the result to each. It is safe for concurrent use from any
-// goroutine, never blocks on slow clients, and returns an error only when
-// the action does not exist or the handler is closed. data must not be
+// goroutine and never blocks on slow clients. It returns an error when the
+// action does not exist (ErrUnknownAction), the handler is closed
+// (ErrClosed), some connection has more work queued than lt accepts
+// (ErrQueueFull: those connections end once their queued work is done and
+// their tabs mount afresh, so no tab goes on from a state that missed the
+// action), or the other instances could not be told. data must not be
 // modified after the call.
 type Session interface {
 	TriggerAction(action string, data map[string]interface{}) error
@@ -62,10 +68,12 @@ func (id Identity) normalized() Identity {
 }
 
 // AnonymousIdentity is the Identity of an anonymous browser session with the
-// given session-cookie id; lt and package middleware use it so that both
-// put the same browser in the same group.
+// given session id (or the session cookie's value, which carries the id
+// and its signature); lt and package middleware use it so that both put
+// the same browser in the same group. The group id holds the id but not
+// the signature, so knowing it does not let anyone make the cookie.
 func AnonymousIdentity(sessionID string) Identity {
-	return Identity{GroupID: "anon:" + sessionID}
+	return Identity{GroupID: "anon:" + sessioncookie.ID(sessionID)}
 }
 
 // groupSession is the Session handed to controllers.

@@ -88,7 +88,7 @@ func TestOneStreamCarriesSeveralTabs(t *testing.T) {
 	}
 	is.True(got[a.Conn()].Type == "render" && got[b.Conn()].Type == "render")
 
-	group := "anon:" + cookie(t, a, f.URL)
+	group := lt.AnonymousIdentity(cookie(t, a, f.URL)).GroupID
 	is.NoErr(f.H.TriggerGroup(context.Background(), group, "increment", nil))
 	seen := map[string]uint64{}
 	for range 2 {

@@ -32,6 +32,7 @@ type stream struct {
 	changed chan struct{}
 	ctx     context.Context
 	cancel  context.CancelFunc
+	client  string // clientKey of its identity, for WithClientLimits
 }
 
 // deliver sends the members' new events: at once from the caller's
@@ -82,15 +83,24 @@ func (s *stream) Changed() <-chan struct{} { return s.changed }
 // gets a fresh connection of its own and a full render naming the id it
 // replaces: a connection is never attached to a stranger.
 func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
-	id, err := h.identify(w, r)
+	id, fresh, err := h.identify(w, r)
 	if err != nil {
 		h.refuse(w, r, http.StatusUnauthorized, err, false)
 		return
 	}
 	q := r.URL.Query()
 	ids, seqs := q["_lt_conn"], q["_lt_seq"]
-	if len(ids) > maxStreamConns {
+	switch {
+	case len(ids) > maxStreamConns:
 		h.refuse(w, r, http.StatusBadRequest, fmt.Errorf("%w: %d connections on one stream, limit %d", ErrBadRequest, len(ids), maxStreamConns), false)
+		return
+	case fresh && len(ids) > 1:
+		// A session this response starts has no connection here, so
+		// every tab named would be a new one: a client that drops its
+		// cookie each time could hold 64 per socket. The client
+		// reconnects, with the cookie, after Retry-After.
+		w.Header().Set("Retry-After", "1")
+		h.refuse(w, r, http.StatusTooManyRequests, fmt.Errorf("%w: a new session opens one connection per stream; reconnect with its cookie", ErrTooManyConnections), false)
 		return
 	}
 	if len(ids) == 0 {
@@ -99,16 +109,17 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	if len(ids) == 1 && len(seqs) == 0 && r.Header.Get("Last-Event-ID") != "" {
 		seqs = []string{r.Header.Get("Last-Event-ID")}
 	}
-	if !h.openStream() {
-		w.Header().Set("Retry-After", "5")
-		h.refuse(w, r, http.StatusServiceUnavailable, fmt.Errorf("lt: too many open streams (limit %d); retry later", h.opts.maxStreams), false)
-		return
-	}
-	s := &stream{changed: make(chan struct{}, 1)}
+	s := &stream{changed: make(chan struct{}, 1), client: clientKey(id)}
 	s.members, s.scratch = s.member0[:0], s.scratch0[:0]
 	// The stream may outlive this handler (taken from net/http), so its
 	// context keeps the request's values but not its cancellation.
-	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(r.Context()))
+	s.ctx, s.cancel = context.WithCancel(longLived(r.Context()))
+	if !h.openStream(s) {
+		s.cancel()
+		w.Header().Set("Retry-After", "5")
+		h.refuse(w, r, http.StatusServiceUnavailable, fmt.Errorf("%w: too many open streams (limit %d); retry later", ErrTooManyConnections, h.opts.maxStreams), false)
+		return
+	}
 	detached := false
 	defer func() {
 		if !detached {
@@ -138,7 +149,7 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if c == nil {
-			if c, _, err = h.newConn(r, id); err != nil {
+			if c, _, err = h.newConn(r, id, false); err != nil {
 				h.failMount(w, r, err)
 				return
 			}
@@ -206,7 +217,7 @@ func (h *Handler) serve(s *stream, st *ssehub.Stream, path string) {
 // stream that openStream counted.
 func (s *stream) end(h *Handler) {
 	s.cancel()
-	h.closeStream() // before the grace periods start, so OnDisconnect comes after
+	h.closeStream(s) // before the grace periods start, so OnDisconnect comes after
 	for _, a := range s.members {
 		a.c.detach(a)
 	}
@@ -221,19 +232,22 @@ func (h *Handler) Streams() int {
 	return h.streams
 }
 
-// openStream counts a stream in, unless the limit is reached.
-func (h *Handler) openStream() bool {
+// openStream counts s in, unless the limit is reached, ending its
+// client's oldest stream over the client's limit.
+func (h *Handler) openStream(s *stream) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.opts.maxStreams > 0 && h.streams >= h.opts.maxStreams {
 		return false
 	}
 	h.streams++
+	h.addStreamLocked(s.client, s)
 	return true
 }
 
-func (h *Handler) closeStream() {
+func (h *Handler) closeStream(s *stream) {
 	h.mu.Lock()
 	h.streams--
+	h.removeStreamLocked(s.client, s)
 	h.mu.Unlock()
 }

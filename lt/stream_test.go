@@ -125,7 +125,7 @@ func TestNoGapBetweenPageAndStream(t *testing.T) {
 	is := is.New(t)
 	f := newFixture(t)
 	tab := lttest.Get(t, f.URL+"/page")
-	group := "anon:" + cookie(t, tab, f.URL)
+	group := lt.AnonymousIdentity(cookie(t, tab, f.URL)).GroupID
 	is.NoErr(f.H.TriggerGroup(context.Background(), group, "increment", nil))
 	f.J.waitFor(t, "increment") // the action ran; its update may still be on its way
 	tab.Connect()               // the page's first stream event is a full render, at the head
@@ -142,7 +142,7 @@ func TestResume(t *testing.T) {
 	is := is.New(t)
 	f := newFixture(t)
 	tab := lttest.Open(t, f.URL+"/page")
-	group := "anon:" + cookie(t, tab, f.URL)
+	group := lt.AnonymousIdentity(cookie(t, tab, f.URL)).GroupID
 	tab.Close()
 	for range 3 {
 		is.NoErr(f.H.TriggerGroup(context.Background(), group, "increment", nil))

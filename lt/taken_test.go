@@ -27,7 +27,7 @@ func streamWorks(t *testing.T, opts ...lt.Option) {
 	f := newFixture(t, append(opts, lt.WithReconnectGrace(time.Minute))...)
 	a := lttest.Open(t, f.URL+"/page")
 	b := lttest.Open(t, f.URL+"/page", lttest.WithJar(a.Jar()))
-	group := "anon:" + cookie(t, a, f.URL)
+	group := lt.AnonymousIdentity(cookie(t, a, f.URL)).GroupID
 
 	r := a.Act("increment", nil)
 	is.Equal(r.Status, http.StatusOK)

@@ -33,7 +33,7 @@ func TestSession(t *testing.T) {
 	is.True(c[0].HttpOnly)
 	is.Equal(c[0].SameSite, http.SameSiteLaxMode)
 	is.True(!c[0].Secure)
-	is.Equal(rec.Body.String(), "|anon:"+c[0].Value) // the same group lt would use
+	is.Equal(rec.Body.String(), "|"+lt.AnonymousIdentity(c[0].Value).GroupID) // the same group lt would use
 
 	// The cookie is kept, and an unusable one is replaced.
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
@@ -41,7 +41,7 @@ func TestSession(t *testing.T) {
 	rec = httptest.NewRecorder()
 	r.ServeHTTP(rec, req)
 	is.Equal(len(rec.Result().Cookies()), 0)
-	is.Equal(rec.Body.String(), "|anon:"+c[0].Value)
+	is.Equal(rec.Body.String(), "|"+lt.AnonymousIdentity(c[0].Value).GroupID)
 
 	req = httptest.NewRequest(http.MethodGet, "/", nil)
 	req.AddCookie(&http.Cookie{Name: "lt_session", Value: "../../etc/passwd"})

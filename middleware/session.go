@@ -22,14 +22,21 @@ type SessionOptions struct {
 	// Secure forces the cookie's Secure flag, for TLS terminated at a
 	// proxy; under direct TLS it is set anyway.
 	Secure bool
+	// Secret signs the cookie, so that only session ids this app issued
+	// are accepted (see lt.WithSecret): give every instance of the app,
+	// and lt.WithSecret, the same one. Without it a key made at start
+	// signs them, and sessions do not survive a restart or cross
+	// instances.
+	Secret []byte
 }
 
 // SessionWith is Session with options.
 func SessionWith(o SessionOptions) func(http.Handler) http.Handler {
+	s := sessioncookie.NewSigner(o.Secret)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if _, ok := lt.IdentityFrom(r.Context()); !ok {
-				id := sessioncookie.Ensure(w, r, o.CookieName, o.Secure)
+				id, _ := s.Ensure(w, r, o.CookieName, o.Secure)
 				r = r.WithContext(lt.WithIdentity(r.Context(), lt.AnonymousIdentity(id)))
 			}
 			next.ServeHTTP(w, r)

@@ -1,15 +1,61 @@
 // Package sessioncookie issues and reads the anonymous session cookie shared
 // by package lt (its zero-configuration default) and package middleware.
+//
+// A cookie carries a random session id and a signature of it, so that only
+// ids this app issued are accepted: a client cannot choose its session (or
+// fix one on a victim's browser) by writing the cookie itself.
 package sessioncookie
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
+	"strings"
 )
 
 // DefaultName is the cookie's name unless configured otherwise.
 const DefaultName = "lt_session"
+
+// MinSecret is the least length of a secret, in bytes.
+const MinSecret = 32
+
+// processKey signs cookies when the app gives no secret: every Handler
+// and middleware of this process agrees on it, and it changes when the
+// process restarts. It is set once, before main, and never written again.
+var processKey = func() []byte {
+	b := make([]byte, sha256.Size)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return b
+}()
+
+// Signer issues and checks session cookies. The zero value signs with the
+// process's own key.
+type Signer struct {
+	key []byte
+}
+
+// NewSigner returns a Signer for the app's secret; with none (nil), the
+// process's own key, which another process does not share.
+func NewSigner(secret []byte) Signer {
+	if len(secret) == 0 {
+		return Signer{}
+	}
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("livesse/session-cookie/v1"))
+	return Signer{key: m.Sum(nil)}
+}
+
+func (s Signer) sign(id string) string {
+	key := s.key
+	if key == nil {
+		key = processKey
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(id))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+}
 
 // NewID returns 128 random bits, base64url-encoded: unguessable, and safe in
 // cookies, URLs and HTML attributes.
@@ -19,45 +65,74 @@ func NewID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// valid reports whether v looks like an id from NewID. Anything else (a
-// forged or mangled cookie) is replaced rather than trusted as a group key.
-func valid(v string) bool {
-	if len(v) != 22 {
-		return false
-	}
-	_, err := base64.RawURLEncoding.DecodeString(v)
-	return err == nil
-}
+// idLen is the length of an id from NewID.
+const idLen = 22
 
-// Get returns the session id carried by r, if any valid one.
-func Get(r *http.Request, name string) (string, bool) {
-	c, err := r.Cookie(name)
-	if err != nil || !valid(c.Value) {
+// valid reports whether v is an id from NewID signed by s: anything else
+// (a forged, mangled or foreign cookie) is replaced rather than trusted as
+// a group key.
+func (s Signer) valid(v string) (id string, ok bool) {
+	id, sig, found := strings.Cut(v, ".")
+	if !found || len(id) != idLen {
 		return "", false
 	}
-	return c.Value, true
+	if _, err := base64.RawURLEncoding.DecodeString(id); err != nil {
+		return "", false
+	}
+	return id, hmac.Equal([]byte(sig), []byte(s.sign(id)))
 }
 
-// Ensure returns r's session id, issuing a new cookie on w when r has none.
-// The cookie is HttpOnly, SameSite=Lax, scoped to the whole site, and Secure
-// when the request came over TLS or secure is set (a TLS-terminating proxy).
-func Ensure(w http.ResponseWriter, r *http.Request, name string, secure bool) string {
+// Get returns the session id carried by r, if r carries a cookie s issued.
+func (s Signer) Get(r *http.Request, name string) (string, bool) {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return "", false
+	}
+	return s.valid(c.Value)
+}
+
+// Ensure returns r's session id, issuing a new cookie on w when r has none
+// that s issued; issued says it did. The cookie is HttpOnly,
+// SameSite=Lax, scoped to the whole site, and Secure when the request
+// came over TLS or secure is set (a TLS-terminating proxy).
+func (s Signer) Ensure(w http.ResponseWriter, r *http.Request, name string, secure bool) (id string, issued bool) {
 	if name == "" {
 		name = DefaultName
 	}
-	if id, ok := Get(r, name); ok {
-		return id
+	if id, ok := s.Get(r, name); ok {
+		return id, false
 	}
-	id := NewID()
+	id = NewID()
+	value := id + "." + s.sign(id)
 	http.SetCookie(w, &http.Cookie{
 		Name:     name,
-		Value:    id,
+		Value:    value,
 		Path:     "/",
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
 		Secure:   secure || r.TLS != nil,
 	})
-	// Later handlers in this request see the new session too.
-	r.AddCookie(&http.Cookie{Name: name, Value: id})
+	// Later handlers in this request see the new session too; a cookie
+	// the client sent under the same name is dropped first, so that they
+	// do not read that one.
+	drop(r, name)
+	r.AddCookie(&http.Cookie{Name: name, Value: value})
+	return id, true
+}
+
+// drop removes the cookies named name from r's Cookie headers.
+func drop(r *http.Request, name string) {
+	cs := r.Cookies()
+	r.Header.Del("Cookie")
+	for _, c := range cs {
+		if c.Name != name {
+			r.AddCookie(c)
+		}
+	}
+}
+
+// ID returns the session id in v, a cookie's value or an id alone.
+func ID(v string) string {
+	id, _, _ := strings.Cut(v, ".")
 	return id
 }
