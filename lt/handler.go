@@ -64,8 +64,9 @@ type Handler struct {
 	// pending holds the connections of rendered pages in the order they
 	// were made, for WithMaxConnections and maxPending to end the oldest
 	// that never got a stream; entries that did are skipped lazily.
-	pending  []*conn
-	npending atomic.Int64 // connections with pending set
+	pending    []*conn
+	npending   atomic.Int64 // connections with pending set
+	maxPending int
 	// clientStreams holds each client's open streams, oldest first.
 	clientStreams map[string][]*stream
 }
@@ -134,6 +135,7 @@ func New(page *template.Template, controller any, initialState any, opts ...Opti
 		conns: map[string]*conn{}, groups: map[string]map[*conn]struct{}{}, users: map[string]map[*conn]struct{}{},
 	}
 	h.runner = newRunner(&h.wg)
+	h.maxPending = maxPending
 	if o.broadcaster != nil {
 		h.unsub = sync.OnceFunc(o.broadcaster.Subscribe(subscriber{h})) // Close may run more than once
 	}

@@ -7,7 +7,7 @@ import "fmt"
 // every request, so the per-client limits cannot bound the pages it loads.
 // Over it, the oldest such page loses its connection; if its stream opens
 // later after all, the tab gets a fresh connection and a full render.
-const maxPending = 10000
+const maxPending = 10000 // Handler.maxPending, which tests lower
 
 // clientKey names what the per-client limits count against: a signed-in
 // user (all of their groups and devices), else a session group.
@@ -64,7 +64,7 @@ func (h *Handler) addPendingLocked(c *conn) {
 	c.mu.Unlock()
 	h.npending.Add(1)
 	h.pending = append(h.pending, c)
-	for h.npending.Load() > maxPending && len(h.pending) > 0 {
+	for h.npending.Load() > int64(h.maxPending) && len(h.pending) > 0 {
 		old := h.pending[0]
 		h.pending[0] = nil
 		h.pending = h.pending[1:]
