@@ -67,7 +67,7 @@ func (n *Notes) Add(user, text string) error {
 		n.byUser = map[string][]Note{}
 	}
 	if len(n.byUser[user]) >= maxNotes {
-		return errors.New("you have 50 notes; delete one first")
+		return lt.UserError("you have 50 notes; delete one first")
 	}
 	n.lastID++
 	n.byUser[user] = append(n.byUser[user], Note{ID: n.lastID, Text: text})
@@ -99,7 +99,7 @@ func (p *Page) Mount(s State, ctx *lt.Context) (State, error) {
 	return s, nil
 }
 
-var errSignedOut = errors.New("sign in first")
+var errSignedOut = lt.UserError("sign in first")
 
 // AddNote adds a note for the signed-in user. The user's other tabs and
 // devices, the rest of the session group, get Sync.
@@ -110,9 +110,9 @@ func (p *Page) AddNote(s State, ctx *lt.Context) (State, error) {
 	text := strings.TrimSpace(ctx.GetString("text"))
 	switch {
 	case text == "":
-		return s, errors.New("write something first")
+		return s, lt.UserError("write something first")
 	case utf8.RuneCountInString(text) > 200:
-		return s, errors.New("200 characters at most")
+		return s, lt.UserError("200 characters at most")
 	}
 	if err := p.Notes.Add(s.User, text); err != nil {
 		return s, err

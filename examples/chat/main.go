@@ -21,7 +21,6 @@ package main
 
 import (
 	"embed"
-	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -120,14 +119,14 @@ func (c *Chat) Mount(s State, ctx *lt.Context) (State, error) {
 // Send posts a message. The other tabs of the room catch up in Sync.
 func (c *Chat) Send(s State, ctx *lt.Context) (State, error) {
 	if s.Me == "" {
-		return s, errors.New("sign in to chat")
+		return s, lt.UserError("sign in to chat")
 	}
 	text := strings.TrimSpace(ctx.GetString("text"))
 	switch {
 	case text == "":
-		return s, errors.New("write something first")
+		return s, lt.UserError("write something first")
 	case utf8.RuneCountInString(text) > 500:
-		return s, errors.New("500 characters at most")
+		return s, lt.UserError("500 characters at most")
 	}
 	c.Rooms.Post(s.Room, s.Me, text)
 	s.Messages = c.Rooms.Recent(s.Room)
@@ -147,7 +146,7 @@ func (c *Chat) Sync(s State, ctx *lt.Context) (State, error) {
 // method has returned.
 func (c *Chat) Wave(s State, ctx *lt.Context) (State, error) {
 	if s.Me == "" {
-		return s, errors.New("sign in to wave")
+		return s, lt.UserError("sign in to wave")
 	}
 	if err := ctx.BroadcastAction("waved", map[string]any{"from": s.Me}); err != nil {
 		return s, err
@@ -157,12 +156,12 @@ func (c *Chat) Wave(s State, ctx *lt.Context) (State, error) {
 }
 
 // Waved shows who waved. It runs because of BroadcastAction, never because
-// a browser posted it (ctx.Request() is nil for server actions): anyone
+// a browser posted it (ctx.FromClient() is false for server actions): anyone
 // could otherwise post waved with any name. It does not broadcast in turn,
 // which would bounce between the tabs forever.
 func (c *Chat) Waved(s State, ctx *lt.Context) (State, error) {
-	if ctx.Request() != nil {
-		return s, errors.New("waved is sent by the server; post wave instead")
+	if ctx.FromClient() {
+		return s, lt.UserError("waved is sent by the server; post wave instead")
 	}
 	from := ctx.GetString("from")
 	if from == s.Me {

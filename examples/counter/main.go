@@ -7,7 +7,6 @@ package main
 
 import (
 	"embed"
-	"errors"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
@@ -41,7 +40,7 @@ func (c *Counter) Increment(s State, ctx *lt.Context) (State, error) {
 func (c *Counter) Decrement(s State, ctx *lt.Context) (State, error) {
 	s.Step = step(ctx)
 	if s.Count-s.Step < 0 {
-		return s, errors.New("the count cannot go below zero")
+		return s, lt.UserError("the count cannot go below zero")
 	}
 	s.Count -= s.Step
 	return s, nil

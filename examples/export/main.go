@@ -71,7 +71,7 @@ type Exporter struct {
 // Causes of a cancellation, shown to the user.
 var (
 	errCancelledByUser = errors.New("cancelled")
-	errServerOnly      = errors.New("this action is sent by the export job, not by the page")
+	errServerOnly      = lt.UserError("this action is sent by the export job, not by the page")
 )
 
 // Mount runs on every page load: a new page never owns a running export
@@ -85,7 +85,7 @@ func (e *Exporter) Mount(s State, ctx *lt.Context) (State, error) {
 // through the session.
 func (e *Exporter) StartExport(s State, ctx *lt.Context) (State, error) {
 	if s.Status == Running {
-		return s, errors.New("an export is already running")
+		return s, lt.UserError("an export is already running")
 	}
 	// ctx is done when this tab's connection ends for good, so deriving
 	// the job's context from it cancels the job when the tab goes away,
@@ -100,7 +100,7 @@ func (e *Exporter) StartExport(s State, ctx *lt.Context) (State, error) {
 // CancelExport cancels the job this tab started.
 func (e *Exporter) CancelExport(s State, ctx *lt.Context) (State, error) {
 	if e.cancel == nil || s.Status != Running {
-		return s, errors.New("this tab has no export running")
+		return s, lt.UserError("this tab has no export running")
 	}
 	e.cancel(errCancelledByUser)
 	return s, nil // the job reports the cancellation itself
@@ -169,11 +169,11 @@ func (e *Exporter) export(ctx context.Context, owner string, fail bool, progress
 }
 
 // The job's reports. The browser could post them too (every action is
-// callable from the page), so they refuse requests: ctx.Request() is nil
-// only for server actions.
+// callable from the page), so they refuse client calls: ctx.FromClient()
+// is false only for server actions.
 
 func (e *Exporter) ExportProgress(s State, ctx *lt.Context) (State, error) {
-	if ctx.Request() != nil {
+	if ctx.FromClient() {
 		return s, errServerOnly
 	}
 	s.Status, s.Message, s.DownloadURL = Running, "", ""
@@ -185,7 +185,7 @@ func (e *Exporter) ExportProgress(s State, ctx *lt.Context) (State, error) {
 }
 
 func (e *Exporter) ExportComplete(s State, ctx *lt.Context) (State, error) {
-	if ctx.Request() != nil {
+	if ctx.FromClient() {
 		return s, errServerOnly
 	}
 	s.Status, s.Percent, s.Done, s.Mine = Complete, 100, s.Total, false
@@ -194,7 +194,7 @@ func (e *Exporter) ExportComplete(s State, ctx *lt.Context) (State, error) {
 }
 
 func (e *Exporter) ExportFailed(s State, ctx *lt.Context) (State, error) {
-	if ctx.Request() != nil {
+	if ctx.FromClient() {
 		return s, errServerOnly
 	}
 	s.Status, s.Mine = Failed, false
@@ -203,7 +203,7 @@ func (e *Exporter) ExportFailed(s State, ctx *lt.Context) (State, error) {
 }
 
 func (e *Exporter) ExportCancelled(s State, ctx *lt.Context) (State, error) {
-	if ctx.Request() != nil {
+	if ctx.FromClient() {
 		return s, errServerOnly
 	}
 	s.Status, s.Mine = Cancelled, false

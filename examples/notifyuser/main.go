@@ -18,7 +18,6 @@ package main
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -117,11 +116,11 @@ const (
 func (n *Notifier) Send(ctx context.Context, to, message, from, via string) (string, error) {
 	switch {
 	case !demoauth.ValidUser(to):
-		return "", errors.New("to: name a user (1 to 32 letters, digits, '.', '_' or '-')")
+		return "", lt.UserError("to: name a user (1 to 32 letters, digits, '.', '_' or '-')")
 	case strings.TrimSpace(message) == "":
-		return "", errors.New("message: write something")
+		return "", lt.UserError("message: write something")
 	case utf8.RuneCountInString(message) > 200:
-		return "", errors.New("message: 200 characters at most")
+		return "", lt.UserError("message: 200 characters at most")
 	}
 	data := map[string]any{"message": strings.TrimSpace(message), "from": from, "via": via, "at": time.Now().Format("15:04:05")}
 	switch via {
@@ -136,7 +135,7 @@ func (n *Notifier) Send(ctx context.Context, to, message, from, via string) (str
 		}
 		return fmt.Sprintf("Sent to %s with TriggerUser: every tab %s has open gets it (none open: nothing happens).", to, to), nil
 	}
-	return "", fmt.Errorf("via: %q or %q", ViaRegistry, ViaLibrary)
+	return "", lt.UserError(fmt.Sprintf("via: %q or %q", ViaRegistry, ViaLibrary))
 }
 
 // Page is the controller. Notifier is shared by every tab's copy of the
@@ -172,8 +171,8 @@ func (p *Page) OnDisconnect() {
 
 // Notification is the action both ways trigger.
 func (p *Page) Notification(s State, ctx *lt.Context) (State, error) {
-	if ctx.Request() != nil {
-		return s, errors.New("notifications come from the server")
+	if ctx.FromClient() {
+		return s, lt.UserError("notifications come from the server")
 	}
 	n := Note{Message: ctx.GetString("message"), From: ctx.GetString("from"), Via: ctx.GetString("via"), At: ctx.GetString("at")}
 	s.Received++
@@ -189,7 +188,7 @@ func (p *Page) Notification(s State, ctx *lt.Context) (State, error) {
 // Send is the page's form: notify another user.
 func (p *Page) Send(s State, ctx *lt.Context) (State, error) {
 	if s.User == "" {
-		return s, errors.New("sign in first")
+		return s, lt.UserError("sign in first")
 	}
 	result, err := p.Notifier.Send(ctx, ctx.GetString("to"), ctx.GetString("message"), s.User, ctx.GetString("via"))
 	if err != nil {

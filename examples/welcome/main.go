@@ -12,7 +12,6 @@ package main
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -84,13 +83,13 @@ func (p *Page) welcomeLater(ctx context.Context, session lt.Session, user string
 }
 
 // errServerOnly refuses a server action posted by a browser.
-var errServerOnly = errors.New("this action is sent by the server")
+var errServerOnly = lt.UserError("this action is sent by the server")
 
 // ServerWelcome shows the greeting. The server triggers it; a browser
-// could post it too (every action is callable from the page), so it checks
-// that no request is behind it: ctx.Request() is nil for server actions.
+// could post it too (every action is callable from the page), so it refuses
+// client calls: ctx.FromClient() is false for server actions.
 func (p *Page) ServerWelcome(s State, ctx *lt.Context) (State, error) {
-	if ctx.Request() != nil {
+	if ctx.FromClient() {
 		return s, errServerOnly
 	}
 	s.WelcomeMessage = ctx.GetString("message")

@@ -39,7 +39,7 @@ func Main(name string, h http.Handler, closers ...io.Closer) {
 	if err != nil {
 		Fatal(name, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := NewServer(h)
 	for _, c := range closers {
 		srv.RegisterOnShutdown(func() { _ = c.Close() })
 	}
@@ -65,6 +65,20 @@ func Main(name string, h http.Handler, closers ...io.Closer) {
 		Fatal(name, err)
 	}
 	<-done // Serve returns as soon as Shutdown starts
+}
+
+// NewServer is the server the examples run, with the timeouts
+// docs/deploying.md recommends: a client that sends its headers or body
+// slowly is cut rather than held (event streams, which lt takes over or
+// lifts the deadlines of, are not affected).
+func NewServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second, // bounds request bodies; streams have none
+		WriteTimeout:      30 * time.Second, // lifted for each stream by lt
+		IdleTimeout:       2 * time.Minute,
+	}
 }
 
 // URL is the address a browser on this machine opens for a listener.
