@@ -43,11 +43,17 @@ func TestSession(t *testing.T) {
 	is.Equal(len(rec.Result().Cookies()), 0)
 	is.Equal(rec.Body.String(), "|"+lt.AnonymousIdentity(c[0].Value).GroupID)
 
-	req = httptest.NewRequest(http.MethodGet, "/", nil)
-	req.AddCookie(&http.Cookie{Name: "lt_session", Value: "../../etc/passwd"})
-	rec = httptest.NewRecorder()
-	r.ServeHTTP(rec, req)
-	is.Equal(len(rec.Result().Cookies()), 1)
+	for _, forged := range []string{"../../etc/passwd", "AAAAAAAAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA"} {
+		// A cookie the app did not issue, well-formed or not, is replaced:
+		// a client cannot choose its session.
+		req = httptest.NewRequest(http.MethodGet, "/", nil)
+		req.AddCookie(&http.Cookie{Name: "lt_session", Value: forged})
+		rec = httptest.NewRecorder()
+		r.ServeHTTP(rec, req)
+		is.Equal(len(rec.Result().Cookies()), 1)
+		is.True(rec.Body.String() != "|anon:AAAAAAAAAAAAAAAAAAAAAA")
+		is.Equal(rec.Body.String(), "|"+lt.AnonymousIdentity(rec.Result().Cookies()[0].Value).GroupID)
+	}
 
 	// Secure under TLS.
 	req = httptest.NewRequest(http.MethodGet, "https://example.com/", nil)
