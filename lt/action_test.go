@@ -2,13 +2,14 @@ package lt_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
-	"regexp"
 	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -37,7 +38,7 @@ func TestActionErrorsAreShownToTheTab(t *testing.T) {
 		r = tab.Act(action, nil)
 		is.Equal(r.Status, http.StatusUnprocessableEntity)
 		ref := regexp.MustCompile(`^Something went wrong; please try again \(ref ([0-9a-f]{12})\)$`).FindStringSubmatch(r.Error)
-		is.True(ref != nil)                            // generic, with a reference
+		is.True(ref != nil)                               // generic, with a reference
 		is.True(strings.Contains(r.HTML, "err="+r.Error)) // {{ltError}} says the same
 		for _, secret := range []string{"password", "10.0.0.5", "boom", "panicked", "nil map"} {
 			is.True(!strings.Contains(r.Error, secret))
@@ -235,4 +236,24 @@ func TestPageServesClientScript(t *testing.T) {
 	is.True(strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript"))
 	is.True(strings.Contains(resp.Header.Get("Cache-Control"), "immutable"))
 	is.True(len(js) > 1000)
+}
+
+// A server action that fails the same way on every tab it reaches shows
+// each the same generic message and logs the error once, not once per
+// connection.
+func TestFailingFanOutLogsOnce(t *testing.T) {
+	is := is.New(t)
+	var logs syncBuffer
+	f := newFixture(t, lt.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	tabs := []*lttest.Tab{lttest.Open(t, f.URL+"/page"), lttest.Open(t, f.URL+"/page"), lttest.Open(t, f.URL+"/page")}
+	is.NoErr(f.H.TriggerAll(context.Background(), "leak", nil))
+	var shown []string
+	for _, tab := range tabs {
+		ev := tab.WaitFor("err=Something went wrong")
+		shown = append(shown, ev.HTML)
+		is.True(!strings.Contains(ev.HTML, "password"))
+	}
+	is.Equal(shown[0], shown[1])
+	is.Equal(shown[1], shown[2])
+	is.Equal(strings.Count(logs.String(), "password authentication failed"), 1)
 }

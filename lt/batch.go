@@ -24,6 +24,10 @@ type batch struct {
 	mu      sync.Mutex
 	renders map[renderKey]*rendering
 	changes map[[2]*livetree.Frag]*changing
+	// shown holds what the users see of each error the action returned,
+	// by its text, so that a failing fan-out logs each error once, not
+	// once per connection.
+	shown map[string]string
 
 	// Most connections of a fan-out ask for the same rendering and
 	// change as the one before; these answer them without the lock.
@@ -100,6 +104,22 @@ func (b *batch) rendering(rs *renderers, state reflect.Value, errMsg string) *re
 	})
 	b.lastRender.Store(&renderHit{k, r})
 	return r
+}
+
+// shownError is Handler.shownError once per distinct error of the batch.
+func (b *batch) shownError(c *conn, err error, m string, action string) string {
+	key := err.Error()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if msg, ok := b.shown[key]; ok {
+		return msg
+	}
+	if b.shown == nil {
+		b.shown = map[string]string{}
+	}
+	msg := c.h.shownError(c.ctx, err, nil, "conn", c.id, "method", m, "action", action, "fan-out", true)
+	b.shown[key] = msg
+	return msg
 }
 
 // stateJSON is the rendered state's JSON, computed once per rendering.

@@ -201,9 +201,12 @@ func (c *conn) invoke(m reflect.Method, action string, data map[string]any, b *b
 // same action runs on.
 func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any, req *http.Request, client bool, b *batch) (broadcasts []broadcast, pub published, msg string, err error) {
 	out, broadcasts, err := c.call(m, action, data, req, client)
-	if err != nil {
+	switch {
+	case err != nil && b != nil:
+		msg = b.shownError(c, err, m.Name, action)
+	case err != nil:
 		msg = c.h.shownError(c.ctx, err, req, "conn", c.id, "method", m.Name, "action", action)
-	} else {
+	default:
 		c.state = out
 	}
 	var r *rendering
