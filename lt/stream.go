@@ -140,9 +140,9 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 			switch {
 			case errors.Is(err, ErrForeignConnection):
 				h.log.Warn("lt: stream refused a connection of another session; starting a fresh one",
-					"path", r.URL.Path, "remote", r.RemoteAddr)
+					"path", clip(r.URL.Path, maxLoggedPath), "remote", r.RemoteAddr)
 			case err != nil:
-				h.log.Info("lt: stream for an unknown connection; starting a fresh one", "path", r.URL.Path)
+				h.log.Info("lt: stream for an unknown connection; starting a fresh one", "path", clip(r.URL.Path, maxLoggedPath))
 			}
 			if c == nil {
 				replaced = connID
@@ -185,14 +185,14 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 			}()
 			return
 		case !errors.Is(err, ssehub.ErrCannotTake):
-			h.log.Error("lt: cannot take the connection for a stream", "path", r.URL.Path, "err", err)
+			h.log.Error("lt: cannot take the connection for a stream", "path", clip(r.URL.Path, maxLoggedPath), "err", err)
 			return
 		}
-		h.log.Debug("lt: stream stays in its handler", "path", r.URL.Path, "err", err)
+		h.log.Debug("lt: stream stays in its handler", "path", clip(r.URL.Path, maxLoggedPath), "err", err)
 	}
 	st, err := ssehub.Open(w)
 	if err != nil {
-		h.log.Error("lt: cannot stream", "path", r.URL.Path, "err", err)
+		h.log.Error("lt: cannot stream", "path", clip(r.URL.Path, maxLoggedPath), "err", err)
 		return
 	}
 	stop := context.AfterFunc(r.Context(), s.cancel) // the client went away
@@ -208,7 +208,7 @@ func (h *Handler) serve(s *stream, st *ssehub.Stream, path string) {
 		Heartbeat: h.opts.heartbeat, WriteTimeout: h.opts.writeTimeout, HeartbeatEvent: "hb", Retry: h.opts.retry,
 	})
 	if err != nil {
-		h.log.Debug("lt: stream ended", "path", path, "err", err)
+		h.log.Debug("lt: stream ended", "path", clip(path, maxLoggedPath), "err", err)
 	}
 }
 
