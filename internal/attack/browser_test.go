@@ -1,0 +1,218 @@
+package attack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/go-chi/chi/v5"
+	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt"
+	"github.com/matryer/is"
+)
+
+// postLog records the POSTs an app answered: their status and the
+// headers the browser sent.
+type postLog struct {
+	mu  sync.Mutex
+	all []postSeen
+	ch  chan postSeen
+}
+
+type postSeen struct {
+	Status       int
+	Origin, Site string
+	Body         string
+}
+
+func (p *postLog) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		s := postSeen{Status: rec.status, Origin: r.Header.Get("Origin"), Site: r.Header.Get("Sec-Fetch-Site"), Body: rec.body.String()}
+		p.mu.Lock()
+		p.all = append(p.all, s)
+		p.mu.Unlock()
+		p.ch <- s
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(p []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	r.body.Write(p)
+	return r.ResponseWriter.Write(p)
+}
+
+// The counter page the browser tests use.
+const clickPage = `<!doctype html><html><head><title>count</title></head><body>
+<p id="n">n={{.N}}</p><p id="err">{{ltError}}</p>
+<form method="post"><button name="bump" id="bump">+</button></form>
+</body></html>`
+
+// A page on another origin (another port of 127.0.0.1: same site, other
+// origin) makes the victim's real browser POST to the app, with its
+// cookies: an auto-submitted form, and a fetch with credentials naming
+// the victim tab's connection. Both get 403 and change nothing.
+func TestCrossSitePostFromBrowserRefused(t *testing.T) {
+	is := is.New(t)
+	g := newGauge()
+	log := newLogBook()
+	h, err := lt.New(lt.Must(lt.Parse("count", clickPage)), &countCtrl{g: g}, countState{}, lt.WithLogger(log.logger()))
+	is.NoErr(err)
+	posts := &postLog{ch: make(chan postSeen, 16)}
+	r := chi.NewRouter()
+	r.Handle("/", posts.wrap(h)) // the page alone: a /favicon.ico is not a page
+	srv := browsertest.Serve(t, r, h)
+
+	// The attacker's site: its pages attack srv.
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		conn, _ := json.Marshal(r.URL.Query().Get("conn"))
+		switch r.URL.Path {
+		case "/form":
+			fmt.Fprintf(w, `<!doctype html><form id="f" method="post" action="%s/"><input name="bump"><input name="_lt_conn" value=%s></form><script>document.getElementById("f").submit()</script>`, srv.URL, conn)
+		case "/fetch":
+			fmt.Fprintf(w, `<!doctype html><p id="done">no</p><script>
+fetch(%q, {method: "POST", credentials: "include", mode: "no-cors", body: new URLSearchParams({_lt_action: "bump", _lt_conn: %s})})
+  .then(() => { document.getElementById("done").textContent = "yes"; }, () => { document.getElementById("done").textContent = "yes"; });
+</script>`, srv.URL+"/", conn)
+		}
+	}))
+	t.Cleanup(evil.Close)
+
+	ctx := browsertest.New(t)
+	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(srv.URL+"/")))
+	is.NoErr(browsertest.WaitStatus(ctx, "online"))
+	is.NoErr(browsertest.WaitText(ctx, "#n", "n=0"))
+	conn, err := browsertest.Eval[string](ctx, `window.livesse.conn`)
+	is.NoErr(err)
+	group := lt.AnonymousIdentity(mustCookie(t, ctx, srv.URL)).GroupID
+
+	attacker := browsertest.NewTab(t, ctx) // the same browser, so the same cookies
+	const refused = "lt: cross-site request refused: origin: cross-site request refused: cross-origin request detected from Sec-Fetch-Site header"
+	for _, path := range []string{"/form", "/fetch"} {
+		is.NoErr(browsertest.Do(attacker, chromedp.Navigate(evil.URL+path+"?conn="+conn)))
+		var p postSeen
+		select {
+		case p = <-posts.ch:
+		case <-t.Context().Done():
+			t.Fatalf("%s: the browser never posted", path)
+		}
+		is.Equal(p.Status, http.StatusForbidden)
+		is.Equal(p.Site, "same-site") // another origin of the same site
+		is.Equal(p.Origin, evil.URL)
+		is.Equal(p.Body, refused+"\n")
+	}
+	// The form's navigation landed on the refusal.
+	is.NoErr(browsertest.Do(attacker, chromedp.Navigate(evil.URL+"/form?conn="+conn)))
+	is.NoErr(browsertest.Wait(attacker, "the refusal", `document.body && document.body.textContent.includes("cross-site request refused")`, `document.body.textContent`))
+	is.Equal((<-posts.ch).Status, http.StatusForbidden)
+
+	// Nothing changed: the victim's tab and its group's state are as
+	// they were, and the victim's own click still works.
+	is.Equal(g.mountsOf(group), 1)
+	text, err := browsertest.Text(ctx, "#n")
+	is.NoErr(err)
+	is.Equal(text, "n=0")
+	is.NoErr(browsertest.Do(ctx, chromedp.Click(chromedp.ID("bump"))))
+	is.NoErr(browsertest.WaitText(ctx, "#n", "n=1"))
+	is.Equal((<-posts.ch).Status, http.StatusOK)
+}
+
+func mustCookie(t *testing.T, ctx context.Context, u string) string {
+	t.Helper()
+	v, err := browsertest.Cookie(ctx, u, "lt_session")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// In Chromium, hostile values in every template context, set through
+// the page's own form and applied as live updates by the real client,
+// then in a reloaded page, never run script: no dialog opens, no element
+// gains an event handler attribute, no script element appears, and the
+// text reads as the value.
+func TestHostileValuesInBrowser(t *testing.T) {
+	is := is.New(t)
+	srv, _ := xssApp(t)
+	ctx := browsertest.New(t)
+	var dialogs atomic.Int32
+	is.NoErr(chromedp.Listen(ctx, func(ev any) {
+		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			dialogs.Add(1)
+			go func() { // dismiss it, so that the page goes on and the test can fail
+				_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+			}()
+		}
+	}))
+	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(srv.URL+"/")))
+	is.NoErr(browsertest.WaitStatus(ctx, "online"))
+	scripts, err := browsertest.Eval[int](ctx, `document.scripts.length`)
+	is.NoErr(err)
+
+	const handlers = `document.querySelectorAll("[onerror],[onmouseover],[onload],[onclick]").length`
+	for _, v := range hostile {
+		js, _ := json.Marshal(v)
+		is.NoErr(browsertest.Do(ctx, browsertest.FillAndClick("#set", map[string]string{"#v": v})))
+		is.NoErr(browsertest.Wait(ctx, "the value as text", `document.querySelector("#t").textContent === `+string(js), `document.querySelector("#t").textContent`))
+		is.NoErr(browsertest.Do(ctx, browsertest.FillAndClick("#fail", map[string]string{"#v": v})))
+		is.NoErr(browsertest.Wait(ctx, "the error as text", `document.querySelector("#e").textContent === `+string(js), `document.querySelector("#e").textContent`))
+		n, err := browsertest.Eval[int](ctx, handlers)
+		is.NoErr(err)
+		is.Equal(n, 0)
+		title, err := browsertest.Eval[string](ctx, `document.querySelector("#a").title`)
+		is.NoErr(err)
+		is.Equal(title, v)
+		n, err = browsertest.Eval[int](ctx, `document.scripts.length`)
+		is.NoErr(err)
+		is.Equal(n, scripts)
+		href, err := browsertest.Eval[string](ctx, `document.querySelector("#u").getAttribute("href")`)
+		is.NoErr(err)
+		is.True(!strings.HasPrefix(strings.ToLower(strings.TrimSpace(href)), "javascript:"))
+
+		// The same state rendered as a whole page: the script sees the
+		// value as a string.
+		is.NoErr(browsertest.Do(ctx, chromedp.Reload()))
+		is.NoErr(browsertest.WaitStatus(ctx, "online"))
+		got, err := browsertest.Eval[string](ctx, `window.ltV`)
+		is.NoErr(err)
+		is.Equal(got, v)
+		n, err = browsertest.Eval[int](ctx, handlers)
+		is.NoErr(err)
+		is.Equal(n, 0)
+		is.Equal(dialogs.Load(), int32(0))
+	}
+	is.Equal(dialogs.Load(), int32(0))
+
+	// A dialog would have been seen: the listener works.
+	_, err = browsertest.Eval[chromedp.Void](ctx, `setTimeout(() => alert("control"), 0)`)
+	is.NoErr(err)
+	waitUntil(t, "the control dialog", func() bool { return dialogs.Load() == 1 })
+}
