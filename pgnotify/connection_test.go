@@ -40,7 +40,7 @@ func TestPingsKeepTheConnection(t *testing.T) {
 	h := health(t, b)
 	is.True(h.LastPing.After(before))
 	is.Equal(h.Reconnects, int64(0))
-	is.Equal(h.Received, int64(1))
+	is.Equal(h.Delivered, int64(1))
 	// Ready's "silent for three intervals" rule is tested on its own
 	// (TestReady): with a 5 ms interval it would depend on scheduling.
 }
@@ -94,14 +94,23 @@ func TestNewWithoutDatabase(t *testing.T) {
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	is.NoErr(err)
 	defer pool.Close()
-	_, err = pgnotify.New(context.Background(), pool)
+	key := pgnotify.WithSecret([]byte(strings.Repeat("k", 32)))
+	_, err = pgnotify.New(context.Background(), pool, key)
 	is.True(err != nil)
 	is.True(strings.Contains(err.Error(), "listen connection"))
 
-	_, err = pgnotify.New(context.Background(), nil)
+	_, err = pgnotify.New(context.Background(), nil, key)
 	is.True(errors.Is(err, pgnotify.ErrInvalidConfig))
-	_, err = pgnotify.New(context.Background(), pool, pgnotify.WithInstance("not valid"))
+	_, err = pgnotify.New(context.Background(), pool, key, pgnotify.WithInstance("not valid"))
 	is.True(errors.Is(err, pgnotify.ErrInvalidConfig))
+	// Without a secret, or with a short one, it fails before connecting,
+	// and says what to do.
+	_, err = pgnotify.New(context.Background(), pool)
+	is.True(errors.Is(err, pgnotify.ErrInvalidConfig))
+	is.True(strings.Contains(err.Error(), "WithSecret"))
+	_, err = pgnotify.New(context.Background(), pool, pgnotify.WithSecret([]byte("short")))
+	is.True(errors.Is(err, pgnotify.ErrInvalidConfig))
+	is.True(strings.Contains(err.Error(), "at least 32"))
 }
 
 // Publish refuses, with an error, what the receivers would drop.

@@ -2,6 +2,8 @@ package pgnotify
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -38,53 +40,148 @@ func (l *Listener) deliver(ctx context.Context) {
 	}
 }
 
-// receive decodes a payload into the message to deliver. It reports false
-// for this instance's own messages and for bad payloads, which it logs and
-// counts.
+// errSkip is a payload that is fine but not for the subscribers: this
+// instance's own message, a beacon, a message for another instance.
+var errSkip = errors.New("pgnotify: not for the subscribers")
+
+// receive turns a payload into the message to deliver. It reports false
+// for what is not to be delivered; refused payloads are counted and logged.
 func (l *Listener) receive(ctx context.Context, payload string) (lt.Message, bool) {
-	e, err := decode([]byte(payload))
-	if err == nil && e.Instance == l.cfg.instance && !e.Echo {
-		return lt.Message{}, false // applied by this instance when it sent it
+	m, err := l.accept(ctx, payload, false)
+	if err == nil {
+		return m, true
 	}
-	if err == nil && e.Ref != 0 {
-		e, err = l.fetch(ctx, e)
-	}
+	s := &l.stats
+	var reason string
 	switch {
-	case err == nil:
-		return e.Message, true
+	case errors.Is(err, errSkip):
+		return lt.Message{}, false
 	case ctx.Err() != nil: // closing
-	case errors.Is(err, ErrBadPayload):
-		l.stats.malformed.Add(1)
-		l.log.Warn("pgnotify: notification refused", "err", err, "payload", clip(payload))
-	default:
-		// A good message could not be read: it is lost, as if dropped.
-		l.stats.dropped.Add(1)
+		return lt.Message{}, false
+	case errors.Is(err, errUnauthenticated):
+		s.unauthenticated.Add(1)
+		reason = "unauthenticated"
+	case errors.Is(err, errStale):
+		s.stale.Add(1)
+		reason = "stale"
+	case errors.Is(err, errReplayed):
+		s.replayed.Add(1)
+		reason = "replayed"
+	case errors.Is(err, ErrMissingMessage), !errors.Is(err, ErrBadPayload):
+		// A good message could not be read (or an authentic reference
+		// names a row that is gone): it is lost, as if dropped.
+		s.dropped.Add(1)
 		l.log.Error("pgnotify: message lost; resyncing every page", "err", err)
 		l.requestResync()
+		return lt.Message{}, false
+	default:
+		s.malformed.Add(1)
+		reason = "malformed"
+	}
+	l.refusals.note(l.log, l.cfg.now(), reason, "pgnotify: notification refused", err, payload)
+	if h := l.cfg.hooks.refused; h != nil {
+		h(reason)
 	}
 	return lt.Message{}, false
 }
 
-// fetch reads the envelope a reference points to from lt_messages.
-func (l *Listener) fetch(ctx context.Context, ref envelope) (envelope, error) {
+// accept authenticates a payload, checks its time and that it was not
+// seen before, then decodes it; only then, for a reference, it reads the
+// stored message, which must be of the same type and bound to the
+// reference by its SHA-256. stored is true for a stored message.
+func (l *Listener) accept(ctx context.Context, payload string, stored bool) (lt.Message, error) {
+	o, err := l.keys.open(l.cfg.channel, payload)
+	if err != nil {
+		return lt.Message{}, err
+	}
+	if err := l.replay.check(o.id, o.time, l.cfg.now()); err != nil {
+		return lt.Message{}, err
+	}
+	var e envelope
+	if o.signed {
+		e, err = decodeSQL(o.body)
+	} else {
+		e, err = decode(o.body)
+	}
+	if err != nil {
+		return lt.Message{}, err
+	}
+	if stored && (e.Ref != "" || e.Beacon != "") {
+		return lt.Message{}, fmt.Errorf("%w: a stored message is a reference or a beacon", ErrBadPayload)
+	}
+	if e.Instance == l.cfg.instance && !e.Echo {
+		return lt.Message{}, errSkip // applied by this instance when it sent it
+	}
+	if e.Beacon != "" {
+		l.beaconReceived(e.Instance, e.Beacon, time.Duration(e.Every)*time.Millisecond)
+		return lt.Message{}, errSkip
+	}
+	l.heard(e.Instance, 0)
+	if e.To != "" && e.To != l.cfg.instance {
+		return lt.Message{}, errSkip // for another instance
+	}
+	if e.Ref == "" {
+		return e.Message, nil
+	}
+	inner, err := l.fetch(ctx, e)
+	if err != nil {
+		return lt.Message{}, err
+	}
+	if inner[:2] != payload[:2] {
+		return lt.Message{}, fmt.Errorf("%w: a stored message of another type than its reference", ErrBadPayload)
+	}
+	m, err := l.accept(ctx, inner, true)
+	switch {
+	case err != nil:
+		return lt.Message{}, fmt.Errorf("stored message %.12s…: %w", e.Ref, err)
+	case m.Instance != e.Instance || m.To != e.To:
+		return lt.Message{}, fmt.Errorf("%w: a stored message from another sender, or for another instance, than its reference", ErrBadPayload)
+	}
+	return m, nil
+}
+
+// fetch reads the payload a reference names from lt_messages, and checks
+// it is the one the reference names. A message for this instance alone is
+// deleted as it is read.
+func (l *Listener) fetch(ctx context.Context, ref envelope) (string, error) {
+	digest, err := hex.DecodeString(ref.Ref)
+	if err != nil { // checked by validate
+		return "", fmt.Errorf("%w: reference %q", ErrBadPayload, ref.Ref)
+	}
 	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	defer cancel()
-	var body []byte
-	err := l.pool.QueryRow(ctx, "SELECT payload::text FROM lt_messages WHERE id = $1", ref.Ref).Scan(&body)
+	payload, err := l.fetchRow(ctx, digest, ref.To != "")
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return envelope{}, fmt.Errorf("%w: id %d", ErrMissingMessage, ref.Ref)
+		return "", fmt.Errorf("%w: %.12s…", ErrMissingMessage, ref.Ref)
 	case err != nil:
-		return envelope{}, fmt.Errorf("pgnotify: reading message %d: %w", ref.Ref, err)
-	case len(body) > l.cfg.maxMessage:
-		return envelope{}, fmt.Errorf("%w: message %d is %d bytes, over %d", ErrBadPayload, ref.Ref, len(body), l.cfg.maxMessage)
+		return "", fmt.Errorf("pgnotify: reading stored message %.12s…: %w", ref.Ref, err)
+	case len(payload) > l.maxPayload():
+		return "", fmt.Errorf("%w: stored message %.12s… is %d bytes, over %d", ErrBadPayload, ref.Ref, len(payload), l.maxPayload())
 	}
-	e, err := decode(body)
-	if err != nil {
-		return envelope{}, fmt.Errorf("message %d: %w", ref.Ref, err)
+	if sum := sha256.Sum256([]byte(payload)); hex.EncodeToString(sum[:]) != ref.Ref {
+		return "", fmt.Errorf("%w: stored message %.12s… is not the one its notification names", errUnauthenticated, ref.Ref)
 	}
-	if e.Ref != 0 {
-		return envelope{}, fmt.Errorf("%w: message %d is itself a reference", ErrBadPayload, ref.Ref)
+	if len(payload) < 2 {
+		return "", fmt.Errorf("%w: stored message %.12s… is empty", ErrBadPayload, ref.Ref)
 	}
-	return e, nil
+	return payload, nil
+}
+
+// maxPayload is the largest payload of a message of at most maxMessage
+// bytes of JSON.
+func (l *Listener) maxPayload() int {
+	return signedHeaderLen + b64.EncodedLen(sealHeaderLen+l.cfg.maxMessage+gcmTagLen)
+}
+
+// fetchFromTable reads (or, with take, deletes and returns) a row of
+// lt_messages.
+func (l *Listener) fetchFromTable(ctx context.Context, digest []byte, take bool) (string, error) {
+	q := "SELECT payload FROM lt_messages WHERE id = $1"
+	if take {
+		q = "DELETE FROM lt_messages WHERE id = $1 RETURNING payload"
+	}
+	var payload string
+	err := l.pool.QueryRow(ctx, q, digest).Scan(&payload)
+	return payload, err
 }

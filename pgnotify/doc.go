@@ -3,11 +3,12 @@
 // BroadcastAction or an action POST reaches a tab on whichever instance
 // holds its stream. It implements lt.Broadcaster with pgx v5:
 //
+//	secret := []byte(os.Getenv("LIVESSE_SECRET")) // ≥ 32 random bytes, the same on every instance
 //	pool, _ := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
-//	_ = pgnotify.Setup(ctx, pool) // the table and SQL functions; idempotent
-//	l, err := pgnotify.New(ctx, pool, pgnotify.WithInstance("web-1"))
+//	_ = pgnotify.Setup(ctx, pool, pgnotify.WithSecret(secret)) // tables, lt_notify, its key; idempotent
+//	l, err := pgnotify.New(ctx, pool, pgnotify.WithSecret(secret), pgnotify.WithInstance("web-1"))
 //	defer l.Close()
-//	h, _ := lt.New(page, &Ctrl{}, State{}, lt.WithBroadcaster(l))
+//	h, _ := lt.New(page, &Ctrl{}, State{}, lt.WithBroadcaster(l), lt.WithSecret(secret))
 //
 // Each Listener holds one dedicated connection for LISTEN (taken out of the
 // pool, or opened with WithListenConfig), reads it without ever blocking,
@@ -21,15 +22,28 @@
 // session-pooling proxy: LISTEN does not work through a transaction-pooling
 // PgBouncer, nor on a standby.
 //
-// Messages travel as a versioned JSON envelope (see EnvelopeVersion). One
-// that does not fit in a notification (8000 bytes) is stored in the table
-// lt_messages and the notification carries its id. SQL can send messages
-// too, with the function lt_notify that Setup creates, for example from a
-// statement-level trigger, so that an INSERT updates live pages with no Go
-// code on the write path; docs/multi-instance.md has the recipe.
+// Any role that can connect to the database can LISTEN and NOTIFY on the
+// channel, so messages are authenticated with a secret the instances share
+// (WithSecret, required): an instance's messages are encrypted and
+// authenticated (AES-256-GCM), so that other roles can neither forge nor
+// read them; every message carries its time and a unique id, and a
+// receiver refuses one outside MessageWindow of its clock or seen before.
+// Whatever fails is dropped before it is decoded, counted in Health and
+// logged (at most once per 10 s per reason). A message too large for a
+// notification (8000 bytes) is stored in the table lt_messages, which only
+// its owner may use, and the notification names it by its SHA-256.
 //
-// Anything that can connect to the database can NOTIFY on the channel, so
-// every notification is validated: malformed JSON, an unknown version,
-// over-long fields, an unknown kind or a reference to a missing row is
-// logged, counted in Health and never applied.
+// SQL pushes through the function lt_notify that Setup creates, for example
+// from a statement-level trigger, so that an INSERT updates live pages with
+// no Go code on the write path. It runs as its owner, signs its messages
+// with a key derived from the secret (stored in lt_keys, readable by the
+// owner only), and only the roles granted EXECUTE on it may call it. Its
+// messages are server actions, never more: they cannot forward a client's
+// action, carry an identity or close streams.
+//
+// Instances announce themselves with beacons, so that Publish refuses a
+// message for an instance that is not live (lt.ErrNoInstance) instead of
+// storing it. docs/multi-instance.md has the wire format, the recipes, and
+// the security model: who can do what, how to grant a role, how to rotate
+// the secret.
 package pgnotify

@@ -4,41 +4,81 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"unicode/utf8"
 
 	"github.com/livesse/livesse/lt"
 )
 
-// EnvelopeVersion is the version of the JSON envelope messages travel in.
-// A notification payload is one JSON object:
+// EnvelopeVersion is the version of the wire format. Version 2
+// authenticates every notification; version-1 payloads (plain JSON) are
+// refused as unauthenticated.
 //
-//	{"v":1,"i":"web-1","p":"orders","k":"all","t":"","a":"refresh","d":{...}}
+// A payload starts with "2", a type letter and the id of the key it was
+// made with (8 hex digits, a digest of the key):
 //
-// v is the version; e (true) asks the sending instance to apply the
-// message too (PublishTx, SQL); the other keys are lt.Message's JSON
-// fields: i sender, p page ("" for every page with the action), k kind
-// (group, user, conn, all), t target, a action, d data (an object), x a
-// connection to skip, s Sync, id the requester of a forwarded action. A
-// message too large for NOTIFY travels as {"v":1,"i":"web-1","r":42}: r
-// is the id of the row of lt_messages that holds the full envelope.
-const EnvelopeVersion = 1
+//	2i<key id><base64url: salt(16) counter(8) time(8) sealed JSON>
+//	2s<key id><HMAC-SHA256, 64 hex><time, 16 hex><nonce, 32 hex><JSON>
+//
+// Type i is sent by an instance: the JSON is encrypted and authenticated
+// with AES-256-GCM under a key derived from the shared secret (see
+// WithSecret) and the sender's salt, the counter is the nonce, and the
+// channel name and everything before the ciphertext are authenticated too.
+// Type s is sent by lt_notify from SQL: the JSON is in the clear, signed
+// with HMAC-SHA256 over the channel name, a newline and the payload
+// without the signature. Times are microseconds since the Unix epoch.
+//
+// Only then is the JSON decoded. From an instance it is
+//
+//	{"v":2,"i":"web-1","p":"orders","k":"all","t":"","a":"refresh","d":{...}}
+//
+// with e (true) asking the sending instance to apply the message too
+// (PublishTx); the other keys are lt.Message's JSON fields: i sender, p
+// page ("" for every page with the action), k kind (group, user, conn,
+// all), t target, a action, d data (an object), x a connection to skip, s
+// Sync, id the requester of a forwarded action, b sent by
+// BroadcastAction, z close, to the one instance the message is for, rq a
+// forwarded request. From SQL it has only v, p, k, t, a and d, and is a
+// server action: kind all, user or group with an action, nothing else.
+//
+// A message too large for a notification (8000 bytes) is stored whole, as
+// it would have been notified, in lt_messages under the SHA-256 of its
+// bytes, and the notification is a message of the same type whose JSON is
+// {"v":2,"i":"web-1","r":"<hex SHA-256>","to":"web-2"} (from SQL:
+// {"v":2,"r":"..."}).
+//
+// An instance also announces itself with beacons, {"v":2,"i":"web-1",
+// "bc":"hello","ev":5000}: hello when it starts, alive every ping interval
+// (ev, in milliseconds) and in answer to a hello, bye when it closes.
+const EnvelopeVersion = 2
 
 // maxNotifyPayload is PostgreSQL's bound: a payload must be shorter.
 const maxNotifyPayload = 8000
 
+// sqlInstance is the sender of the messages lt_notify sends.
+const sqlInstance = "@sql"
+
 // Bounds of an envelope's fields; longer ones are refused.
 const (
-	maxInstanceLen = 64
-	maxPageLen     = 128
-	maxActionLen   = 128
-	maxTargetLen   = 512
+	maxPageLen   = 128
+	maxActionLen = 128
+	maxTargetLen = 512
 )
 
-// envelope is the wire form of a message.
+// Beacons.
+const (
+	beaconHello = "hello"
+	beaconAlive = "alive"
+	beaconBye   = "bye"
+)
+
+// envelope is the JSON of a message.
 type envelope struct {
-	V    int   `json:"v"`
-	Echo bool  `json:"e,omitempty"`
-	Ref  int64 `json:"r,omitempty"`
+	V      int    `json:"v"`
+	Echo   bool   `json:"e,omitempty"`
+	Ref    string `json:"r,omitempty"`  // a stored message: the hex SHA-256 of its payload
+	Beacon string `json:"bc,omitempty"` // hello, alive or bye
+	Every  int64  `json:"ev,omitempty"` // a beacon's interval, in milliseconds
 	lt.Message
 }
 
@@ -53,13 +93,56 @@ func encode(e envelope) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// decode parses and validates a payload. Every error wraps ErrBadPayload.
-func decode(payload []byte) (envelope, error) {
+// decode parses and validates the JSON of an authenticated instance
+// message. Every error wraps ErrBadPayload.
+func decode(body []byte) (envelope, error) {
 	var e envelope
-	if err := json.Unmarshal(payload, &e); err != nil {
+	if err := json.Unmarshal(body, &e); err != nil {
 		return e, fmt.Errorf("%w: %v", ErrBadPayload, err)
 	}
+	if e.Instance == sqlInstance {
+		return e, fmt.Errorf("%w: sender %s is not an instance id", ErrBadPayload, clip(e.Instance))
+	}
 	return e, e.validate()
+}
+
+// sqlEnvelope is all that a message from SQL may hold.
+type sqlEnvelope struct {
+	V      int            `json:"v"`
+	Ref    string         `json:"r"`
+	Page   string         `json:"p"`
+	Kind   lt.Kind        `json:"k"`
+	Target string         `json:"t"`
+	Action string         `json:"a"`
+	Data   map[string]any `json:"d"`
+}
+
+// decodeSQL parses and validates the JSON of an authenticated message
+// from lt_notify: a server action for all, a user or a group, or a
+// reference. Any other key is refused. Every error wraps ErrBadPayload.
+func decodeSQL(body []byte) (envelope, error) {
+	var s sqlEnvelope
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return envelope{}, fmt.Errorf("%w: %v", ErrBadPayload, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return envelope{}, fmt.Errorf("%w: data after the JSON object", ErrBadPayload)
+	}
+	e := envelope{V: s.V, Echo: true, Ref: s.Ref, Message: lt.Message{
+		Instance: sqlInstance, Page: s.Page, Kind: s.Kind, Target: s.Target, Action: s.Action, Data: s.Data,
+	}}
+	if e.Ref == "" && (e.Kind == lt.ToConn || e.Action == "") {
+		return e, fmt.Errorf("%w: SQL sends server actions only (kind all, user or group, with an action)", ErrBadPayload)
+	}
+	return e, e.validate()
+}
+
+// bare reports whether m carries nothing but its sender and recipient.
+func bare(m *lt.Message) bool {
+	return m.Page == "" && m.Kind == "" && m.Target == "" && m.Action == "" && m.Data == nil &&
+		m.Except == "" && !m.Sync && m.Identity == nil && !m.FromBroadcast && !m.Close && m.Request == nil
 }
 
 // validate checks every field a sender could get wrong; lt checks the
@@ -68,14 +151,26 @@ func (e *envelope) validate() error {
 	if e.V != EnvelopeVersion {
 		return fmt.Errorf("%w %d", ErrUnknownVersion, e.V)
 	}
-	if err := checkLen("instance", e.Instance, maxInstanceLen); err != nil {
-		return err
+	if e.Instance != sqlInstance && !lt.ValidInstance(e.Instance) {
+		return fmt.Errorf("%w: sender %s is not an instance id", ErrBadPayload, clip(e.Instance))
 	}
-	if e.Ref != 0 {
-		if e.Ref < 0 || e.Kind != "" || e.Action != "" || e.Data != nil || e.Identity != nil {
-			return fmt.Errorf("%w: a reference carries only v, i, e and a positive r", ErrBadPayload)
+	if e.To != "" && !lt.ValidInstance(e.To) {
+		return fmt.Errorf("%w: recipient %s is not an instance id", ErrBadPayload, clip(e.To))
+	}
+	switch {
+	case e.Beacon != "":
+		if e.Beacon != beaconHello && e.Beacon != beaconAlive && e.Beacon != beaconBye ||
+			e.Every <= 0 || e.Echo || e.Ref != "" || e.To != "" || !bare(&e.Message) {
+			return fmt.Errorf("%w: a beacon carries only v, i, bc (hello, alive, bye) and a positive ev", ErrBadPayload)
 		}
 		return nil
+	case e.Ref != "":
+		if !validDigest(e.Ref) || e.Every != 0 || !bare(&e.Message) {
+			return fmt.Errorf("%w: a reference carries only v, i, e, to and r (a hex SHA-256)", ErrBadPayload)
+		}
+		return nil
+	case e.Every != 0:
+		return fmt.Errorf("%w: ev outside a beacon", ErrBadPayload)
 	}
 	switch e.Kind {
 	case lt.ToGroup, lt.ToUser, lt.ToConn:
@@ -91,6 +186,8 @@ func (e *envelope) validate() error {
 		return fmt.Errorf("%w: a close names a group or a user and no action", ErrBadPayload)
 	case e.Action == "" && !e.Close:
 		return fmt.Errorf("%w: no action", ErrBadPayload)
+	case e.Request != nil && e.Kind != lt.ToConn:
+		return fmt.Errorf("%w: a forwarded request goes to a connection", ErrBadPayload)
 	}
 	for _, f := range []struct {
 		name, v string
@@ -114,6 +211,19 @@ func (e *envelope) validate() error {
 		}
 	}
 	return nil
+}
+
+// validDigest accepts a SHA-256 in lower-case hex.
+func validDigest(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func checkLen(name, v string, maxLen int) error {

@@ -30,16 +30,18 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 	defer pool.Close()
-	if err := pgnotify.Setup(ctx, pool); err != nil {
+	// At least 32 random bytes, the same on every instance.
+	secret := []byte(os.Getenv("LIVESSE_SECRET"))
+	if err := pgnotify.Setup(ctx, pool, pgnotify.WithSecret(secret)); err != nil {
 		log.Fatal(err)
 	}
-	l, err := pgnotify.New(ctx, pool, pgnotify.WithInstance(os.Getenv("HOSTNAME")))
+	l, err := pgnotify.New(ctx, pool, pgnotify.WithSecret(secret), pgnotify.WithInstance(os.Getenv("HOSTNAME")))
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer l.Close()
 	page := template.Must(lt.Parse("dashboard", `<p>{{.Total}} orders</p>`))
-	h, err := lt.New(page, &Dashboard{db: pool}, DashboardState{}, lt.WithBroadcaster(l))
+	h, err := lt.New(page, &Dashboard{db: pool}, DashboardState{}, lt.WithBroadcaster(l), lt.WithSecret(secret))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -86,13 +86,16 @@ const pageHTML = `<!DOCTYPE html><html><head><title>t</title></head><body>` +
 	`<p id="n">n={{.N}}</p><p id="msg">msg={{.Msg}}</p><p id="db">db={{.DB}}</p>` +
 	`<ul>{{range .Items}}<li>{{.}}</li>{{end}}</ul></body></html>`
 
+// secret is the tests' shared secret.
+var secret = []byte("test secret: 32 bytes or longer!")
+
 // newDB returns a pool on a fresh database with pgnotify's schema and the
 // table the test page reads, holding "v1".
 func newDB(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	pool := pgtest.Pool(t)
 	ctx := waitCtx(t)
-	if err := pgnotify.Setup(ctx, pool); err != nil {
+	if err := pgnotify.Setup(ctx, pool, pgnotify.WithSecret(secret)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := pool.Exec(ctx, `CREATE TABLE kv (k text PRIMARY KEY, v text NOT NULL); INSERT INTO kv VALUES ('value', 'v1')`); err != nil {
@@ -102,11 +105,12 @@ func newDB(t testing.TB) *pgxpool.Pool {
 }
 
 // newListener starts a Listener with its own pool on db's database, as a
-// separate process would have, closed when the test ends.
+// separate process would have, closed when the test ends. It has the
+// tests' secret unless opts give another.
 func newListener(t testing.TB, db *pgxpool.Pool, id string, opts ...pgnotify.Option) *pgnotify.Listener {
 	t.Helper()
 	pool := pgtest.Reopen(t, db)
-	l, err := pgnotify.New(waitCtx(t), pool, append([]pgnotify.Option{pgnotify.WithInstance(id)}, opts...)...)
+	l, err := pgnotify.New(waitCtx(t), pool, append([]pgnotify.Option{pgnotify.WithSecret(secret), pgnotify.WithInstance(id)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +135,7 @@ func newInstance(t testing.TB, db *pgxpool.Pool, id string, opts ...pgnotify.Opt
 func newInstanceWith(t testing.TB, db *pgxpool.Pool, id string, opts []pgnotify.Option, ltOpts []lt.Option) *instance {
 	t.Helper()
 	l := newListener(t, db, id, opts...)
-	h, err := lt.New(lt.Must(lt.Parse("page", pageHTML)), &ctrl{db: db}, state{}, append([]lt.Option{lt.WithBroadcaster(l)}, ltOpts...)...)
+	h, err := lt.New(lt.Must(lt.Parse("page", pageHTML)), &ctrl{db: db}, state{}, append([]lt.Option{lt.WithBroadcaster(l), lt.WithSecret(secret)}, ltOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +188,18 @@ func newRecorder(t *testing.T, l *pgnotify.Listener) *recorder {
 }
 
 func (r *recorder) Deliver(m lt.Message) { r.msgs <- m }
-func (r *recorder) Resync()              { r.resyncs <- struct{}{} }
+
+// none checks nothing was delivered (before a message the test sent after
+// the ones that must not be).
+func (r *recorder) none(t *testing.T) {
+	t.Helper()
+	select {
+	case m := <-r.msgs:
+		t.Fatalf("delivered %+v", m)
+	default:
+	}
+}
+func (r *recorder) Resync() { r.resyncs <- struct{}{} }
 
 // next returns the next message delivered.
 func (r *recorder) next(t *testing.T) lt.Message {
@@ -215,6 +230,20 @@ func health(t *testing.T, l *pgnotify.Listener) pgnotify.Health {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// awaitPeers waits until each listener knows every other is live.
+func awaitPeers(t testing.TB, ls ...*pgnotify.Listener) {
+	t.Helper()
+	for _, a := range ls {
+		for _, b := range ls {
+			if a != b {
+				if err := a.AwaitPeer(waitCtx(t), b.Instance()); err != nil {
+					t.Fatalf("%s does not know %s is live: %v", a.Instance(), b.Instance(), err)
+				}
+			}
+		}
+	}
 }
 
 // msgAll is a message for every tab of the test page.

@@ -18,6 +18,10 @@ type stats struct {
 	dropped    atomic.Int64
 	malformed  atomic.Int64
 	resyncs    atomic.Int64
+
+	unauthenticated atomic.Int64
+	stale           atomic.Int64
+	replayed        atomic.Int64
 }
 
 // Health is a snapshot of a Listener's state, for a readiness endpoint and
@@ -31,20 +35,39 @@ type Health struct {
 	LastPing     time.Time     `json:"last_ping"`
 	PingInterval time.Duration `json:"ping_interval"`
 	Reconnects   int64         `json:"reconnects"`
-	Received     int64         `json:"received"`  // notifications read
-	Delivered    int64         `json:"delivered"` // messages handed to subscribers
+	// Received counts notifications read: messages, beacons and refused
+	// payloads.
+	Received  int64 `json:"received"`
+	Delivered int64 `json:"delivered"` // messages handed to subscribers
 	// Dropped counts messages lost on this side: read while the hand-off
 	// queue was full, or whose stored body could not be read. Each led to
 	// a resync.
 	Dropped int64 `json:"dropped"`
-	// Malformed counts notifications refused: not an envelope, an unknown
-	// version, a bad field, a reference to a missing row.
+	// Unauthenticated counts notifications refused because they were not
+	// made with the secret (WithSecret): anything another database role
+	// NOTIFYs on the channel, version-1 payloads, a message under an
+	// unknown key, a stored message that is not the one its notification
+	// names.
+	Unauthenticated int64 `json:"unauthenticated"`
+	// Stale counts authentic notifications refused because their time is
+	// outside MessageWindow of this instance's clock (a replay of an old
+	// capture, clocks that disagree, a transaction that committed late).
+	Stale int64 `json:"stale"`
+	// Replayed counts authentic notifications refused because this
+	// instance had received them before.
+	Replayed int64 `json:"replayed"`
+	// Malformed counts authentic notifications refused as bad input: an
+	// unknown version, a bad field, a message from SQL that is not a
+	// server action.
 	Malformed int64 `json:"malformed"`
 	Resyncs   int64 `json:"resyncs"` // times every subscriber was told to resync
 	// QueueUsage is pg_notification_queue_usage(), the fraction of the
 	// server's notification queue in use (0 to 1): it grows when some
 	// listener, anywhere, stops reading. -1 if it could not be read.
 	QueueUsage float64 `json:"queue_usage"`
+	// Peers are the other instances heard from lately (beacons), which
+	// Publish can send a message with Message.To to.
+	Peers []string `json:"peers"`
 }
 
 // Health reports the Listener's state. It asks the database (through the
@@ -58,7 +81,8 @@ func (l *Listener) Health(ctx context.Context) (Health, error) {
 		PingInterval: l.cfg.pingInterval,
 		Reconnects:   s.reconnects.Load(), Received: s.received.Load(), Delivered: s.delivered.Load(),
 		Dropped: s.dropped.Load(), Malformed: s.malformed.Load(), Resyncs: s.resyncs.Load(),
-		QueueUsage: -1,
+		Unauthenticated: s.unauthenticated.Load(), Stale: s.stale.Load(), Replayed: s.replayed.Load(),
+		QueueUsage: -1, Peers: l.livePeers(),
 	}
 	if l.closed.Load() {
 		h.Connected = false

@@ -67,6 +67,7 @@ func TestPostForwardedToOwningInstance(t *testing.T) {
 	is := is.New(t)
 	db := newDB(t)
 	a, b := newInstance(t, db, "a"), newInstance(t, db, "b")
+	awaitPeers(t, a.L, b.L) // b forwards to a only once it knows a is live
 	tab := lttest.Open(t, a.URL+"/page")
 	jar := sameSession(t, tab, a.URL, b.URL)
 
@@ -80,6 +81,16 @@ func TestPostForwardedToOwningInstance(t *testing.T) {
 	is.Equal(stranger.ActAs(tab.Conn(), "add_item", url.Values{"item": {"evil"}}).Status, http.StatusAccepted)
 	r = tab.Act("set_msg", url.Values{"msg": {"after"}})
 	is.True(!strings.Contains(r.HTML, "evil"))
+
+	// A connection id naming no live instance is gone (410), and its large
+	// body is stored nowhere.
+	for range 3 {
+		r = viaB.ActAs("ghost."+strings.Repeat("c", 22), "add_item", url.Values{"item": {strings.Repeat("x", 100000)}})
+		is.Equal(r.Status, http.StatusGone)
+	}
+	var rows int
+	is.NoErr(db.QueryRow(waitCtx(t), "SELECT count(*) FROM lt_messages").Scan(&rows))
+	is.Equal(rows, 0)
 }
 
 // TriggerAll reaches every tab of the page on every instance, and the

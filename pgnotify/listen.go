@@ -73,6 +73,8 @@ func (l *Listener) listen(ctx context.Context, conn *pgx.Conn) {
 		l.stats.reconnects.Add(1)
 		l.log.Info("pgnotify: listen connection back; resyncing every page")
 		l.requestResync()
+		l.requestHello() // the others' beacons sent meanwhile were lost
+
 	}
 }
 

@@ -21,12 +21,20 @@ type Listener struct {
 	cfg  config
 	log  *slog.Logger
 
-	inbox  chan string   // notifications read, waiting for delivery
-	resync chan struct{} // a resync is due (capacity 1)
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	once   sync.Once
-	closed atomic.Bool
+	keys     *keyring
+	replay   *replayGuard
+	peers    peers
+	refusals refusalLog
+	fetchRow func(ctx context.Context, digest []byte, take bool) (string, error) // reads lt_messages
+
+	inbox   chan string   // notifications read, waiting for delivery
+	resync  chan struct{} // a resync is due (capacity 1)
+	answer  chan struct{} // a hello from another instance wants an answer (capacity 1)
+	rehello chan struct{} // a hello is due, after a reconnect (capacity 1)
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	once    sync.Once
+	closed  atomic.Bool
 
 	mu   sync.Mutex
 	subs map[*lt.Subscriber]struct{}
@@ -35,25 +43,18 @@ type Listener struct {
 }
 
 // New connects the Listener: it opens the LISTEN connection (failing if it
-// cannot, so that a misconfigured app stops at start) and starts reading.
+// cannot, so that a misconfigured app stops at start), starts reading, and
+// announces the instance to the others.
 // The pool is used for publishing and for fetching large messages; it must
-// outlive the Listener. Run Setup once before sending messages over 8000
-// bytes.
+// outlive the Listener. WithSecret is required; run Setup (with the same
+// options) before sending messages over 8000 bytes.
 func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Listener, error) {
 	if pool == nil {
 		return nil, fmt.Errorf("%w: nil pool", ErrInvalidConfig)
 	}
-	cfg, err := newConfig(opts)
+	l, err := newListener(pool, opts)
 	if err != nil {
 		return nil, err
-	}
-	l := &Listener{
-		pool:   pool,
-		cfg:    cfg,
-		log:    cfg.logger.With("instance", cfg.instance, "channel", cfg.channel),
-		inbox:  make(chan string, cfg.queueSize),
-		resync: make(chan struct{}, 1),
-		subs:   map[*lt.Subscriber]struct{}{},
 	}
 	conn, err := l.connect(ctx)
 	if err != nil {
@@ -61,9 +62,37 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Listener, er
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
-	l.wg.Add(2)
+	l.wg.Add(3)
 	go func() { defer l.wg.Done(); l.listen(runCtx, conn) }()
 	go func() { defer l.wg.Done(); l.deliver(runCtx) }()
+	go func() { defer l.wg.Done(); l.beacons(runCtx) }()
+	return l, nil
+}
+
+// newListener makes a Listener that is not connected yet.
+func newListener(pool *pgxpool.Pool, opts []Option) (*Listener, error) {
+	cfg, err := newConfig(opts, true)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := newKeyring(cfg.secrets)
+	if err != nil {
+		return nil, err
+	}
+	l := &Listener{
+		pool:    pool,
+		cfg:     cfg,
+		log:     cfg.logger.With("instance", cfg.instance, "channel", cfg.channel),
+		keys:    keys,
+		replay:  newReplayGuard(cfg.now(), maxReplayIDs),
+		inbox:   make(chan string, cfg.queueSize),
+		resync:  make(chan struct{}, 1),
+		answer:  make(chan struct{}, 1),
+		rehello: make(chan struct{}, 1),
+		subs:    map[*lt.Subscriber]struct{}{},
+	}
+	l.peers.init()
+	l.fetchRow = l.fetchFromTable
 	return l, nil
 }
 
@@ -99,12 +128,15 @@ func (l *Listener) subscribers() []lt.Subscriber {
 	return out
 }
 
-// Close stops listening, closes the LISTEN connection and waits for the
-// Listener's goroutines. Messages not yet delivered are dropped. It does
-// not close the pool. Calling it again does nothing.
+// Close tells the other instances this one is leaving (a beacon through
+// the pool, given at most a second), so that they refuse messages for it
+// at once; then it stops listening, closes the LISTEN connection and waits
+// for the Listener's goroutines. Messages not yet delivered are dropped.
+// It does not close the pool. Calling it again does nothing.
 func (l *Listener) Close() error {
 	l.once.Do(func() {
 		l.closed.Store(true)
+		l.sayBye()
 		l.cancel()
 		l.wg.Wait()
 	})

@@ -1,6 +1,7 @@
 package pgnotify
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -13,9 +14,9 @@ import (
 // DefaultChannel is the NOTIFY channel used without WithChannel.
 const DefaultChannel = "livesse"
 
-// Option configures New and Setup. The zero configuration works: a random
-// instance id, channel DefaultChannel, slog.Default(), a listen connection
-// taken from the pool.
+// Option configures New and Setup. WithSecret is required; the rest have
+// defaults that work: a random instance id, channel DefaultChannel,
+// slog.Default(), a listen connection taken from the pool.
 type Option func(*config)
 
 type config struct {
@@ -28,7 +29,9 @@ type config struct {
 	backoffMax   time.Duration
 	queueSize    int
 	maxMessage   int
+	secrets      [][]byte // current first, then the previous ones
 	hooks        hooks
+	now          func() time.Time
 }
 
 // hooks let this package's tests stop the listener at chosen points.
@@ -36,6 +39,9 @@ type hooks struct {
 	beforeReconnect func(ctx context.Context) // once per lost connection
 	received        func()                    // after each notification is read
 	pinged          func()                    // after each successful ping
+	beacon          func(from, kind string)   // after each beacon from another instance is handled
+	refused         func(reason string)       // after each payload is refused
+	noBeacons       bool                      // send none
 }
 
 func defaultConfig() config {
@@ -47,6 +53,7 @@ func defaultConfig() config {
 		backoffMax:   10 * time.Second,
 		queueSize:    16384,
 		maxMessage:   8 << 20,
+		now:          time.Now,
 	}
 }
 
@@ -62,6 +69,27 @@ func WithInstance(id string) Option { return func(c *config) { c.instance = id }
 // not starting with a digit), so that it means the same in LISTEN, NOTIFY
 // and pg_notify. Pass the same option to Setup: lt_notify sends on it.
 func WithChannel(name string) Option { return func(c *config) { c.channel = name } }
+
+// WithSecret sets the secret that authenticates messages between the
+// instances of the app (required, at least MinSecretBytes random bytes,
+// the same on every instance: for example the output of
+// `openssl rand -hex 32` from your secret store). Messages are sent under
+// current and accepted under current and every previous one, which is how
+// the secret is rotated (see docs/multi-instance.md). Pass the same option
+// to Setup: it stores the key lt_notify signs with, derived from current.
+//
+// Two keys are derived from each secret with HMAC-SHA256: one seals the
+// messages instances send each other (AES-256-GCM, so other database roles
+// that LISTEN cannot read them either), one signs the messages of
+// lt_notify. The second is stored in the database (table lt_keys, readable
+// by its owner only); it can sign server actions, nothing more.
+func WithSecret(current []byte, previous ...[]byte) Option {
+	secrets := [][]byte{bytes.Clone(current)}
+	for _, p := range previous {
+		secrets = append(secrets, bytes.Clone(p))
+	}
+	return func(c *config) { c.secrets = secrets }
+}
 
 // WithLogger sets where the Listener logs (default slog.Default()).
 func WithLogger(l *slog.Logger) Option {
@@ -82,7 +110,10 @@ func WithListenConfig(cfg *pgx.ConnConfig) Option {
 
 // WithPingInterval sets how long the listen connection may stay silent
 // before it is pinged (default 5 s). A failed ping counts as a lost
-// connection.
+// connection. It is also the interval of the instance's beacons (at least
+// a second), by which the others know it is live: an instance not heard
+// from for three of its intervals is not, and Publish refuses messages for
+// it.
 func WithPingInterval(d time.Duration) Option { return func(c *config) { c.pingInterval = d } }
 
 // WithBackoff sets the bounds of the jittered exponential backoff between
@@ -98,14 +129,22 @@ func WithBackoff(minDelay, maxDelay time.Duration) Option {
 func WithQueueSize(n int) Option { return func(c *config) { c.queueSize = n } }
 
 // WithMaxMessageBytes bounds a message's JSON envelope (default 8 MiB).
-// Publish refuses larger ones with ErrTooLarge, and a referenced row
-// larger than this is refused as a bad payload.
+// Publish refuses larger ones with ErrTooLarge, and a stored message
+// larger than this (sealed) is refused as a bad payload.
 func WithMaxMessageBytes(n int) Option { return func(c *config) { c.maxMessage = n } }
 
-func newConfig(opts []Option) (config, error) {
+// needSecret says whether newConfig must check WithSecret.
+type needSecret bool
+
+func newConfig(opts []Option, secret needSecret) (config, error) {
 	c := defaultConfig()
 	for _, o := range opts {
 		o(&c)
+	}
+	if secret {
+		if err := checkSecrets(c.secrets); err != nil {
+			return c, err
+		}
 	}
 	if c.instance == "" {
 		c.instance = randomInstance()
@@ -125,4 +164,21 @@ func newConfig(opts []Option) (config, error) {
 		return c, fmt.Errorf("%w: max message bytes %d is under %d", ErrInvalidConfig, c.maxMessage, maxNotifyPayload)
 	}
 	return c, nil
+}
+
+func checkSecrets(secrets [][]byte) error {
+	const how = "use at least 32 random bytes, the same on every instance, for example from `openssl rand -hex 32`"
+	if len(secrets) == 0 || len(secrets[0]) == 0 {
+		return fmt.Errorf("%w: no secret: pass pgnotify.WithSecret(secret) to New and Setup; %s (instances trust only messages made with it)", ErrInvalidConfig, how)
+	}
+	for i, s := range secrets {
+		if len(s) < MinSecretBytes {
+			which := "the secret"
+			if i > 0 {
+				which = fmt.Sprintf("previous secret %d", i)
+			}
+			return fmt.Errorf("%w: %s is %d bytes: %s", ErrInvalidConfig, which, len(s), how)
+		}
+	}
+	return nil
 }

@@ -2,6 +2,8 @@ package pgnotify
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -9,10 +11,12 @@ import (
 )
 
 // Publish sends m to every other instance, through the pool, at once (in
-// its own implicit transaction). It is not delivered back to this
-// instance: lt applies m locally itself. A message over 8000 bytes goes
-// through lt_messages (see Setup). lt.Handler calls Publish; apps call the
-// Handler's TriggerGroup, TriggerUser or TriggerAll.
+// its own implicit transaction), or, when m.To is set, to that instance
+// only: if no live instance has that id, it returns an error wrapping
+// lt.ErrNoInstance and sends and stores nothing. It is not delivered back
+// to this instance: lt applies m locally itself. A message over 8000
+// bytes goes through lt_messages (see Setup). lt.Handler calls Publish;
+// apps call the Handler's TriggerGroup, TriggerUser or TriggerAll.
 func (l *Listener) Publish(ctx context.Context, m lt.Message) error {
 	return l.send(ctx, l.pool, m, false)
 }
@@ -26,17 +30,33 @@ func (l *Listener) Publish(ctx context.Context, m lt.Message) error {
 //	_, _ = tx.Exec(ctx, "INSERT INTO orders ...")
 //	_ = l.PublishTx(ctx, tx, lt.Message{Page: "orders", Kind: lt.ToAll, Action: "refresh"})
 //	err := tx.Commit(ctx) // every dashboard, on every instance, refreshes
+//
+// The transaction must commit within MessageWindow (2 minutes) of the
+// call: receivers refuse older messages.
 func (l *Listener) PublishTx(ctx context.Context, tx pgx.Tx, m lt.Message) error {
 	return l.send(ctx, tx, m, true)
 }
 
-// send encodes m in an envelope and sends it with pg_notify, or through
-// lt_send (and lt_messages) if it is too large for a notification.
+// storeAndNotify stores a large message and sends the notification that
+// names it, in one statement (so in one transaction), deleting the rows
+// that have outlived MessageWindow.
+const storeAndNotify = `WITH expired AS (DELETE FROM lt_messages WHERE created_at < clock_timestamp() - interval '2 minutes'),
+  stored AS (INSERT INTO lt_messages (id, payload) VALUES ($1, $2))
+SELECT pg_notify($3, $4)`
+
+// send seals m in an envelope and sends it with pg_notify, storing it in
+// lt_messages if it is too large for a notification.
 func (l *Listener) send(ctx context.Context, db Execer, m lt.Message, echo bool) error {
 	if l.closed.Load() {
 		return ErrClosed
 	}
 	m.Instance = l.cfg.instance
+	if m.To != "" && !l.live(m.To) {
+		return fmt.Errorf("pgnotify: publishing %s to %s %q: %w: %q", m.Action, m.Kind, m.Target, lt.ErrNoInstance, m.To)
+	}
+	if m.To == l.cfg.instance && !echo {
+		return nil // for this instance only, which applies it itself
+	}
 	e := envelope{V: EnvelopeVersion, Echo: echo, Message: m}
 	if err := e.validate(); err != nil {
 		// The receivers would refuse it: say so here instead.
@@ -49,10 +69,18 @@ func (l *Listener) send(ctx context.Context, db Execer, m lt.Message, echo bool)
 	if len(body) > l.cfg.maxMessage {
 		return fmt.Errorf("%w: %d bytes, over %d", ErrTooLarge, len(body), l.cfg.maxMessage)
 	}
-	if len(body) < maxNotifyPayload {
-		_, err = db.Exec(ctx, "SELECT pg_notify($1, $2)", l.cfg.channel, string(body))
+	now := l.cfg.now().UnixMicro()
+	payload := l.keys.seal(l.cfg.channel, now, body)
+	if len(payload) < maxNotifyPayload {
+		_, err = db.Exec(ctx, "SELECT pg_notify($1, $2)", l.cfg.channel, payload)
 	} else {
-		_, err = db.Exec(ctx, "SELECT lt_send($1, $2::jsonb)", l.cfg.channel, string(body))
+		sum := sha256.Sum256([]byte(payload))
+		ref, rerr := encode(envelope{V: EnvelopeVersion, Echo: echo, Ref: hex.EncodeToString(sum[:]),
+			Message: lt.Message{Instance: m.Instance, To: m.To}})
+		if rerr != nil {
+			return rerr
+		}
+		_, err = db.Exec(ctx, storeAndNotify, sum[:], payload, l.cfg.channel, l.keys.seal(l.cfg.channel, now, ref))
 	}
 	if err != nil {
 		return fmt.Errorf("pgnotify: publishing %s to %s %q: %w", m.Action, m.Kind, m.Target, err)

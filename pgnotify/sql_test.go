@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/livesse/livesse/internal/pgtest"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/lt/lttest"
 	"github.com/livesse/livesse/pgnotify"
@@ -22,14 +23,75 @@ func TestSetupIdempotent(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	for i := range errs {
-		wg.Go(func() { errs[i] = pgnotify.Setup(waitCtx(t), db) })
+		wg.Go(func() { errs[i] = pgnotify.Setup(waitCtx(t), db, pgnotify.WithSecret(secret)) })
 	}
 	wg.Wait()
 	for _, err := range errs {
 		is.NoErr(err)
 	}
-	err := pgnotify.Setup(waitCtx(t), db, pgnotify.WithChannel("Bad-Name"))
+	err := pgnotify.Setup(waitCtx(t), db, pgnotify.WithSecret(secret), pgnotify.WithChannel("Bad-Name"))
 	is.True(errors.Is(err, pgnotify.ErrInvalidConfig))
+	err = pgnotify.Setup(waitCtx(t), db) // no secret
+	is.True(errors.Is(err, pgnotify.ErrInvalidConfig))
+	is.True(strings.Contains(err.Error(), "WithSecret"))
+}
+
+// Setup makes lt_notify a definer function with a pinned search_path that
+// only chosen roles may call, keeps lt_messages and lt_keys to their
+// owner, and migrates a version-1 installation (lt_send gone, the table
+// made anew). lt_notify without a stored key says what to do.
+func TestSetupSecuresAndMigrates(t *testing.T) {
+	is := is.New(t)
+	db := pgtest.Pool(t)
+	ctx := waitCtx(t)
+	v1, err := os.ReadFile("testdata/schema_v1.sql")
+	is.NoErr(err)
+	_, err = db.Exec(ctx, strings.ReplaceAll(string(v1), "__CHANNEL__", "'livesse'"))
+	is.NoErr(err)
+	_, err = db.Exec(ctx, `SELECT lt_send('livesse', '{"v": 1, "k": "all", "a": "x", "d": {"big": "`+strings.Repeat("x", 9000)+`"}}')`)
+	is.NoErr(err)
+
+	// Applied with a migration tool: SQL() holds no secret, so lt_notify
+	// cannot sign until SetupKey stores the key.
+	sql, err := pgnotify.SQL()
+	is.NoErr(err)
+	_, err = db.Exec(ctx, sql)
+	is.NoErr(err)
+	_, err = db.Exec(ctx, `SELECT lt_notify('refresh', 'all')`)
+	var pgErr *pgconn.PgError
+	is.True(errors.As(err, &pgErr))
+	is.Equal(pgErr.Code, "55000")
+	is.True(strings.Contains(pgErr.Hint, "WithSecret"))
+	is.NoErr(pgnotify.SetupKey(ctx, db, pgnotify.WithSecret(secret)))
+	_, err = db.Exec(ctx, `SELECT lt_notify('refresh', 'all')`)
+	is.NoErr(err)
+	is.NoErr(pgnotify.Setup(ctx, db, pgnotify.WithSecret(secret))) // and again, as every instance does
+
+	var ltSend *string
+	is.NoErr(db.QueryRow(ctx, `SELECT to_regprocedure('lt_send(text, jsonb)')::text`).Scan(&ltSend))
+	is.True(ltSend == nil)
+	var idType, payloadType string
+	is.NoErr(db.QueryRow(ctx, `SELECT format_type(i.atttypid, NULL), format_type(p.atttypid, NULL)
+		FROM pg_attribute i, pg_attribute p
+		WHERE i.attrelid = 'lt_messages'::regclass AND i.attname = 'id' AND p.attrelid = i.attrelid AND p.attname = 'payload'`).Scan(&idType, &payloadType))
+	is.Equal(idType, "bytea")
+	is.Equal(payloadType, "text")
+
+	var definer, public bool
+	var config []string
+	is.NoErr(db.QueryRow(ctx, `SELECT prosecdef, proconfig, has_function_privilege('public', oid, 'EXECUTE') FROM pg_proc
+		WHERE oid = 'lt_notify(text, text, text, jsonb, text)'::regprocedure`).Scan(&definer, &config, &public))
+	is.True(definer)
+	is.Equal(config, []string{"search_path=public, pg_temp"})
+	is.True(!public) // PUBLIC may not execute it
+	for _, table := range []string{"lt_messages", "lt_keys"} {
+		is.NoErr(db.QueryRow(ctx, `SELECT has_table_privilege('public', $1, 'SELECT') OR has_table_privilege('public', $1, 'INSERT')`, table).Scan(&public))
+		is.True(!public)
+	}
+	var kid string
+	is.NoErr(db.QueryRow(ctx, `SELECT kid FROM lt_keys WHERE channel = 'livesse'`).Scan(&kid))
+	_, sqlKID := pgnotify.KeyIDs(secret)
+	is.Equal(kid, sqlKID)
 }
 
 // lt_notify drives pages from SQL, on every instance, the sender's
@@ -61,9 +123,21 @@ func TestSQLNotify(t *testing.T) {
 	var pgErr *pgconn.PgError
 	is.True(errors.As(err, &pgErr))
 	is.Equal(pgErr.Code, "22023")
-	_, err = db.Exec(ctx, `SELECT lt_notify('refresh', 'all', '', '[1, 2]')`)
-	is.True(errors.As(err, &pgErr))
-	is.Equal(pgErr.Code, "22023")
+	for _, bad := range []string{
+		`SELECT lt_notify('refresh', 'all', '', '[1, 2]')`,
+		`SELECT lt_notify('refresh', 'conn', 'a.b')`,
+		`SELECT lt_notify('refresh', NULL)`,
+		`SELECT lt_notify('refresh', 'user')`,
+		`SELECT lt_notify('', 'all')`,
+		`SELECT lt_notify(NULL, 'all')`,
+		`SELECT lt_notify(repeat('a', 129), 'all')`,
+		`SELECT lt_notify('refresh', 'all', '', NULL, repeat('p', 129))`,
+		`SELECT lt_notify('refresh', 'group', repeat('g', 513))`,
+	} {
+		_, err = db.Exec(ctx, bad)
+		is.True(errors.As(err, &pgErr))
+		is.Equal(pgErr.Code, "22023")
+	}
 }
 
 // The documented statement-level trigger: an INSERT of many rows sends one
