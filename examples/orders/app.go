@@ -53,15 +53,20 @@ type app struct {
 }
 
 // newApp sets up the schema (idempotent), starts the instance's Listener
-// and builds the router. instance "" picks a random id.
-func newApp(ctx context.Context, db *pgxpool.Pool, instance string, log *slog.Logger) (*app, error) {
-	if err := pgnotify.Setup(ctx, db); err != nil {
+// and builds the router. instance "" picks a random id. secrets are the
+// shared secret, then the previous ones still accepted.
+func newApp(ctx context.Context, db *pgxpool.Pool, instance string, secrets [][]byte, log *slog.Logger) (*app, error) {
+	if len(secrets) == 0 {
+		return nil, errors.New("orders: no secret")
+	}
+	secret := pgnotify.WithSecret(secrets[0], secrets[1:]...)
+	if err := pgnotify.Setup(ctx, db, secret); err != nil {
 		return nil, err
 	}
 	if _, err := db.Exec(ctx, schemaSQL); err != nil {
 		return nil, fmt.Errorf("orders schema: %w", err)
 	}
-	opts := []pgnotify.Option{pgnotify.WithLogger(log)}
+	opts := []pgnotify.Option{secret, pgnotify.WithLogger(log)}
 	if instance != "" {
 		opts = append(opts, pgnotify.WithInstance(instance))
 	}
@@ -77,7 +82,8 @@ func newApp(ctx context.Context, db *pgxpool.Pool, instance string, log *slog.Lo
 	}
 	// Every copy of the controller shares a; a.page is set before any
 	// connection exists.
-	h, err := lt.New(page, &Dashboard{app: a}, State{}, lt.WithBroadcaster(l), lt.WithName("orders"), lt.WithLogger(log))
+	h, err := lt.New(page, &Dashboard{app: a}, State{}, lt.WithBroadcaster(l), lt.WithSecret(secrets[0]),
+		lt.WithName("orders"), lt.WithLogger(log))
 	if err != nil {
 		_ = l.Close()
 		return nil, err
@@ -143,11 +149,11 @@ func (d *Dashboard) Refresh(s State, ctx *lt.Context) (State, error) {
 func (d *Dashboard) AddOrder(s State, ctx *lt.Context) (State, error) {
 	customer := strings.TrimSpace(ctx.GetString("customer"))
 	if customer == "" || len(customer) > 100 {
-		return s, errors.New("the customer must be 1 to 100 characters")
+		return s, lt.UserError("the customer must be 1 to 100 characters")
 	}
 	amount, err := strconv.ParseFloat(strings.TrimSpace(ctx.GetString("amount")), 64)
 	if err != nil || amount <= 0 || amount >= 1e9 {
-		return s, errors.New("the amount must be a positive number")
+		return s, lt.UserError("the amount must be a positive number")
 	}
 	if _, err := d.app.db.Exec(ctx, "INSERT INTO orders (customer, amount) VALUES ($1, $2)", customer, amount); err != nil {
 		return s, fmt.Errorf("saving the order: %w", err)
@@ -161,13 +167,17 @@ func (d *Dashboard) AddOrder(s State, ctx *lt.Context) (State, error) {
 func (d *Dashboard) Announce(s State, ctx *lt.Context) (State, error) {
 	text := strings.TrimSpace(ctx.GetString("text"))
 	if text == "" || len(text) > 200 {
-		return s, errors.New("the announcement must be 1 to 200 characters")
+		return s, lt.UserError("the announcement must be 1 to 200 characters")
 	}
 	return s, d.app.page.TriggerAll(ctx, "show_announcement", map[string]any{"text": text, "from": d.app.listener.Instance()})
 }
 
-// ShowAnnouncement displays an announcement.
+// ShowAnnouncement displays an announcement. Announce sends it; a
+// browser cannot post it.
 func (d *Dashboard) ShowAnnouncement(s State, ctx *lt.Context) (State, error) {
+	if ctx.FromClient() {
+		return s, lt.UserError("announcements are sent with announce")
+	}
 	s.Announcement = fmt.Sprintf("%s (from instance %s)", ctx.GetString("text"), ctx.GetString("from"))
 	return s, nil
 }

@@ -16,6 +16,9 @@ import (
 	"go.uber.org/goleak"
 )
 
+// testSecret is the instances' shared secret in the tests.
+var testSecret = []byte("orders test secret: 32 bytes or more")
+
 // TestMain checks that no test leaves a goroutine behind: the handlers,
 // the Listeners, the pools and chromedp's browser are all shut down by the
 // tests' cleanups.
@@ -28,7 +31,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func startApp(t *testing.T, db *pgxpool.Pool, instance string) *app {
 	t.Helper()
 	pool := pgtest.Reopen(t, db)
-	a, err := newApp(t.Context(), pool, instance, slog.New(slog.DiscardHandler))
+	a, err := newApp(t.Context(), pool, instance, [][]byte{testSecret}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +72,8 @@ func TestTwoInstancesOverTheWire(t *testing.T) {
 	onA.WaitFor(`<td class="customer">Cy</td>`)
 	r = onB.Act("add_order", url.Values{"customer": {"Cy"}, "amount": {"-1"}})
 	is.True(strings.Contains(r.Error, "positive number"))
+	r = onB.Act("show_announcement", url.Values{"text": {"spoofed"}, "from": {"a"}})
+	is.True(strings.Contains(r.Error, "sent with announce"))
 
 	// An announcement on a reaches b.
 	r = onA.Act("announce", url.Values{"text": {"Lunch at noon"}})
@@ -113,4 +118,25 @@ func TestNeedDatabase(t *testing.T) {
 	is.True(strings.Contains(err.Error(), "PGHOST"))
 	is.NoErr(needDatabase([]string{"DATABASE_URL=postgres://x@y/z"}))
 	is.NoErr(needDatabase([]string{"PGHOST=/var/run/postgresql"}))
+}
+
+// The secret comes from the environment, with a clear error when it is
+// missing or short.
+func TestSecretsFrom(t *testing.T) {
+	is := is.New(t)
+	_, err := secretsFrom([]string{"DATABASE_URL=postgres://x@y/z"})
+	is.True(err != nil)
+	is.True(strings.Contains(err.Error(), "LIVESSE_SECRET is not set"))
+	is.True(strings.Contains(err.Error(), "openssl rand -hex 32"))
+	_, err = secretsFrom([]string{"LIVESSE_SECRET=short"})
+	is.True(strings.Contains(err.Error(), "LIVESSE_SECRET is 5 bytes, under 32"))
+	hex64 := strings.Repeat("ab", 32)
+	s, err := secretsFrom([]string{"LIVESSE_SECRET=" + hex64})
+	is.NoErr(err)
+	is.Equal(s, [][]byte{[]byte(hex64)})
+	s, err = secretsFrom([]string{"LIVESSE_SECRET=" + hex64, "LIVESSE_PREVIOUS_SECRETS=" + strings.Repeat("c", 32) + ", " + strings.Repeat("d", 40)})
+	is.NoErr(err)
+	is.Equal(len(s), 3)
+	_, err = secretsFrom([]string{"LIVESSE_SECRET=" + hex64, "LIVESSE_PREVIOUS_SECRETS=tooshort"})
+	is.True(err != nil)
 }

@@ -4,13 +4,23 @@
 // the table's statement-level triggers notify every instance.
 //
 //	export DATABASE_URL=postgres://user:pass@localhost:5432/shop
-//	go run ./examples/orders -addr :8081 &
-//	go run ./examples/orders -addr :8082 &
+//	export LIVESSE_SECRET=$(openssl rand -hex 32) # the same for every instance
+//	go run ./examples/orders -addr :8081 -instance a &
+//	go run ./examples/orders -addr :8082 -instance b &
 //	psql "$DATABASE_URL" -c "INSERT INTO orders (customer, amount) VALUES ('Ada', 12.50)"
 //
 // Both dashboards update at once. An announcement typed on one instance's
 // page reaches the tabs of the other. GET /healthz is a readiness probe.
 // The example creates its tables and functions itself (idempotently).
+//
+// LIVESSE_SECRET (at least 32 bytes, the same on every instance)
+// authenticates what the instances send each other through PostgreSQL and
+// signs the session cookies: without it, any database role that can
+// connect could drive every page. While rotating it, put the secrets still
+// accepted in LIVESSE_PREVIOUS_SECRETS, comma-separated (see
+// docs/multi-instance.md). Any role with INSERT, UPDATE or DELETE on orders
+// refreshes the dashboards through the triggers, which run as the table's
+// owner; only roles granted EXECUTE on lt_notify can push anything else.
 package main
 
 import (
@@ -39,9 +49,57 @@ func main() {
 		fmt.Fprintln(os.Stderr, "orders:", err)
 		os.Exit(2)
 	}
-	if err := run(*addr, *instance); err != nil {
+	secrets, err := secretsFrom(os.Environ())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "orders:", err)
+		os.Exit(2)
+	}
+	if err := run(*addr, *instance, secrets); err != nil {
 		serve.Fatal("orders", err)
 	}
+}
+
+// minSecret is the least length of the secret, in bytes.
+const minSecret = 32
+
+// secretsFrom reads the shared secret from LIVESSE_SECRET, and the
+// previous ones still accepted while it is rotated from
+// LIVESSE_PREVIOUS_SECRETS (comma-separated). They are used as they are:
+// 64 hex digits from openssl rand -hex 32 are 64 bytes of secret.
+func secretsFrom(env []string) ([][]byte, error) {
+	var current, previous string
+	for _, kv := range env {
+		name, value, _ := strings.Cut(kv, "=")
+		switch name {
+		case "LIVESSE_SECRET":
+			current = value
+		case "LIVESSE_PREVIOUS_SECRETS":
+			previous = value
+		}
+	}
+	if len(current) < minSecret {
+		what := "is not set"
+		if current != "" {
+			what = fmt.Sprintf("is %d bytes, under %d", len(current), minSecret)
+		}
+		return nil, fmt.Errorf(`needs a secret shared by every instance, and LIVESSE_SECRET %s.
+Make one and give the same to every instance, for example
+    export LIVESSE_SECRET=$(openssl rand -hex 32)
+It authenticates the messages the instances send each other through
+PostgreSQL (without it any database role that can connect could drive
+every page) and signs the session cookies.`, what)
+	}
+	secrets := [][]byte{[]byte(current)}
+	for _, p := range strings.Split(previous, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if len(p) < minSecret {
+			return nil, fmt.Errorf("a secret in LIVESSE_PREVIOUS_SECRETS is %d bytes, under %d", len(p), minSecret)
+		}
+		secrets = append(secrets, []byte(p))
+	}
+	return secrets, nil
 }
 
 // needDatabase says what is missing when the environment names no
@@ -64,7 +122,7 @@ The connection must not go through a transaction-pooling PgBouncer (LISTEN needs
 The example creates its tables itself.`)
 }
 
-func run(addr, instance string) error {
+func run(addr, instance string, secrets [][]byte) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
@@ -73,7 +131,7 @@ func run(addr, instance string) error {
 	}
 	defer pool.Close()
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	a, err := newApp(sctx, pool, instance, slog.Default())
+	a, err := newApp(sctx, pool, instance, secrets, slog.Default())
 	cancel()
 	if err != nil {
 		return err

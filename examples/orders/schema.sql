@@ -10,8 +10,13 @@ CREATE TABLE IF NOT EXISTS orders (
 
 -- One notification per INSERT statement, however many rows it adds:
 -- every dashboard, on every instance, runs its refresh action.
+--
+-- The trigger functions run as their owner (SECURITY DEFINER), the role
+-- that ran this (and pgnotify.Setup), who may call lt_notify: so any role
+-- allowed to change orders refreshes the dashboards, and needs no EXECUTE
+-- on lt_notify, which would let it push any server action.
 CREATE OR REPLACE FUNCTION orders_inserted() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER AS $$
 DECLARE
   added bigint := (SELECT count(*) FROM new_rows);
 BEGIN
@@ -29,7 +34,7 @@ CREATE OR REPLACE TRIGGER orders_inserted
 
 -- Updates, deletes and truncates refresh the dashboards too.
 CREATE OR REPLACE FUNCTION orders_changed() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN
   PERFORM lt_notify('refresh', 'all', '', NULL, 'orders');
   RETURN NULL;
@@ -39,3 +44,13 @@ $$;
 CREATE OR REPLACE TRIGGER orders_changed
   AFTER UPDATE OR DELETE OR TRUNCATE ON orders
   FOR EACH STATEMENT EXECUTE FUNCTION orders_changed();
+
+-- A definer function must not find the caller's objects: these see this
+-- schema, then pg_temp (last, so that a temporary table or function
+-- cannot stand in for lt_notify's).
+DO $do$
+BEGIN
+  EXECUTE format('ALTER FUNCTION %I.orders_inserted() SET search_path = %I, pg_temp', current_schema(), current_schema());
+  EXECUTE format('ALTER FUNCTION %I.orders_changed() SET search_path = %I, pg_temp', current_schema(), current_schema());
+END
+$do$;
