@@ -103,7 +103,9 @@ func (k *keyring) open(channel, payload string) (opened, error) {
 func (k *keyring) openSealed(channel, payload string) (opened, error) {
 	kid := payload[2:prefixLen]
 	blob, err := b64.DecodeString(payload[prefixLen:])
-	if err != nil || len(blob) < sealHeaderLen+gcmTagLen {
+	// The decoder skips CR and LF: an encoding of another length than the
+	// canonical one is another payload.
+	if err != nil || len(blob) < sealHeaderLen+gcmTagLen || b64.EncodedLen(len(blob)) != len(payload)-prefixLen {
 		return opened{}, fmt.Errorf("%w: not a sealed message", errUnauthenticated)
 	}
 	var salt [saltLen]byte

@@ -78,7 +78,8 @@ func TestSealOpen(t *testing.T) {
 			}
 		}
 	}
-	for _, q := range []string{p[:len(p)-1], p + "A", p[:prefixLen+10], "", "2", "2i", "{}", `{"v":1,"k":"all","a":"x"}`, "3" + p[1:]} {
+	for _, q := range []string{p[:len(p)-1], p + "A", p[:prefixLen+10], "", "2", "2i", "{}", `{"v":1,"k":"all","a":"x"}`, "3" + p[1:],
+		p[:40] + "\r" + p[40:], p[:40] + "\n" + p[40:], p + "\n"} { // base64 decoders skip CR and LF
 		if _, err := b.keys.open("livesse", q); !errors.Is(err, errUnauthenticated) {
 			t.Errorf("%.40q: %v", q, err)
 		}
