@@ -147,18 +147,27 @@ type answer struct {
 	Body   string
 }
 
-// send makes a request and reads its answer; a transport error fails the
-// test.
+// openStream is the Body send reports for an event stream that opened:
+// it does not wait for the end of a stream, which has none.
+const openStream = "(an open event stream)"
+
+// send makes a request and reads its answer, within timeout; a transport
+// error fails the test.
 func send(t testing.TB, c *http.Client, req *http.Request) answer {
 	t.Helper()
 	if c == nil {
 		c = &http.Client{}
 	}
-	resp, err := c.Do(req)
+	ctx, cancel := context.WithTimeout(req.Context(), timeout)
+	defer cancel()
+	resp, err := c.Do(req.WithContext(ctx))
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, clipText(req.URL.String(), 200), err)
 	}
 	defer resp.Body.Close()
+	if req.Method == http.MethodGet && resp.StatusCode == http.StatusOK && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		return answer{Status: resp.StatusCode, Header: resp.Header, Body: openStream}
+	}
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatalf("%s %s: reading the body: %v", req.Method, clipText(req.URL.String(), 200), err)
@@ -262,4 +271,26 @@ func mustGet(t testing.TB, u string) *http.Request {
 		t.Fatal(err)
 	}
 	return req
+}
+
+// nextChange reads the tab's stream until an event changes what the tab
+// shows (events it had already applied, from its own POSTs' answers, are
+// skipped) and returns it.
+func nextChange(tab *lttest.Tab) lttest.Event {
+	seq := tab.Seq()
+	for {
+		ev := tab.Next()
+		if ev.Changed && tab.Seq() > seq {
+			return ev
+		}
+	}
+}
+
+// sameText fails the test if got is not want, showing both clipped: the
+// texts of these probes can be a megabyte long.
+func sameText(t testing.TB, what, got, want string) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s: got %q, want %q", what, clipText(got, 300), clipText(want, 300))
+	}
 }

@@ -55,7 +55,11 @@ func (g *gauge) connected(group string, ctx context.Context) {
 			kept = append(kept, c)
 		}
 	}
-	kept = append(kept, ctx)
+	// A connection ended while its OnConnect ran is not live: lt
+	// cancels the context before it lets another connection in.
+	if ctx.Err() == nil {
+		kept = append(kept, ctx)
+	}
 	g.live[group] = kept
 	g.max[group] = max(g.max[group], len(kept))
 }
