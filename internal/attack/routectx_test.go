@@ -20,7 +20,11 @@ type routeSeen struct {
 	Name, Token, Pattern string
 }
 
-type routeCtrl struct {
+// routeCtrl is copied per connection: what its copies share is behind a
+// pointer.
+type routeCtrl struct{ *routeLog }
+
+type routeLog struct {
 	mu   sync.Mutex
 	seen map[string][]routeSeen // by the connection's own name (Context.URLParam)
 	ch   chan struct{}
@@ -49,7 +53,7 @@ func (c *routeCtrl) Whoami(s countState, ctx *lt.Context) (countState, error) {
 func TestRouteContextOfConnectionIsItsOwn(t *testing.T) {
 	is := is.New(t)
 	const tabs, rounds, hammers = 40, 4, 4
-	ctrl := &routeCtrl{seen: map[string][]routeSeen{}, ch: make(chan struct{}, tabs*rounds)}
+	ctrl := &routeCtrl{&routeLog{seen: map[string][]routeSeen{}, ch: make(chan struct{}, tabs*rounds)}}
 	h, err := lt.New(lt.Must(lt.Parse("user", countPage)), ctrl, countState{}, lt.WithLogger(newLogBook().logger()))
 	is.NoErr(err)
 	r := chi.NewRouter()
