@@ -131,7 +131,7 @@ func New(page *template.Template, controller any, initialState any, opts ...Opti
 	}
 	h := &Handler{
 		ct: ct, proto: reflect.ValueOf(controller), initial: initial, rs: rs, stateKeys: stateKeysFor(st),
-		opts: o, log: o.logger, origin: oc, store: newStateStore(o.maxStates), name: o.name, cookies: sessioncookie.NewSigner(o.secret),
+		opts: o, log: o.logger, origin: oc, store: newStateStore(o.maxStates), name: o.name, cookies: sessioncookie.NewSigner(o.secret, o.oldSecrets...),
 		conns: map[string]*conn{}, groups: map[string]map[*conn]struct{}{}, users: map[string]map[*conn]struct{}{},
 	}
 	h.runner = newRunner(&h.wg)

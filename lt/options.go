@@ -3,6 +3,7 @@ package lt
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/livesse/livesse/internal/sessioncookie"
@@ -35,6 +36,7 @@ type options struct {
 	clientStreams  int
 	maxForward     int
 	secret         []byte
+	oldSecrets     [][]byte
 	hijack         bool
 }
 
@@ -75,6 +77,7 @@ func (o *options) check() error {
 		{o.clientConns > 0 && o.clientStreams > 0, fmt.Sprintf("WithClientLimits(%d, %d): both must be positive", o.clientConns, o.clientStreams)},
 		{o.maxForward > 0, fmt.Sprintf("WithMaxForwardBytes(%d): must be positive", o.maxForward)},
 		{o.secret == nil || len(o.secret) >= sessioncookie.MinSecret, fmt.Sprintf("WithSecret: %d bytes; use at least %d random bytes", len(o.secret), sessioncookie.MinSecret)},
+		{!slices.ContainsFunc(o.oldSecrets, func(s []byte) bool { return len(s) < sessioncookie.MinSecret }), fmt.Sprintf("WithSecret: a previous secret is under %d bytes", sessioncookie.MinSecret)},
 	} {
 		if !c.ok {
 			return fmt.Errorf("lt: option %s", c.what)
@@ -191,13 +194,15 @@ func WithMaxForwardBytes(n int) Option { return func(o *options) { o.maxForward 
 
 // WithSecret gives lt the app's secret, at least 32 random bytes, the same
 // on every instance: it signs the anonymous session cookie, so that only
-// session ids the app issued are accepted. Without it a key made at start
-// signs them: that serves one process (its Handlers and middleware.Session
-// agree), but sessions end when it restarts, and with a Broadcaster
-// connecting several processes New refuses to start without a secret.
-// Pass the same secret to middleware.SessionWith, and to pgnotify.
-func WithSecret(secret []byte) Option {
-	return func(o *options) { o.secret = secret }
+// session ids the app issued are accepted. Cookies signed with a previous
+// secret are still accepted, so that rotating the secret keeps sessions.
+// Without it a key made at start signs them: that serves one process (its
+// Handlers and middleware.Session agree), but sessions end when it
+// restarts, and with a Broadcaster connecting several processes New
+// refuses to start without a secret. Pass the same secrets to
+// middleware.SessionWith and to pgnotify.WithSecret.
+func WithSecret(current []byte, previous ...[]byte) Option {
+	return func(o *options) { o.secret, o.oldSecrets = current, previous }
 }
 
 // WithStreamsInHandler keeps each event stream inside its handler, on

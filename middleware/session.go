@@ -26,13 +26,15 @@ type SessionOptions struct {
 	// are accepted (see lt.WithSecret): give every instance of the app,
 	// and lt.WithSecret, the same one. Without it a key made at start
 	// signs them, and sessions do not survive a restart or cross
-	// instances.
-	Secret []byte
+	// instances. PreviousSecrets are still accepted while Secret is
+	// rotated.
+	Secret          []byte
+	PreviousSecrets [][]byte
 }
 
 // SessionWith is Session with options.
 func SessionWith(o SessionOptions) func(http.Handler) http.Handler {
-	s := sessioncookie.NewSigner(o.Secret)
+	s := sessioncookie.NewSigner(o.Secret, o.PreviousSecrets...)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if _, ok := lt.IdentityFrom(r.Context()); !ok {

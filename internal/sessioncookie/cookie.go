@@ -33,25 +33,36 @@ var processKey = func() []byte {
 // Signer issues and checks session cookies. The zero value signs with the
 // process's own key.
 type Signer struct {
-	key []byte
+	keys [][]byte // the first signs; all are accepted
 }
 
-// NewSigner returns a Signer for the app's secret; with none (nil), the
-// process's own key, which another process does not share.
-func NewSigner(secret []byte) Signer {
+// NewSigner returns a Signer for the app's secret, which signs, and the
+// secrets it replaces, which are still accepted while it is rotated; with
+// none (nil), the process's own key, which another process does not
+// share.
+func NewSigner(secret []byte, previous ...[]byte) Signer {
 	if len(secret) == 0 {
 		return Signer{}
 	}
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("livesse/session-cookie/v1"))
-	return Signer{key: m.Sum(nil)}
+	var s Signer
+	for _, sec := range append([][]byte{secret}, previous...) {
+		m := hmac.New(sha256.New, sec)
+		m.Write([]byte("livesse/session-cookie/v1"))
+		s.keys = append(s.keys, m.Sum(nil))
+	}
+	return s
 }
 
-func (s Signer) sign(id string) string {
-	key := s.key
-	if key == nil {
-		key = processKey
+func (s Signer) sign(id string) string { return signWith(s.key(0), id) }
+
+func (s Signer) key(i int) []byte {
+	if s.keys == nil {
+		return processKey
 	}
+	return s.keys[i]
+}
+
+func signWith(key []byte, id string) string {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(id))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
@@ -79,7 +90,12 @@ func (s Signer) valid(v string) (id string, ok bool) {
 	if _, err := base64.RawURLEncoding.DecodeString(id); err != nil {
 		return "", false
 	}
-	return id, hmac.Equal([]byte(sig), []byte(s.sign(id)))
+	for i := range max(len(s.keys), 1) {
+		if hmac.Equal([]byte(sig), []byte(signWith(s.key(i), id))) {
+			return id, true
+		}
+	}
+	return "", false
 }
 
 // Get returns the session id carried by r, if r carries a cookie s issued.

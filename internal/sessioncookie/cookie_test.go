@@ -59,3 +59,25 @@ func TestOnlyIssuedCookiesAreAccepted(t *testing.T) {
 		})
 	}
 }
+
+// While the secret is rotated, cookies signed with the previous one are
+// accepted and new ones are signed with the current one.
+func TestRotation(t *testing.T) {
+	is := is.New(t)
+	oldSecret, newSecret := []byte(strings.Repeat("o", MinSecret)), []byte(strings.Repeat("n", MinSecret))
+	rec := httptest.NewRecorder()
+	id, _ := NewSigner(oldSecret).Ensure(rec, request(""), "", false)
+	oldCookie := rec.Result().Cookies()[0].Value
+
+	rotating := NewSigner(newSecret, oldSecret)
+	got, ok := rotating.Get(request(oldCookie), DefaultName)
+	is.True(ok)
+	is.Equal(got, id)
+	rec = httptest.NewRecorder()
+	rotating.Ensure(rec, request(""), "", false)
+	newCookie := rec.Result().Cookies()[0].Value
+	_, ok = NewSigner(newSecret).Get(request(newCookie), DefaultName)
+	is.True(ok) // signed with the current secret
+	_, ok = NewSigner(newSecret).Get(request(oldCookie), DefaultName)
+	is.True(!ok) // once the old secret is dropped
+}
