@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"sync"
@@ -293,4 +294,10 @@ func sameText(t testing.TB, what, got, want string) {
 	if got != want {
 		t.Errorf("%s: got %q, want %q", what, clipText(got, 300), clipText(want, 300))
 	}
+}
+
+// newJar is an empty cookie jar: a new browser.
+func newJar() http.CookieJar {
+	j, _ := cookiejar.New(nil)
+	return j
 }
