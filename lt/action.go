@@ -86,7 +86,7 @@ func (h *Handler) parseForm(w http.ResponseWriter, r *http.Request) (url.Values,
 		case errors.As(err, &mbe):
 			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: body over %d bytes", ErrBadRequest, mbe.Limit)
 		case errors.Is(err, errTooManyFields):
-			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: over %d form fields", ErrBadRequest, h.opts.maxFields)
+			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: over %d form fields", ErrBadRequest, min(h.opts.maxFields, maxURLEncodedFields))
 		case errors.Is(err, multipart.ErrMessageTooLarge):
 			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: multipart form too large", ErrBadRequest)
 		}
@@ -109,15 +109,19 @@ func (h *Handler) parseForm(w http.ResponseWriter, r *http.Request) (url.Values,
 
 var errTooManyFields = errors.New("too many form fields")
 
+// maxURLEncodedFields is net/url's own bound on the fields it parses.
+const maxURLEncodedFields = 10000
+
 // parseURLEncoded is r.ParseForm that counts the fields first: net/url
-// refuses more than 10,000 with an error that would read as a malformed
-// body, and parsing that many only to refuse them is waste.
+// refuses more than 10,000, whatever WithMaxFields says, with an error
+// that would read as a malformed body, and parsing that many only to
+// refuse them is waste.
 func (h *Handler) parseURLEncoded(r *http.Request) error {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return err
 	}
-	if bytes.Count(body, []byte("&"))+1 > h.opts.maxFields && len(body) > 0 {
+	if n := bytes.Count(body, []byte("&")) + 1; len(body) > 0 && (n > h.opts.maxFields || n > maxURLEncodedFields) {
 		return errTooManyFields
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))

@@ -31,7 +31,8 @@ type conn struct {
 	running   bool
 	closed    bool
 	overflown bool // it refused work: it ends once its queue is done
-	connected bool // OnConnect has been called
+	connected bool // a stream has attached: OnConnect is queued
+	onConnect bool // OnConnect has started: OnDisconnect is owed
 	queue     []job
 	queue0    [1]job // queue's first array, in the conn: one object less to reach
 	h         *Handler
@@ -395,6 +396,9 @@ func (c *conn) attach(s *stream, seq uint64, full bool, replaced string) (*attac
 	if first && c.h.ct.onConnect != nil {
 		m := *c.h.ct.onConnect
 		err := c.enqueue(func() {
+			c.mu.Lock()
+			c.onConnect = true
+			c.mu.Unlock()
 			if bs, err := c.invoke(m, "", nil, nil); err == nil {
 				c.h.fanOut(c, bs)
 			}
@@ -454,7 +458,14 @@ func (c *conn) close() {
 	}
 	clear(c.queue)
 	c.queue = c.queue[:0]
-	callDisconnect := c.connected && c.h.ct.onDisconnect != nil
+	// OnDisconnect pairs with OnConnect: it runs once OnConnect has
+	// started (an OnConnect still queued is dropped with the rest), or,
+	// without OnConnect, once a stream attached.
+	started := c.connected
+	if c.h.ct.onConnect != nil {
+		started = c.onConnect
+	}
+	callDisconnect := started && c.h.ct.onDisconnect != nil
 	c.cancel()
 	if callDisconnect {
 		m := *c.h.ct.onDisconnect

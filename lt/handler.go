@@ -220,7 +220,7 @@ func (h *Handler) identify(w http.ResponseWriter, r *http.Request) (id Identity,
 			return id, false, nil
 		}
 	} else if id, ok := IdentityFrom(r.Context()); ok && id.normalized().GroupID != "" {
-		return id.normalized(), false, nil
+		return id.normalized(), sessioncookie.Issued(r.Context()), nil
 	}
 	sid, issued := h.cookies.Ensure(w, r, h.opts.cookieName, h.opts.secureCookie)
 	return AnonymousIdentity(sid), issued, nil

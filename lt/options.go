@@ -106,7 +106,9 @@ func WithLogger(l *slog.Logger) Option {
 func WithMaxBodyBytes(n int64) Option { return func(o *options) { o.maxBody = n } }
 
 // WithMaxFields bounds the number of form values in an action POST
-// (default 1000). More get 413.
+// (default 1000). More get 413. Above 10,000 it does not raise Go's own
+// bounds: net/url parses at most 10,000 url-encoded fields, and
+// mime/multipart 1000 parts (GODEBUG multipartmaxparts).
 func WithMaxFields(n int) Option { return func(o *options) { o.maxFields = n } }
 
 // WithHeartbeat sets how often an idle stream gets a keep-alive comment

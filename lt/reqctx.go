@@ -17,7 +17,11 @@ import (
 // hands to later requests. chi.RouteContext and chi.URLParamFromCtx on it
 // then read this request's route, for as long as the context lives.
 func longLived(ctx context.Context) context.Context {
-	ctx = context.WithoutCancel(ctx)
+	return withRouteCopy(context.WithoutCancel(ctx))
+}
+
+// withRouteCopy returns ctx holding a copy of its chi route context.
+func withRouteCopy(ctx context.Context) context.Context {
 	rc := chi.RouteContext(ctx)
 	if rc == nil {
 		return ctx
@@ -33,32 +37,36 @@ func longLived(ctx context.Context) context.Context {
 
 // request rebuilds, on the instance holding connection c, the POST another
 // instance forwarded: its method, URL, Host, RemoteAddr, headers and form
-// (parsed: Form and PostForm are set; there is no body), in a context
-// that is c's, with the requester's Identity (IdentityFrom) and the page's
-// route parameters (chi.URLParam) as lt saw them.
+// (parsed as ParseForm does: PostForm is the body's values, Form those and
+// then the URL's query; there is no body), in a context that is c's, with
+// the requester's Identity (IdentityFrom) and the page's chi route (its
+// pattern and URL parameters) as the page's request had them.
 func (f *ForwardedRequest) request(c *conn) *http.Request {
-	ctx := WithIdentity(c.ctx, c.ident)
-	if len(c.params) > 0 {
-		rc := chi.NewRouteContext()
-		for k, v := range c.params {
-			rc.URLParams.Add(k, v)
-		}
-		ctx = context.WithValue(ctx, chi.RouteCtxKey, rc)
-	}
+	// A copy of the page's route, for the app to use as its own.
+	ctx := withRouteCopy(WithIdentity(c.ctx, c.ident))
 	u, err := url.ParseRequestURI(f.URL)
 	if err != nil {
 		u = &url.URL{Path: "/"}
 	}
+	post := f.Form
+	if post == nil {
+		post = url.Values{}
+	}
+	form := make(url.Values, len(post))
+	for k, vs := range post {
+		form[k] = slices.Clone(vs)
+	}
+	query, _ := url.ParseQuery(u.RawQuery)
+	for k, vs := range query {
+		form[k] = append(form[k], vs...)
+	}
 	r := (&http.Request{
 		Method: f.Method, URL: u, RequestURI: f.URL, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: f.Header, Host: f.Host, RemoteAddr: f.RemoteAddr, Body: http.NoBody,
-		Form: f.Form, PostForm: f.Form,
+		Form: form, PostForm: post,
 	}).WithContext(ctx)
 	if r.Header == nil {
 		r.Header = http.Header{}
-	}
-	if r.Form == nil {
-		r.Form, r.PostForm = url.Values{}, url.Values{}
 	}
 	if f.TLS {
 		r.TLS = &tls.ConnectionState{} // says it came over TLS; the details stayed there

@@ -83,6 +83,10 @@ func (s *stream) Changed() <-chan struct{} { return s.changed }
 // gets a fresh connection of its own and a full render naming the id it
 // replaces: a connection is never attached to a stranger.
 func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
+	if err := h.origin.CheckStream(r); err != nil {
+		h.refuse(w, r, http.StatusForbidden, fmt.Errorf("%w: %v", ErrCrossSite, err), false)
+		return
+	}
 	id, fresh, err := h.identify(w, r)
 	if err != nil {
 		h.refuse(w, r, http.StatusUnauthorized, err, false)

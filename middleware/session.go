@@ -38,8 +38,12 @@ func SessionWith(o SessionOptions) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if _, ok := lt.IdentityFrom(r.Context()); !ok {
-				id, _ := s.Ensure(w, r, o.CookieName, o.Secure)
-				r = r.WithContext(lt.WithIdentity(r.Context(), lt.AnonymousIdentity(id)))
+				id, issued := s.Ensure(w, r, o.CookieName, o.Secure)
+				ctx := lt.WithIdentity(r.Context(), lt.AnonymousIdentity(id))
+				if issued {
+					ctx = sessioncookie.MarkIssued(ctx) // a session with nothing on the server yet
+				}
+				r = r.WithContext(ctx)
 			}
 			next.ServeHTTP(w, r)
 		})

@@ -423,7 +423,9 @@ wait:
 	is.Equal(ev.Type, "update")
 	is.Equal(ev.Seq, uint64(1))
 	is.True(strings.Contains(ev.HTML, shows(1)))
-	line, err := raw.waitLine("data: ", lttest.Timeout)
+	// The update's data, not a heartbeat's ("data: 1000 ..."), which may
+	// still be on its way when the idle period ends.
+	line, err := raw.waitLine("data: {", lttest.Timeout)
 	is.NoErr(err) // the raw stream, the same since the start, got it too
 	is.True(strings.Contains(line, `"s":1,`))
 	is.True(!strings.Contains(px.ErrorLog(), "upstream timed out"))

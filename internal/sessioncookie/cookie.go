@@ -7,6 +7,7 @@
 package sessioncookie
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -145,6 +146,20 @@ func drop(r *http.Request, name string) {
 			r.AddCookie(c)
 		}
 	}
+}
+
+type issuedKey struct{}
+
+// MarkIssued returns ctx saying that the request's session cookie was
+// issued by its own response (middleware tells lt so).
+func MarkIssued(ctx context.Context) context.Context {
+	return context.WithValue(ctx, issuedKey{}, true)
+}
+
+// Issued reports whether MarkIssued marked ctx.
+func Issued(ctx context.Context) bool {
+	b, _ := ctx.Value(issuedKey{}).(bool)
+	return b
 }
 
 // ID returns the session id in v, a cookie's value or an id alone.
