@@ -138,8 +138,9 @@ func WithConnectTimeout(d time.Duration) Option { return func(o *options) { o.co
 // cancelled and OnDisconnect runs.
 func WithReconnectGrace(d time.Duration) Option { return func(o *options) { o.reconnectGrace = d } }
 
-// WithTrustedOrigins lets action POSTs come from these origins besides the
-// page's own ("https://admin.example.com"). Others get 403.
+// WithTrustedOrigins lets action POSTs and event streams come from these
+// origins besides the page's own ("https://admin.example.com"). Others get
+// 403.
 func WithTrustedOrigins(origins ...string) Option {
 	return func(o *options) { o.trusted = append(o.trusted, origins...) }
 }
