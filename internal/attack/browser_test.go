@@ -56,6 +56,9 @@ type statusRecorder struct {
 	body   bytes.Buffer
 }
 
+// Unwrap lets lt reach the connection beneath (to flush and take it over).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
 func (r *statusRecorder) WriteHeader(code int) {
 	r.status = code
 	r.ResponseWriter.WriteHeader(code)
@@ -215,4 +218,56 @@ func TestHostileValuesInBrowser(t *testing.T) {
 	_, err = browsertest.Eval[chromedp.Void](ctx, `setTimeout(() => alert("control"), 0)`)
 	is.NoErr(err)
 	waitUntil(t, "the control dialog", func() bool { return dialogs.Load() == 1 })
+}
+
+// A page of another origin of the same site (another port, another
+// subdomain) makes the victim's real browser open event streams with the
+// victim's session cookie (EventSource with credentials, which
+// SameSite=Lax lets through). Each is refused (403) before it makes a
+// connection in the victim's session: no Mount runs for it, and nothing
+// counts against, or evicts, the victim's own connections.
+func TestCrossOriginStreamsRefusedInBrowser(t *testing.T) {
+	is := is.New(t)
+	g := newGauge()
+	log := newLogBook()
+	h, err := lt.New(lt.Must(lt.Parse("count", clickPage)), &countCtrl{g: g}, countState{}, lt.WithLogger(log.logger()))
+	is.NoErr(err)
+	// Streams requested by another origin, once lt has answered them.
+	foreign := make(chan int, 64)
+	r := chi.NewRouter()
+	r.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w}
+		h.ServeHTTP(rec, r)
+		if r.Header.Get("Accept") == "text/event-stream" && r.Header.Get("Origin") != "" {
+			foreign <- rec.status
+		}
+	}))
+	srv := browsertest.Serve(t, r, h)
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><script>for (let i = 0; i < 10; i++) new EventSource(%q, {withCredentials: true});</script>`, srv.URL+"/")
+	}))
+	t.Cleanup(evil.Close)
+
+	ctx := browsertest.New(t)
+	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(srv.URL+"/")))
+	is.NoErr(browsertest.WaitStatus(ctx, "online"))
+	group := lt.AnonymousIdentity(mustCookie(t, ctx, srv.URL)).GroupID
+	is.Equal(g.mountsOf(group), 1)
+
+	attacker := browsertest.NewTab(t, ctx)
+	is.NoErr(browsertest.Do(attacker, chromedp.Navigate(evil.URL+"/")))
+	for range 10 {
+		select {
+		case status := <-foreign:
+			is.Equal(status, http.StatusForbidden)
+		case <-t.Context().Done():
+			t.Fatal("the attacker's streams never reached the app")
+		}
+	}
+	is.Equal(g.mountsOf(group), 1) // no Mount ran for the attacker's streams
+	is.Equal(len(log.find(func(r record) bool { return r.Msg == "lt: request refused" && r.Attrs["status"] == "403" })), 10)
+	// The victim's page is still live.
+	is.NoErr(browsertest.Do(ctx, chromedp.Click(chromedp.ID("bump"))))
+	is.NoErr(browsertest.WaitText(ctx, "#n", "n=1"))
 }

@@ -294,6 +294,11 @@ func testForwarding(t *testing.T, a, b *fwdInstance) {
 		is.Equal(got.Req.Header.Get("X-Probe"), "via "+in.URL)
 		is.Equal(got.Req.PostForm, url.Values{"note": {"hello"}, "extra": {"x", "y"}, "_lt_conn": {tab.Conn()}, "_lt_action": {"echo"}})
 		is.Equal(got.Req.URLParam, "42") // chi.URLParam(ctx.Request(), ...) reads the page's route
+		is.Equal(got.Req.Pattern, "/boards/{board}")
+		// Form is the body's values, then the query's, as ParseForm makes
+		// it: r.FormValue("q") reads the same on both instances.
+		is.Equal(got.Req.Form["q"], []string{"1", "2"})
+		is.Equal(got.Req.Form["extra"], []string{"x", "y"})
 	}
 
 	// A second tab of the same browser, on b: the first tab's client

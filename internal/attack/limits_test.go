@@ -12,6 +12,7 @@ import (
 
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/lt/lttest"
+	"github.com/livesse/livesse/middleware"
 	"github.com/matryer/is"
 )
 
@@ -207,10 +208,32 @@ func TestClientStreamsBounded(t *testing.T) {
 
 // A stream request without a session cookie is a new session, which may
 // open one connection: naming more is 429 (reconnect with the cookie) and
-// holds nothing; naming one works.
+// holds nothing; naming one works. The same when the session comes from
+// package middleware rather than from lt's own cookie.
 func TestCookielessStreamOneConnection(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		wrap func(http.Handler) http.Handler
+	}{
+		{"lt's cookie", nil},
+		{"middleware.Session", middleware.Session},
+		{"middleware.SessionWith", middleware.SessionWith(middleware.SessionOptions{Secret: secret})},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testCookielessStream(t, tc.wrap) })
+	}
+}
+
+func testCookielessStream(t *testing.T, wrap func(http.Handler) http.Handler) {
 	is := is.New(t)
-	srv, h, g, _ := countApp(t)
+	g := newGauge()
+	h, err := lt.New(lt.Must(lt.Parse("count", countPage)), &countCtrl{g: g}, countState{}, lt.WithLogger(newLogBook().logger()), lt.WithSecret(secret))
+	is.NoErr(err)
+	var app http.Handler = h
+	if wrap != nil {
+		app = wrap(h)
+	}
+	srv := httptest.NewServer(app)
+	t.Cleanup(func() { _ = h.Close(); srv.Close() })
 	for _, n := range []int{2, 3, 64} {
 		ids := make([]string, n)
 		for i := range ids {

@@ -277,6 +277,7 @@ func TestTooManyFields(t *testing.T) {
 	is := is.New(t)
 	srv, _, _, _ := countApp(t)
 	small, _, _, _ := countApp(t, lt.WithMaxFields(5))
+	large, _, _, _ := countApp(t, lt.WithMaxFields(20_000)) // over net/url's own 10,000
 	fields := func(n int) string {
 		var b strings.Builder
 		b.WriteString("bump=")
@@ -294,6 +295,7 @@ func TestTooManyFields(t *testing.T) {
 		{srv.URL, 10_001, "lt: bad request: over 1000 form fields\n"},
 		{srv.URL, 100_000, "lt: bad request: over 1000 form fields\n"},
 		{small.URL, 6, "lt: bad request: over 5 form fields\n"},
+		{large.URL, 10_001, "lt: bad request: over 10000 form fields\n"},
 	} {
 		req, _ := http.NewRequest(http.MethodPost, tc.url+"/", strings.NewReader(fields(tc.n)))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -301,6 +303,11 @@ func TestTooManyFields(t *testing.T) {
 		is.Equal(a.Status, http.StatusRequestEntityTooLarge)
 		is.Equal(a.Body, tc.want)
 	}
+	// Up to net/url's 10,000 a larger WithMaxFields is honoured.
+	req, _ := http.NewRequest(http.MethodPost, large.URL+"/", strings.NewReader(fields(10_000)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	is.Equal(send(t, withJar(nil), req).Status, http.StatusSeeOther)
+
 	// The same in multipart.
 	for _, tc := range []struct {
 		url  string
@@ -413,4 +420,48 @@ func TestTriggerReturnsWhenContextDone(t *testing.T) {
 	is.True(len(log.find(func(r record) bool {
 		return r.Level == slog.LevelError && r.Msg == "lt: publishing to other instances failed"
 	})) == 4)
+}
+
+// An event stream requested by a page of another origin is refused
+// before it makes anything (a stream runs Mount in the session its
+// cookie names); the page's own, non-browser clients and trusted origins
+// are served.
+func TestCrossOriginStreamsRefused(t *testing.T) {
+	is := is.New(t)
+	srv, h, g, _ := countApp(t, lt.WithTrustedOrigins("https://admin.example"))
+	self := srv.URL
+	for _, tc := range []struct {
+		site, origin string
+		refused      string // the 403's reason, "" when served
+	}{
+		{"same-site", "http://127.0.0.1:1", `Sec-Fetch-Site "same-site"`},
+		{"cross-site", "https://evil.example", `Sec-Fetch-Site "cross-site"`},
+		{"", "https://evil.example", `Origin "https://evil.example"`},
+		{"", "null", `Origin "null"`},
+		{"same-origin", "", ""},
+		{"same-origin", self, ""},
+		{"none", "", ""},
+		{"", "", ""}, // not a browser
+		{"cross-site", "https://admin.example", ""},
+	} {
+		mounts := g.mounts.Load()
+		req := streamRequest(t, srv.URL+"/")
+		if tc.site != "" {
+			req.Header.Set("Sec-Fetch-Site", tc.site)
+		}
+		if tc.origin != "" {
+			req.Header.Set("Origin", tc.origin)
+		}
+		a := send(t, nil, req)
+		if tc.refused == "" {
+			is.Equal(a.Status, http.StatusOK)
+			is.Equal(a.Body, openStream)
+			is.Equal(g.mounts.Load(), mounts+1)
+			continue
+		}
+		is.Equal(a.Status, http.StatusForbidden)
+		is.Equal(a.Body, "lt: cross-site request refused: origin: stream requested by another origin refused: "+tc.refused+"\n")
+		is.Equal(g.mounts.Load(), mounts)
+	}
+	waitUntil(t, "the served streams to end", func() bool { return h.Streams() == 0 })
 }
