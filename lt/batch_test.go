@@ -44,8 +44,13 @@ func TestBatchRendersOncePerDistinctState(t *testing.T) {
 	is := is.New(t)
 	var renders atomic.Int64
 	funcs := lt.Funcs()
-	funcs["counted"] = func() string { renders.Add(1); return "" }
-	page := `<html><body>{{counted}}<p>{{.Who}}</p>{{if .Show}}<b>shown {{.N}} to {{.Who}}</b>{{range .Tags}}<i>{{.}}</i>{{end}}{{end}}</body></html>`
+	funcs["counted"] = func(who string) string { // a render of a real state, not a new renderer's warm-up
+		if who != "" {
+			renders.Add(1)
+		}
+		return ""
+	}
+	page := `<html><body>{{counted .Who}}<p>{{.Who}}</p>{{if .Show}}<b>shown {{.N}} to {{.Who}}</b>{{range .Tags}}<i>{{.}}</i>{{end}}{{end}}</body></html>`
 	tmpl := template.Must(template.New("reveal").Funcs(funcs).Parse(page))
 	h, err := lt.New(tmpl, &revealCtrl{}, revealState{})
 	is.NoErr(err)

@@ -2,9 +2,12 @@ package lt
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
+	"reflect"
 	"runtime"
 
 	"github.com/livesse/livesse/internal/livetree"
@@ -141,8 +144,12 @@ func (rs *renderers) render(state any, errMsg string) (*livetree.Frag, []byte, e
 	var buf bytes.Buffer
 	if r.marks == nil {
 		// The first execution escapes the clone's trees; only then can
-		// markers go in without being escaped themselves.
-		if err := r.t.Execute(&buf, state); err != nil {
+		// markers go in without being escaped themselves. It runs on the
+		// zero state, whose output is thrown away and whose execution
+		// errors do not matter (escaping comes before execution), so that
+		// template functions see each real state once per render.
+		var escErr *template.Error
+		if err := r.t.Execute(io.Discard, zeroOf(state)); errors.As(err, &escErr) {
 			return nil, nil, fmt.Errorf("lt: rendering %s: %w", rs.master.Name(), err)
 		}
 		marks, err := livetree.Instrument(r.t, rs.nonce)
@@ -150,7 +157,6 @@ func (rs *renderers) render(state any, errMsg string) (*livetree.Frag, []byte, e
 			return nil, nil, fmt.Errorf("lt: instrumenting %s: %w", rs.master.Name(), err)
 		}
 		r.marks = marks
-		buf.Reset()
 	}
 	if err := r.t.Execute(&buf, state); err != nil {
 		return nil, nil, fmt.Errorf("lt: rendering %s: %w", rs.master.Name(), err)
@@ -160,6 +166,14 @@ func (rs *renderers) render(state any, errMsg string) (*livetree.Frag, []byte, e
 		return nil, livetree.Strip(buf.Bytes(), rs.nonce), nil
 	}
 	return tree, nil, nil
+}
+
+// zeroOf returns the zero value of v's type.
+func zeroOf(v any) any {
+	if v == nil {
+		return nil
+	}
+	return reflect.Zero(reflect.TypeOf(v)).Interface()
 }
 
 // page is one rendering split around the live region, which is the content

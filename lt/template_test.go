@@ -112,3 +112,22 @@ func TestRenderEscapesErrorText(t *testing.T) {
 	is.NoErr(err)
 	is.True(!strings.Contains(tree.Render(rs.st), "<script>"))
 }
+
+// A new renderer escapes its template by executing it once on the zero
+// state: a template that fails on the zero state still renders real
+// states, and one that cannot be escaped still fails.
+func TestRendererWarmUp(t *testing.T) {
+	is := is.New(t)
+	type items struct{ Items []string }
+	rs, err := newRenderers(Must(Parse("p", `<body><p>{{index .Items 0}}</p></body>`)))
+	is.NoErr(err)
+	tree, _, err := rs.render(items{Items: []string{"first"}}, "")
+	is.NoErr(err) // index out of range on the zero state did not matter
+	is.True(strings.Contains(tree.Render(rs.st), "<p>first</p>"))
+
+	rs, err = newRenderers(Must(Parse("p", `<body>{{if .}}<a href="{{end}}x"></a></body>`)))
+	is.NoErr(err)
+	_, _, err = rs.render(true, "")
+	is.True(err != nil) // {{if}} branches end in different contexts
+	is.True(strings.Contains(err.Error(), "branches end in different contexts"))
+}
