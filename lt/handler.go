@@ -186,7 +186,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case r.URL.Query().Get("_lt") == "client":
 			web.Handler().ServeHTTP(w, r)
 		case acceptsEventStream(r) && r.Method == http.MethodHead:
-			w.Header().Set("Content-Type", "text/event-stream")
+			w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
 			w.Header().Set("Cache-Control", "no-cache, no-transform")
 			w.WriteHeader(http.StatusOK)
 		case acceptsEventStream(r):

@@ -9,6 +9,10 @@ import "fmt"
 // later after all, the tab gets a fresh connection and a full render.
 const maxPending = 10000 // Handler.maxPending, which tests lower
 
+// errPageFull is ErrTooManyConnections for the page as a whole, not for
+// one client: the answer is 503, not 429.
+var errPageFull = fmt.Errorf("%w on the page", ErrTooManyConnections)
+
 // clientKey names what the per-client limits count against: a signed-in
 // user (all of their groups and devices), else a session group.
 func clientKey(id Identity) string {
@@ -48,7 +52,7 @@ func (h *Handler) admitLocked(id Identity) error {
 			}
 		}
 		if oldest == nil {
-			return fmt.Errorf("%w: the page holds %d connections, each with a stream (WithMaxConnections)", ErrTooManyConnections, len(h.conns))
+			return fmt.Errorf("%w: it holds %d, each with a stream (WithMaxConnections)", errPageFull, len(h.conns))
 		}
 		h.closeConnLocked(oldest)
 	}

@@ -39,6 +39,9 @@ func (h *Handler) failMount(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, ErrClosed):
 		status = http.StatusServiceUnavailable
+	case errors.Is(err, errPageFull):
+		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "5")
 	case errors.Is(err, ErrTooManyConnections):
 		status = http.StatusTooManyRequests
 		w.Header().Set("Retry-After", "5")

@@ -265,7 +265,7 @@ func testCookielessStream(t *testing.T, wrap func(http.Handler) http.Handler) {
 
 // WithMaxStreams and WithMaxConnections bound the Handler whatever the
 // number of clients: over the connections, the oldest without a stream
-// ends (its POSTs get 410), and when all have one a page gets 429; over
+// ends (its POSTs get 410), and when all have one a page gets 503; over
 // the streams a new stream gets 503.
 func TestHandlerLimitsBoundBoth(t *testing.T) {
 	is := is.New(t)
@@ -289,9 +289,9 @@ func TestHandlerLimitsBoundBoth(t *testing.T) {
 	// Every connection has a stream: a new page is refused, not served
 	// by ending a live tab.
 	a := send(t, nil, mustGet(t, srv.URL+"/"))
-	is.Equal(a.Status, http.StatusTooManyRequests)
+	is.Equal(a.Status, http.StatusServiceUnavailable) // the page is full, not this client
 	is.Equal(a.Header.Get("Retry-After"), "5")
-	is.Equal(a.Body, "lt: too many live connections: the page holds 5 connections, each with a stream (WithMaxConnections)\n")
+	is.Equal(a.Body, "lt: too many live connections on the page: it holds 5, each with a stream (WithMaxConnections)\n")
 	// And a sixth stream is refused before it makes anything.
 	a = send(t, nil, streamRequest(t, srv.URL+"/"))
 	is.Equal(a.Status, http.StatusServiceUnavailable)
