@@ -1,9 +1,6 @@
 package main
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -16,41 +13,17 @@ import (
 	"github.com/matryer/is"
 )
 
-// newRole creates a login role with nothing granted (unique: roles are
-// shared by the cluster's databases), dropped when the test ends, and
-// returns a connection made as it over TCP.
+// newRole creates a login role (pgtest.Role) with grants, and returns a
+// connection made as it over TCP.
 func newRole(t *testing.T, db *pgxpool.Pool, grants ...string) *pgx.Conn {
 	t.Helper()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name, password := "reporter_"+hex.EncodeToString(b[:]), hex.EncodeToString(b[:])+"-pw"
-	if _, err := db.Exec(t.Context(), "CREATE ROLE "+name+" LOGIN PASSWORD '"+password+"'"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), pgtest.Timeout)
-		defer cancel()
-		if _, err := db.Exec(ctx, "DROP OWNED BY "+name+"; DROP ROLE "+name); err != nil {
-			t.Errorf("dropping role %s: %v", name, err)
-		}
-	})
+	name, password := pgtest.Role(t, db)
 	for _, g := range grants {
 		if _, err := db.Exec(t.Context(), g+" TO "+name); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cfg := db.Config().ConnConfig.Copy()
-	cfg.User, cfg.Password = name, password
-	conn, err := pgx.ConnectConfig(t.Context(), cfg)
-	if err != nil {
-		t.Fatalf("connecting as %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), pgtest.Timeout)
-		defer cancel()
-		_ = conn.Close(ctx)
-	})
-	return conn
+	return pgtest.ConnectAs(t, db, name, password)
 }
 
 // A role that can merely connect NOTIFYs what used to make the app insert
