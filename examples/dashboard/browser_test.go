@@ -124,6 +124,44 @@ func TestBrowserRefreshesUntilTheConnectionEnds(t *testing.T) {
 	is.NoErr(waitFor(func() bool { return d.Viewers.Load() == 0 }))
 }
 
+// A follower tab that goes away without running its pagehide handler (a
+// tab closed while its renderer is busy, a crash, a discarded tab) still
+// leaves the shared stream: the leader, queued for the follower's own
+// lock, gets it when the tab is gone. Its connection then ends after the
+// grace and its ticker stops, instead of living on, carried by the
+// leader's stream, for as long as the leader does.
+func TestFollowerClosedWithoutPagehideLeaves(t *testing.T) {
+	is := is.New(t)
+	d := &Dashboard{Period: 50 * time.Millisecond}
+	router, h, err := newRouter(d, lt.WithReconnectGrace(100*time.Millisecond))
+	is.NoErr(err)
+	srv := browsertest.Serve(t, router, h)
+	pageURL := srv.URL + "/"
+
+	first := browsertest.New(t)
+	openDashboard(t, first, pageURL)
+	is.NoErr(browsertest.WaitText(first, "#viewers", "1"))
+
+	second, closeSecond := newTab(t, first)
+	cctx, cancel := context.WithTimeout(second, browsertest.Timeout)
+	defer cancel()
+	_, err = chromedp.Call(cctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		// Runs first, in the capturing phase: the client never hears of
+		// the page going away.
+		Source: `addEventListener("pagehide", e => e.stopImmediatePropagation(), true)`,
+	})
+	is.NoErr(err)
+	openDashboard(t, second, pageURL)
+	leads, err := browsertest.Eval[bool](second, `window.livesse.leader`)
+	is.NoErr(err)
+	is.True(!leads) // it follows the first tab's stream
+	is.NoErr(browsertest.WaitText(first, "#viewers", "2"))
+
+	closeSecond()
+	is.NoErr(browsertest.WaitText(first, "#viewers", "1"))
+	is.NoErr(waitFor(func() bool { return d.Viewers.Load() == 1 }))
+}
+
 // newTab opens a tab in the browser of browserCtx, like
 // browsertest.NewTab, and returns it with a function that closes it, as a
 // user closes a tab. (Navigating away is not the same: Chromium may keep

@@ -18,6 +18,8 @@ export const HEARTBEAT_MS = 15000;
 /** Most connections one stream carries (the server's limit). */
 export const MAX_CONNS = 64;
 
+let elections = 0; // in this realm: part of the names of the tabs' own locks
+
 /**
  * start runs the client on the page of win, applying new body html with
  * morph(html). It does nothing when the page has no livesse script tag, when
@@ -35,6 +37,14 @@ export const MAX_CONNS = 64;
  * stream resumes every one of them. Without Web Locks or BroadcastChannel
  * (or when the lock is refused) each tab has a stream of its own.
  *
+ * A follower also holds a lock of its own, named in its join, for as long
+ * as it follows, and the leader queues for it: the browser grants it to the
+ * leader when the follower is gone, whether or not its pagehide ran (a tab
+ * closed while its renderer is busy, a crash, a discarded tab). The leader
+ * then drops it from the stream as it does on a leave, so that its server
+ * connection ends after the reconnect grace instead of living on, carried
+ * by the leader's stream, for as long as the leader does.
+ *
  * A page hidden by navigation (pagehide: it may go into the back/forward
  * cache, where it must not hold a stream, the lock or a place in its queue)
  * closes its stream; a leader tells its followers and gives the lock up, so
@@ -46,10 +56,11 @@ export const MAX_CONNS = 64;
  * fields then show the values the server rendered (a chat box sent with
  * Enter is empty again).
  *
- * Channel messages, {t, ...}: from followers, join {conn, seq} (seq null
- * without a tree: the stream starts that tab with a render), resync {conn}
- * (that tab needs a render) and leave {conn}; from the leader, leader (join
- * again), ev {type, data} (an SSE event) and status {s}.
+ * Channel messages, {t, ...}: from followers, join {conn, seq, tab} (seq
+ * null without a tree: the stream starts that tab with a render; tab the
+ * name of its own lock), resync {conn, tab} (that tab needs a render) and
+ * leave {conn}; from the leader, leader (join again), ev {type, data} (an
+ * SSE event) and status {s}.
  */
 export function start(win, morph) {
   const doc = win.document;
@@ -84,6 +95,10 @@ export function start(win, morph) {
   let release = null; // gives up the lock (the lead)
   let abort = null; // withdraws the lock request
   const members = new Map(); // the leader's followers: conn -> seq, null without a tree
+  const tabOf = new Map(); // the leader's followers: conn -> the name of their tab's own lock
+  const waits = new Map(); // the leader's requests for those locks: name -> AbortController
+  let tab = ''; // the name of this tab's own lock, while it holds it
+  let untab = null; // gives it up
   const send = (m) => bc && bc.postMessage(m);
   const resets = new Set(); // {form, c, s}: reset form once update s of conn c shows
 
@@ -101,7 +116,7 @@ export function start(win, morph) {
   function ask() {
     if (leader) return connect();
     fresh = true;
-    send({ t: 'resync', conn: state.conn });
+    send({ t: 'resync', conn: state.conn, tab });
   }
 
   // resync drops the tree and gets a render, unless one is on its way.
@@ -195,8 +210,11 @@ export function start(win, morph) {
   // stream resumes each of them where it is.
   function track(msg, reset) {
     const c = msg.c;
-    if (reset && members.delete(msg.o)) members.set(c, msg.s);
-    else if (members.has(c) && (reset || members.get(c) != null)) members.set(c, msg.s);
+    if (reset && members.delete(msg.o)) {
+      members.set(c, msg.s);
+      if (tabOf.has(msg.o)) tabOf.set(c, tabOf.get(msg.o));
+      tabOf.delete(msg.o);
+    } else if (members.has(c) && (reset || members.get(c) != null)) members.set(c, msg.s);
   }
 
   // gather reconnects soon with the followers, unless a backoff runs.
@@ -331,13 +349,41 @@ export function start(win, morph) {
     },
   });
 
-  const join = () => send({ t: 'join', conn: state.conn, seq: state.tree ? state.seq : null });
+  // A follower joins once it holds its own lock (the leader's request for
+  // it would be granted at once otherwise).
+  const join = () =>
+    tab && send({ t: 'join', conn: state.conn, seq: state.tree ? state.seq : null, tab });
+
+  // outlive queues the leader for the lock of a follower's tab, granted
+  // when that tab is gone: its connections then leave the stream.
+  function outlive(name) {
+    if (!name || waits.has(name)) return;
+    const ctl = new AbortController();
+    waits.set(name, ctl);
+    locks
+      .request(name, { signal: ctl.signal }, () => {
+        waits.delete(name);
+        if (!leader || ctl.signal.aborted) return;
+        let gone = false;
+        for (const [c, t] of tabOf) {
+          if (t !== name) continue;
+          tabOf.delete(c);
+          gone = members.delete(c) || gone;
+        }
+        if (gone) gather();
+      })
+      .catch(() => waits.delete(name)); // withdrawn
+  }
+
   const onMessage = ({ data: m }) => {
     if (leader) {
       if (m.t === 'join' || m.t === 'resync') {
         members.set(m.conn, m.seq ?? null);
+        if (m.tab) tabOf.set(m.conn, m.tab);
+        outlive(m.tab);
         send({ t: 'status', s: root.dataset.ltStatus });
-      } else if (!(m.t === 'leave' && members.delete(m.conn))) return;
+      } else if (m.t === 'leave' && members.delete(m.conn)) tabOf.delete(m.conn);
+      else return;
       gather();
     } else if (m.t === 'ev') onEvent(m.type, m.data);
     else if (m.t === 'status') setStatus(m.s);
@@ -351,6 +397,18 @@ export function start(win, morph) {
     bc.onmessage = onMessage;
     setStatus('connecting');
     const ctl = (abort = new AbortController());
+    // This tab's own lock, held while it is shown; a new name each time, so
+    // that a leader still queued for the last one never takes this one.
+    const nonce = Math.random().toString(36).slice(2);
+    const own = [name, 'tab', ++elections, nonce, Date.now().toString(36)].join(' ');
+    locks
+      .request(own, { signal: ctl.signal }, () => {
+        if (ctl.signal.aborted) return;
+        tab = own;
+        join();
+        return new Promise((r) => (untab = r));
+      })
+      .catch(() => {}); // withdrawn, or refused (then no stream is shared)
     locks
       .request(name, { signal: ctl.signal }, () => {
         // Granted as the page was being hidden: let it go at once.
@@ -370,7 +428,6 @@ export function start(win, morph) {
         leader = true;
         connect();
       });
-    join();
   }
 
   // hide is the page going away, maybe into the back/forward cache: it
@@ -387,8 +444,14 @@ export function start(win, morph) {
       setStatus('connecting');
       leader = false;
       members.clear();
+      tabOf.clear();
+      for (const ctl of waits.values()) ctl.abort();
+      waits.clear();
       release();
     } else send({ t: 'leave', conn: state.conn });
+    if (untab) untab();
+    untab = null;
+    tab = '';
     abort.abort();
     bc.close();
     bc = null;

@@ -147,6 +147,11 @@ function browser(opts = {}) {
       // close is the tab going away: pagehide, then everything it had.
       close() {
         win.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: false }));
+        tab.vanish();
+      },
+      // vanish is the tab going away without pagehide (a crash, a close
+      // the renderer had no time for): the browser drops what it had.
+      vanish() {
         tab.closed = true;
         for (const ch of [...channels]) if (ch.tab === tab) ch.close();
         for (const q of lockQueues.values()) for (const req of q.filter((r) => r.tab === tab)) release(req);
@@ -444,6 +449,24 @@ test('a tab that leaves is dropped from the stream', async () => {
   tabs[1].close();
   await br.run(GATHER_MS);
   assert.equal(br.streams().length, 1);
+  assert.deepEqual(br.streams()[0].conns, [['a', '1'], ['c', '2']]);
+});
+
+test('a tab that goes without pagehide is dropped from the stream all the same', async () => {
+  const { br, tabs } = await three();
+  tabs[1].vanish();
+  await br.run(GATHER_MS);
+  assert.equal(br.streams().length, 1);
+  assert.deepEqual(br.streams()[0].conns, [['a', '1'], ['c', '2']]);
+});
+
+test('a tab that goes without pagehide after the server replaced its connection is dropped too', async () => {
+  const { br, tabs, es } = await three();
+  es.emit('render', { ...r('b9', 1, 'new b'), o: 'b' });
+  await br.settle();
+  assert.equal(tabs[1].live.conn, 'b9');
+  tabs[1].vanish();
+  await br.run(GATHER_MS);
   assert.deepEqual(br.streams()[0].conns, [['a', '1'], ['c', '2']]);
 });
 
