@@ -59,16 +59,14 @@ type Handler struct {
 	conns     map[string]*conn
 	order     []*conn // conns in the order they opened, nil where one closed (conn.pos)
 	holes     int     // nils in order
-	groups    map[string]map[*conn]struct{}
-	users     map[string]map[*conn]struct{}
+	groups    map[string]*set
+	users     map[string]*set
 	// pending holds the connections of rendered pages in the order they
 	// were made, for WithMaxConnections and maxPending to end the oldest
 	// that never got a stream; entries that did are skipped lazily.
 	pending    []*conn
 	npending   atomic.Int64 // connections with pending set
 	maxPending int
-	// clientStreams holds each client's open streams, oldest first.
-	clientStreams map[string][]*stream
 }
 
 // New makes the Handler for a page template, a controller prototype and an
@@ -132,7 +130,7 @@ func New(page *template.Template, controller any, initialState any, opts ...Opti
 	h := &Handler{
 		ct: ct, proto: reflect.ValueOf(controller), initial: initial, rs: rs, stateKeys: stateKeysFor(st),
 		opts: o, log: o.logger, origin: oc, store: newStateStore(o.maxStates), name: o.name, cookies: sessioncookie.NewSigner(o.secret, o.oldSecrets...),
-		conns: map[string]*conn{}, groups: map[string]map[*conn]struct{}{}, users: map[string]map[*conn]struct{}{},
+		conns: map[string]*conn{}, groups: map[string]*set{}, users: map[string]*set{},
 	}
 	h.runner = newRunner(&h.wg)
 	h.maxPending = maxPending
@@ -343,19 +341,29 @@ func (c *conn) newContextFor(r *http.Request) *Context {
 	return &ctx
 }
 
-func addTo(m map[string]map[*conn]struct{}, k string, c *conn) {
-	s := m[k]
-	if s == nil {
-		s = map[*conn]struct{}{}
-		m[k] = s
-	}
-	s[c] = struct{}{}
+// set is the connections of a session group or a user; for the client a
+// set stands for (see clientSet), also its open streams, oldest first.
+type set struct {
+	conns   map[*conn]struct{}
+	streams []*stream
 }
 
-func removeFrom(m map[string]map[*conn]struct{}, k string, c *conn) {
+func addTo(m map[string]*set, k string, c *conn) {
+	s := m[k]
+	if s == nil {
+		s = &set{conns: map[*conn]struct{}{}}
+		m[k] = s
+	}
+	s.conns[c] = struct{}{}
+}
+
+// removeFrom takes c out of k's set, and the set out of m once it has no
+// connection: its streams are ending then (ending a connection ends its
+// stream).
+func removeFrom(m map[string]*set, k string, c *conn) {
 	if s := m[k]; s != nil {
-		delete(s, c)
-		if len(s) == 0 {
+		delete(s.conns, c)
+		if len(s.conns) == 0 {
 			delete(m, k)
 		}
 	}
@@ -425,11 +433,15 @@ func (h *Handler) renderDocument(state any, errMsg string) ([]byte, error) {
 
 // members returns the connections of a group or user, except the one
 // with id skip.
-func (h *Handler) members(m map[string]map[*conn]struct{}, key, skip string) []*conn {
+func (h *Handler) members(m map[string]*set, key, skip string) []*conn {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := make([]*conn, 0, len(m[key]))
-	for c := range m[key] {
+	s := m[key]
+	if s == nil {
+		return nil
+	}
+	out := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
 		if c.id != skip {
 			out = append(out, c)
 		}

@@ -1,6 +1,9 @@
 package lt
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // maxPending bounds the rendered pages whose stream has not opened yet,
 // whoever loaded them: a client that ignores cookies is a new session on
@@ -13,13 +16,14 @@ const maxPending = 10000 // Handler.maxPending, which tests lower
 // one client: the answer is 503, not 429.
 var errPageFull = fmt.Errorf("%w on the page", ErrTooManyConnections)
 
-// clientKey names what the per-client limits count against: a signed-in
-// user (all of their groups and devices), else a session group.
-func clientKey(id Identity) string {
+// clientSet is the set the per-client limits count in for id: a
+// signed-in user's (all of their groups and devices), else its session
+// group's; nil while the client has no connection.
+func (h *Handler) clientSet(id Identity) *set {
 	if id.UserID != "" {
-		return "u:" + id.UserID
+		return h.users[id.UserID]
 	}
-	return "g:" + id.GroupID
+	return h.groups[id.GroupID]
 }
 
 // admitLocked makes room for one more connection of id: over the client's
@@ -27,19 +31,15 @@ func clientKey(id Identity) string {
 // over WithMaxConnections the Handler's oldest one. When there is none to
 // end it returns ErrTooManyConnections. h.mu is held.
 func (h *Handler) admitLocked(id Identity) error {
-	mine := h.groups[id.GroupID]
-	if id.UserID != "" {
-		mine = h.users[id.UserID]
-	}
-	if len(mine) >= h.opts.clientConns {
+	if mine := h.clientSet(id); mine != nil && len(mine.conns) >= h.opts.clientConns {
 		var oldest *conn
-		for c := range mine {
+		for c := range mine.conns {
 			if (oldest == nil || c.pos < oldest.pos) && c.idle() {
 				oldest = c
 			}
 		}
 		if oldest == nil {
-			return fmt.Errorf("%w: this client has %d open tabs on the page, each with a stream (WithClientLimits)", ErrTooManyConnections, len(mine))
+			return fmt.Errorf("%w: this client has %d open tabs on the page, each with a stream (WithClientLimits)", ErrTooManyConnections, len(mine.conns))
 		}
 		h.closeConnLocked(oldest)
 	}
@@ -113,32 +113,28 @@ func (c *conn) isPending() bool {
 	return c.pending && !c.closed
 }
 
-// addStreamLocked registers s as a stream of the client key and ends the
-// client's oldest stream over WithClientLimits. h.mu is held.
-func (h *Handler) addStreamLocked(key string, s *stream) {
-	list := h.clientStreams[key]
-	for len(list) >= h.opts.clientStreams {
-		list[0].cancel()
-		list = list[1:]
+// addStreamLocked counts s, whose connections are attached, among the
+// streams of its client (id), ending the client's oldest streams over
+// WithClientLimits. h.mu is held.
+func (h *Handler) addStreamLocked(id Identity, s *stream) {
+	mine := h.clientSet(id)
+	if mine == nil {
+		return // its connections ended already
 	}
-	if h.clientStreams == nil {
-		h.clientStreams = map[string][]*stream{}
+	for len(mine.streams) >= h.opts.clientStreams {
+		mine.streams[0].cancel()
+		mine.streams = mine.streams[1:]
 	}
-	h.clientStreams[key] = append(list, s)
+	mine.streams = append(mine.streams, s)
+	s.of = mine
 }
 
-// removeStreamLocked forgets s, if it is still registered. h.mu is held.
-func (h *Handler) removeStreamLocked(key string, s *stream) {
-	list := h.clientStreams[key]
-	for i, x := range list {
-		if x == s {
-			list = append(list[:i:i], list[i+1:]...)
-			break
+// removeStreamLocked forgets s, if it is still counted. h.mu is held.
+func (h *Handler) removeStreamLocked(s *stream) {
+	if mine := s.of; mine != nil {
+		if i := slices.Index(mine.streams, s); i >= 0 {
+			mine.streams = slices.Delete(mine.streams, i, i+1)
 		}
-	}
-	if len(list) == 0 {
-		delete(h.clientStreams, key)
-	} else {
-		h.clientStreams[key] = list
+		s.of = nil
 	}
 }

@@ -32,7 +32,7 @@ type stream struct {
 	changed chan struct{}
 	ctx     context.Context
 	cancel  context.CancelFunc
-	client  string // clientKey of its identity, for WithClientLimits
+	of      *set // where it counts for WithClientLimits, under the Handler's mu
 }
 
 // deliver sends the members' new events: at once from the caller's
@@ -113,7 +113,7 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	if len(ids) == 1 && len(seqs) == 0 && r.Header.Get("Last-Event-ID") != "" {
 		seqs = []string{r.Header.Get("Last-Event-ID")}
 	}
-	s := &stream{changed: make(chan struct{}, 1), client: clientKey(id)}
+	s := &stream{changed: make(chan struct{}, 1)}
 	s.members, s.scratch = s.member0[:0], s.scratch0[:0]
 	// The stream may outlive this handler (taken from net/http), so its
 	// context keeps the request's values but not its cancellation.
@@ -166,6 +166,9 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 		}
 		s.members = append(s.members, a)
 	}
+	h.mu.Lock()
+	h.addStreamLocked(id, s) // ends the client's oldest stream over its limit
+	h.mu.Unlock()
 	if h.opts.hijack {
 		st, err := ssehub.Take(w)
 		switch {
@@ -236,8 +239,7 @@ func (h *Handler) Streams() int {
 	return h.streams
 }
 
-// openStream counts s in, unless the limit is reached, ending its
-// client's oldest stream over the client's limit.
+// openStream counts s in, unless the limit is reached.
 func (h *Handler) openStream(s *stream) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -245,13 +247,12 @@ func (h *Handler) openStream(s *stream) bool {
 		return false
 	}
 	h.streams++
-	h.addStreamLocked(s.client, s)
 	return true
 }
 
 func (h *Handler) closeStream(s *stream) {
 	h.mu.Lock()
 	h.streams--
-	h.removeStreamLocked(s.client, s)
+	h.removeStreamLocked(s)
 	h.mu.Unlock()
 }
