@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -115,17 +114,39 @@ const maxURLEncodedFields = 10000
 // parseURLEncoded is r.ParseForm that counts the fields first: net/url
 // refuses more than 10,000, whatever WithMaxFields says, with an error
 // that would read as a malformed body, and parsing that many only to
-// refuse them is waste.
+// refuse them is waste. A malformed URL query does not fail the post (its
+// values are left out of Form), as the body is what carries the action.
 func (h *Handler) parseURLEncoded(r *http.Request) error {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
+	var body bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= h.opts.maxBody {
+		body.Grow(int(n))
+	}
+	if _, err := body.ReadFrom(r.Body); err != nil {
 		return err
 	}
-	if n := bytes.Count(body, []byte("&")) + 1; len(body) > 0 && (n > h.opts.maxFields || n > maxURLEncodedFields) {
+	if n := bytes.Count(body.Bytes(), []byte("&")) + 1; body.Len() > 0 && (n > h.opts.maxFields || n > maxURLEncodedFields) {
 		return errTooManyFields
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	return r.ParseForm()
+	post, err := url.ParseQuery(body.String())
+	r.PostForm, r.Form = post, withQuery(post, r.URL.RawQuery)
+	return err
+}
+
+// withQuery returns the values of a request's Form as ParseForm makes
+// them: those of the body first, then those of the URL's query.
+func withQuery(post url.Values, rawQuery string) url.Values {
+	if rawQuery == "" {
+		return post
+	}
+	form := make(url.Values, len(post))
+	for k, vs := range post {
+		form[k] = slices.Clone(vs)
+	}
+	query, _ := url.ParseQuery(rawQuery)
+	for k, vs := range query {
+		form[k] = append(form[k], vs...)
+	}
+	return form
 }
 
 // resolveAction finds the action a form names: _lt_action, else the one

@@ -52,14 +52,7 @@ func (f *ForwardedRequest) request(c *conn) *http.Request {
 	if post == nil {
 		post = url.Values{}
 	}
-	form := make(url.Values, len(post))
-	for k, vs := range post {
-		form[k] = slices.Clone(vs)
-	}
-	query, _ := url.ParseQuery(u.RawQuery)
-	for k, vs := range query {
-		form[k] = append(form[k], vs...)
-	}
+	form := withQuery(post, u.RawQuery)
 	r := (&http.Request{
 		Method: f.Method, URL: u, RequestURI: f.URL, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: f.Header, Host: f.Host, RemoteAddr: f.RemoteAddr, Body: http.NoBody,

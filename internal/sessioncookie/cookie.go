@@ -12,8 +12,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"hash"
 	"net/http"
 	"strings"
+	"sync"
 )
 
 // DefaultName is the cookie's name unless configured otherwise.
@@ -34,7 +36,37 @@ var processKey = func() []byte {
 // Signer issues and checks session cookies. The zero value signs with the
 // process's own key.
 type Signer struct {
-	keys [][]byte // the first signs; all are accepted
+	keys []*key // the first signs; all are accepted
+}
+
+// key is a signing key with its HMAC states, reused: every request's
+// cookie is checked, and a new HMAC costs a dozen allocations.
+type key struct {
+	b    []byte
+	macs sync.Pool
+}
+
+func newKey(b []byte) *key {
+	k := &key{b: b}
+	k.macs.New = func() any { return hmac.New(sha256.New, k.b) }
+	return k
+}
+
+// processSigner signs with processKey.
+var processSigner = []*key{newKey(processKey)}
+
+// sigLen is the length of a signature: 16 bytes, base64url-encoded.
+const sigLen = 22
+
+// appendSig appends k's signature of id to dst.
+func (k *key) appendSig(dst []byte, id string) []byte {
+	m := k.macs.Get().(hash.Hash)
+	m.Reset()
+	m.Write([]byte(id))
+	var sum [sha256.Size]byte
+	m.Sum(sum[:0])
+	k.macs.Put(m)
+	return base64.RawURLEncoding.AppendEncode(dst, sum[:16])
 }
 
 // NewSigner returns a Signer for the app's secret, which signs, and the
@@ -49,25 +81,19 @@ func NewSigner(secret []byte, previous ...[]byte) Signer {
 	for _, sec := range append([][]byte{secret}, previous...) {
 		m := hmac.New(sha256.New, sec)
 		m.Write([]byte("livesse/session-cookie/v1"))
-		s.keys = append(s.keys, m.Sum(nil))
+		s.keys = append(s.keys, newKey(m.Sum(nil)))
 	}
 	return s
 }
 
-func (s Signer) sign(id string) string { return signWith(s.key(0), id) }
-
-func (s Signer) key(i int) []byte {
+func (s Signer) all() []*key {
 	if s.keys == nil {
-		return processKey
+		return processSigner
 	}
-	return s.keys[i]
+	return s.keys
 }
 
-func signWith(key []byte, id string) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(id))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
-}
+func (s Signer) sign(id string) string { return string(s.all()[0].appendSig(nil, id)) }
 
 // NewID returns 128 random bits, base64url-encoded: unguessable, and safe in
 // cookies, URLs and HTML attributes.
@@ -91,8 +117,9 @@ func (s Signer) valid(v string) (id string, ok bool) {
 	if _, err := base64.RawURLEncoding.DecodeString(id); err != nil {
 		return "", false
 	}
-	for i := range max(len(s.keys), 1) {
-		if hmac.Equal([]byte(sig), []byte(signWith(s.key(i), id))) {
+	var buf [sigLen]byte
+	for _, k := range s.all() {
+		if hmac.Equal([]byte(sig), k.appendSig(buf[:0], id)) {
 			return id, true
 		}
 	}
