@@ -97,25 +97,33 @@ func BenchmarkListenerThroughput(b *testing.B) {
 		}
 		payloads[i] = p
 	}
-	var n atomic.Int64
-	done := make(chan struct{})
-	total := int64(b.N)
-	defer l.Subscribe(counter{n: &n, total: total, done: done})()
+	deliver := counted(b, l)
 	b.ResetTimer()
 	t0 := time.Now()
 	_, err := db.Exec(b.Context(), `SELECT pg_notify('livesse', p) FROM unnest($1::text[]) AS p`, payloads)
 	if err != nil {
 		b.Fatal(err)
 	}
-	select {
-	case <-done:
-	case <-time.After(time.Minute):
-		b.Fatalf("delivered %d of %d", n.Load(), b.N)
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/time.Since(t0).Seconds(), "msgs/s")
+	deliver(t0)
 	h, _ := l.Health(b.Context())
 	b.ReportMetric(float64(h.Dropped), "dropped")
+}
+
+// counted subscribes to l and returns what waits until b.N messages are
+// delivered and reports their rate since t0.
+func counted(b *testing.B, l *pgnotify.Listener) (wait func(t0 time.Time)) {
+	var n atomic.Int64
+	done := make(chan struct{})
+	b.Cleanup(l.Subscribe(counter{n: &n, total: int64(b.N), done: done}))
+	return func(t0 time.Time) {
+		select {
+		case <-done:
+		case <-time.After(time.Minute):
+			b.Fatalf("delivered %d of %d", n.Load(), b.N)
+		}
+		b.StopTimer()
+		b.ReportMetric(float64(b.N)/time.Since(t0).Seconds(), "msgs/s")
+	}
 }
 
 // The same from SQL: b.N lt_notify calls in one statement, each signed by
@@ -124,9 +132,7 @@ func BenchmarkSQLNotifyThroughput(b *testing.B) {
 	pgtest.Require(b)
 	db := newDB(b)
 	l := newListener(b, db, "b", pgnotify.WithQueueSize(max(b.N, 16384)))
-	var n atomic.Int64
-	done := make(chan struct{})
-	defer l.Subscribe(counter{n: &n, total: int64(b.N), done: done})()
+	deliver := counted(b, l)
 	b.ResetTimer()
 	t0 := time.Now()
 	_, err := db.Exec(b.Context(), `SELECT lt_notify('tick', 'group', 'anon:0123456789abcdef', jsonb_build_object('n', g)) FROM generate_series(1, $1) AS g`, b.N)
@@ -134,13 +140,7 @@ func BenchmarkSQLNotifyThroughput(b *testing.B) {
 		b.Fatal(err)
 	}
 	sent := time.Since(t0)
-	select {
-	case <-done:
-	case <-time.After(time.Minute):
-		b.Fatalf("delivered %d of %d", n.Load(), b.N)
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/time.Since(t0).Seconds(), "msgs/s")
+	deliver(t0)
 	b.ReportMetric(float64(sent.Microseconds())/float64(b.N), "sql-µs/msg")
 }
 

@@ -73,19 +73,24 @@ func waitUpdates(ctx context.Context, min int) error {
 		fmt.Sprintf("window.__updates >= %d", min), `window.__updates + " updates"`)
 }
 
+// startDashboard serves the dashboard and opens it in a first tab. The
+// period is a field of the controller prototype: 50 ms here, so that a
+// test sees many refreshes quickly; a short reconnect grace ends a closed
+// tab's connection soon after it goes.
+func startDashboard(t *testing.T) (d *Dashboard, h *lt.Handler, pageURL string, first context.Context) {
+	t.Helper()
+	d = &Dashboard{Period: 50 * time.Millisecond}
+	router, h, err := newRouter(d, lt.WithReconnectGrace(100*time.Millisecond))
+	is.New(t).NoErr(err)
+	pageURL = browsertest.Serve(t, router, h).URL + "/"
+	first = browsertest.New(t)
+	openDashboard(t, first, pageURL)
+	return d, h, pageURL, first
+}
+
 func TestBrowserRefreshesUntilTheConnectionEnds(t *testing.T) {
 	is := is.New(t)
-	// The period is a field of the controller prototype: 50 ms here, so
-	// the test sees many refreshes quickly; a short reconnect grace ends a
-	// closed tab's connection soon after it goes.
-	d := &Dashboard{Period: 50 * time.Millisecond}
-	router, h, err := newRouter(d, lt.WithReconnectGrace(100*time.Millisecond))
-	is.NoErr(err)
-	srv := browsertest.Serve(t, router, h)
-	pageURL := srv.URL + "/"
-
-	first := browsertest.New(t)
-	openDashboard(t, first, pageURL)
+	d, h, pageURL, first := startDashboard(t)
 	before := markPage(t, first)
 	// The test does nothing: the server pushes refreshes on its own.
 	is.NoErr(waitUpdates(first, 3))
@@ -132,20 +137,13 @@ func TestBrowserRefreshesUntilTheConnectionEnds(t *testing.T) {
 // leader's stream, for as long as the leader does.
 func TestFollowerClosedWithoutPagehideLeaves(t *testing.T) {
 	is := is.New(t)
-	d := &Dashboard{Period: 50 * time.Millisecond}
-	router, h, err := newRouter(d, lt.WithReconnectGrace(100*time.Millisecond))
-	is.NoErr(err)
-	srv := browsertest.Serve(t, router, h)
-	pageURL := srv.URL + "/"
-
-	first := browsertest.New(t)
-	openDashboard(t, first, pageURL)
+	d, _, pageURL, first := startDashboard(t)
 	is.NoErr(browsertest.WaitText(first, "#viewers", "1"))
 
 	second, closeSecond := newTab(t, first)
 	cctx, cancel := context.WithTimeout(second, browsertest.Timeout)
 	defer cancel()
-	_, err = chromedp.Call(cctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+	_, err := chromedp.Call(cctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
 		// Runs first, in the capturing phase: the client never hears of
 		// the page going away.
 		Source: `addEventListener("pagehide", e => e.stopImmediatePropagation(), true)`,
