@@ -52,6 +52,9 @@ type Message struct {
 	// with the same request data (Context.Request, Context.FromClient) as
 	// on the instance that received it.
 	Request *ForwardedRequest `json:"rq,omitempty"`
+	// Trace is the trace context of the work that sent the message (see
+	// Tracer), so that the receiving instance's spans continue its trace.
+	Trace map[string]string `json:"tc,omitempty"`
 }
 
 // ForwardedRequest is what travels of an action POST that reached an

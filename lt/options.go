@@ -37,6 +37,8 @@ type options struct {
 	maxForward     int
 	secret         []byte
 	oldSecrets     [][]byte
+	metrics        Metrics
+	tracer         Tracer
 	hijack         bool
 }
 

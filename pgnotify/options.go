@@ -32,6 +32,7 @@ type config struct {
 	secrets      [][]byte // current first, then the previous ones
 	hooks        hooks
 	now          func() time.Time
+	metrics      Metrics
 }
 
 // hooks let this package's tests stop the listener at chosen points.
