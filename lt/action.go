@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Reserved form fields. The JavaScript client sends them; a plain form can
@@ -210,11 +211,15 @@ func (h *Handler) liveAction(w http.ResponseWriter, r *http.Request, id Identity
 	m, _ := h.ct.lookup(name) // checked by the caller
 	var resp []byte
 	var actErr error
+	tctx, span := h.startAction(r, name, connID)
 	err = c.do(r.Context(), func() {
+		c.trace = tctx
 		pub, msg, err := c.act(m, name, formData(form), r)
+		c.trace = nil
 		actErr = err
 		resp = c.response(pub, msg)
 	})
+	endSpan(span, errors.Join(err, actErr))
 	switch {
 	case errors.Is(err, ErrClosed):
 		h.refuse(w, r, http.StatusGone, err, true)
@@ -252,7 +257,11 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, id Identity, c
 		return
 	}
 	m := Message{Kind: ToConn, Target: connID, To: ownerOf(connID), Action: name, Identity: &id, Request: fr}
-	switch err := h.publish(r.Context(), m); {
+	ctx := r.Context()
+	if h.tr != nil {
+		ctx = h.tr.Extract(ctx, headerCarrier(r.Header)) // lt.publish carries it to the owner
+	}
+	switch err := h.publish(ctx, m); {
 	case errors.Is(err, ErrNoInstance):
 		h.refuse(w, r, http.StatusGone, fmt.Errorf("%w: no live instance holds it", ErrUnknownConnection), true)
 		return
@@ -313,7 +322,23 @@ func (h *Handler) plainAction(w http.ResponseWriter, r *http.Request, id Identit
 		ctx.bs = mctx.bs // Mount's broadcasts go out with the action's
 	}
 	m, _ := h.ct.lookup(name)
+	tctx, span := h.startAction(r, name, "")
+	if tctx != nil {
+		ctx.Context = tctx
+	}
+	var t0 time.Time
+	if h.timed {
+		t0 = time.Now()
+	}
 	out, actErr := call(m, ctrl, state, ctx)
+	endSpan(span, actErr)
+	if h.timed {
+		outcome := OutcomeOK
+		if actErr != nil {
+			outcome = OutcomeError
+		}
+		h.m.Action(m.Name, true, outcome, time.Since(t0))
+	}
 	if actErr != nil {
 		msg := h.shownError(r.Context(), actErr, r, "path", clip(r.URL.Path, maxLoggedPath), "action", name)
 		doc, err := h.renderDocument(state.Interface(), msg)
@@ -325,8 +350,8 @@ func (h *Handler) plainAction(w http.ResponseWriter, r *http.Request, id Identit
 		return
 	}
 	h.store.save(nil, key, out)
-	h.fanOutGroup(id.GroupID, nil, ctx.bs)
-	h.syncGroup(id.GroupID, nil, name, data)
+	h.fanOutGroup(r.Context(), id.GroupID, nil, ctx.bs)
+	h.syncGroup(r.Context(), id.GroupID, nil, name, data)
 	http.Redirect(w, r, pageURL(r.URL), http.StatusSeeOther)
 }
 
@@ -352,6 +377,12 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 // The answer says what was wrong with the request, never what went wrong
 // inside (publicText).
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, status int, err error, asJSON bool) {
+	h.refuseAs(w, r, status, err, asJSON, refusal(status, err))
+}
+
+// refuseAs is refuse counting the refusal as reason (PageMetrics.Refused).
+func (h *Handler) refuseAs(w http.ResponseWriter, r *http.Request, status int, err error, asJSON bool, reason string) {
+	h.m.Refused("", reason)
 	ref := errorRef(r)
 	attrs := []any{"method", r.Method, "path", clip(r.URL.Path, maxLoggedPath), "status", status, "ref", ref, "err", err}
 	if pe := (*panicError)(nil); errors.As(err, &pe) {

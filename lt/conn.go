@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"reflect"
+	"strconv"
 	"sync"
 	"time"
 
@@ -59,6 +60,19 @@ type conn struct {
 	timerGen int
 	pos      int  // in Handler.order, under the Handler's mu
 	pending  bool // a rendered page waiting for its stream (limits.go)
+	// trace holds the span of the client action a job runs, while it
+	// runs, with WithTracer; nil otherwise. Only that job touches it.
+	trace context.Context
+	// resyncs counts its queued resync jobs, under mu (Handler.Resyncing).
+	resyncs int64
+}
+
+// traceCtx is the context whose trace the job running now continues.
+func (c *conn) traceCtx() context.Context {
+	if c.trace != nil {
+		return c.trace
+	}
+	return context.Background()
 }
 
 // job is one piece of a connection's work: f, or, for a server action
@@ -103,14 +117,17 @@ func (c *conn) queueLocked(j job) error {
 	case c.closed:
 		return ErrClosed
 	case c.overflown:
+		c.h.m.Overflowed()
 		return ErrQueueFull
 	case len(c.queue) >= maxQueue:
 		c.overflown = true
+		c.h.m.Overflowed()
 		c.h.log.Warn("lt: connection work queue full; it ends once the queued work is done, and its tab mounts afresh",
 			"conn", c.id, "queued", len(c.queue))
 		return ErrQueueFull
 	}
 	c.queue = append(c.queue, j)
+	c.h.m.Queued(1)
 	return nil
 }
 
@@ -155,6 +172,7 @@ func (c *conn) drain() {
 		c.queue[n] = job{}
 		c.queue = c.queue[:n]
 		c.mu.Unlock()
+		c.h.m.Queued(-1)
 		if j.act != nil {
 			c.runServerAction(j.act)
 		} else {
@@ -201,7 +219,15 @@ func (c *conn) invoke(m reflect.Method, action string, data map[string]any, b *b
 // that client's action. b, when not nil, is the batch of connections the
 // same action runs on.
 func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any, req *http.Request, client bool, b *batch) (broadcasts []broadcast, pub published, msg string, err error) {
+	var t0 time.Time
+	if c.h.timed {
+		t0 = time.Now()
+	}
 	out, broadcasts, err := c.call(m, action, data, req, client)
+	var t1 time.Time
+	if c.h.timed {
+		t1 = time.Now()
+	}
 	switch {
 	case err != nil && b != nil:
 		msg = b.shownError(c, err, m.Name, action)
@@ -222,6 +248,17 @@ func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any
 		}
 	}
 	pub = c.publish(msg, false, b, r)
+	if c.h.timed {
+		t2 := time.Now()
+		c.h.m.Rendered(t2.Sub(t1))
+		if !isLifecycle(m.Name) {
+			outcome := OutcomeOK
+			if err != nil {
+				outcome = OutcomeError
+			}
+			c.h.m.Action(m.Name, client, outcome, t2.Sub(t0))
+		}
+	}
 	return broadcasts, pub, msg, err
 }
 
@@ -234,7 +271,7 @@ func (c *conn) act(m reflect.Method, action string, data map[string]any, req *ht
 	bs, pub, msg, err := c.invokeUpdate(m, action, data, req, true, nil)
 	c.h.fanOut(c, bs)
 	if err == nil {
-		c.h.syncGroup(c.ident.GroupID, c, action, data)
+		c.h.syncGroup(c.traceCtx(), c.ident.GroupID, c, action, data)
 	}
 	return pub, msg, err
 }
@@ -265,10 +302,40 @@ func (c *conn) baseContext() Context {
 func (c *conn) call(m reflect.Method, action string, data map[string]any, req *http.Request, client bool) (reflect.Value, []broadcast, error) {
 	ctx := &c.callCtx
 	ctx.action, ctx.data, ctx.req, ctx.client, ctx.bs = action, data, req, client, nil
+	var span Span
+	if c.trace != nil {
+		// The method's context carries the span, so that its own spans
+		// (a query) are children of it; it is still done when the
+		// connection ends. A Context of its own: the reused one's
+		// context.Context must never change (a method may keep it).
+		var sctx context.Context
+		sctx, span = c.h.tr.Start(c.trace, "lt.call", Attr{"livesse.method", m.Name})
+		own := *ctx
+		own.Context = spanContext{Context: c.ctx, trace: sctx}
+		ctx = &own
+	}
 	out, err := call(m, c.ctrl, c.state, ctx)
+	if span != nil {
+		span.End(err)
+	}
 	bs := ctx.bs
+	ctx = &c.callCtx
 	ctx.action, ctx.data, ctx.req, ctx.client, ctx.bs = "", nil, nil, false, nil
 	return out, bs, err
+}
+
+// spanContext is a traced call's context.Context: the connection's
+// cancellation, with the values (the span) of the call's trace first.
+type spanContext struct {
+	context.Context
+	trace context.Context
+}
+
+func (s spanContext) Value(key any) any {
+	if v := s.trace.Value(key); v != nil {
+		return v
+	}
+	return s.Context.Value(key)
 }
 
 // publish renders the current state and, when the page changed, appends
@@ -276,6 +343,10 @@ func (c *conn) call(m reflect.Method, action string, data map[string]any, req *h
 // appends a full render whether or not anything changed (a resync). r,
 // when not nil, is the state's rendering shared within batch b.
 func (c *conn) publish(errMsg string, full bool, b *batch, r *rendering) published {
+	var span Span
+	if c.trace != nil {
+		_, span = c.h.tr.Start(c.trace, "lt.render")
+	}
 	var tree *livetree.Frag
 	var plain []byte
 	var err error
@@ -286,11 +357,21 @@ func (c *conn) publish(errMsg string, full bool, b *batch, r *rendering) publish
 	}
 	if err != nil {
 		c.h.log.Error("lt: render failed", "conn", c.id, "err", err)
+		if span != nil {
+			span.End(err)
+		}
 		return published{}
 	}
 	pub, a := c.append(errMsg, full, tree, plain, b)
+	if span != nil {
+		span.End(nil)
+		_, span = c.h.tr.Start(c.trace, "lt.publish", Attr{"livesse.seq", strconv.FormatUint(pub.seq, 10)})
+	}
 	if a != nil {
 		a.s.deliver() // outside c.mu: it may write, and writing reads the log
+	}
+	if span != nil {
+		span.End(nil)
 	}
 	return pub
 }
@@ -337,6 +418,7 @@ type attachment struct {
 	s        *stream
 	seq      uint64 // what the stream has been given of this connection
 	full     bool   // the next read sends a full render
+	resume   bool   // a reconnect, not yet counted (PageMetrics.Resumed)
 	replaced string // the connection id the client asked for, when c replaces it
 }
 
@@ -354,6 +436,10 @@ func (a *attachment) next(dst []ssehub.Event, buf []byte) ([]ssehub.Event, []byt
 	head := c.log.Head()
 	if !a.full {
 		if evs, ok := c.log.AppendSince(dst, a.seq); ok {
+			if a.resume {
+				a.resume = false
+				c.h.m.Resumed(true)
+			}
 			a.seq = head
 			for i := len(dst); i < len(evs); i++ {
 				if e := &evs[i]; e.Type == loggedDiff {
@@ -364,6 +450,10 @@ func (a *attachment) next(dst []ssehub.Event, buf []byte) ([]ssehub.Event, []byt
 			}
 			return evs, buf
 		}
+	}
+	if a.resume {
+		a.resume = false
+		c.h.m.Resumed(false)
 	}
 	a.full, a.seq = false, head
 	ev := eventRender(c, head, c.snapshot(), a.replaced)
@@ -384,6 +474,7 @@ func (c *conn) attach(s *stream, seq uint64, full bool, replaced string) (*attac
 		old.s.cancel()
 	}
 	c.stream = a
+	a.resume = c.connected // it had a stream before: a reconnect
 	c.timerGen++
 	if c.timer != nil {
 		c.timer.Stop()
@@ -456,6 +547,14 @@ func (c *conn) close() {
 	if c.stream != nil {
 		c.stream.s.cancel()
 	}
+	for _, j := range c.queue {
+		if j.act != nil {
+			j.act.finished(c.h, 1) // dropped
+		}
+	}
+	c.h.m.Queued(-len(c.queue))
+	c.h.resyncing.Add(-c.resyncs) // dropped with the rest
+	c.resyncs = 0
 	clear(c.queue)
 	c.queue = c.queue[:0]
 	// OnDisconnect pairs with OnConnect: it runs once OnConnect has
@@ -469,6 +568,7 @@ func (c *conn) close() {
 	c.cancel()
 	if callDisconnect {
 		m := *c.h.ct.onDisconnect
+		c.h.m.Queued(1)
 		c.queue = append(c.queue, job{f: func() {
 			defer func() {
 				if p := recover(); p != nil {

@@ -1,6 +1,9 @@
 package lt
 
-import "fmt"
+import (
+	"context"
+	"fmt"
+)
 
 // subscriber receives the messages of other instances for a Handler.
 type subscriber struct{ h *Handler }
@@ -25,7 +28,13 @@ func (s subscriber) Deliver(m Message) {
 	case m.Close && (m.Action != "" || (m.Kind != ToGroup && m.Kind != ToUser)):
 		h.log.Warn("lt: a close message must name a group or a user and no action; dropped", "page", h.name, "from", m.Instance)
 	case m.Kind == ToGroup || m.Kind == ToUser || m.Kind == ToAll:
-		_ = h.applyLocal(m) // logged
+		var span Span
+		if h.tr != nil {
+			_, span = h.tr.Start(h.tr.Extract(context.Background(), mapCarrier(m.Trace)), "lt.deliver",
+				Attr{"livesse.page", h.name}, Attr{"livesse.action", m.Action}, Attr{"livesse.from", m.Instance})
+		}
+		err := h.applyLocal(m) // logged
+		endSpan(span, err)
 	case m.Kind == ToConn && !m.Close:
 		h.deliverToConn(m)
 	default:
@@ -55,7 +64,18 @@ func (h *Handler) deliverToConn(m Message) {
 		return
 	}
 	req := m.Request.request(c)
-	err = c.enqueue(func() { _, _, _ = c.act(meth, m.Action, formData(req.PostForm), req) })
+	err = c.enqueue(func() {
+		var span Span
+		if h.tr != nil {
+			// The action continues the trace of the POST on the instance
+			// that forwarded it.
+			c.trace, span = h.tr.Start(h.tr.Extract(req.Context(), mapCarrier(m.Trace)), "lt.action",
+				Attr{"livesse.page", h.name}, Attr{"livesse.action", m.Action}, Attr{"livesse.conn", c.id})
+		}
+		_, _, err := c.act(meth, m.Action, formData(req.PostForm), req)
+		c.trace = nil
+		endSpan(span, err)
+	})
 	if err != nil && err != ErrClosed {
 		h.log.Warn("lt: forwarded action not queued", "conn", c.id, "err", err)
 	}
@@ -63,15 +83,41 @@ func (h *Handler) deliverToConn(m Message) {
 
 // Resync renders every connection of this instance afresh (after Mount, so
 // that data the lost messages changed is read again) and sends it as a
-// full render.
+// full render. Handler.Resyncing is true until they all have.
 func (s subscriber) Resync() {
 	for _, c := range s.h.all("") {
-		_ = c.enqueue(c.resync)
+		c.enqueueResync() // if it cannot, the connection is ending, and its tab mounts afresh
 	}
 }
 
+// enqueueResync queues a resync job, counted in Handler.resyncing until it
+// runs or the connection ends.
+func (c *conn) enqueueResync() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.queueLocked(job{f: c.resync}) == nil {
+		c.resyncs++
+		c.h.resyncing.Add(1)
+		c.scheduleLocked()
+	}
+}
+
+// Resyncing reports whether connections of this Handler are still being
+// rendered afresh after its Broadcaster lost messages (a reconnect to
+// the database): until they are, tabs may show what the lost messages
+// changed, and a readiness probe should say the instance is not ready.
+func (h *Handler) Resyncing() bool { return h.resyncing.Load() > 0 }
+
 // resync is a job: Mount again, render, and publish a full render.
 func (c *conn) resync() {
+	defer func() {
+		c.mu.Lock()
+		if c.resyncs > 0 {
+			c.resyncs--
+			c.h.resyncing.Add(-1)
+		}
+		c.mu.Unlock()
+	}()
 	if m := c.h.ct.mount; m != nil {
 		// Its broadcasts are dropped: every tab resyncs anyway.
 		if out, _, err := c.call(*m, "", nil, nil, false); err == nil {

@@ -150,6 +150,12 @@ func (c *ctrl) Leak(s state, ctx *lt.Context) (state, error) {
 
 func (c *ctrl) Explode(s state, ctx *lt.Context) (state, error) { panic("boom") }
 
+// Traced records the span its context holds (observe_test.go's tracer).
+func (c *ctrl) Traced(s state, ctx *lt.Context) (state, error) {
+	c.j.add("traced in span %v", ctx.Value(spanKey{}))
+	return s, nil
+}
+
 // Bump broadcasts itself, as the server-actions guide suggests for
 // explicit cross-tab sync: the other tabs run it once, without echoing it
 // back and forth.

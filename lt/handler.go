@@ -48,6 +48,11 @@ type Handler struct {
 	wg        sync.WaitGroup // running connection jobs
 	runner    *runner        // runs them
 	cookies   sessioncookie.Signer
+	m         PageMetrics // NopPageMetrics without WithMetrics
+	timed     bool        // WithMetrics is set: time what it measures
+	tr        Tracer      // nil without WithTracer
+	written   func(events, bytes int, heartbeat bool)
+	resyncing atomic.Int64 // connections whose resync job has not run
 	// plainLocks serializes the JavaScript-free posts of a group's page.
 	plainLocks keyLocks
 
@@ -134,6 +139,17 @@ func New(page *template.Template, controller any, initialState any, opts ...Opti
 	}
 	h.runner = newRunner(&h.wg)
 	h.maxPending = maxPending
+	h.log = o.logger.With("page", h.name)
+	h.m, h.tr = PageMetrics(NopPageMetrics{}), o.tracer
+	if o.metrics != nil {
+		h.m, h.timed = o.metrics.Page(h.name, ct.names), true
+	}
+	h.written = func(events, bytes int, heartbeat bool) {
+		if heartbeat {
+			h.m.Heartbeat()
+		}
+		h.m.Sent(events, bytes)
+	}
 	if o.broadcaster != nil {
 		h.unsub = sync.OnceFunc(o.broadcaster.Subscribe(subscriber{h})) // Close may run more than once
 	}
@@ -284,6 +300,7 @@ func (h *Handler) newConn(r *http.Request, id Identity, forPage bool) (*conn, pa
 		return nil, page{}, err
 	}
 	h.conns[c.id] = c
+	h.m.Connections(1)
 	c.pos = len(h.order)
 	h.order = append(h.order, c)
 	addTo(h.groups, id.GroupID, c)
@@ -382,6 +399,7 @@ func (h *Handler) closeConn(c *conn) {
 func (h *Handler) closeConnLocked(c *conn) {
 	if h.conns[c.id] == c {
 		delete(h.conns, c.id)
+		h.m.Connections(-1)
 		h.order[c.pos] = nil
 		if h.holes++; h.holes > len(h.order)/2 {
 			h.compactOrder()
@@ -491,7 +509,7 @@ func (h *Handler) TriggerAll(ctx context.Context, action string, data map[string
 	return h.trigger(ctx, Message{Kind: ToAll, Action: action, Data: data})
 }
 
-func (h *Handler) trigger(ctx context.Context, m Message) error {
+func (h *Handler) trigger(ctx context.Context, m Message) (err error) {
 	if _, err := h.ct.lookup(m.Action); err != nil {
 		return err
 	}
@@ -500,6 +518,11 @@ func (h *Handler) trigger(ctx context.Context, m Message) error {
 	h.mu.Unlock()
 	if closed {
 		return ErrClosed
+	}
+	if h.tr != nil {
+		var span Span
+		ctx, span = h.tr.Start(ctx, "lt.server_action", Attr{"livesse.page", h.name}, Attr{"livesse.action", m.Action})
+		defer func() { span.End(err) }()
 	}
 	return errors.Join(h.applyLocal(m), h.publish(ctx, m))
 }
@@ -531,8 +554,12 @@ func (h *Handler) applyLocal(m Message) error {
 	n := len(cs)
 	// m.Data is shared: Context hands out copies of the map, never the map.
 	act := &serverAction{m: meth, action: m.Action, data: m.Data, echo: m.FromBroadcast, b: h.newBatch(n)}
+	if h.timed {
+		act.start, act.n = time.Now(), n
+		act.left.Store(int64(n)) // counted down by each job that runs or is dropped
+	}
 	idle := cs[:0] // reuses cs: an element is read before its slot is written
-	full := 0
+	full, queued := 0, 0
 	for _, c := range cs {
 		start, err := c.enqueueUnscheduled(job{act: act})
 		switch {
@@ -541,6 +568,12 @@ func (h *Handler) applyLocal(m Message) error {
 		case err == ErrQueueFull:
 			full++
 		}
+		if err == nil {
+			queued++
+		}
+	}
+	if h.timed {
+		act.finished(h, n-queued) // those not queued
 	}
 	h.runner.scheduleAll(idle)
 	if full > 0 {
@@ -581,12 +614,20 @@ func (h *Handler) all(skip string) []*conn {
 }
 
 // publish sends m to the other instances, if there are any, waiting for
-// the broadcaster until ctx is done, and at most publishTimeout.
-func (h *Handler) publish(ctx context.Context, m Message) error {
+// the broadcaster until ctx is done, and at most publishTimeout. The trace
+// context of ctx goes with it.
+func (h *Handler) publish(ctx context.Context, m Message) (err error) {
 	if h.opts.broadcaster == nil {
 		return nil
 	}
 	m.Page = h.name
+	if h.tr != nil {
+		var span Span
+		ctx, span = h.tr.Start(ctx, "lt.publish", Attr{"livesse.page", h.name}, Attr{"livesse.action", m.Action})
+		defer func() { span.End(err) }()
+		m.Trace = map[string]string{}
+		h.tr.Inject(ctx, mapCarrier(m.Trace))
+	}
 	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
 	defer cancel()
 	if err := h.opts.broadcaster.Publish(ctx, m); err != nil {
@@ -611,10 +652,24 @@ type serverAction struct {
 	data   map[string]any
 	echo   bool
 	b      *batch // shared work of the connections it reaches, or nil
+	// With metrics: when the fan-out started, and how many of its jobs
+	// have not yet run (or been dropped), for PageMetrics.FanOut.
+	start time.Time
+	left  atomic.Int64
+	n     int
+}
+
+// finished counts k of a's jobs as done (run, or dropped with their
+// connection) and reports the fan-out once none is left.
+func (a *serverAction) finished(h *Handler, k int) {
+	if k > 0 && !a.start.IsZero() && a.left.Add(-int64(k)) == 0 {
+		h.m.FanOut(a.n, time.Since(a.start))
+	}
 }
 
 // runServerAction is a's job body on c.
 func (c *conn) runServerAction(a *serverAction) {
+	defer a.finished(c.h, 1)
 	bs, _ := c.invoke(a.m, a.action, a.data, a.b)
 	if a.echo && len(bs) > 0 {
 		c.h.log.Debug("lt: an action run by BroadcastAction broadcast again; not sent", "conn", c.id, "action", a.action)
@@ -627,29 +682,30 @@ func (c *conn) runServerAction(a *serverAction) {
 // connections of its group.
 func (h *Handler) fanOut(from *conn, bs []broadcast) {
 	if len(bs) > 0 { // the group id sits in a part of the conn a fan-out does not otherwise touch
-		h.fanOutGroup(from.ident.GroupID, from, bs)
+		h.fanOutGroup(from.traceCtx(), from.ident.GroupID, from, bs)
 	}
 }
 
-func (h *Handler) fanOutGroup(group string, skip *conn, bs []broadcast) {
+func (h *Handler) fanOutGroup(ctx context.Context, group string, skip *conn, bs []broadcast) {
 	for _, b := range bs {
-		h.spread(Message{Kind: ToGroup, Target: group, Action: b.action, Data: b.data, Except: connID(skip), FromBroadcast: true})
+		h.spread(ctx, Message{Kind: ToGroup, Target: group, Action: b.action, Data: b.data, Except: connID(skip), FromBroadcast: true})
 	}
 }
 
 // syncGroup runs Sync on the connections of group except skip, after a
 // client action.
-func (h *Handler) syncGroup(group string, skip *conn, action string, data map[string]any) {
+func (h *Handler) syncGroup(ctx context.Context, group string, skip *conn, action string, data map[string]any) {
 	if h.ct.sync != nil {
-		h.spread(Message{Kind: ToGroup, Target: group, Action: action, Data: data, Sync: true, Except: connID(skip)})
+		h.spread(ctx, Message{Kind: ToGroup, Target: group, Action: action, Data: data, Sync: true, Except: connID(skip)})
 	}
 }
 
 // spread applies m here and on the other instances, logging (not
 // returning) a failure to publish: it follows an action that succeeded.
-func (h *Handler) spread(m Message) {
+// ctx holds the trace of the action that caused it.
+func (h *Handler) spread(ctx context.Context, m Message) {
 	_ = h.applyLocal(m) // logged
-	_ = h.publish(context.Background(), m)
+	_ = h.publish(context.WithoutCancel(ctx), m)
 }
 
 func connID(c *conn) string {

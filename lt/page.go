@@ -50,7 +50,11 @@ func (h *Handler) failMount(w http.ResponseWriter, r *http.Request, err error) {
 	case userMessageOf(err):
 		status = http.StatusBadRequest
 	}
-	h.refuse(w, r, status, err, false)
+	reason := RefusedMount
+	if ownError(err) {
+		reason = refusal(status, err)
+	}
+	h.refuseAs(w, r, status, err, false, reason)
 }
 
 func userMessageOf(err error) bool {

@@ -33,6 +33,7 @@ type stream struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	of      *set // where it counts for WithClientLimits, under the Handler's mu
+	tabs    int  // its members, once counted in PageMetrics.Streams
 }
 
 // deliver sends the members' new events: at once from the caller's
@@ -150,6 +151,7 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 			}
 			if c == nil {
 				replaced = connID
+				h.m.Resumed(false) // a reconnect to a connection that is gone: a full render
 			}
 		}
 		if c == nil {
@@ -169,6 +171,8 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	h.addStreamLocked(id, s) // ends the client's oldest stream over its limit
 	h.mu.Unlock()
+	s.tabs = len(s.members)
+	h.m.Streams(1, s.tabs)
 	if h.opts.hijack {
 		st, err := ssehub.Take(w)
 		switch {
@@ -211,9 +215,13 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) serve(s *stream, st *ssehub.Stream, path string) {
 	s.st.Store(st)
 	defer s.st.Store(nil)
-	err := ssehub.Serve(s.ctx, st, s, ssehub.Options{
+	opts := ssehub.Options{
 		Heartbeat: h.opts.heartbeat, WriteTimeout: h.opts.writeTimeout, HeartbeatEvent: "hb", Retry: h.opts.retry,
-	})
+	}
+	if h.timed {
+		opts.Written = h.written
+	}
+	err := ssehub.Serve(s.ctx, st, s, opts)
 	if err != nil {
 		h.log.Debug("lt: stream ended", "path", clip(path, maxLoggedPath), "err", err)
 	}
@@ -224,6 +232,9 @@ func (h *Handler) serve(s *stream, st *ssehub.Stream, path string) {
 // stream that openStream counted.
 func (s *stream) end(h *Handler) {
 	s.cancel()
+	if s.tabs > 0 {
+		h.m.Streams(-1, -s.tabs)
+	}
 	h.closeStream(s) // before the grace periods start, so OnDisconnect comes after
 	for _, a := range s.members {
 		a.c.detach(a)

@@ -149,5 +149,32 @@ func logLevel(status int, err error) slog.Level {
 	return slog.LevelWarn
 }
 
+// refusal names why a request was refused, for PageMetrics.Refused.
+func refusal(status int, err error) string {
+	switch {
+	case errors.Is(err, ErrCrossSite):
+		return RefusedCrossSite
+	case errors.Is(err, ErrUnknownAction):
+		return RefusedUnknownAction
+	case errors.Is(err, ErrForeignConnection):
+		return RefusedForeign
+	case errors.Is(err, ErrQueueFull):
+		return RefusedQueueFull
+	case errors.Is(err, ErrTooManyConnections):
+		return RefusedTooMany
+	case status == http.StatusUnauthorized:
+		return RefusedUnauthorized
+	case status == http.StatusRequestEntityTooLarge:
+		return RefusedTooLarge
+	case status == http.StatusGone:
+		return RefusedGone
+	case status == http.StatusServiceUnavailable:
+		return RefusedUnavailable
+	case status >= 500:
+		return RefusedInternal
+	}
+	return RefusedBadRequest
+}
+
 // stack returns the current goroutine's stack, for a recovered panic.
 func stack() []byte { return debug.Stack() }

@@ -47,6 +47,12 @@ type Options struct {
 	// applies it without showing it to scripts, so a client that runs its
 	// own reconnects reads it from the heartbeat event's data.
 	Retry time.Duration
+	// Written, when set, is told what each write put on the stream: the
+	// number of events (0 for the rest of a partial write) and bytes, and
+	// whether it was a heartbeat. It is called from the writing goroutine
+	// (Serve's, or a TrySend caller's), so it must be cheap and must not
+	// block.
+	Written func(events, bytes int, heartbeat bool)
 }
 
 // Serve writes a first heartbeat, then src's events, to s until ctx is done
@@ -66,18 +72,22 @@ func Serve(ctx context.Context, s *Stream, src Source, opt Options) error {
 		s.mu.Unlock()
 	}()
 	s.WriteTimeout = opt.WriteTimeout
+	s.written = opt.Written
 	beat := func(text string) error {
-		if opt.HeartbeatEvent == "" {
+		var b []byte
+		switch {
+		case opt.HeartbeatEvent != "":
+			data := strconv.AppendInt(nil, hb.Milliseconds(), 10)
 			if opt.Retry > 0 {
-				return s.write(Event{NoID: true, Retry: opt.Retry}.appendComment(s.buf[:0], text))
+				data = strconv.AppendInt(append(data, ' '), opt.Retry.Milliseconds(), 10)
 			}
-			return s.Comment(text)
+			b = s.frame([]Event{{NoID: true, Type: opt.HeartbeatEvent, Data: data, Retry: opt.Retry}})
+		case opt.Retry > 0:
+			b = Event{NoID: true, Retry: opt.Retry}.appendComment(s.buf[:0], text)
+		default:
+			b = append(append(s.buf[:0], ": "...), sanitizeField(text)+"\n\n"...)
 		}
-		data := strconv.AppendInt(nil, hb.Milliseconds(), 10)
-		if opt.Retry > 0 {
-			data = strconv.AppendInt(append(data, ' '), opt.Retry.Milliseconds(), 10)
-		}
-		return s.Send(Event{NoID: true, Type: opt.HeartbeatEvent, Data: data, Retry: opt.Retry})
+		return s.count(s.write(b), 1, len(b), true)
 	}
 	// A first heartbeat tells the client the stream is live before any
 	// event exists, and pushes the response through buffering proxies.
@@ -128,16 +138,25 @@ func Serve(ctx context.Context, s *Stream, src Source, opt Options) error {
 func (s *Stream) sendPending(src Source) (sent bool, err error) {
 	if p := s.pending; p != nil {
 		s.pending = nil
-		if err := s.write(p); err != nil {
+		if err := s.count(s.write(p), 0, len(p), false); err != nil {
 			return false, err
 		}
 		sent = true
 	}
 	if evs := src.Next(); len(evs) > 0 {
-		if err := s.Send(evs...); err != nil {
+		b := s.frame(evs)
+		if err := s.count(s.write(b), len(evs), len(b), false); err != nil {
 			return false, err
 		}
 		sent = true
 	}
 	return sent, nil
+}
+
+// count tells Options.Written about a write that returned err.
+func (s *Stream) count(err error, events, bytes int, heartbeat bool) error {
+	if err == nil && s.written != nil {
+		s.written(events, bytes, heartbeat)
+	}
+	return err
 }

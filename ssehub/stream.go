@@ -46,6 +46,7 @@ type Stream struct {
 	serving bool // Serve has written its first heartbeat and not returned
 	pending []byte
 	lastTry atomic.Int64 // unix nanoseconds of TrySend's last write
+	written func(events, bytes int, heartbeat bool) // Options.Written, under Serve
 
 	w            http.ResponseWriter
 	rc           *http.ResponseController
@@ -209,7 +210,8 @@ func (s *Stream) TrySend(src Source) bool {
 	// stream of a fan-out.
 	var frame [512]byte
 	b := frame[:0]
-	for _, e := range src.Next() {
+	evs := src.Next()
+	for _, e := range evs {
 		b = e.appendTo(b)
 	}
 	if len(b) == 0 {
@@ -217,6 +219,9 @@ func (s *Stream) TrySend(src Source) bool {
 	}
 	n, err := writeNow(s.fd, b)
 	s.lastTry.Store(time.Now().UnixNano())
+	if s.written != nil && err == nil {
+		s.written(len(evs), n, false) // the rest, if any, counts when Serve writes it
+	}
 	if n == len(b) && err == nil {
 		return true
 	}
