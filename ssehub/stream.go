@@ -45,7 +45,7 @@ type Stream struct {
 	canTry  bool // fd is set (a plain TCP connection taken over on Unix)
 	serving bool // Serve has written its first heartbeat and not returned
 	pending []byte
-	lastTry atomic.Int64 // unix nanoseconds of TrySend's last write
+	lastTry atomic.Int64                            // unix nanoseconds of TrySend's last write
 	written func(events, bytes int, heartbeat bool) // Options.Written, under Serve
 
 	w            http.ResponseWriter
