@@ -219,7 +219,11 @@ func (h *Handler) liveAction(w http.ResponseWriter, r *http.Request, id Identity
 		actErr = err
 		resp = c.response(pub, msg)
 	})
-	endSpan(span, errors.Join(err, actErr))
+	if err != nil {
+		endSpan(span, err) // the job may still run: actErr is its to write
+	} else {
+		endSpan(span, actErr)
+	}
 	switch {
 	case errors.Is(err, ErrClosed):
 		h.refuse(w, r, http.StatusGone, err, true)
