@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // stats are the Listener's counters, read by Health.
@@ -65,14 +67,31 @@ type Health struct {
 	// server's notification queue in use (0 to 1): it grows when some
 	// listener, anywhere, stops reading. -1 if it could not be read.
 	QueueUsage float64 `json:"queue_usage"`
+	// LargeMessages is the number of rows in lt_messages (messages over
+	// NOTIFY's 8000 bytes; a row is deleted when the one instance it is
+	// for has read it, or by the next large message once it is older than
+	// MessageWindow), and LargeBytes the bytes of their payloads
+	// (octet_length, which PostgreSQL reads without fetching the payload).
+	// The table is shared by every instance, so each reports the same
+	// figures. Both are -1 if they could not be
+	// read, and -1 without an error if the table does not exist (Setup
+	// was never run). Health counts at most MaxCountedLarge rows: a table
+	// that holds more reads as MaxCountedLarge rows and their bytes.
+	LargeMessages int64 `json:"large_messages"`
+	LargeBytes    int64 `json:"large_bytes"`
 	// Peers are the other instances heard from lately (beacons), which
 	// Publish can send a message with Message.To to.
 	Peers []string `json:"peers"`
 }
 
+// MaxCountedLarge bounds the rows of lt_messages that Health counts, and
+// so the time it takes (a few milliseconds at most).
+const MaxCountedLarge = 100_000
+
 // Health reports the Listener's state. It asks the database (through the
-// pool) for the notification queue's usage; if that fails, QueueUsage is
-// -1 and the error is returned with the rest of the report.
+// pool, in two short queries) for the notification queue's usage and the
+// size of lt_messages; if either fails, its fields are -1 and the error is
+// returned with the rest of the report. ctx bounds the queries.
 func (l *Listener) Health(ctx context.Context) (Health, error) {
 	s := &l.stats
 	h := Health{
@@ -82,7 +101,7 @@ func (l *Listener) Health(ctx context.Context) (Health, error) {
 		Reconnects:   s.reconnects.Load(), Received: s.received.Load(), Delivered: s.delivered.Load(),
 		Dropped: s.dropped.Load(), Malformed: s.malformed.Load(), Resyncs: s.resyncs.Load(),
 		Unauthenticated: s.unauthenticated.Load(), Stale: s.stale.Load(), Replayed: s.replayed.Load(),
-		QueueUsage: -1, Peers: l.livePeers(),
+		QueueUsage: -1, LargeMessages: -1, LargeBytes: -1, Peers: l.livePeers(),
 	}
 	if l.closed.Load() {
 		h.Connected = false
@@ -92,8 +111,20 @@ func (l *Listener) Health(ctx context.Context) (Health, error) {
 		h.QueueUsage = -1
 		return h, fmt.Errorf("pgnotify: reading the notification queue usage: %w", err)
 	}
+	if err := l.pool.QueryRow(ctx, countLarge, MaxCountedLarge).Scan(&h.LargeMessages, &h.LargeBytes); err != nil {
+		h.LargeMessages, h.LargeBytes = -1, -1
+		if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "42P01" { // undefined_table
+			return h, nil
+		}
+		return h, fmt.Errorf("pgnotify: reading the size of lt_messages: %w", err)
+	}
 	return h, nil
 }
+
+// countLarge counts the rows of lt_messages, at most $1 of them, and the
+// bytes of their payloads.
+const countLarge = `SELECT count(*), coalesce(sum(octet_length(payload)), 0)::bigint
+FROM (SELECT payload FROM lt_messages LIMIT $1) m`
 
 // Ready tells whether the instance can serve live pages correctly: the
 // LISTEN connection is up, proved alive within three ping intervals, and
