@@ -23,19 +23,32 @@ func Fatal(name string, err error) {
 	os.Exit(1)
 }
 
+// ParseFlags defines -addr on the command line's flag set, unless it is
+// defined, and parses the command line, unless it is parsed. Main calls
+// it; an example with flags of its own that it needs before calling Main
+// defines them, calls ParseFlags, then reads them.
+func ParseFlags() {
+	if flag.Lookup("addr") == nil {
+		flag.String("addr", "", "listen address (default $PORT or :8080)")
+	}
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+}
+
 // Main serves h until a signal arrives. Each closer is closed when the
 // server shuts down (lt.Handler.Close ends the event streams, which never
 // end by themselves), and Main returns once they are closed.
 func Main(name string, h http.Handler, closers ...io.Closer) {
-	addr := flag.String("addr", "", "listen address (default $PORT or :8080)")
-	flag.Parse()
-	if *addr == "" {
-		*addr = ":8080"
+	ParseFlags()
+	addr := flag.Lookup("addr").Value.String()
+	if addr == "" {
+		addr = ":8080"
 		if p := os.Getenv("PORT"); p != "" {
-			*addr = ":" + p
+			addr = ":" + p
 		}
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		Fatal(name, err)
 	}
