@@ -30,7 +30,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func openCounter(t *testing.T) (ctx context.Context, srv *httptest.Server, h *lt.Handler) {
 	t.Helper()
 	is := is.New(t)
-	router, h, err := newRouter()
+	router, h, err := newRouter(false)
 	is.NoErr(err)
 	srv = browsertest.Serve(t, router, h)
 	ctx = browsertest.New(t)
@@ -215,7 +215,7 @@ func TestBrowserTypingSurvivesServerUpdate(t *testing.T) {
 
 func TestBrowserWithoutJavaScript(t *testing.T) {
 	is := is.New(t)
-	router, h, err := newRouter()
+	router, h, err := newRouter(false)
 	is.NoErr(err)
 	srv := browsertest.Serve(t, router, h)
 	ctx := browsertest.New(t)

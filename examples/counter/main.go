@@ -3,16 +3,27 @@
 //
 //	go run ./examples/counter            # http://localhost:8080/
 //	go run ./examples/counter -addr :9000
+//	go run ./examples/counter -metrics   # and Prometheus metrics at /metrics
+//
+// With -metrics the page reports to a Prometheus registry (package
+// lt/ltprom; docs/metrics.md lists the metrics), served at /metrics with
+// the Go runtime's and the process's. A real app serves /metrics to its
+// Prometheus only: on an internal listener, or behind auth.
 package main
 
 import (
 	"embed"
+	"flag"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/livesse/livesse/internal/serve"
 	"github.com/livesse/livesse/lt"
+	"github.com/livesse/livesse/lt/ltprom"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 //go:embed counter.html
@@ -59,24 +70,34 @@ func step(ctx *lt.Context) int {
 	return 1
 }
 
-// newRouter builds the app: the live page mounted on a chi router.
-func newRouter() (http.Handler, *lt.Handler, error) {
+// newRouter builds the app: the live page mounted on a chi router; with
+// metrics, the page reports to a registry of its own, served at /metrics.
+func newRouter(metrics bool) (http.Handler, *lt.Handler, error) {
 	page, err := lt.ParseFS(files, "counter.html")
-	if err != nil {
-		return nil, nil, err
-	}
-	h, err := lt.New(page, &Counter{}, State{Step: 1})
 	if err != nil {
 		return nil, nil, err
 	}
 	r := chi.NewRouter()
 	r.Use(middleware.Logger, middleware.Recoverer)
+	opts := []lt.Option{lt.WithName("counter")} // the label page="counter"
+	if metrics {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		opts = append(opts, lt.WithMetrics(ltprom.New(reg)))
+		r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	}
+	h, err := lt.New(page, &Counter{}, State{Step: 1}, opts...)
+	if err != nil {
+		return nil, nil, err
+	}
 	r.Handle("/", h)
 	return r, h, nil
 }
 
 func main() {
-	r, h, err := newRouter()
+	metrics := flag.Bool("metrics", false, "serve Prometheus metrics at /metrics")
+	serve.ParseFlags()
+	r, h, err := newRouter(*metrics)
 	if err != nil {
 		serve.Fatal("counter", err)
 	}
