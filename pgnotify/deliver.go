@@ -28,7 +28,7 @@ func (l *Listener) deliver(ctx context.Context) {
 				s.Resync()
 			}
 		case p := <-l.inbox:
-			m, ok := l.receive(ctx, p)
+			m, _, ok := l.receive(ctx, p)
 			if !ok {
 				continue
 			}
@@ -44,20 +44,24 @@ func (l *Listener) deliver(ctx context.Context) {
 // instance's own message, a beacon, a message for another instance.
 var errSkip = errors.New("pgnotify: not for the subscribers")
 
-// receive turns a payload into the message to deliver. It reports false
-// for what is not to be delivered; refused payloads are counted and logged.
-func (l *Listener) receive(ctx context.Context, payload string) (lt.Message, bool) {
-	m, err := l.accept(ctx, payload, false)
+// receive turns a payload into the message to deliver, with the time it
+// was made. It reports false for what is not to be delivered; refused
+// payloads are counted and logged.
+func (l *Listener) receive(ctx context.Context, payload string) (lt.Message, time.Time, bool) {
+	m, made, err := l.accept(ctx, payload, false)
 	if err == nil {
-		return m, true
+		if mm := l.cfg.metrics; mm != nil {
+			mm.Delivered(l.cfg.now().Sub(made))
+		}
+		return m, made, true
 	}
 	s := &l.stats
 	var reason string
 	switch {
 	case errors.Is(err, errSkip):
-		return lt.Message{}, false
+		return lt.Message{}, time.Time{}, false
 	case ctx.Err() != nil: // closing
-		return lt.Message{}, false
+		return lt.Message{}, time.Time{}, false
 	case errors.Is(err, errUnauthenticated):
 		s.unauthenticated.Add(1)
 		reason = "unauthenticated"
@@ -73,7 +77,7 @@ func (l *Listener) receive(ctx context.Context, payload string) (lt.Message, boo
 		s.dropped.Add(1)
 		l.log.Error("pgnotify: message lost; resyncing every page", "err", err)
 		l.requestResync()
-		return lt.Message{}, false
+		return lt.Message{}, time.Time{}, false
 	default:
 		s.malformed.Add(1)
 		reason = "malformed"
@@ -82,14 +86,20 @@ func (l *Listener) receive(ctx context.Context, payload string) (lt.Message, boo
 	if h := l.cfg.hooks.refused; h != nil {
 		h(reason)
 	}
-	return lt.Message{}, false
+	return lt.Message{}, time.Time{}, false
 }
 
 // accept authenticates a payload, checks its time and that it was not
 // seen before, then decodes it; only then, for a reference, it reads the
 // stored message, which must be of the same type and bound to the
-// reference by its SHA-256. stored is true for a stored message.
-func (l *Listener) accept(ctx context.Context, payload string, stored bool) (lt.Message, error) {
+// reference by its SHA-256. stored is true for a stored message. It
+// returns the message with the time its sender made it.
+func (l *Listener) accept(ctx context.Context, payload string, stored bool) (m lt.Message, made time.Time, err error) {
+	m, err = l.acceptAt(ctx, payload, stored, &made)
+	return m, made, err
+}
+
+func (l *Listener) acceptAt(ctx context.Context, payload string, stored bool, made *time.Time) (lt.Message, error) {
 	o, err := l.keys.open(l.cfg.channel, payload)
 	if err != nil {
 		return lt.Message{}, err
@@ -97,6 +107,7 @@ func (l *Listener) accept(ctx context.Context, payload string, stored bool) (lt.
 	if err := l.replay.check(o.id, o.time, l.cfg.now()); err != nil {
 		return lt.Message{}, err
 	}
+	*made = time.UnixMicro(o.time) // a stored message's own, read below, comes last
 	var e envelope
 	if o.signed {
 		e, err = decodeSQL(o.body)
@@ -130,7 +141,7 @@ func (l *Listener) accept(ctx context.Context, payload string, stored bool) (lt.
 	if inner[:2] != payload[:2] {
 		return lt.Message{}, fmt.Errorf("%w: a stored message of another type than its reference", ErrBadPayload)
 	}
-	m, err := l.accept(ctx, inner, true)
+	m, err := l.acceptAt(ctx, inner, true, made)
 	switch {
 	case err != nil:
 		return lt.Message{}, fmt.Errorf("stored message %.12s…: %w", e.Ref, err)

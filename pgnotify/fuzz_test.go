@@ -84,7 +84,7 @@ func FuzzReceive(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, payload string) {
 		b := offline(t, "b", rows)
-		m, ok := b.receive(t.Context(), payload)
+		m, _, ok := b.receive(t.Context(), payload)
 		if !ok {
 			return
 		}
@@ -94,7 +94,7 @@ func FuzzReceive(f *testing.F) {
 		if m.Instance == "" || (m.Action == "" && !m.Close) {
 			t.Fatalf("delivered an incomplete message %+v", m)
 		}
-		if _, ok := b.receive(t.Context(), payload); ok {
+		if _, _, ok := b.receive(t.Context(), payload); ok {
 			t.Fatalf("delivered twice: %q", payload)
 		}
 	})

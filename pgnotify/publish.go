@@ -85,5 +85,8 @@ func (l *Listener) send(ctx context.Context, db Execer, m lt.Message, echo bool)
 	if err != nil {
 		return fmt.Errorf("pgnotify: publishing %s to %s %q: %w", m.Action, m.Kind, m.Target, err)
 	}
+	if mm := l.cfg.metrics; mm != nil {
+		mm.Published(len(payload), len(payload) >= maxNotifyPayload)
+	}
 	return nil
 }

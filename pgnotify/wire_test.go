@@ -224,29 +224,29 @@ func TestStoredMessageBound(t *testing.T) {
 	}
 
 	good := store(seal(msg("big")))
-	m, ok := b.receive(t.Context(), ref(good))
+	m, _, ok := b.receive(t.Context(), ref(good))
 	is.True(ok)
 	is.Equal(m.Action, "big")
 
 	// The row was replaced by another authentic message: refused.
 	other := seal(msg("other"))
 	rows[good] = other
-	_, ok = b.receive(t.Context(), ref(good))
+	_, _, ok = b.receive(t.Context(), ref(good))
 	is.True(!ok)
 	is.Equal(b.stats.unauthenticated.Load(), int64(1))
 
 	// A reference to a reference, or to a signed message: refused.
 	inner := store(ref(store(seal(msg("deep")))))
-	_, ok = b.receive(t.Context(), ref(inner))
+	_, _, ok = b.receive(t.Context(), ref(inner))
 	is.True(!ok)
 	k := deriveSubkeys(testSecret)
 	signed := store(signSQL(k.sql, k.sqlKID, "livesse", t0.UnixMicro(), strings.Repeat("cd", 16), `{"v":2,"k":"all","a":"x"}`))
-	_, ok = b.receive(t.Context(), ref(signed))
+	_, _, ok = b.receive(t.Context(), ref(signed))
 	is.True(!ok)
 	is.Equal(b.stats.malformed.Load(), int64(2))
 
 	// A missing row: the message is lost, and pages resync.
-	_, ok = b.receive(t.Context(), ref(strings.Repeat("0", 64)))
+	_, _, ok = b.receive(t.Context(), ref(strings.Repeat("0", 64)))
 	is.True(!ok)
 	is.Equal(b.stats.dropped.Load(), int64(1))
 	is.Equal(len(b.resync), 1)
@@ -254,10 +254,10 @@ func TestStoredMessageBound(t *testing.T) {
 	// A reference for another instance is not even fetched; one for b is.
 	fetched := 0
 	b.fetchRow = func(context.Context, []byte, bool) (string, error) { fetched++; return "", pgx.ErrNoRows }
-	_, ok = b.receive(t.Context(), seal(envelope{V: 2, Ref: good, Message: lt.Message{Instance: "a", To: "c"}}))
+	_, _, ok = b.receive(t.Context(), seal(envelope{V: 2, Ref: good, Message: lt.Message{Instance: "a", To: "c"}}))
 	is.True(!ok)
 	is.Equal(fetched, 0)
-	_, _ = b.receive(t.Context(), seal(envelope{V: 2, Ref: good, Message: lt.Message{Instance: "a", To: "b"}}))
+	_, _, _ = b.receive(t.Context(), seal(envelope{V: 2, Ref: good, Message: lt.Message{Instance: "a", To: "b"}}))
 	is.Equal(fetched, 1)
 }
 
@@ -274,7 +274,7 @@ func BenchmarkReceive(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		if _, ok := l.receive(b.Context(), payloads[i]); !ok {
+		if _, _, ok := l.receive(b.Context(), payloads[i]); !ok {
 			b.Fatal("refused")
 		}
 	}
@@ -303,3 +303,4 @@ func BenchmarkDecodeOnly(b *testing.B) {
 		}
 	}
 }
+
