@@ -388,7 +388,7 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, status int, err
 func (h *Handler) refuseAs(w http.ResponseWriter, r *http.Request, status int, err error, asJSON bool, reason string) {
 	h.m.Refused("", reason)
 	ref := errorRef(r)
-	attrs := []any{"method", r.Method, "path", clip(r.URL.Path, maxLoggedPath), "status", status, "ref", ref, "err", err}
+	attrs := append(requestAttrs(r), "method", r.Method, "path", clip(r.URL.Path, maxLoggedPath), "status", status, "ref", ref, "err", err)
 	if pe := (*panicError)(nil); errors.As(err, &pe) {
 		attrs = append(attrs, "stack", string(pe.stack))
 	}

@@ -26,7 +26,7 @@ func (s subscriber) Deliver(m Message) {
 	}
 	switch {
 	case m.Close && (m.Action != "" || (m.Kind != ToGroup && m.Kind != ToUser)):
-		h.log.Warn("lt: a close message must name a group or a user and no action; dropped", "page", h.name, "from", m.Instance)
+		h.log.Warn("lt: a close message must name a group or a user and no action; dropped", "from", m.Instance)
 	case m.Kind == ToGroup || m.Kind == ToUser || m.Kind == ToAll:
 		var span Span
 		if h.tr != nil {
@@ -38,7 +38,7 @@ func (s subscriber) Deliver(m Message) {
 	case m.Kind == ToConn && !m.Close:
 		h.deliverToConn(m)
 	default:
-		h.log.Warn("lt: message of unknown kind dropped", "page", h.name, "from", m.Instance, "kind", m.Kind)
+		h.log.Warn("lt: message of unknown kind dropped", "from", m.Instance, "kind", m.Kind)
 	}
 }
 
@@ -55,12 +55,12 @@ func (h *Handler) deliverToConn(m Message) {
 		err = fmt.Errorf("%w: a forwarded action needs the requester and the request", ErrBadRequest)
 	}
 	if err != nil {
-		h.log.Warn("lt: forwarded action dropped", "page", h.name, "from", m.Instance, "action", clip(m.Action, maxShownName), "err", err)
+		h.log.Warn("lt: forwarded action dropped", "from", m.Instance, "action", clip(m.Action, maxShownName), "err", err)
 		return
 	}
 	c, err := h.lookup(m.Target, *m.Identity)
 	if err != nil {
-		h.log.Warn("lt: forwarded action dropped", "page", h.name, "from", m.Instance, "action", m.Action, "err", err)
+		h.log.Warn("lt: forwarded action dropped", "from", m.Instance, "action", m.Action, "err", err)
 		return
 	}
 	req := m.Request.request(c)

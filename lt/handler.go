@@ -546,7 +546,7 @@ func (h *Handler) applyLocal(m Message) error {
 	default:
 		var err error
 		if meth, err = h.ct.lookup(m.Action); err != nil {
-			h.log.Warn("lt: message for an unknown action dropped", "page", h.name, "from", m.Instance, "err", err)
+			h.log.Warn("lt: message for an unknown action dropped", "from", m.Instance, "err", err)
 			return err
 		}
 	}
@@ -578,7 +578,7 @@ func (h *Handler) applyLocal(m Message) error {
 	h.runner.scheduleAll(idle)
 	if full > 0 {
 		h.log.Warn("lt: server action not run on connections whose queue is full; they end and their tabs mount afresh",
-			"page", h.name, "action", m.Action, "connections", full, "of", n)
+			"action", m.Action, "connections", full, "of", n)
 		return fmt.Errorf("%w: %s not run on %d of %d connections; they end once their queued work is done, and their tabs mount afresh",
 			ErrQueueFull, m.Action, full, n)
 	}
@@ -631,7 +631,7 @@ func (h *Handler) publish(ctx context.Context, m Message) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
 	defer cancel()
 	if err := h.opts.broadcaster.Publish(ctx, m); err != nil {
-		h.log.Error("lt: publishing to other instances failed", "page", h.name, "action", m.Action, "err", err)
+		h.log.Error("lt: publishing to other instances failed", "action", m.Action, "err", err)
 		return fmt.Errorf("lt: telling other instances: %w", err)
 	}
 	return nil

@@ -67,6 +67,11 @@ func (h *Handler) shownError(ctx context.Context, err error, r *http.Request, at
 		return msg
 	}
 	ref := errorRef(r)
+	if r != nil {
+		if id := chimw.GetReqID(r.Context()); id != "" {
+			attrs = append(attrs, "request_id", clip(id, 64)) // attrs name the connection
+		}
+	}
 	attrs = append(attrs, "ref", ref, "err", err)
 	if pe := (*panicError)(nil); errors.As(err, &pe) {
 		attrs = append(attrs, "stack", string(pe.stack))
@@ -90,6 +95,26 @@ func errorRef(r *http.Request) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// requestAttrs are the log attributes that name r: its request id (chi's
+// RequestID middleware) and the connection it is for, when it has them.
+func requestAttrs(r *http.Request) []any {
+	var attrs []any
+	if r == nil {
+		return nil
+	}
+	if id := chimw.GetReqID(r.Context()); id != "" {
+		attrs = append(attrs, "request_id", clip(id, 64))
+	}
+	c := r.URL.Query().Get(fieldConn) // a stream's first
+	if r.PostForm != nil {
+		c = r.PostForm.Get(fieldConn)
+	}
+	if c != "" {
+		attrs = append(attrs, "conn", clip(c, 64))
+	}
+	return attrs
 }
 
 // clip cuts client-supplied text for an error message or a log line.
