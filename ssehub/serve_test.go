@@ -3,6 +3,7 @@ package ssehub
 import (
 	"bufio"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -53,6 +54,18 @@ func TestServe(t *testing.T) {
 	src.publish("one")
 	srvCtx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
+	var wmu sync.Mutex
+	var events, heartbeats, bytes int
+	written := func(e, b int, hb bool) {
+		wmu.Lock()
+		defer wmu.Unlock()
+		if hb {
+			heartbeats += e
+		} else {
+			events += e
+		}
+		bytes += b
+	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st, err := Open(w)
 		if err != nil {
@@ -68,7 +81,7 @@ func TestServe(t *testing.T) {
 			case <-ctx.Done():
 			}
 		}()
-		served <- Serve(ctx, st, src, Options{Heartbeat: 30 * time.Millisecond})
+		served <- Serve(ctx, st, src, Options{Heartbeat: 30 * time.Millisecond, Written: written})
 	}))
 	defer srv.Close()
 
@@ -77,11 +90,13 @@ func TestServe(t *testing.T) {
 	defer resp.Body.Close()
 	is.Equal(resp.Header.Get("X-Accel-Buffering"), "no")
 	br := bufio.NewReader(resp.Body)
+	read := 0
 	next := func() string { // one event block, or a comment
 		var b strings.Builder
 		for {
 			line, err := br.ReadString('\n')
 			is.NoErr(err)
+			read += len(line)
 			if line == "\n" {
 				return b.String()
 			}
@@ -104,6 +119,13 @@ func TestServe(t *testing.T) {
 	is.Equal(next(), "id: 5\nevent: snapshot\ndata: all\n") // 3 was dropped: resync
 	stop()
 	is.NoErr(<-served) // ended by its context: no error
+	// Options.Written was told of every write, to the byte (heartbeats
+	// may have come after the last event read).
+	rest, err := io.ReadAll(br)
+	is.NoErr(err)
+	is.Equal(events, 3)
+	is.Equal(heartbeats, 2+strings.Count(string(rest), ": hb\n"))
+	is.Equal(bytes, read+len(rest))
 }
 
 func TestOpenWithoutFlusher(t *testing.T) {
