@@ -27,12 +27,13 @@
 // # Metrics
 //
 // The names are those of package lt/ltprom as OpenTelemetry spells them:
-// through OpenTelemetry's Prometheus exporter (dots become underscores,
-// the unit a suffix, counters end in _total) they read as ltprom's, so
-// dashboards on either work on both. Attributes are namespaced
-// (livesse.page where ltprom has the label page); durations are
-// histograms in seconds, with ltprom's buckets (25 µs to 10 s; a View
-// can change them).
+// through OpenTelemetry's translation to Prometheus (dots become
+// underscores, the unit a suffix, counters end in _total) they read as
+// ltprom's, livesse.action.duration as livesse_action_duration_seconds,
+// livesse.actions as livesse_actions_total. The attributes are namespaced
+// like those of lt's spans: livesse.page where ltprom has the label page
+// (in Prometheus, livesse_page). Durations are histograms in seconds,
+// with ltprom's buckets (25 µs to 10 s; a View can change them).
 //
 // Every instrument of a page has the attribute livesse.page, the
 // Handler's name (lt.WithName):
