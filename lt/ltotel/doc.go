@@ -42,7 +42,7 @@
 //	livesse.streams              UpDownCounter {stream}      open event streams
 //	livesse.stream.tabs          UpDownCounter {tab}         tabs carried by the open streams (over livesse.streams: tabs per stream)
 //	livesse.actions              Counter {action}            actions run, by livesse.action, livesse.origin (client, server), livesse.outcome (ok, error)
-//	livesse.action.duration      Histogram s                 their time: the method's call with its render and diff; same attributes
+//	livesse.action.duration      Histogram s                 their time: the method's call with its render and diff; by livesse.action, livesse.origin
 //	livesse.refused_requests     Counter {request}           requests refused, by livesse.reason (lt's Refused constants), and livesse.action when the request named one
 //	livesse.render.duration      Histogram s                 a render of the page and its diff
 //	livesse.sent.events          Counter {event}             events written to streams, heartbeats included

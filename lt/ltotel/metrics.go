@@ -146,7 +146,7 @@ func NewMetrics(mp metric.MeterProvider) (*Metrics, error) {
 	m.streams = upDown("livesse.streams", "{stream}", "Open event streams.")
 	m.tabs = upDown("livesse.stream.tabs", "{tab}", "Tabs (connections) carried by the open event streams; divided by livesse.streams, the tabs per stream.")
 	m.actions = counter("livesse.actions", "{action}", "Actions run on a connection, by action method, origin (client: a POST; server: a server action) and outcome (ok, error).")
-	m.actionDuration = seconds("livesse.action.duration", "Time of an action on a connection: the method's call with its render and diff.")
+	m.actionDuration = seconds("livesse.action.duration", "Time of an action on a connection, by action method and origin: the method's call with its render and diff.")
 	m.refused = counter("livesse.refused_requests", "{request}", "Requests refused, by reason, and by action when the request named one of the page's.")
 	m.renderDuration = seconds("livesse.render.duration", "Time of one render of the page and its diff against what the tab had.")
 	m.events = counter("livesse.sent.events", "{event}", "Events written to event streams, heartbeats included.")
@@ -237,9 +237,9 @@ type oddKey struct{ action, origin, outcome, reason string }
 
 // actionState is one action's counts and histogram options.
 type actionState struct {
-	name    string                      // "" for other
-	count   [2][2]atomic.Int64          // [client][error]
-	ran     [2][2][]metric.RecordOption // [client][error]
+	name    string                   // "" for other
+	count   [2][2]atomic.Int64       // [client][error]
+	ran     [2][]metric.RecordOption // [client]
 	refused [len(reasons)]atomic.Int64
 }
 
@@ -250,10 +250,8 @@ func (a *actionState) init(attrs ...attribute.KeyValue) {
 		a.name = attrs[1].Value.AsString()
 	}
 	for c, origin := range [2]string{OriginServer, OriginClient} {
-		for e, outcome := range [2]string{lt.OutcomeOK, lt.OutcomeError} {
-			set := attribute.NewSet(append(slices.Clip(attrs), OriginKey.String(origin), OutcomeKey.String(outcome))...)
-			a.ran[c][e] = []metric.RecordOption{metric.WithAttributeSet(set)}
-		}
+		set := attribute.NewSet(append(slices.Clip(attrs), OriginKey.String(origin))...)
+		a.ran[c] = []metric.RecordOption{metric.WithAttributeSet(set)}
 	}
 }
 
@@ -298,23 +296,16 @@ func (p *page) Streams(delta, tabs int) {
 }
 
 func (p *page) Action(name string, client bool, outcome string, d time.Duration) {
-	a, e := p.action(name), 0
+	a, c := p.action(name), b2i(client)
 	switch outcome {
 	case lt.OutcomeOK:
+		a.count[c][0].Add(1)
 	case lt.OutcomeError:
-		e = 1
+		a.count[c][1].Add(1)
 	default:
 		p.countOdd(oddKey{action: a.name, origin: origin(client), outcome: outcome})
-		attrs := []attribute.KeyValue{PageKey.String(p.name), OriginKey.String(origin(client)), OutcomeKey.String(outcome)}
-		if a.name != "" {
-			attrs = append(attrs, ActionKey.String(a.name))
-		}
-		p.m.actionDuration.Record(bg, d.Seconds(), metric.WithAttributes(attrs...))
-		return
 	}
-	c := b2i(client)
-	a.count[c][e].Add(1)
-	p.m.actionDuration.Record(bg, d.Seconds(), a.ran[c][e]...)
+	p.m.actionDuration.Record(bg, d.Seconds(), a.ran[c]...)
 }
 
 func (p *page) Refused(name, why string) {

@@ -24,6 +24,11 @@ var (
 func action(name string) attribute.KeyValue  { return ltotel.ActionKey.String(name) }
 func reasonAttr(r string) attribute.KeyValue { return ltotel.ReasonKey.String(r) }
 
+// timed are the attributes of an action's duration.
+func timed(page attribute.KeyValue, name, origin string) []attribute.KeyValue {
+	return []attribute.KeyValue{page, action(name), ltotel.OriginKey.String(origin)}
+}
+
 func ran(page attribute.KeyValue, name, source, outcome string) []attribute.KeyValue {
 	return []attribute.KeyValue{page, action(name), ltotel.OriginKey.String(source), ltotel.OutcomeKey.String(outcome)}
 }
@@ -74,14 +79,14 @@ func TestPageMetricsReachTheirInstruments(t *testing.T) {
 	is.Equal(rd.count("livesse.streams", pageA), int64(1))
 	is.Equal(rd.count("livesse.stream.tabs", pageA), int64(1))
 
-	inc := hist[float64](rd, "livesse.action.duration", ran(pageA, "Increment", "client", "ok")...)
+	inc := hist[float64](rd, "livesse.action.duration", timed(pageA, "Increment", "client")...)
 	is.Equal(inc.Count, uint64(2))
 	is.True(math.Abs(inc.Sum-0.006) < 1e-9) // seconds
-	is.Equal(hist[float64](rd, "livesse.action.duration", ran(pageA, "Increment", "server", "ok")...).Count, uint64(1))
-	add := hist[float64](rd, "livesse.action.duration", ran(pageA, "AddItem", "client", "error")...)
+	is.Equal(hist[float64](rd, "livesse.action.duration", timed(pageA, "Increment", "server")...).Count, uint64(1))
+	add := hist[float64](rd, "livesse.action.duration", timed(pageA, "AddItem", "client")...)
 	is.Equal(add.Count, uint64(1))
 	is.Equal(add.Sum, 3.0)
-	is.Equal(hist[float64](rd, "livesse.action.duration", ran(pageB, "Refresh", "server", "ok")...).Count, uint64(1))
+	is.Equal(hist[float64](rd, "livesse.action.duration", timed(pageB, "Refresh", "server")...).Count, uint64(1))
 	is.Equal(histPoints(rd, "livesse.action.duration"), 4) // nothing else
 	is.Equal(rd.metric("livesse.action.duration").Unit, "s")
 	is.Equal(rd.count("livesse.actions", ran(pageA, "Increment", "client", "ok")...), int64(2))
@@ -137,11 +142,11 @@ func TestPageMetricsUnannouncedValues(t *testing.T) {
 	noAction := func(origin, outcome string) []attribute.KeyValue {
 		return []attribute.KeyValue{pageA, ltotel.OriginKey.String(origin), ltotel.OutcomeKey.String(outcome)}
 	}
-	is.Equal(hist[float64](rd, "livesse.action.duration", noAction("client", "ok")...).Count, uint64(1))
+	is.Equal(hist[float64](rd, "livesse.action.duration", pageA, ltotel.OriginKey.String("client")).Count, uint64(1))
 	is.Equal(rd.count("livesse.actions", noAction("client", "ok")...), int64(1))
-	is.Equal(hist[float64](rd, "livesse.action.duration", ran(pageA, "Increment", "client", "cancelled")...).Count, uint64(1))
+	is.Equal(hist[float64](rd, "livesse.action.duration", timed(pageA, "Increment", "client")...).Count, uint64(1))
 	is.Equal(rd.count("livesse.actions", ran(pageA, "Increment", "client", "cancelled")...), int64(1))
-	is.Equal(hist[float64](rd, "livesse.action.duration", noAction("server", "cancelled")...).Count, uint64(1))
+	is.Equal(hist[float64](rd, "livesse.action.duration", pageA, ltotel.OriginKey.String("server")).Count, uint64(1))
 	is.Equal(rd.count("livesse.actions", noAction("server", "cancelled")...), int64(1))
 	is.Equal(rd.count("livesse.refused_requests", pageA, reasonAttr(lt.RefusedGone)), int64(1))
 	is.Equal(rd.count("livesse.refused_requests", pageA, action("Increment"), reasonAttr("new_reason")), int64(1))
@@ -339,7 +344,7 @@ func TestActionBucketsAreSeconds(t *testing.T) {
 	is := is.New(t)
 	m, r := newMetrics(t)
 	m.Page("a", []string{"X"}).Action("X", true, lt.OutcomeOK, 3*time.Millisecond)
-	dp := hist[float64](collect(t, r), "livesse.action.duration", ran(pageA, "X", "client", "ok")...)
+	dp := hist[float64](collect(t, r), "livesse.action.duration", timed(pageA, "X", "client")...)
 	is.True(len(dp.Bounds) > 8)
 	is.True(dp.Bounds[0] <= 0.001) // sub-millisecond actions are told apart
 	is.True(dp.Bounds[len(dp.Bounds)-1] >= 5)
