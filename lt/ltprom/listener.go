@@ -9,7 +9,7 @@ import (
 )
 
 // HealthReporter is what a Listener collector reads: *pgnotify.Listener
-// is one.
+// is one. Health may be called from several scrapes at once.
 type HealthReporter interface {
 	Channel() string
 	Health(ctx context.Context) (pgnotify.Health, error)

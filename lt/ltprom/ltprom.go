@@ -27,13 +27,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// DefaultBuckets are the upper bounds, in seconds, of the duration
+// DefaultBuckets returns the upper bounds, in seconds, of the duration
 // histograms (action latency, render and diff, fan-out, pgnotify's lag)
-// without WithBuckets: from 25 µs to 10 s, about three per decade.
-var DefaultBuckets = []float64{
-	0.000025, 0.00005, 0.0001, 0.00025, 0.0005,
-	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-	0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+// without WithBuckets: 18 from 25 µs to 10 s, about three per decade. The
+// slice is the caller's.
+func DefaultBuckets() []float64 {
+	return []float64{
+		0.000025, 0.00005, 0.0001, 0.00025, 0.0005,
+		0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+		0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+	}
 }
 
 // Option configures New.
@@ -44,8 +47,9 @@ type config struct {
 	healthTimeout time.Duration
 }
 
-// WithBuckets sets the upper bounds, in seconds and increasing, of every
-// duration histogram (default DefaultBuckets).
+// WithBuckets sets the upper bounds, in seconds, of every duration
+// histogram (default DefaultBuckets()); New panics if they do not
+// increase. No bounds leaves the default.
 func WithBuckets(bounds ...float64) Option {
 	return func(c *config) {
 		if len(bounds) > 0 {
@@ -117,7 +121,7 @@ func New(reg prometheus.Registerer, opts ...Option) *Metrics {
 	if reg == nil {
 		reg = prometheus.DefaultRegisterer
 	}
-	cfg := config{buckets: DefaultBuckets, healthTimeout: 2 * time.Second}
+	cfg := config{buckets: DefaultBuckets(), healthTimeout: 2 * time.Second}
 	for _, o := range opts {
 		o(&cfg)
 	}
