@@ -199,13 +199,13 @@ func (h *Handler) liveAction(w http.ResponseWriter, r *http.Request, id Identity
 	c, err := h.lookup(connID, id)
 	switch {
 	case errors.Is(err, ErrForeignConnection):
-		h.refuse(w, r, http.StatusForbidden, err, true)
+		h.refuseAction(name, w, r, http.StatusForbidden, err, true)
 		return
 	case err != nil && h.forwards(connID):
 		h.forward(w, r, id, connID, name, form)
 		return
 	case err != nil:
-		h.refuse(w, r, http.StatusGone, err, true)
+		h.refuseAction(name, w, r, http.StatusGone, err, true)
 		return
 	}
 	m, _ := h.ct.lookup(name) // checked by the caller
@@ -226,10 +226,10 @@ func (h *Handler) liveAction(w http.ResponseWriter, r *http.Request, id Identity
 	}
 	switch {
 	case errors.Is(err, ErrClosed):
-		h.refuse(w, r, http.StatusGone, err, true)
+		h.refuseAction(name, w, r, http.StatusGone, err, true)
 		return
 	case errors.Is(err, ErrQueueFull):
-		h.refuse(w, r, http.StatusServiceUnavailable, err, true)
+		h.refuseAction(name, w, r, http.StatusServiceUnavailable, err, true)
 		return
 	case err != nil:
 		return // the client went away; the action still runs in order
@@ -255,7 +255,7 @@ func (h *Handler) forwards(connID string) bool {
 func (h *Handler) forward(w http.ResponseWriter, r *http.Request, id Identity, connID, name string, form url.Values) {
 	fr := forwardedRequest(r, form)
 	if n := fr.size(); n > h.opts.maxForward {
-		h.refuse(w, r, http.StatusRequestEntityTooLarge, fmt.Errorf(
+		h.refuseAction(name, w, r, http.StatusRequestEntityTooLarge, fmt.Errorf(
 			"%w: an action for a tab on another instance carries %d bytes, over the %d that are forwarded (WithMaxForwardBytes)",
 			ErrBadRequest, n, h.opts.maxForward), true)
 		return
@@ -267,10 +267,10 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, id Identity, c
 	}
 	switch err := h.publish(ctx, m); {
 	case errors.Is(err, ErrNoInstance):
-		h.refuse(w, r, http.StatusGone, fmt.Errorf("%w: no live instance holds it", ErrUnknownConnection), true)
+		h.refuseAction(name, w, r, http.StatusGone, fmt.Errorf("%w: no live instance holds it", ErrUnknownConnection), true)
 		return
 	case err != nil:
-		h.refuse(w, r, http.StatusServiceUnavailable, err, true)
+		h.refuseAction(name, w, r, http.StatusServiceUnavailable, err, true)
 		return
 	}
 	var b bytes.Buffer
@@ -381,12 +381,20 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 // The answer says what was wrong with the request, never what went wrong
 // inside (publicText).
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, status int, err error, asJSON bool) {
-	h.refuseAs(w, r, status, err, asJSON, refusal(status, err))
+	h.refuseAs(w, r, status, err, asJSON, refusal(status, err), "")
 }
 
-// refuseAs is refuse counting the refusal as reason (PageMetrics.Refused).
-func (h *Handler) refuseAs(w http.ResponseWriter, r *http.Request, status int, err error, asJSON bool, reason string) {
-	h.m.Refused("", reason)
+// refuseAction is refuse for a request that named action, one of the
+// controller's: the refusal is counted under its method name.
+func (h *Handler) refuseAction(action string, w http.ResponseWriter, r *http.Request, status int, err error, asJSON bool) {
+	m, _ := h.ct.lookup(action) // checked by the caller
+	h.refuseAs(w, r, status, err, asJSON, refusal(status, err), m.Name)
+}
+
+// refuseAs is refuse counting the refusal as reason, for method
+// (PageMetrics.Refused).
+func (h *Handler) refuseAs(w http.ResponseWriter, r *http.Request, status int, err error, asJSON bool, reason, method string) {
+	h.m.Refused(method, reason)
 	ref := errorRef(r)
 	attrs := append(requestAttrs(r), "method", r.Method, "path", clip(r.URL.Path, maxLoggedPath), "status", status, "ref", ref, "err", err)
 	if pe := (*panicError)(nil); errors.As(err, &pe) {

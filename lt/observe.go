@@ -36,8 +36,9 @@ type PageMetrics interface {
 	// diff. name is the action's method name, never client input.
 	Action(name string, client bool, outcome string, d time.Duration)
 	// Refused is a request lt refused (see the Refused constants); name
-	// is the action when the request named one of the controller's, else
-	// "".
+	// is the action's method name when the refusal came after the request
+	// named one of the controller's actions (another session's or a gone
+	// connection, a full queue, a forward refused), else "".
 	Refused(name, reason string)
 	// Rendered is one render of the page and its diff against what the
 	// tab had, d long.
@@ -74,8 +75,8 @@ const (
 const (
 	RefusedCrossSite     = "cross_site"     // 403: another site's POST or another origin's stream
 	RefusedUnauthorized  = "unauthorized"   // 401: the Authenticator refused
-	RefusedBadRequest    = "bad_request"    // 400/415: malformed, or no action named
-	RefusedUnknownAction = "unknown_action" // 400: not an action of the controller
+	RefusedBadRequest    = "bad_request"    // 400/415: malformed, or several actions named
+	RefusedUnknownAction = "unknown_action" // 400: not an action of the controller, or none named
 	RefusedTooLarge      = "too_large"      // 413: body, fields, or a forward over the limits
 	RefusedForeign       = "foreign"        // 403: another session's connection
 	RefusedGone          = "gone"           // 410: unknown or expired connection

@@ -54,7 +54,7 @@ func (h *Handler) failMount(w http.ResponseWriter, r *http.Request, err error) {
 	if ownError(err) {
 		reason = refusal(status, err)
 	}
-	h.refuseAs(w, r, status, err, false, reason)
+	h.refuseAs(w, r, status, err, false, reason, "")
 }
 
 func userMessageOf(err error) bool {

@@ -303,4 +303,3 @@ func BenchmarkDecodeOnly(b *testing.B) {
 		}
 	}
 }
-

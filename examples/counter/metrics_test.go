@@ -115,8 +115,11 @@ func action(name, origin, outcome string) string {
 	return metric("livesse_actions_total", `action="`+name+`"`, `origin="`+origin+`"`, `outcome="`+outcome+`"`)
 }
 
-func refused(reason string) string {
-	return metric("livesse_refused_requests_total", `action=""`, `reason="`+reason+`"`)
+func refused(reason string) string { return refusedAction("", reason) }
+
+// refusedAction is a refusal that came after the request named action.
+func refusedAction(action, reason string) string {
+	return metric("livesse_refused_requests_total", `action="`+action+`"`, `reason="`+reason+`"`)
 }
 
 // rawTab is a tab whose event stream the test reads itself, byte by byte,
@@ -371,8 +374,8 @@ func TestMetricsScrape(t *testing.T) {
 		refused(lt.RefusedUnknownAction):                                                         1,
 		refused(lt.RefusedBadRequest):                                                            2,
 		refused(lt.RefusedCrossSite):                                                             1,
-		refused(lt.RefusedForeign):                                                               1,
-		refused(lt.RefusedGone):                                                                  1,
+		refusedAction("Increment", lt.RefusedForeign):                                            1,
+		refusedAction("Increment", lt.RefusedGone):                                               1,
 		metric("livesse_connections"):                                                            3,
 	})
 
@@ -427,7 +430,7 @@ func TestMetricsScrape(t *testing.T) {
 		metric("livesse_queued_jobs"):                                                            0,
 		metric("livesse_queue_overflows_total"):                                                  0,
 		action("Increment", "client", lt.OutcomeOK):                                              increments + 1, // unchanged
-		refused(lt.RefusedGone):                                                                  1,
+		refusedAction("Increment", lt.RefusedGone):                                               1,
 		metric("livesse_action_duration_seconds_count", `action="Increment"`, `origin="server"`): 4,
 	})
 	// Every render and diff: the live actions and the server action's
