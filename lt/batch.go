@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/livesse/livesse/internal/livetree"
 )
@@ -20,6 +21,7 @@ import (
 // call functions whose output changes with time; within a batch, every
 // connection renders "at the same moment" either way.
 type batch struct {
+	h       *Handler // to report renders to, with metrics; nil without
 	mode    stateKeyMode
 	mu      sync.Mutex
 	renders map[renderKey]*rendering
@@ -70,7 +72,11 @@ func (h *Handler) newBatch(n int) *batch {
 	if n < 2 || h.stateKeys == keyNone {
 		return nil
 	}
-	return &batch{mode: h.stateKeys, renders: map[renderKey]*rendering{}, changes: map[[2]*livetree.Frag]*changing{}}
+	b := &batch{mode: h.stateKeys, renders: map[renderKey]*rendering{}, changes: map[[2]*livetree.Frag]*changing{}}
+	if h.timed {
+		b.h = h
+	}
+	return b
 }
 
 // rendering returns the batch's rendering of state with errMsg, made by
@@ -99,7 +105,14 @@ func (b *batch) rendering(rs *renderers, state reflect.Value, errMsg string) *re
 	}
 	b.mu.Unlock()
 	r.once.Do(func() {
+		var t0 time.Time
+		if b.h != nil {
+			t0 = time.Now()
+		}
 		r.tree, r.plain, r.err = rs.render(state.Interface(), errMsg)
+		if b.h != nil {
+			b.h.m.Rendered(time.Since(t0))
+		}
 		r.done.Store(true)
 	})
 	b.lastRender.Store(&renderHit{k, r})

@@ -250,7 +250,9 @@ func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any
 	pub = c.publish(msg, false, b, r)
 	if c.h.timed {
 		t2 := time.Now()
-		c.h.m.Rendered(t2.Sub(t1))
+		if b == nil {
+			c.h.m.Rendered(t2.Sub(t1)) // a batch times its renders itself, once each
+		}
 		if !isLifecycle(m.Name) {
 			outcome := OutcomeOK
 			if err != nil {

@@ -41,7 +41,9 @@ type PageMetrics interface {
 	// connection, a full queue, a forward refused), else "".
 	Refused(name, reason string)
 	// Rendered is one render of the page and its diff against what the
-	// tab had, d long.
+	// tab had, d long. A server action reaching many connections renders
+	// each distinct state once and shares it (and its diff): it reports
+	// that render once, without the diff.
 	Rendered(d time.Duration)
 	// Sent is what one write put on a stream: events and their bytes,
 	// heartbeats included.
