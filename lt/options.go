@@ -52,7 +52,7 @@ func defaultOptions() options {
 		cookieName:     sessioncookie.DefaultName,
 		maxStates:      10000,
 		retry:          time.Second,
-		clientConns:    32,
+		clientConns:    128,
 		clientStreams:  8,
 		maxForward:     256 << 10,
 		hijack:         true,
@@ -179,10 +179,12 @@ func WithMaxConnections(n int) Option { return func(o *options) { o.maxConns = n
 
 // WithClientLimits bounds what one client (a signed-in user, else one
 // session cookie) holds on this page: connections, that is tabs and
-// rendered pages (default 32), and event streams (default 8; one browser
-// needs one). Over the connection limit a new one ends the client's own
-// oldest connection that has no stream, or, when all have one, is refused
-// with 429; over the stream limit a new stream ends the client's oldest.
+// rendered pages (default 128: a browser with many tabs open on the page,
+// or a user's devices), and event streams (default 8; one browser needs
+// one, or one per 64 tabs). Over the connection limit a new one ends the
+// client's own oldest connection that has no stream, or, when all have
+// one, is refused with 429, as is a stream naming more tabs than the
+// limit; over the stream limit a new stream ends the client's oldest.
 // Other clients are never affected. A client without a session cookie
 // (one that ignores cookies) is a new session every time: each of its
 // streams may open one connection, and the pages it loads without ever

@@ -99,6 +99,12 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	case len(ids) > maxStreamConns:
 		h.refuse(w, r, http.StatusBadRequest, fmt.Errorf("%w: %d connections on one stream, limit %d", ErrBadRequest, len(ids), maxStreamConns), false)
 		return
+	case len(ids) > h.opts.clientConns:
+		// More tabs than the client may have: refused before any is made.
+		w.Header().Set("Retry-After", "5")
+		h.refuse(w, r, http.StatusTooManyRequests, fmt.Errorf("%w: a stream names %d tabs, over the %d a client may have on the page (WithClientLimits)",
+			ErrTooManyConnections, len(ids), h.opts.clientConns), false)
+		return
 	case fresh && len(ids) > 1:
 		// A session this response starts has no connection here, so
 		// every tab named would be a new one: a client that drops its
