@@ -40,3 +40,21 @@ func TestLogLinesNameWhatTheyAreAbout(t *testing.T) {
 		is.True(strings.Contains(l, " page=page")) // every line
 	}
 }
+
+// A stream's end is logged as its request log (net/http's middleware saw
+// a taken stream start, not end): status, events, bytes, tabs, duration.
+func TestStreamLogSaysWhatWasSent(t *testing.T) {
+	is := is.New(t)
+	var logs syncBuffer
+	f := newFixture(t, lt.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	tab := lttest.Open(t, f.URL+"/page")
+	tab.Act("increment", nil)
+	tab.WaitFor("n=1")
+	tab.Close()
+	is.NoErr(f.H.Close()) // the stream has ended, and been logged
+	line := logLine(t, &logs, "lt: stream ended")
+	for _, want := range []string{"page=page", "path=/page", "status=200", "tabs=1", "conn=", "events=", "bytes=", "duration="} {
+		is.True(strings.Contains(line, want))
+	}
+	is.True(!strings.Contains(line, "events=0 ")) // a heartbeat, the render and the update at least
+}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/livesse/livesse/ssehub"
 )
@@ -193,12 +194,13 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 			stop := h.watch(st, s.cancel)
 			h.mu.Unlock()
 			detached = true
+			logAttrs := streamLog(r) // r is not for after this handler returns
 			go func() {
 				defer h.wg.Done()
 				defer s.end(h)
 				defer st.Close()
 				defer stop()
-				h.serve(s, st, r.URL.Path)
+				h.serve(s, st, logAttrs)
 			}()
 			return
 		case !errors.Is(err, ssehub.ErrCannotTake):
@@ -214,11 +216,12 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	}
 	stop := context.AfterFunc(r.Context(), s.cancel) // the client went away
 	defer stop()
-	h.serve(s, st, r.URL.Path)
+	h.serve(s, st, streamLog(r))
 }
 
 // serve writes the stream's events until it ends.
-func (h *Handler) serve(s *stream, st *ssehub.Stream, path string) {
+func (h *Handler) serve(s *stream, st *ssehub.Stream, logAttrs []any) {
+	start := time.Now()
 	s.st.Store(st)
 	defer s.st.Store(nil)
 	opts := ssehub.Options{
@@ -228,9 +231,21 @@ func (h *Handler) serve(s *stream, st *ssehub.Stream, path string) {
 		opts.Written = h.written
 	}
 	err := ssehub.Serve(s.ctx, st, s, opts)
+	// The request log of the stream: net/http's middleware saw a taken
+	// stream start, not end (chi's Logger writes "000 0B").
+	events, bytes := st.Sent()
+	attrs := append(logAttrs, "status", http.StatusOK, "events", events, "bytes", bytes, "tabs", len(s.members),
+		"duration", time.Since(start).Round(time.Millisecond))
 	if err != nil {
-		h.log.Debug("lt: stream ended", "path", clip(path, maxLoggedPath), "err", err)
+		attrs = append(attrs, "err", err)
 	}
+	h.log.Info("lt: stream ended", attrs...)
+}
+
+// streamLog is what a stream's request log says of r: its path, the
+// client's address and the request's id and first connection.
+func streamLog(r *http.Request) []any {
+	return append(requestAttrs(r), "path", clip(r.URL.Path, maxLoggedPath), "remote", r.RemoteAddr)
 }
 
 // end releases what a stream holds: it no longer counts against the

@@ -155,8 +155,20 @@ func (s *Stream) sendPending(src Source) (sent bool, err error) {
 
 // count tells Options.Written about a write that returned err.
 func (s *Stream) count(err error, events, bytes int, heartbeat bool) error {
-	if err == nil && s.written != nil {
-		s.written(events, bytes, heartbeat)
+	if err == nil {
+		s.sentEvents += int64(events)
+		s.sentBytes += int64(bytes)
+		if s.written != nil {
+			s.written(events, bytes, heartbeat)
+		}
 	}
 	return err
+}
+
+// Sent returns what Serve and TrySend have written to the stream: events
+// (heartbeats included) and bytes, for a request log.
+func (s *Stream) Sent() (events, bytes int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sentEvents, s.sentBytes
 }

@@ -47,6 +47,8 @@ type Stream struct {
 	pending []byte
 	lastTry atomic.Int64                            // unix nanoseconds of TrySend's last write
 	written func(events, bytes int, heartbeat bool) // Options.Written, under Serve
+	// What Serve and TrySend wrote, under mu (Sent).
+	sentEvents, sentBytes int64
 
 	w            http.ResponseWriter
 	rc           *http.ResponseController
@@ -219,8 +221,8 @@ func (s *Stream) TrySend(src Source) bool {
 	}
 	n, err := writeNow(s.fd, b)
 	s.lastTry.Store(time.Now().UnixNano())
-	if s.written != nil && err == nil {
-		s.written(len(evs), n, false) // the rest, if any, counts when Serve writes it
+	if err == nil {
+		s.count(nil, len(evs), n, false) // the rest, if any, counts when Serve writes it
 	}
 	if n == len(b) && err == nil {
 		return true
