@@ -100,6 +100,12 @@ func allocatorOptions(execPath, userDataDir string) []chromedp.ExecAllocatorOpti
 // unless CI=true, where it fails it.
 func New(t testing.TB) context.Context {
 	t.Helper()
+	return start(t)
+}
+
+// start is New with extra flags for the browser.
+func start(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
 	path, err := Chromium()
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -107,7 +113,7 @@ func New(t testing.TB) context.Context {
 		}
 		t.Skipf("browsertest: skipping browser test: %v (apt-get install chromium, or set LIVESSE_CHROMIUM)", err)
 	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), allocatorOptions(path, t.TempDir())...)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(allocatorOptions(path, t.TempDir()), extra...)...)
 	logf := &testLog{t: t}
 	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithErrorf(logf.logf))
 	// Registered before the browser starts so that a failed start cleans

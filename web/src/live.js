@@ -18,7 +18,27 @@ export const HEARTBEAT_MS = 15000;
 /** Most connections one stream carries (the server's limit). */
 export const MAX_CONNS = 64;
 
-let elections = 0; // in this realm: part of the names of the tabs' own locks
+/**
+ * Without Web Locks: the period of a leader's beacon, and of every tab's
+ * check of its leader, in ms. A follower that hears no beacon for 3 of its
+ * periods claims the lead; a leader drops a follower that answered none of
+ * its last 3 beacons.
+ */
+export const BEAT_MS = 1000;
+
+/** How long a claim waits for a leader's or a better claim's answer, in ms. */
+export const CLAIM_MS = 500;
+
+/**
+ * A POST without an answer after PROBE_MS is probed (a HEAD of the stream,
+ * which opens nothing); when the probe has no answer either PROBE_MS later,
+ * the tab cannot send its actions (the browser's connections to the origin
+ * are all taken, or the network is gone): it says offline until one of them
+ * gets through.
+ */
+export const PROBE_MS = 1000;
+
+let elections = 0; // in this realm: part of the tabs' ids
 
 /**
  * start runs the client on the page of win, applying new body html with
@@ -27,29 +47,60 @@ let elections = 0; // in this realm: part of the names of the tabs' own locks
  * when a client already runs on the page.
  *
  * All tabs of a browser on the same page share one stream (a browser opens
- * at most 6 HTTP/1.1 connections per origin): the tab holding the Web Lock
- * named after the page is the leader, opens the one EventSource for itself
- * and the other tabs (the followers) and relays its events to them over a
- * BroadcastChannel of the same name. Each tab applies the messages of its
- * own connection, as it would from a stream of its own. When the leader
- * goes away, the next tab in the lock's queue leads: it announces itself,
- * the followers join again with the seq they have reached, and the new
- * stream resumes every one of them. Without Web Locks or BroadcastChannel
- * (or when the lock is refused) each tab has a stream of its own.
+ * at most 6 HTTP/1.1 connections per origin): one tab, the leader, opens
+ * the one EventSource for itself and the other tabs (the followers) and
+ * relays its events to them over a BroadcastChannel named after the page.
+ * Each tab applies the messages of its own connection, as it would from a
+ * stream of its own. When the leader goes away, another tab leads: the
+ * followers join it with the seq they have reached, and its stream resumes
+ * every one of them (nothing lost, nothing applied twice: the gate drops
+ * what a tab has). A stream names at most 64 tabs: a leader that has 63
+ * followers answers a join with full, and that tab runs the same election
+ * among the tabs over 64 (channel and lock names get '#1', '#2'...), which
+ * open a stream of their own.
  *
- * A follower also holds a lock of its own, named in its join, for as long
- * as it follows, and the leader queues for it: the browser grants it to the
+ * With Web Locks (secure contexts) the leader is the tab holding the lock
+ * named after the page; when it goes, the next tab in the lock's queue
+ * leads and announces itself (leader), and the followers join again. A
+ * follower also holds a lock of its own, named in its join, for as long as
+ * it follows, and the leader queues for it: the browser grants it to the
  * leader when the follower is gone, whether or not its pagehide ran (a tab
  * closed while its renderer is busy, a crash, a discarded tab). The leader
  * then drops it from the stream as it does on a leave, so that its server
  * connection ends after the reconnect grace instead of living on, carried
  * by the leader's stream, for as long as the leader does.
  *
+ * Without Web Locks (plain http from a host other than localhost, or the
+ * lock refused) the tabs elect their leader over the channel itself, with
+ * leases. Each tab has an id and a rank {id, b} (b: when it started; the
+ * older tab, then the smaller id, is better). A tab without a leader
+ * claims (claim {id, b}) and leads when, CLAIM_MS later, no leader has
+ * answered and no better claim came. A leader beacons every BEAT_MS (a
+ * status message that carries its rank and the round n of its beacons),
+ * answers every claim at once with a beacon, and steps down for a better
+ * leader's beacon (two leaders: one claim was not answered in time). A
+ * follower follows the first leader it hears, or a better one, answers each
+ * round with a join (sent to the leader's inbox, a channel named after the
+ * page and the leader's id, so that the other tabs are not woken), and
+ * claims when it has heard no beacon for 3 of its own BEAT_MS periods (a
+ * leader that vanished: a crash, a frozen tab) or at once when its leader
+ * says bye (pagehide). The leader drops the followers that answered none of
+ * its last 3 rounds. The counts are in rounds and periods, not in time, so
+ * that a hidden tab whose timers the browser throttles does not lose its
+ * leader or followers: channel messages are not throttled.
+ *
+ * Without BroadcastChannel each tab has a stream of its own, held while the
+ * page is visible: a hidden tab gives it up, so that the visible ones have
+ * connections left for their streams and POSTs, and resumes it when shown.
+ *
  * A page hidden by navigation (pagehide: it may go into the back/forward
  * cache, where it must not hold a stream, the lock or a place in its queue)
- * closes its stream; a leader tells its followers and gives the lock up, so
+ * closes its stream; a leader tells its followers and gives the lead up, so
  * that the next tab leads at once; a follower leaves. Back from the cache
  * (pageshow, persisted), the tab joins or leads again.
+ *
+ * The status is offline while an action cannot be sent: a POST without an
+ * answer after PROBE_MS, whose probe got none either (see PROBE_MS).
  *
  * A live form with the attribute data-lt-reset is reset when its POST
  * succeeds, once the update that POST answered with is on the page: its
@@ -58,9 +109,12 @@ let elections = 0; // in this realm: part of the names of the tabs' own locks
  *
  * Channel messages, {t, ...}: from followers, join {conn, seq, tab} (seq
  * null without a tree: the stream starts that tab with a render; tab the
- * name of its own lock), resync {conn, tab} (that tab needs a render) and
- * leave {conn}; from the leader, leader (join again), ev {type, data} (an
- * SSE event) and status {s}.
+ * name of its own lock, or its id), resync {conn, tab} (that tab needs a
+ * render) and leave {conn}; from the leader, leader (join again), ev {type,
+ * data} (an SSE event), status {s, r, id, b, n} (the stream's status, the
+ * server's retry time, so that a follower that comes to lead has it before
+ * its stream's first hb, and the beacon's fields), full {conn} (that tab
+ * is one too many) and bye {id}; from tabs without a leader, claim {id, b}.
  */
 export function start(win, morph) {
   const doc = win.document;
@@ -82,29 +136,54 @@ export function start(win, morph) {
   let dog = 0; // the watchdog of a silent stream
   let every = HEARTBEAT_MS;
   // The server's retry time, the floor of every reconnect's delay: from the
-  // last hb of our own stream (followers get no hb), 0 until one comes.
+  // last hb of our own stream, or the leader's status; 0 until one comes.
   let retry = 0;
   let attempt = 0;
+  let status = ''; // the stream's: connecting, online or offline
+  let stuck = 0; // POSTs that cannot be sent (see PROBE_MS)
 
-  const name = 'livesse:' + win.location.pathname + win.location.search;
+  const page = 'livesse:' + win.location.pathname + win.location.search;
+  let name = page; // the channel's and the lock's: '#' + n for the tabs over 64
+  let group = 0; // n
+  const BC = win.BroadcastChannel;
   const locks = win.navigator && win.navigator.locks;
-  // Whether tabs share a stream; false for a stream of our own.
-  let shared = !!(locks && win.BroadcastChannel);
+  let lease = !locks; // the election without Web Locks
   let bc = null; // the channel to the other tabs, while shared and shown
-  let leader = !shared;
+  let leader = !BC; // without a channel, a stream of our own
   let release = null; // gives up the lock (the lead)
-  let abort = null; // withdraws the lock request
+  let abort = null; // withdraws the lock requests
   const members = new Map(); // the leader's followers: conn -> seq, null without a tree
-  const tabOf = new Map(); // the leader's followers: conn -> the name of their tab's own lock
+  const tabOf = new Map(); // the leader's followers: conn -> the name of their tab (lock or id)
+  const seen = new Map(); // the leader's followers' tabs -> the round they last answered
   const waits = new Map(); // the leader's requests for those locks: name -> AbortController
-  let tab = ''; // the name of this tab's own lock, while it holds it
-  let untab = null; // gives it up
+  let tab = ''; // the name of this tab's own lock, or its id, while it may follow
+  let untab = null; // gives the lock up
+  let me = null; // this tab's rank, {id, b}
+  let boss = null; // without locks: the beacon of the leader followed, null while none
+  let said; // the round of boss's beacons answered last
+  let miss = 0; // periods (BEAT_MS) without a beacon of boss
+  let claiming = 0; // the claim's timer, while claiming
+  let pulsing = 0; // the next period's timer
+  let inbox = null; // without locks, the leader's: the followers' messages
+  let round = 0; // the leader's beacons
   const send = (m) => bc && bc.postMessage(m);
+  // tell sends a follower's message to its leader: without locks to its
+  // inbox only, on a channel made for the message.
+  const tell = (m) => {
+    if (!lease) return send(m);
+    if (!boss) return;
+    const c = new BC(name + ' ' + boss.id);
+    c.postMessage(m);
+    c.close();
+  };
   const resets = new Set(); // {form, c, s}: reset form once update s of conn c shows
 
+  const show = () => (root.dataset.ltStatus = stuck ? 'offline' : status);
+  const beacon = () => send({ t: 'status', s: status, r: retry, ...me, n: round });
   const setStatus = (s) => {
-    root.dataset.ltStatus = s;
-    if (leader) send({ t: 'status', s });
+    status = s;
+    show();
+    if (leader) beacon();
   };
   const emit = (type, detail) => doc.dispatchEvent(new win.CustomEvent(type, { detail }));
   const fail = (status, message) => {
@@ -116,7 +195,7 @@ export function start(win, morph) {
   function ask() {
     if (leader) return connect();
     fresh = true;
-    send({ t: 'resync', conn: state.conn, tab });
+    tell({ t: 'resync', conn: state.conn, tab });
   }
 
   // resync drops the tree and gets a render, unless one is on its way.
@@ -231,6 +310,15 @@ export function start(win, morph) {
     dog = win.setTimeout(drop, every * 2.5);
   }
 
+  // stop closes the stream, if any, and cancels its timers.
+  function stop() {
+    win.clearTimeout(timer);
+    win.clearTimeout(dog);
+    backing = false;
+    if (es) es.close();
+    es = null;
+  }
+
   // drop closes the stream and reconnects after the server's retry time
   // (never sooner than it asked) plus a backoff (spreading the tabs of many
   // browsers over the time after it).
@@ -250,7 +338,7 @@ export function start(win, morph) {
     setStatus('connecting');
     // Without a tree the client cannot take diffs: ask for a render.
     fresh = !state.tree;
-    const conns = [[state.conn, fresh ? null : state.seq], ...members].slice(0, MAX_CONNS);
+    const conns = [[state.conn, fresh ? null : state.seq], ...members];
     const src = (es = new win.EventSource(streamURL(win.location.href, conns)));
     watch();
     src.addEventListener('open', () => {
@@ -263,11 +351,15 @@ export function start(win, morph) {
     src.addEventListener('error', () => src === es && drop());
     // hb data: "<interval ms> <retry ms>", the retry: field of the event
     // (which EventSource keeps from scripts); old servers send no retry.
-    // Numbers that are not numbers leave the value as it was.
+    // Numbers that are not numbers leave the value as it was. The
+    // followers are told a new retry (they may come to lead).
     src.addEventListener('hb', (e) => {
       const [i, r = '0'] = e.data.split(' ');
       every = Number(i) || every;
-      if (/^\d+$/.test(r)) retry = +r;
+      if (/^\d+$/.test(r) && +r !== retry) {
+        retry = +r;
+        beacon();
+      }
       watch();
     });
     for (const type of ['render', 'update']) {
@@ -284,6 +376,29 @@ export function start(win, morph) {
   async function post(el, body, form) {
     el.setAttribute('aria-busy', 'true');
     el.setAttribute(BUSY, '');
+    // Not answered after PROBE_MS: is the server slow, or is the POST not
+    // even sent? A probe answered says slow; a probe without an answer
+    // PROBE_MS later makes the tab offline until one of them is answered.
+    let late = false;
+    let probing = 0;
+    const answered = () => {
+      win.clearTimeout(probing);
+      if (late) {
+        late = false;
+        stuck--;
+        show();
+      }
+    };
+    const slow = win.setTimeout(() => {
+      probing = win.setTimeout(() => {
+        late = true;
+        stuck++;
+        show();
+      }, PROBE_MS);
+      win
+        .fetch(win.location.href, { method: 'HEAD', headers: { Accept: 'text/event-stream' }, cache: 'no-store' })
+        .then(answered, answered);
+    }, PROBE_MS);
     try {
       const res = await win.fetch(win.location.href, {
         method: 'POST',
@@ -309,6 +424,8 @@ export function start(win, morph) {
     } catch (err) {
       fail(0, String((err && err.message) || err));
     } finally {
+      win.clearTimeout(slow);
+      answered();
       el.removeAttribute('aria-busy');
       el.removeAttribute(BUSY);
     }
@@ -350,57 +467,184 @@ export function start(win, morph) {
   });
 
   // A follower joins once it holds its own lock (the leader's request for
-  // it would be granted at once otherwise).
+  // it would be granted at once otherwise), or, without locks, once it
+  // follows a leader; it joins again to answer each round of its beacons.
   const join = () =>
-    tab && send({ t: 'join', conn: state.conn, seq: state.tree ? state.seq : null, tab });
+    tab && tell({ t: 'join', conn: state.conn, seq: state.tree ? state.seq : null, tab });
+
+  // cut drops connection c from the leader's followers, telling whether
+  // it was one.
+  function cut(c) {
+    seen.delete(tabOf.get(c));
+    tabOf.delete(c);
+    return members.delete(c);
+  }
 
   // outlive queues the leader for the lock of a follower's tab, granted
   // when that tab is gone: its connections then leave the stream.
-  function outlive(name) {
-    if (!name || waits.has(name)) return;
+  function outlive(lock) {
+    if (!lock || waits.has(lock)) return;
     const ctl = new AbortController();
-    waits.set(name, ctl);
+    waits.set(lock, ctl);
     locks
-      .request(name, { signal: ctl.signal }, () => {
-        waits.delete(name);
+      .request(lock, { signal: ctl.signal }, () => {
+        waits.delete(lock);
         if (!leader || ctl.signal.aborted) return;
         let gone = false;
-        for (const [c, t] of tabOf) {
-          if (t !== name) continue;
-          tabOf.delete(c);
-          gone = members.delete(c) || gone;
-        }
+        for (const [c, t] of tabOf) if (t === lock) gone = cut(c) || gone;
         if (gone) gather();
       })
-      .catch(() => waits.delete(name)); // withdrawn
+      .catch(() => waits.delete(lock)); // withdrawn
   }
 
+  // better tells whether the rank a ({id, b}) beats z's: the older tab,
+  // then the smaller id.
+  const better = (a, z) => a.b < z.b || (a.b === z.b && a.id < z.id);
+
   const onMessage = ({ data: m }) => {
+    const t = m.t;
+    // The retry, for this tab's stream if it comes to lead (even when the
+    // lock says so before the last leader's status came).
+    if (t === 'status' && m.r != null) retry = m.r;
+    // Two leaders without locks: the worse one follows the better one.
+    if (leader && lease && t === 'status' && better(m, me)) abdicate();
     if (leader) {
-      if (m.t === 'join' || m.t === 'resync') {
-        members.set(m.conn, m.seq ?? null);
-        if (m.tab) tabOf.set(m.conn, m.tab);
-        outlive(m.tab);
-        send({ t: 'status', s: root.dataset.ltStatus });
-      } else if (m.t === 'leave' && members.delete(m.conn)) tabOf.delete(m.conn);
-      else return;
-      gather();
-    } else if (m.t === 'ev') onEvent(m.type, m.data);
-    else if (m.t === 'status') setStatus(m.s);
-    else if (m.t === 'leader') join();
+      if (t === 'join' || t === 'resync') {
+        const c = m.conn;
+        // A follower answering a round, or joining again.
+        if (t === 'join' && seen.has(m.tab)) return seen.set(m.tab, round);
+        if (!members.has(c) && members.size >= MAX_CONNS - 1) return send({ t: 'full', conn: c });
+        members.set(c, m.seq ?? null);
+        if (m.tab) {
+          tabOf.set(c, m.tab);
+          seen.set(m.tab, round);
+        }
+        if (!lease) {
+          outlive(m.tab);
+          beacon(); // the status, for a new follower
+        }
+        gather();
+      } else if (t === 'leave') {
+        if (cut(m.conn)) gather();
+      } else if (t === 'claim' || t === 'status') beacon(); // a leader is here
+      return;
+    }
+    if (t === 'ev') onEvent(m.type, m.data);
+    else if (t === 'status') {
+      if (lease) {
+        if (!boss || m.id !== boss.id) {
+          // A leader: the first one heard, or one better than ours (which
+          // steps down when it hears it).
+          if (boss) {
+            if (!better(m, boss)) return;
+            tell({ t: 'leave', conn: state.conn });
+          }
+          win.clearTimeout(claiming);
+          claiming = 0;
+          said = null;
+        }
+        boss = m;
+        miss = 0;
+        if (said !== m.n) {
+          said = m.n;
+          join();
+        }
+      }
+      setStatus(m.s);
+    } else if (t === 'leader') join();
+    else if (t === 'full') {
+      // One too many for that stream: on to the next group's.
+      if (m.conn === state.conn) {
+        hide();
+        group++;
+        elect();
+      }
+    } else if (t === 'claim') {
+      if (claiming && better(m, me)) {
+        // Let the better one lead; claim again if it does not.
+        win.clearTimeout(claiming);
+        claiming = 0;
+        miss = 0;
+      }
+    } else if (t === 'bye' && boss && m.id === boss.id) claim();
   };
 
-  // elect queues for the lock, granted when no other tab leads, and held
-  // until this tab goes away or is hidden; meanwhile the tab follows.
+  // lead makes this tab the leader: it tells the other tabs and connects
+  // once its followers had time to join.
+  function lead() {
+    leader = true;
+    claiming = 0;
+    if (lease) {
+      inbox = new BC(name + ' ' + me.id);
+      inbox.onmessage = onMessage;
+    }
+    setStatus('connecting'); // no stream yet; without locks, a beacon
+    if (!lease) send({ t: 'leader' });
+    gather();
+  }
+
+  // abdicate ends the lead: no stream, no followers.
+  function abdicate() {
+    stop();
+    leader = false;
+    members.clear();
+    tabOf.clear();
+    seen.clear();
+    for (const ctl of waits.values()) ctl.abort();
+    waits.clear();
+    if (inbox) inbox.close();
+    inbox = null;
+  }
+
+  // claim asks for the lead (without locks): it is this tab's unless a
+  // leader or a better claim answers within CLAIM_MS.
+  function claim() {
+    boss = null;
+    miss = 0;
+    send({ t: 'claim', ...me });
+    win.clearTimeout(claiming);
+    claiming = win.setTimeout(lead, CLAIM_MS);
+  }
+
+  // pulse runs every BEAT_MS without locks: a leader drops the followers
+  // that answered none of its last 3 rounds and beacons the next; a tab
+  // that has heard no leader for 3 periods claims.
+  function pulse() {
+    pulsing = win.setTimeout(pulse, BEAT_MS);
+    if (leader) {
+      round++;
+      let gone = false;
+      for (const [c, t] of tabOf) if (!(seen.get(t) >= round - 3)) gone = cut(c) || gone;
+      if (gone) gather();
+      beacon();
+    } else if (!claiming && ++miss > 2) claim();
+  }
+
+  // campaign starts the election without locks.
+  function campaign() {
+    tab = me.id;
+    pulsing = win.setTimeout(pulse, BEAT_MS);
+    claim();
+  }
+
+  // elect opens the channel of this tab's group and runs its election:
+  // with Web Locks this tab queues for the lock, granted when no other tab
+  // leads, and held until this tab goes away or is hidden; meanwhile the
+  // tab follows.
   function elect() {
-    bc = new win.BroadcastChannel(name);
+    name = page + (group ? '#' + group : '');
+    bc = new BC(name);
     bc.onmessage = onMessage;
     setStatus('connecting');
+    // Random, after a count of the elections in this realm (a test's
+    // fake tabs share one: they rank in the order they started).
+    const id = 1e6 + ++elections + Math.random().toString(36).slice(2);
+    me = { id, b: Date.now() };
+    if (lease) return campaign();
     const ctl = (abort = new AbortController());
     // This tab's own lock, held while it is shown; a new name each time, so
     // that a leader still queued for the last one never takes this one.
-    const nonce = Math.random().toString(36).slice(2);
-    const own = [name, 'tab', ++elections, nonce, Date.now().toString(36)].join(' ');
+    const own = [name, 'tab', elections, id, Date.now().toString(36)].join(' ');
     locks
       .request(own, { signal: ctl.signal }, () => {
         if (ctl.signal.aborted) return;
@@ -408,59 +652,56 @@ export function start(win, morph) {
         join();
         return new Promise((r) => (untab = r));
       })
-      .catch(() => {}); // withdrawn, or refused (then no stream is shared)
+      .catch(() => {}); // withdrawn, or refused (then no lock is)
     locks
       .request(name, { signal: ctl.signal }, () => {
         // Granted as the page was being hidden: let it go at once.
         if (ctl.signal.aborted) return;
-        leader = true;
-        setStatus('connecting'); // no stream yet
-        send({ t: 'leader' });
-        gather();
+        lead();
         return new Promise((r) => (release = r));
       })
       .catch(() => {
         if (ctl.signal.aborted) return; // withdrawn
-        // No lock (an opaque origin...): a stream of our own.
-        bc.close();
-        bc = null;
-        shared = false;
-        leader = true;
-        connect();
+        // No lock (an opaque origin...): elect without.
+        lease = true;
+        campaign();
       });
   }
 
   // hide is the page going away, maybe into the back/forward cache: it
   // keeps no stream, no lead, no place in the lock's queue, no channel.
   function hide() {
-    win.clearTimeout(timer);
-    win.clearTimeout(dog);
-    backing = false;
-    if (es) es.close();
-    es = null;
+    stop();
+    win.clearTimeout(pulsing);
+    win.clearTimeout(claiming);
+    claiming = 0;
     if (!bc) return; // a stream of our own (or hidden already)
     if (leader) {
-      // The followers wait for the next leader, which the lock names now.
+      // The followers wait for the next leader, which the lock names now,
+      // or elect one at once.
       setStatus('connecting');
-      leader = false;
-      members.clear();
-      tabOf.clear();
-      for (const ctl of waits.values()) ctl.abort();
-      waits.clear();
-      release();
-    } else send({ t: 'leave', conn: state.conn });
+      send({ t: 'bye', id: me.id });
+      abdicate();
+      if (release) release();
+    } else tell({ t: 'leave', conn: state.conn });
+    boss = null;
     if (untab) untab();
     untab = null;
     tab = '';
-    abort.abort();
+    if (abort) abort.abort();
     bc.close();
     bc = null;
   }
 
+  // alone keeps a stream of our own (no channel) while the page is
+  // visible: a hidden tab gives it up for the visible ones.
+  const alone = () => (doc.hidden ? (stop(), setStatus('offline')) : es || connect());
+
   win.addEventListener('pagehide', hide);
-  win.addEventListener('pageshow', (e) => e.persisted && !bc && (shared ? elect() : connect()));
-  if (shared) elect();
-  else connect();
+  win.addEventListener('pageshow', (e) => e.persisted && !bc && (BC ? ((group = 0), elect()) : alone()));
+  doc.addEventListener('visibilitychange', () => BC || alone());
+  if (BC) elect();
+  else alone();
 }
 
 /**

@@ -1,7 +1,7 @@
 // Drives live.js (the wiring) with small fakes of the browser objects it uses.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, keepBusy } from '../src/live.js';
+import { start, keepBusy, PROBE_MS } from '../src/live.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -400,6 +400,81 @@ test('a POST answer ahead of the stream waits for it', async () => {
   assert.deepEqual(pg.morphs, [p('theirs'), p('mine')]);
 });
 
+// late fires the newest timer, which must be a POST's watch of PROBE_MS.
+function late(pg) {
+  const t = pg.timers.at(-1);
+  assert.ok(t.ms === PROBE_MS && !t.cleared);
+  t.cleared = true;
+  t.fn();
+}
+
+test('a POST that is not answered, nor its probe, makes the page offline until one is', async () => {
+  const pg = online('three', 3);
+  const b = new FakeEl('button', { name: 'x' }, { name: 'x', value: '', form: null });
+  pg.doc.dispatchEvent(ev('click', { target: b }));
+  late(pg);
+  // The probe: a HEAD of the stream, which opens nothing.
+  assert.equal(pg.fetches.length, 2);
+  assert.equal(pg.fetches[1].url, 'https://ex.com/room?x=1');
+  assert.deepEqual(pg.fetches[1].init, { method: 'HEAD', headers: { Accept: 'text/event-stream' }, cache: 'no-store' });
+  assert.equal(pg.status(), 'online');
+  late(pg);
+  assert.equal(pg.status(), 'offline');
+  assert.equal(pg.win.livesse.status, 'offline');
+  // Whatever the stream does meanwhile.
+  pg.sources[0].emit('error');
+  pg.timers.at(-1).fn();
+  pg.open()[0].emit('open');
+  assert.equal(pg.status(), 'offline');
+  // A second POST stuck as well: offline until both got through.
+  const b2 = new FakeEl('button', { name: 'y' }, { name: 'y', value: '', form: null });
+  pg.doc.dispatchEvent(ev('click', { target: b2 }));
+  late(pg);
+  late(pg);
+  pg.fetches[0].resolve(json(200, d('c1', 4, 'four')));
+  await tick();
+  assert.equal(pg.status(), 'offline');
+  assert.deepEqual(pg.morphs, [p('four')]);
+  // The probe of the second one is answered: it is not stuck any more.
+  pg.fetches[3].resolve(new Response(null, { status: 200 }));
+  await tick();
+  assert.equal(pg.status(), 'online');
+  // Late answers change nothing.
+  pg.fetches[1].resolve(new Response(null, { status: 200 }));
+  pg.fetches[2].resolve(json(200, d('c1', 5, 'five')));
+  await tick();
+  await tick();
+  assert.equal(pg.status(), 'online');
+  assert.deepEqual(pg.timers.filter((x) => !x.cleared && x.ms === PROBE_MS), []);
+});
+
+test('a slow POST whose probe is answered keeps the page online', async () => {
+  const pg = online('three', 3);
+  const b = new FakeEl('button', { name: 'x' }, { name: 'x', value: '', form: null });
+  pg.doc.dispatchEvent(ev('click', { target: b }));
+  late(pg);
+  const wait = pg.timers.at(-1);
+  pg.fetches[1].resolve(new Response(null, { status: 404 })); // any answer
+  await tick();
+  assert.ok(wait.cleared);
+  assert.equal(pg.status(), 'online');
+  pg.fetches[0].resolve(json(200, d('c1', 4, 'four')));
+  await tick();
+  assert.equal(pg.status(), 'online');
+  assert.deepEqual(pg.morphs, [p('four')]);
+});
+
+test('a POST answered in time sends no probe', async () => {
+  const pg = online('three', 3);
+  const b = new FakeEl('button', { name: 'x' }, { name: 'x', value: '', form: null });
+  pg.doc.dispatchEvent(ev('click', { target: b }));
+  const watch = pg.timers.at(-1);
+  pg.fetches[0].resolve(json(200, d('c1', 4, 'four')));
+  await tick();
+  assert.ok(watch.cleared);
+  assert.equal(pg.fetches.length, 1);
+});
+
 test('buttons inside a form are left to the submit event', () => {
   const pg = page();
   const button = new FakeEl('button', { name: 'inc' }, { name: 'inc', value: '', form: {} });
@@ -606,7 +681,7 @@ test('an hb with the interval alone (an older server) means no retry', (t) => {
   assert.deepEqual(live().map((x) => x.ms), [250]);
 });
 
-test('one tab alone (no Web Locks) leads its own stream', () => {
+test('one tab alone (no BroadcastChannel) leads its own stream', () => {
   const pg = online('three', 3);
   assert.equal(pg.win.livesse.leader, true);
 });

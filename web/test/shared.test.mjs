@@ -3,13 +3,16 @@
 // EventSources and a clock of their own.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, GATHER_MS } from '../src/live.js';
+import { start, GATHER_MS, BEAT_MS, CLAIM_MS, PROBE_MS } from '../src/live.js';
 
 const PAGE = 'https://ex.com/room?x=1';
 
 // browser returns a fake browser whose tabs run the client on PAGE.
 // opts.locks = false or opts.channels = false take the API away; opts.refuse
-// makes every lock request fail.
+// makes every lock request fail. A tab's timers do not run while its
+// throttled is set (a hidden tab's timers, throttled by the browser), nor
+// are channel messages delivered to it while deaf is set (a busy or frozen
+// tab): they wait, in order.
 function browser(opts = {}) {
   const channels = new Set(); // open BroadcastChannels
   const mail = []; // [channel, message] not delivered yet, in order
@@ -79,12 +82,14 @@ function browser(opts = {}) {
 
   const tabs = [];
 
-  // open starts a tab whose page came with connection conn.
-  function open(conn) {
+  // open starts a tab whose page came with connection conn, hidden when
+  // o.hidden (opened in the background).
+  function open(conn, o = {}) {
     const tab = { conn, morphs: [], errors: [], fetches: [], closed: false };
     const win = new EventTarget();
     const doc = new EventTarget();
     doc.documentElement = { dataset: {} };
+    doc.hidden = !!o.hidden;
     doc.baseURI = PAGE;
     const tag = { dataset: { ltConn: conn, ltSeq: '0' } };
     doc.querySelector = (sel) => (sel === 'script[data-lt-conn]' ? tag : null);
@@ -149,6 +154,9 @@ function browser(opts = {}) {
         win.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: false }));
         tab.vanish();
       },
+      // hide and show change the page's visibility (another tab in front).
+      hide: () => visible(true),
+      show: () => visible(false),
       // vanish is the tab going away without pagehide (a crash, a close
       // the renderer had no time for): the browser drops what it had.
       vanish() {
@@ -159,6 +167,10 @@ function browser(opts = {}) {
         for (const t of [...timers]) if (t.tab === tab) timers.delete(t);
       },
     });
+    function visible(hidden) {
+      doc.hidden = hidden;
+      doc.dispatchEvent(new Event('visibilitychange'));
+    }
     Object.defineProperty(tab, 'live', { get: () => win.livesse }); // what the page sees
     start(win, (html) => tab.morphs.push(html));
     tabs.push(tab);
@@ -170,15 +182,14 @@ function browser(opts = {}) {
   async function settle() {
     for (let idle = 0; idle < 2; ) {
       await new Promise((r) => setImmediate(r));
-      if (!mail.length) {
+      const i = mail.findIndex(([ch]) => !ch.tab.deaf);
+      if (i < 0) {
         idle++;
         continue;
       }
       idle = 0;
-      while (mail.length) {
-        const [ch, data] = mail.shift();
-        if (channels.has(ch) && ch.onmessage) ch.onmessage({ data });
-      }
+      const [[ch, data]] = mail.splice(i, 1);
+      if (channels.has(ch) && ch.onmessage) ch.onmessage({ data });
     }
   }
 
@@ -187,7 +198,7 @@ function browser(opts = {}) {
     const end = now + ms;
     await settle();
     for (;;) {
-      const due = [...timers].filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
+      const due = [...timers].filter((t) => t.at <= end && !t.tab.throttled).sort((a, b) => a.at - b.at)[0];
       if (!due) break;
       timers.delete(due);
       now = due.at;
@@ -209,11 +220,13 @@ const d = (c, s, v) => ({ c, s, d: { 0: v } });
 const p = (v) => `<p>${v}</p>`;
 
 // three opens tabs a, b and c at once and lets them settle on one stream,
-// online, each with the render of its connection at the seq given.
-async function three(seqs = { a: 1, b: 5, c: 2 }) {
-  const br = browser();
+// online, each with the render of its connection at the seq given; opts
+// are the browser's.
+async function three(seqs = { a: 1, b: 5, c: 2 }, opts = {}) {
+  const br = browser(opts);
   const tabs = ['a', 'b', 'c'].map((c) => br.open(c));
-  await br.run(GATHER_MS);
+  await br.run((opts.locks === false ? CLAIM_MS : 0) + GATHER_MS);
+  assert.equal(br.streams().length, 1);
   const [es] = br.streams();
   es.emit('open');
   for (const [c, s] of Object.entries(seqs)) es.emit('render', r(c, s, c + s));
@@ -433,16 +446,50 @@ test('a follower that needs a render asks the leader for one', async (t) => {
   assert.equal(br.sources.length, 3);
 });
 
-test('one stream carries at most 64 tabs', async () => {
-  const br = browser();
-  for (let i = 0; i < 70; i++) br.open('t' + i);
-  await br.run(GATHER_MS);
-  assert.equal(br.streams().length, 1);
-  assert.deepEqual(
-    br.streams()[0].conns.map(([c]) => c),
-    Array.from({ length: 64 }, (_, i) => 't' + i),
-  );
-});
+for (const [mode, opts] of [
+  ['with Web Locks', {}],
+  ['without Web Locks', { locks: false }],
+]) {
+  test(`${mode} the tabs over 64 share a second stream`, async () => {
+    const br = browser(opts);
+    const tabs = Array.from({ length: 70 }, (_, i) => br.open('t' + i));
+    // The 6 tabs the first leader finds one too many elect their own.
+    await br.run(2 * CLAIM_MS + GATHER_MS);
+    const names = (n, from) => Array.from({ length: n }, (_, i) => 't' + (from + i));
+    assert.deepEqual(
+      br.streams().map((x) => [x.tab.conn, x.conns.map(([c]) => c)]),
+      [
+        ['t0', names(64, 0)],
+        ['t64', names(6, 64)],
+      ],
+    );
+    const [one, two] = br.streams();
+    one.emit('open');
+    two.emit('open');
+    await br.settle();
+    assert.deepEqual(new Set(tabs.map((x) => x.status())), new Set(['online']));
+    two.emit('render', r('t69', 4, 'last'));
+    one.emit('render', r('t1', 2, 'second'));
+    await br.settle();
+    assert.deepEqual(tabs[69].morphs, [p('last')]);
+    assert.deepEqual(tabs[1].morphs, [p('second')]);
+    // The second stream's leader goes: the next of its group takes over.
+    tabs[64].close();
+    await br.run(CLAIM_MS + GATHER_MS);
+    assert.deepEqual(
+      br.streams().map((x) => [x.tab.conn, x.conns]),
+      [
+        ['t0', one.conns],
+        ['t65', [...names(4, 65).map((c) => [c, '']), ['t69', '4']]],
+      ],
+    );
+    // A tab that comes when both streams are full opens a third.
+    tabs[64] = br.open('late');
+    await br.run(3 * CLAIM_MS + GATHER_MS);
+    assert.equal(br.streams().length, 2);
+    assert.deepEqual(br.streams()[1].conns.map(([c]) => c), [...names(5, 65), 'late']);
+  });
+}
 
 test('a tab that leaves is dropped from the stream', async () => {
   const { br, tabs } = await three();
@@ -552,25 +599,201 @@ test('a hidden follower gives up its place in the queue for the lock', async () 
   assert.deepEqual(br.streams()[0].conns, [['c', '2']]);
 });
 
-for (const [name, opts] of [
-  ['without Web Locks', { locks: false }],
-  ['without BroadcastChannel', { channels: false }],
-  ['when the lock is refused', { refuse: true }],
-]) {
-  test(`${name} each tab has a stream of its own`, async () => {
-    const br = browser(opts);
-    const tabs = ['a', 'b', 'c'].map((c) => br.open(c));
-    await br.run(GATHER_MS);
-    assert.equal(br.streams().length, 3);
-    for (const tab of tabs) {
-      assert.equal(tab.open().length, 1);
-      assert.equal(tab.open()[0].url, `/room?x=1&_lt_conn=${tab.conn}&_lt_seq=`);
-      assert.ok(tab.live.leader);
-    }
-    // A tab takes only its own events, even from its own stream.
-    tabs[0].open()[0].emit('render', r('b', 1, 'b on the stream of a'));
-    tabs[1].open()[0].emit('render', r('b', 1, 'b1'));
-    await br.settle();
-    assert.deepEqual(tabs.map((x) => x.morphs), [[], [p('b1')], []]);
-  });
-}
+test('without BroadcastChannel each tab has a stream of its own', async () => {
+  const br = browser({ channels: false });
+  const tabs = ['a', 'b', 'c'].map((c) => br.open(c));
+  await br.run(GATHER_MS);
+  assert.equal(br.streams().length, 3);
+  for (const tab of tabs) {
+    assert.equal(tab.open().length, 1);
+    assert.equal(tab.open()[0].url, `/room?x=1&_lt_conn=${tab.conn}&_lt_seq=`);
+    assert.ok(tab.live.leader);
+  }
+  // A tab takes only its own events, even from its own stream.
+  tabs[0].open()[0].emit('render', r('b', 1, 'b on the stream of a'));
+  tabs[1].open()[0].emit('render', r('b', 1, 'b1'));
+  await br.settle();
+  assert.deepEqual(tabs.map((x) => x.morphs), [[], [p('b1')], []]);
+});
+
+test('without BroadcastChannel a hidden tab gives its stream up and resumes it when shown', async () => {
+  const br = browser({ channels: false });
+  const [a, b] = ['a', 'b'].map((c) => br.open(c));
+  const back = br.open('c', { hidden: true }); // opened in the background
+  await br.run(GATHER_MS);
+  assert.deepEqual(br.streams().map((x) => x.tab), [a, b]);
+  assert.equal(back.status(), 'offline');
+  b.open()[0].emit('open');
+  b.open()[0].emit('render', r('b', 3, 'b3'));
+  b.open()[0].emit('hb', '15000 1000');
+  await br.settle();
+  b.hide();
+  assert.deepEqual(br.streams().map((x) => x.tab), [a]);
+  assert.equal(b.status(), 'offline');
+  await br.run(60000); // no watchdog, no reconnect while hidden
+  assert.deepEqual(br.streams().map((x) => x.tab), [a]);
+  b.show();
+  back.show();
+  assert.deepEqual(br.streams().map((x) => [x.tab.conn, x.conns]), [
+    ['a', [['a', '']]],
+    ['b', [['b', '3']]],
+    ['c', [['c', '']]],
+  ]);
+  assert.equal(b.status(), 'connecting');
+  // Shown again while its stream is up: nothing changes.
+  b.show();
+  assert.equal(br.sources.length, 5);
+});
+
+test('the retry reaches the followers: one that comes to lead waits it before its first hb', async (t) => {
+  t.mock.method(Math, 'random', () => 0.5);
+  for (const opts of [{}, { locks: false }]) {
+    const { br, tabs, es } = await three(undefined, opts);
+    es.emit('hb', '15000 2000');
+    tabs[0].close();
+    await br.run(CLAIM_MS + GATHER_MS);
+    const [next] = br.streams();
+    assert.equal(next.tab, tabs[1]);
+    next.emit('error');
+    await br.run(2249);
+    assert.equal(br.streams().length, 0);
+    await br.run(1);
+    assert.deepEqual(br.streams()[0].conns, [['b', '5'], ['c', '2']]);
+  }
+});
+
+// Without Web Locks: the election over the channel.
+const lease = { locks: false };
+
+test('without Web Locks the tabs elect one leader over the channel and share its stream', async () => {
+  const br = browser(lease);
+  const [a, b, c] = ['a', 'b', 'c'].map((conn) => br.open(conn));
+  await br.run(CLAIM_MS - 1);
+  assert.deepEqual([a.live.leader, b.live.leader, c.live.leader], [false, false, false]); // claiming
+  await br.run(1);
+  assert.deepEqual([a.live.leader, b.live.leader, c.live.leader], [true, false, false]);
+  await br.run(GATHER_MS);
+  assert.equal(br.sources.length, 1);
+  const [es] = br.streams();
+  assert.equal(es.tab, a);
+  assert.equal(es.url, '/room?x=1&_lt_conn=a&_lt_seq=&_lt_conn=b&_lt_seq=&_lt_conn=c&_lt_seq=');
+  es.emit('open');
+  es.emit('render', r('c', 2, 'c2'));
+  await br.settle();
+  assert.deepEqual([a.status(), b.status(), c.status()], ['online', 'online', 'online']);
+  assert.deepEqual(c.morphs, [p('c2')]);
+  // A tab that comes later follows at once: the leader answers its claim.
+  const d = br.open('d');
+  await br.settle();
+  assert.ok(!d.live.leader);
+  assert.equal(d.status(), 'online');
+  await br.run(GATHER_MS);
+  assert.ok(es.closed);
+  assert.deepEqual(br.streams()[0].conns, [['a', ''], ['b', ''], ['c', '2'], ['d', '']]);
+  // Beacons and their answers keep it so: no claim, no other leader.
+  await br.run(60000);
+  assert.deepEqual(new Set(br.sources.map((x) => x.tab)), new Set([a]));
+  assert.deepEqual([a, b, c, d].map((x) => x.live.leader), [true, false, false, false]);
+});
+
+test('without Web Locks a leader that closes hands over at once, resuming each tab at its seq', async () => {
+  const { br, tabs, es } = await three(undefined, lease);
+  const [a, b, c] = tabs;
+  es.emit('update', d('c', 3, 'c3'));
+  es.emit('update', d('a', 2, 'a2'));
+  await br.settle();
+  a.close(); // bye: no waiting for its beacons to stop
+  assert.ok(es.closed);
+  await br.run(CLAIM_MS + GATHER_MS);
+  assert.ok(b.live.leader && !c.live.leader);
+  const [next] = br.streams();
+  assert.equal(next.tab, b);
+  assert.equal(next.url, '/room?x=1&_lt_conn=b&_lt_seq=5&_lt_conn=c&_lt_seq=3');
+  next.emit('open');
+  next.emit('update', d('c', 3, 'c3 again')); // replayed: already applied
+  next.emit('update', d('c', 4, 'c4'));
+  await br.settle();
+  assert.deepEqual(c.morphs, [p('c3'), p('c4')]);
+  assert.equal(c.status(), 'online');
+  assert.equal(br.sources.length, 2);
+});
+
+test('without Web Locks a leader that vanishes is replaced after 3 periods without its beacon', async () => {
+  const { br, tabs } = await three(undefined, lease);
+  const [a, b, c] = tabs;
+  a.vanish();
+  await br.run(2 * BEAT_MS);
+  assert.deepEqual(br.streams(), []);
+  assert.ok(!b.live.leader && !c.live.leader);
+  await br.run(BEAT_MS + CLAIM_MS + GATHER_MS);
+  assert.ok(b.live.leader && !c.live.leader);
+  assert.deepEqual(br.streams().map((x) => [x.tab, x.conns]), [[b, [['b', '5'], ['c', '2']]]]);
+});
+
+test('without Web Locks a follower that vanishes is dropped once it answered none of 3 rounds', async () => {
+  const { br, tabs, es } = await three(undefined, lease);
+  tabs[1].vanish();
+  await br.run(3 * BEAT_MS);
+  assert.ok(!es.closed);
+  await br.run(BEAT_MS + GATHER_MS);
+  assert.deepEqual(br.streams()[0].conns, [['a', '1'], ['c', '2']]);
+  assert.equal(br.sources.length, 2);
+});
+
+test('without Web Locks a tab whose timers are throttled keeps its place, leader or follower', async () => {
+  const { br, tabs, es } = await three(undefined, lease);
+  const [a, b, c] = tabs;
+  // Hidden tabs: the browser runs their timers rarely, if at all, but
+  // delivers their messages.
+  a.throttled = true;
+  b.throttled = true;
+  await br.run(60000);
+  // c claimed every 3 periods, and a answered each claim.
+  assert.deepEqual([a, b, c].map((x) => x.live.leader), [true, false, false]);
+  assert.ok(!es.closed);
+  assert.equal(br.sources.length, 1);
+});
+
+test('without Web Locks two leaders settle on the better one, whose stream takes every tab', async () => {
+  const { br, tabs } = await three(undefined, lease);
+  const [a] = tabs;
+  // Busy: it neither hears the claim of a new tab in time nor beacons.
+  a.deaf = a.throttled = true;
+  const late = br.open('d');
+  await br.run(CLAIM_MS + GATHER_MS);
+  assert.ok(late.live.leader);
+  const mine = late.open()[0];
+  assert.deepEqual(mine.conns, [['d', '']]);
+  mine.emit('render', r('d', 4, 'd4'));
+  await br.settle();
+  // a hears it at last: a is the older tab, d steps down and follows it.
+  a.deaf = a.throttled = false;
+  await br.run(GATHER_MS);
+  assert.ok(a.live.leader && !late.live.leader);
+  assert.ok(mine.closed);
+  assert.deepEqual(br.streams().map((x) => [x.tab, x.conns]), [
+    [a, [['a', '1'], ['b', '5'], ['c', '2'], ['d', '4']]],
+  ]);
+  br.streams()[0].emit('update', d('d', 5, 'd5'));
+  await br.settle();
+  assert.deepEqual(late.morphs, [p('d4'), p('d5')]);
+});
+
+test('without Web Locks a follower back from the back/forward cache follows again', async () => {
+  const { br, tabs } = await three(undefined, lease);
+  const c = tabs[2];
+  shown(c, 'pagehide');
+  await br.run(GATHER_MS);
+  assert.deepEqual(br.streams()[0].conns, [['a', '1'], ['b', '5']]);
+  shown(c, 'pageshow');
+  await br.run(GATHER_MS);
+  assert.ok(!c.live.leader);
+  assert.deepEqual(br.streams()[0].conns, [['a', '1'], ['b', '5'], ['c', '2']]);
+});
+
+test('when the lock is refused the tabs elect their leader without it', async () => {
+  const br = browser({ refuse: true });
+  const tabs = ['a', 'b', 'c'].map((c) => br.open(c));
+  await br.run(CLAIM_MS + GATHER_MS);
+  assert.deepEqual(br.streams().map((x) => [x.tab, x.conns.map(([c]) => c)]), [[tabs[0], ['a', 'b', 'c']]]);
+});
