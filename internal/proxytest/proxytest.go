@@ -10,6 +10,13 @@
 //	px := proxytest.Start(t, srv.URL, proxytest.Options{ReadTimeout: time.Second})
 //	tab := lttest.Open(t, px.URL+"/")
 //
+// With Options.TLS nginx terminates TLS and speaks HTTP/2 to clients (still
+// HTTP/1.1 to the Go server), with a self-signed certificate made for the
+// test (Proxy.Cert; Cert.Transport trusts it):
+//
+//	px := proxytest.Start(t, srv.URL, proxytest.Options{TLS: true})
+//	client := &http.Client{Transport: px.Cert.Transport()}
+//
 // nginx is found at $LIVESSE_NGINX, else /usr/sbin/nginx, else as nginx on
 // the PATH. Without it the tests are skipped, except under CI=true, where a
 // missing nginx fails them (scripts/test.sh installs it).
@@ -56,7 +63,24 @@ type Options struct {
 	// buffering on, the compressed stream comes out only when gzip's
 	// buffers fill or the response ends.
 	GzipEventStream bool
+	// TLS makes nginx terminate TLS and offer HTTP/2 to clients
+	// (`listen ... ssl http2;`, the form every nginx since 1.9.5 reads;
+	// 1.25.1 and later deprecate it for `http2 on;` but still accept it),
+	// with the certificate and key at CertFile and KeyFile. nginx still
+	// speaks HTTP/1.1 to the upstream: HTTP/2 ends at the proxy.
+	TLS bool
+	// CertFile and KeyFile are the PEM files nginx serves with TLS.
+	// Config writes DefaultCertFile and DefaultKeyFile when they are
+	// empty; Start makes a self-signed certificate for the test instead
+	// (Proxy.Cert).
+	CertFile, KeyFile string
 }
+
+// The certificate paths Config writes when Options name none.
+const (
+	DefaultCertFile = "/etc/nginx/tls/fullchain.pem"
+	DefaultKeyFile  = "/etc/nginx/tls/privkey.pem"
+)
 
 // Config returns the http-context part of the nginx configuration that
 // proxies listen (an nginx listen parameter: "80", "127.0.0.1:8081") to
@@ -81,13 +105,25 @@ func Config(upstream, listen string, o Options) string {
 	if o.GzipEventStream {
 		gzip = "        gzip on;\n        gzip_types text/event-stream;\n"
 	}
+	tlsLines := ""
+	if o.TLS {
+		listen += " ssl http2"
+		cert, key := o.CertFile, o.KeyFile
+		if cert == "" {
+			cert = DefaultCertFile
+		}
+		if key == "" {
+			key = DefaultKeyFile
+		}
+		tlsLines = fmt.Sprintf("    ssl_certificate     %s;\n    ssl_certificate_key %s;\n", cert, key)
+	}
 	return fmt.Sprintf(`upstream livesse {
     server %s;
 %s}
 
 server {
     listen %s;
-
+%s
     location / {
         proxy_pass http://livesse;
 %s        proxy_set_header Host $http_host;
@@ -97,7 +133,7 @@ server {
         proxy_read_timeout %s;
 %s    }
 }
-`, upstream, keepalive, listen, http11, nginxDuration(rt), gzip)
+`, upstream, keepalive, listen, tlsLines, http11, nginxDuration(rt), gzip)
 }
 
 // nginxDuration writes d as an nginx time: whole seconds as "75s", else
@@ -117,11 +153,15 @@ func nginxDuration(d time.Duration) string {
 // methods fail the test on errors and must be called from the test's
 // goroutine.
 type Proxy struct {
-	// URL is the proxy's base URL, http://127.0.0.1:port (no slash).
+	// URL is the proxy's base URL, http://127.0.0.1:port (no slash), or
+	// https:// with Options.TLS.
 	URL string
 	// Addr is the host:port nginx listens on; it stays the same across
 	// Stop and Start.
 	Addr string
+	// Cert is the self-signed certificate nginx serves with Options.TLS
+	// (nil without it, or when Options named their own files).
+	Cert *Cert
 
 	t      testing.TB
 	bin    string
@@ -153,6 +193,13 @@ func Start(t testing.TB, upstream string, o Options) *Proxy {
 	addr := freeAddr(t)
 	dir := t.TempDir()
 	p := &Proxy{URL: "http://" + addr, Addr: addr, t: t, bin: bin, dir: dir, conf: filepath.Join(dir, "nginx.conf")}
+	if o.TLS {
+		p.URL = "https://" + addr
+		if o.CertFile == "" && o.KeyFile == "" {
+			p.Cert = NewCert(t, dir)
+			o.CertFile, o.KeyFile = p.Cert.CertFile, p.Cert.KeyFile
+		}
+	}
 	if err := os.WriteFile(p.conf, []byte(p.mainConfig(upstream, o)), 0o644); err != nil {
 		t.Fatalf("proxytest: %v", err)
 	}

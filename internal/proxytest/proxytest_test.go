@@ -144,6 +144,12 @@ type rawStream struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	err    error // why it ended; read after lines is closed
+
+	// resp is the response, headers only, once header is closed (nil if
+	// the request failed); opened is when the client had its headers.
+	header chan struct{}
+	resp   *http.Response
+	opened time.Time
 }
 
 var (
@@ -155,15 +161,23 @@ var (
 // closed when the test ends.
 func openRaw(t *testing.T, url string) *rawStream {
 	t.Helper()
+	return openRawWith(t, &http.Transport{}, url)
+}
+
+// openRawWith is openRaw through tr (whose idle connections it closes
+// when the test ends).
+func openRawWith(t *testing.T, tr *http.Transport, url string) *rawStream {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	tr := &http.Transport{}
-	s := &rawStream{lines: make(chan string, 4096), cancel: cancel, done: make(chan struct{})}
+	s := &rawStream{lines: make(chan string, 4096), cancel: cancel, done: make(chan struct{}), header: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		defer close(s.lines)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		req.Header.Set("Accept", "text/event-stream")
 		resp, err := (&http.Client{Transport: tr}).Do(req)
+		s.resp, s.opened = resp, time.Now()
+		close(s.header)
 		if err != nil {
 			s.err = err
 			return
@@ -328,60 +342,70 @@ func TestProxyBuffersStreamWithoutAccelHeader(t *testing.T) {
 			if accel {
 				name = px.name + "/with X-Accel-Buffering: no"
 			}
-			t.Run(name, func(t *testing.T) {
-				is := is.New(t)
-				send, wrote, end := make(chan struct{}), make(chan struct{}), make(chan struct{})
-				var endOnce sync.Once
-				finish := func() { endOnce.Do(func() { close(end) }) }
-				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					w.Header().Set("Content-Type", "text/event-stream")
-					w.Header().Set("Cache-Control", "no-cache")
-					if accel {
-						w.Header().Set("X-Accel-Buffering", "no")
-					}
-					rc := http.NewResponseController(w)
-					w.WriteHeader(http.StatusOK)
-					_ = rc.Flush()
-					select {
-					case <-send:
-					case <-r.Context().Done():
-						return
-					}
-					_, _ = io.WriteString(w, "id: 1\ndata: one\n\n")
-					_ = rc.Flush() // on the wire to nginx now
-					close(wrote)
-					select {
-					case <-end:
-					case <-r.Context().Done():
-					}
-				}))
-				t.Cleanup(srv.Close)
-				t.Cleanup(finish) // runs before srv.Close: the handler returns
-				p := proxytest.Start(t, srv.URL, px.opts)
-				s := openRaw(t, p.URL+"/")
-				close(send)
-				select {
-				case <-wrote:
-				case <-time.After(lttest.Timeout):
-					t.Fatal("the upstream handler was never reached")
-				}
-				_, err := s.waitLine("data: one", time.Second)
-				if accel || !px.holds {
-					is.NoErr(err) // passed through at once
-					finish()
-					return
-				}
-				is.Equal(err, errTimeout) // flushed by the server, yet held back by nginx
-				finish()                  // the response ends: nginx lets it go
-				line, err := s.waitLine("data: ", 5*time.Second)
-				is.NoErr(err)
-				is.Equal(line, "data: one")
-				rest, err := s.waitEnd(5 * time.Second)
-				is.NoErr(err) // and the response is over
-				is.Equal(strings.Join(rest, "|"), "")
-			})
+			t.Run(name, func(t *testing.T) { bufferControl(t, px.opts, accel, px.holds) })
 		}
 	}
+}
+
+// bufferControl runs a tiny stream handler behind nginx configured by
+// popts, with X-Accel-Buffering: no if accel, and checks that nginx holds
+// its flushed event until the response ends if holds and the header is
+// missing, and passes it at once otherwise.
+func bufferControl(t *testing.T, popts proxytest.Options, accel, holds bool) {
+	is := is.New(t)
+	send, wrote, end := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var endOnce sync.Once
+	finish := func() { endOnce.Do(func() { close(end) }) }
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("Cache-Control", "no-cache")
+		if accel {
+			w.Header().Set("X-Accel-Buffering", "no")
+		}
+		rc := http.NewResponseController(w)
+		w.WriteHeader(http.StatusOK)
+		_ = rc.Flush()
+		select {
+		case <-send:
+		case <-r.Context().Done():
+			return
+		}
+		_, _ = io.WriteString(w, "id: 1\ndata: one\n\n")
+		_ = rc.Flush() // on the wire to nginx now
+		close(wrote)
+		select {
+		case <-end:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(finish) // runs before srv.Close: the handler returns
+	p := proxytest.Start(t, srv.URL, popts)
+	tr := &http.Transport{}
+	if p.Cert != nil {
+		tr = p.Cert.Transport() // HTTP/2 to nginx
+	}
+	s := openRawWith(t, tr, p.URL+"/")
+	close(send)
+	select {
+	case <-wrote:
+	case <-time.After(lttest.Timeout):
+		t.Fatal("the upstream handler was never reached")
+	}
+	_, err := s.waitLine("data: one", time.Second)
+	if accel || !holds {
+		is.NoErr(err) // passed through at once
+		finish()
+		return
+	}
+	is.Equal(err, errTimeout) // flushed by the server, yet held back by nginx
+	finish()                  // the response ends: nginx lets it go
+	line, err := s.waitLine("data: ", 5*time.Second)
+	is.NoErr(err)
+	is.Equal(line, "data: one")
+	rest, err := s.waitEnd(5 * time.Second)
+	is.NoErr(err) // and the response is over
+	is.Equal(strings.Join(rest, "|"), "")
 }
 
 // With proxy_read_timeout 1s and a heartbeat every 300 ms (the ratio of
