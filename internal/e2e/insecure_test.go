@@ -253,7 +253,7 @@ func TestStuckPostIsOffline(t *testing.T) {
 	is.NoErr(browsertest.Do(first, chromedp.Click(`#click`)))
 	is.NoErr(browsertest.WaitStatus(first, "offline"))
 	is.NoErr(browsertest.WaitText(first, "#clicked", "no")) // still waiting
-	all[pages-1].close() // a connection for the POST
+	all[pages-1].close()                                    // a connection for the POST
 	is.NoErr(browsertest.WaitText(first, "#clicked", "yes"))
 	is.NoErr(browsertest.WaitStatus(first, "online"))
 	statuses, err := browsertest.Eval[[]string](first, `statuses`)
