@@ -94,15 +94,19 @@ func (l *mwLog) String() string {
 }
 
 // plainStream is a streaming handler that does nothing about the server's
-// WriteTimeout: it writes a line, then another one 1.5 s later (?after=),
-// and a third when the client's request ends.
+// WriteTimeout: it writes a line, then another one after the duration in
+// ?after= (1.5 s without it), unless the client's request ends first.
 func plainStream(w http.ResponseWriter, r *http.Request) {
+	after, err := time.ParseDuration(r.URL.Query().Get("after"))
+	if err != nil {
+		after = 1500 * time.Millisecond
+	}
 	w.Header().Set("Content-Type", "text/plain")
 	rc := http.NewResponseController(w)
 	fmt.Fprintln(w, "first")
 	_ = rc.Flush()
 	select {
-	case <-time.After(1500 * time.Millisecond): // past a 1 s WriteTimeout
+	case <-time.After(after): // past the server's WriteTimeout
 	case <-r.Context().Done():
 		return
 	}
@@ -371,12 +375,16 @@ func TestThrottleStarvedByStream(t *testing.T) {
 	mwLive(t, h2, srv2.URL)
 }
 
-// http.Server.WriteTimeout (1 s here) does not cut a stream: lt lifts the
-// deadline for each stream and sets one per write instead, also through
-// chi's wrapped ResponseWriter (and ReadTimeout, also 1 s, does not cut it
-// either). The control: a handler that streams without lifting the write
-// deadline is cut by the same server.
+// http.Server.WriteTimeout (300 ms here) does not cut a stream: lt lifts
+// the deadline for each stream and sets one per write instead, also
+// through chi's wrapped ResponseWriter (and ReadTimeout, the same, does not
+// cut it either). The control: a handler that streams without lifting the
+// write deadline is cut by the same server. What is under test is a
+// stream outliving the server's timeouts, whatever their length: the
+// stream idles for twice the WriteTimeout, the control writes after 1.5
+// times it.
 func TestServerWriteTimeoutDoesNotCutStreams(t *testing.T) {
+	const timeout = 300 * time.Millisecond
 	for _, tc := range []struct {
 		name string
 		mws  []func(http.Handler) http.Handler
@@ -385,13 +393,14 @@ func TestServerWriteTimeoutDoesNotCutStreams(t *testing.T) {
 		{"behind Logger and Recoverer", []func(http.Handler) http.Handler{middleware.Logger, middleware.Recoverer}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			is := is.New(t)
 			srv := httptest.NewUnstartedServer(nil)
-			srv.Config.WriteTimeout = time.Second
-			srv.Config.ReadTimeout = time.Second // harmless too
+			srv.Config.WriteTimeout = timeout
+			srv.Config.ReadTimeout = timeout // harmless too
 			h, _ := mwServer(t, srv, inHandler, tc.mws...)
 			tab := lttest.Open(t, srv.URL+"/")
-			<-time.After(2 * time.Second) // twice the WriteTimeout: the duration under test
+			<-time.After(2 * timeout) // twice the WriteTimeout: the duration under test
 			is.NoErr(h.TriggerAll(context.Background(), "increment", nil))
 			ev := tab.Next() // on the same stream: lttest does not reconnect by itself
 			is.Equal(ev.Type, "update")
@@ -401,7 +410,7 @@ func TestServerWriteTimeoutDoesNotCutStreams(t *testing.T) {
 
 			// The control: the same server cuts a stream that keeps its
 			// deadline.
-			resp, err := http.Get(srv.URL + "/plain")
+			resp, err := http.Get(srv.URL + "/plain?after=" + (3 * timeout / 2).String())
 			is.NoErr(err)
 			defer resp.Body.Close()
 			br := bufio.NewReader(resp.Body)
