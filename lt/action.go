@@ -356,18 +356,7 @@ func (h *Handler) plainAction(w http.ResponseWriter, r *http.Request, id Identit
 	h.store.save(nil, key, out)
 	h.fanOutGroup(r.Context(), id.GroupID, nil, ctx.bs)
 	h.syncGroup(r.Context(), id.GroupID, nil, name, data)
-	http.Redirect(w, r, pageURL(r.URL), http.StatusSeeOther)
-}
-
-// pageURL is where a plain POST redirects: the page's own path and query,
-// with a single leading slash, so that a request for //evil.example/x
-// (which a catch-all route serves) cannot redirect to another host.
-func pageURL(u *url.URL) string {
-	p := "/" + strings.TrimLeft(u.EscapedPath(), `/\`)
-	if u.RawQuery != "" {
-		p += "?" + u.RawQuery
-	}
-	return p
+	http.Redirect(w, r, pageURL(r), http.StatusSeeOther)
 }
 
 func writeJSON(w http.ResponseWriter, status int, body []byte) {

@@ -95,10 +95,11 @@ func (c *Context) FromClient() bool { return c.client }
 // the call is FromClient's answer, not whether Request is nil.
 func (c *Context) Request() *http.Request { return c.req }
 
-// URLParam returns a chi URL parameter of the page ("{id}" in the route
-// the handler is mounted on). It works in every method, also when no
-// request is at hand: the parameters are captured when the connection is
-// created.
+// URLParam returns a path parameter of the page's route ("{id}" in chi's
+// pattern, or in net/http.ServeMux's, or any router's that sets
+// r.Pattern and r.SetPathValue as ServeMux does). It works in every
+// method, also when no request is at hand: the parameters are captured
+// when the connection is created.
 func (c *Context) URLParam(key string) string { return c.params[key] }
 
 // Has reports whether the action's data has key.

@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/livesse/livesse/internal/livetree"
 	"github.com/livesse/livesse/internal/origin"
 	"github.com/livesse/livesse/internal/sessioncookie"
@@ -44,6 +43,7 @@ type Handler struct {
 	// render within a batch (batch.go).
 	stateKeys stateKeyMode
 	name      string         // the page's name among instances
+	patterns  sync.Map       // ServeMux patterns warned about (warnMethodPattern)
 	unsub     func()         // from the broadcaster
 	wg        sync.WaitGroup // running connection jobs
 	runner    *runner        // runs them
@@ -253,21 +253,6 @@ func (h *Handler) initialState(key string) reflect.Value {
 }
 
 func stateKey(id Identity, r *http.Request) string { return id.GroupID + "\x00" + r.URL.Path }
-
-func urlParams(r *http.Request) map[string]string {
-	rc := chi.RouteContext(r.Context())
-	if rc == nil {
-		return nil
-	}
-	// chi recycles its route context after the request, so copy the values.
-	m := make(map[string]string, len(rc.URLParams.Keys))
-	for i, k := range rc.URLParams.Keys {
-		if k != "*" || rc.URLParams.Values[i] != "" {
-			m[k] = rc.URLParams.Values[i]
-		}
-	}
-	return m
-}
 
 // newConn creates and registers a connection for r, runs Mount and renders
 // the live region. Work for the connection that arrives after registration

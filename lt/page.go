@@ -14,6 +14,7 @@ import (
 // client will attach its stream to, so that the page and the stream share
 // one state and sequence: what changes in between is replayed.
 func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
+	h.warnMethodPattern(r)
 	id, _, err := h.identify(w, r)
 	if err != nil {
 		h.refuse(w, r, http.StatusUnauthorized, err, false)
