@@ -150,13 +150,19 @@ func TestUnconnectedPageExpires(t *testing.T) {
 	f := newFixture(t, lt.WithConnectTimeout(1))
 	tab := lttest.Get(t, f.URL+"/page")
 	f.J.waitFor(t, "mount")
-	// Once expired, the connection id is unknown.
-	for {
+	// Once expired, the connection id is unknown. The timeout is 1 ns, so
+	// the expiry is at most a timer's firing away; the posts that land
+	// before it are answered as usual, and lttest.Timeout bounds them.
+	deadline := time.Now().Add(lttest.Timeout)
+	for posts := 1; ; posts++ {
 		r := tab.Act("increment", nil)
 		if r.Status == http.StatusGone {
 			break
 		}
 		is.Equal(r.Status, http.StatusOK) // only until the timer fires
+		if time.Now().After(deadline) {
+			t.Fatalf("the page's connection did not expire within %v (%d posts answered %d)", lttest.Timeout, posts, r.Status)
+		}
 	}
 	is.True(!slices.Contains(f.J.list(), "disconnect")) // it never connected
 }
