@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -187,7 +188,10 @@ func (tab *Tab) connect(q url.Values) {
 		uq[k] = v
 	}
 	u.RawQuery = uq.Encode()
-	c := sse.NewClient(u.String())
+	// The client reads an event whole before handing it over, into a
+	// buffer that grows as it needs to: a page or an update of any size
+	// (the default bound is 64 KiB, and a 1 MB page is a 1 MB render).
+	c := sse.NewClient(u.String(), sse.ClientMaxBufferSize(math.MaxInt))
 	c.Connection = &http.Client{Jar: tab.client.Jar}
 	c.ReconnectStrategy = &backoff.StopBackOff{}
 	connected := make(chan struct{})
