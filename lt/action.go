@@ -335,6 +335,7 @@ func (h *Handler) plainAction(w http.ResponseWriter, r *http.Request, id Identit
 		t0 = time.Now()
 	}
 	out, actErr := call(m, ctrl, state, ctx)
+	o := ctx.outcome(actErr)
 	endSpan(span, actErr)
 	if h.timed {
 		outcome := OutcomeOK
@@ -345,7 +346,10 @@ func (h *Handler) plainAction(w http.ResponseWriter, r *http.Request, id Identit
 	}
 	if actErr != nil {
 		msg := h.shownError(r.Context(), actErr, r, "path", clip(r.URL.Path, maxLoggedPath), "action", name)
-		doc, err := h.renderDocument(state.Interface(), msg)
+		if keepsState(actErr) {
+			state = out // field errors: the page shows what the user entered
+		}
+		doc, err := h.renderDocument(state.Interface(), o.view(msg))
 		if err != nil {
 			h.refuse(w, r, http.StatusInternalServerError, err, false)
 			return

@@ -45,6 +45,7 @@ type renderHit struct {
 type renderKey struct {
 	state  any // the state itself, or its JSON (see stateKeyMode)
 	errMsg string
+	fields string // the view's field errors (view.fieldsKey)
 }
 
 type rendering struct {
@@ -79,10 +80,10 @@ func (h *Handler) newBatch(n int) *batch {
 	return b
 }
 
-// rendering returns the batch's rendering of state with errMsg, made by
+// rendering returns the batch's rendering of state with view v, made by
 // the first connection to ask; nil when the state cannot be keyed.
-func (b *batch) rendering(rs *renderers, state reflect.Value, errMsg string) *rendering {
-	k := renderKey{errMsg: errMsg}
+func (b *batch) rendering(rs *renderers, state reflect.Value, v view) *rendering {
+	k := renderKey{errMsg: v.err, fields: v.fieldsKey()}
 	var js []byte
 	switch b.mode {
 	case keyValue:
@@ -109,7 +110,7 @@ func (b *batch) rendering(rs *renderers, state reflect.Value, errMsg string) *re
 		if b.h != nil {
 			t0 = time.Now()
 		}
-		r.tree, r.plain, r.err = rs.render(state.Interface(), errMsg)
+		r.tree, r.plain, r.err = rs.render(state.Interface(), v)
 		if b.h != nil {
 			b.h.m.Rendered(time.Since(t0))
 		}

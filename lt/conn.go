@@ -42,7 +42,8 @@ type conn struct {
 	saved     *storeEntry   // where jobs save the state, once one has
 	stream    *attachment
 	idJSON    string            // id as a JSON string, for every message
-	errMsg    string            // {{ltError}}
+	errMsg    view              // {{ltError}} and the rest of the tab's view
+	out       outcome           // what the last call showed besides its state
 	tree      *livetree.Frag    // the page as last published
 	enc       *livetree.Encoder // what statics the client has
 	log       ssehub.Log
@@ -236,9 +237,13 @@ func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any
 	default:
 		c.state = out
 	}
+	if keepsState(err) {
+		c.state = out // field errors: the tab shows what the user entered
+	}
+	v := c.out.view(msg)
 	var r *rendering
 	if b != nil {
-		r = b.rendering(c.h.rs, c.state, msg)
+		r = b.rendering(c.h.rs, c.state, v)
 	}
 	if err == nil && !isLifecycle(m.Name) {
 		if r == nil {
@@ -247,7 +252,7 @@ func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any
 			c.saved = c.h.store.put(c.saved, c.key, js)
 		}
 	}
-	pub = c.publish(msg, false, b, r)
+	pub = c.publish(v, false, b, r)
 	if c.h.timed {
 		t2 := time.Now()
 		if b == nil {
@@ -321,6 +326,7 @@ func (c *conn) call(m reflect.Method, action string, data map[string]any, req *h
 		span.End(err)
 	}
 	bs := ctx.bs
+	c.out = ctx.outcome(err)
 	ctx = &c.callCtx
 	ctx.action, ctx.data, ctx.req, ctx.client, ctx.bs = "", nil, nil, false, nil
 	return out, bs, err
@@ -344,7 +350,7 @@ func (s spanContext) Value(key any) any {
 // the update to the log and wakes the attached stream. With full it
 // appends a full render whether or not anything changed (a resync). r,
 // when not nil, is the state's rendering shared within batch b.
-func (c *conn) publish(errMsg string, full bool, b *batch, r *rendering) published {
+func (c *conn) publish(errMsg view, full bool, b *batch, r *rendering) published {
 	var span Span
 	if c.trace != nil {
 		_, span = c.h.tr.Start(c.trace, "lt.render")
@@ -380,7 +386,7 @@ func (c *conn) publish(errMsg string, full bool, b *batch, r *rendering) publish
 
 // append makes the new rendering the connection's page and appends its
 // update to the log; it returns the attachment to wake, if any.
-func (c *conn) append(errMsg string, full bool, tree *livetree.Frag, plain []byte, b *batch) (published, *attachment) {
+func (c *conn) append(errMsg view, full bool, tree *livetree.Frag, plain []byte, b *batch) (published, *attachment) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.errMsg = errMsg

@@ -169,7 +169,8 @@ func (t *controllerType) newController(proto reflect.Value) reflect.Value {
 
 // call runs a state-transforming method (an action, Mount, OnConnect or
 // Sync) and recovers a panic into an error, so one bad action cannot take
-// down the server or other connections.
+// down the server or other connections. With an error it returns the
+// state the method returned (the state it was given, after a panic).
 func call(m reflect.Method, ctrl, state reflect.Value, ctx *Context) (out reflect.Value, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -178,7 +179,7 @@ func call(m reflect.Method, ctrl, state reflect.Value, ctx *Context) (out reflec
 	}()
 	res := m.Func.Call([]reflect.Value{ctrl, state, reflect.ValueOf(ctx)})
 	if e, _ := res[1].Interface().(error); e != nil {
-		return state, e
+		return res[0], e
 	}
 	return res[0], nil
 }

@@ -126,5 +126,5 @@ func (c *conn) resync() {
 			c.h.log.Warn("lt: Mount failed during resync; keeping the state", "conn", c.id, "err", err)
 		}
 	}
-	c.publish("", true, nil, nil)
+	c.publish(view{}, true, nil, nil)
 }

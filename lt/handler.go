@@ -310,7 +310,7 @@ func (h *Handler) newConn(r *http.Request, id Identity, forPage bool) (*conn, pa
 			c.state = out
 			h.fanOut(c, ctx.bs)
 		}
-		tree, plain, err := h.rs.render(c.state.Interface(), "")
+		tree, plain, err := h.rs.render(c.state.Interface(), view{})
 		if err != nil {
 			mountErr = err
 			return
@@ -426,8 +426,8 @@ func (h *Handler) lookup(connID string, id Identity) (*conn, error) {
 
 // renderDocument renders the page's HTML for a request without a live
 // connection.
-func (h *Handler) renderDocument(state any, errMsg string) ([]byte, error) {
-	tree, plain, err := h.rs.render(state, errMsg)
+func (h *Handler) renderDocument(state any, v view) ([]byte, error) {
+	tree, plain, err := h.rs.render(state, v)
 	if err != nil || tree == nil {
 		return plain, err
 	}

@@ -17,10 +17,12 @@ import (
 // yourself: template.New("page").Funcs(lt.Funcs()).Parse(...). Parse,
 // ParseFiles and ParseFS add them for you.
 //
-//	{{ltError}}  the error of this tab's last action, "" if it succeeded
+//	{{ltError}}              the error of this tab's last action, "" if it succeeded
+//	{{ltFieldError "email"}} the message of the field errors (FieldErrors) for field email, "" if none
+//	{{ltInvalid "email"}}    whether field email has one: aria-invalid="{{ltInvalid "email"}}"
 func Funcs() template.FuncMap {
 	// Placeholders: each render binds them to the connection it renders.
-	return template.FuncMap{"ltError": func() string { return "" }}
+	return viewFuncs(&view{})
 }
 
 // Parse parses text as a page template named name, with Funcs available.
@@ -84,7 +86,7 @@ type renderers struct {
 
 type renderer struct {
 	t     *template.Template
-	err   string
+	v     view            // what the funcs of Funcs show
 	marks *livetree.Marks // nil until first use
 }
 
@@ -115,15 +117,15 @@ func (rs *renderers) clone() (*renderer, error) {
 		return nil, fmt.Errorf("lt: cloning page template (pass a template that has not been executed): %w", err)
 	}
 	r := &renderer{}
-	c.Funcs(template.FuncMap{"ltError": func() string { return r.err }})
+	c.Funcs(viewFuncs(&r.v))
 	r.t = c
 	return r, nil
 }
 
-// render executes the page for state, with errMsg as {{ltError}}, and
-// returns its tree, or (when the output does not split, see
-// livetree.ErrMarkers) nil and the plain HTML.
-func (rs *renderers) render(state any, errMsg string) (*livetree.Frag, []byte, error) {
+// render executes the page for state, with v as {{ltError}} and the other
+// funcs of the tab's view, and returns its tree, or (when the output does
+// not split, see livetree.ErrMarkers) nil and the plain HTML.
+func (rs *renderers) render(state any, v view) (*livetree.Frag, []byte, error) {
 	var r *renderer
 	select {
 	case r = <-rs.pool:
@@ -139,8 +141,8 @@ func (rs *renderers) render(state any, errMsg string) (*livetree.Frag, []byte, e
 		}
 	}
 	defer func() { rs.pool <- r }()
-	r.err = errMsg
-	defer func() { r.err = "" }()
+	r.v = v
+	defer func() { r.v = view{} }()
 	var buf bytes.Buffer
 	if r.marks == nil {
 		// The first execution escapes the clone's trees; only then can

@@ -76,7 +76,7 @@ func TestRenderersBindErrorPerRender(t *testing.T) {
 	for i := range 200 {
 		wg.Go(func() {
 			msg := fmt.Sprintf("err-%d", i)
-			tree, _, err := rs.render(i, msg)
+			tree, _, err := rs.render(i, errView(msg))
 			if err != nil {
 				errs <- err
 				return
@@ -108,7 +108,7 @@ func TestRenderEscapesErrorText(t *testing.T) {
 	is.NoErr(err)
 	rs, err := newRenderers(tmpl)
 	is.NoErr(err)
-	tree, _, err := rs.render(nil, `<script>"x"</script>`)
+	tree, _, err := rs.render(nil, errView(`<script>"x"</script>`))
 	is.NoErr(err)
 	is.True(!strings.Contains(tree.Render(rs.st), "<script>"))
 }
@@ -121,13 +121,13 @@ func TestRendererWarmUp(t *testing.T) {
 	type items struct{ Items []string }
 	rs, err := newRenderers(Must(Parse("p", `<body><p>{{index .Items 0}}</p></body>`)))
 	is.NoErr(err)
-	tree, _, err := rs.render(items{Items: []string{"first"}}, "")
+	tree, _, err := rs.render(items{Items: []string{"first"}}, view{})
 	is.NoErr(err) // index out of range on the zero state did not matter
 	is.True(strings.Contains(tree.Render(rs.st), "<p>first</p>"))
 
 	rs, err = newRenderers(Must(Parse("p", `<body>{{if .}}<a href="{{end}}x"></a></body>`)))
 	is.NoErr(err)
-	_, _, err = rs.render(true, "")
+	_, _, err = rs.render(true, view{})
 	is.True(err != nil) // {{if}} branches end in different contexts
 	is.True(strings.Contains(err.Error(), "branches end in different contexts"))
 }
