@@ -2,6 +2,8 @@ package pgnotify_test
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -35,9 +37,19 @@ func reportLatencies(b *testing.B, d []time.Duration) {
 
 // Publish on instance a to Deliver on instance b, one message in flight.
 func BenchmarkCrossInstancePublishToDeliver(b *testing.B) {
+	for _, batched := range []bool{false, true} {
+		b.Run(fmt.Sprintf("batched=%t", batched), func(b *testing.B) { publishToDeliver(b, batched) })
+	}
+}
+
+func publishToDeliver(b *testing.B, batched bool) {
 	pgtest.Require(b)
 	db := pgtest.Pool(b)
-	a := newListener(b, db, "a")
+	var opts []pgnotify.Option
+	if !batched {
+		opts = append(opts, pgnotify.WithoutBatches())
+	}
+	a := newListener(b, db, "a", opts...)
 	l := newListener(b, db, "b")
 	s := stamper{at: make(chan time.Time, 1)}
 	defer l.Subscribe(s)()
@@ -144,18 +156,33 @@ func BenchmarkSQLNotifyThroughput(b *testing.B) {
 	b.ReportMetric(float64(sent.Microseconds())/float64(b.N), "sql-µs/msg")
 }
 
-// Sustained rate with the sending side included: 8 goroutines Publish on
-// instance a (each message its own transaction), one listener on b.
+// Sustained rate with the sending side included: publishers goroutines
+// Publish on instance a, one listener on b; batched (the default: each
+// statement sends what was queued while the last one ran) and each message
+// in a statement (its own transaction) of its own, alternately.
 func BenchmarkPublishThroughput(b *testing.B) {
+	for _, publishers := range []int{8, 64} {
+		for _, batched := range []bool{false, true} {
+			name := fmt.Sprintf("publishers=%d/batched=%t", publishers, batched)
+			b.Run(name, func(b *testing.B) { publishThroughput(b, publishers, batched) })
+		}
+	}
+}
+
+func publishThroughput(b *testing.B, publishers int, batched bool) {
 	pgtest.Require(b)
 	db := pgtest.Pool(b)
-	a := newListener(b, db, "a")
+	var opts []pgnotify.Option
+	if !batched {
+		opts = append(opts, pgnotify.WithoutBatches())
+	}
+	a := newListener(b, db, "a", opts...)
 	l := newListener(b, db, "b", pgnotify.WithQueueSize(max(b.N, 16384)))
 	var n atomic.Int64
 	done := make(chan struct{})
 	defer l.Subscribe(counter{n: &n, total: int64(b.N), done: done})()
 	var seq atomic.Int64
-	b.SetParallelism(4) // 2 cores × 4 = 8 publishers
+	b.SetParallelism(max(1, publishers/runtime.GOMAXPROCS(0)))
 	b.ResetTimer()
 	t0 := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
@@ -167,6 +194,7 @@ func BenchmarkPublishThroughput(b *testing.B) {
 			}
 		}
 	})
+	sent := time.Since(t0)
 	select {
 	case <-done:
 	case <-time.After(time.Minute):
@@ -174,6 +202,10 @@ func BenchmarkPublishThroughput(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/time.Since(t0).Seconds(), "msgs/s")
+	b.ReportMetric(float64(b.N)/sent.Seconds(), "sent/s")
+	if h, _ := a.Health(b.Context()); h.Batches > 0 {
+		b.ReportMetric(float64(h.Published)/float64(h.Batches), "msgs/batch")
+	}
 }
 
 // counter is a Subscriber that closes done at the total-th delivery.
@@ -189,3 +221,59 @@ func (c counter) Deliver(lt.Message) {
 	}
 }
 func (c counter) Resync() {}
+
+// Instances on one PostgreSQL: n instances (each a Listener with its own
+// pool and LISTEN connection, in this process), 64 goroutines publishing
+// server actions for every instance (lt.ToAll), spread over the
+// instances; each message reaches the n-1 others. msgs/s counts messages
+// published, deliveries/s their deliveries, both until the last delivery.
+func BenchmarkInstances(b *testing.B) {
+	for _, n := range []int{1, 2, 4} {
+		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) { instances(b, n) })
+	}
+}
+
+func instances(b *testing.B, n int) {
+	pgtest.Require(b)
+	db := pgtest.Pool(b)
+	ls := make([]*pgnotify.Listener, n)
+	var delivered atomic.Int64
+	want := int64(b.N * (n - 1))
+	done := make(chan struct{})
+	if want == 0 {
+		close(done)
+	}
+	for i := range ls {
+		ls[i] = newListener(b, db, fmt.Sprintf("i%d", i), pgnotify.WithQueueSize(max(b.N, 16384)))
+		b.Cleanup(ls[i].Subscribe(counter{n: &delivered, total: want, done: done}))
+	}
+	var seq atomic.Int64
+	b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
+	b.ResetTimer()
+	t0 := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			k := seq.Add(1)
+			m := lt.Message{Page: "page", Kind: lt.ToAll, Action: "tick", Data: map[string]any{"n": k}}
+			if err := ls[int(k)%n].Publish(b.Context(), m); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		b.Fatalf("delivered %d of %d", delivered.Load(), want)
+	}
+	b.StopTimer()
+	d := time.Since(t0).Seconds()
+	b.ReportMetric(float64(b.N)/d, "msgs/s")
+	b.ReportMetric(float64(want)/d, "deliveries/s")
+	var dropped int64
+	for _, l := range ls {
+		h, _ := l.Health(b.Context())
+		dropped += h.Dropped
+	}
+	b.ReportMetric(float64(dropped), "dropped")
+}

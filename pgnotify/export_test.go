@@ -75,3 +75,7 @@ func KeyIDs(secret []byte) (instance, sql string) {
 	k := deriveSubkeys(secret)
 	return k.instKID, k.sqlKID
 }
+
+// WithoutBatches makes Publish send each notification in a statement of
+// its own, as before batches: the benchmarks' baseline.
+func WithoutBatches() Option { return func(c *config) { c.hooks.unbatched = true } }

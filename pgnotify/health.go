@@ -20,6 +20,8 @@ type stats struct {
 	dropped    atomic.Int64
 	malformed  atomic.Int64
 	resyncs    atomic.Int64
+	published  atomic.Int64
+	batches    atomic.Int64
 
 	unauthenticated atomic.Int64
 	stale           atomic.Int64
@@ -63,6 +65,11 @@ type Health struct {
 	// server action.
 	Malformed int64 `json:"malformed"`
 	Resyncs   int64 `json:"resyncs"` // times every subscriber was told to resync
+	// Published counts the messages this instance sent (Publish and
+	// PublishTx), and Batches the statements that sent Publish's
+	// notifications: under load one statement sends many (see Publish).
+	Published int64 `json:"published"`
+	Batches   int64 `json:"batches"`
 	// QueueUsage is pg_notification_queue_usage(), the fraction of the
 	// server's notification queue in use (0 to 1): it grows when some
 	// listener, anywhere, stops reading. -1 if it could not be read.
@@ -100,6 +107,7 @@ func (l *Listener) Health(ctx context.Context) (Health, error) {
 		PingInterval: l.cfg.pingInterval,
 		Reconnects:   s.reconnects.Load(), Received: s.received.Load(), Delivered: s.delivered.Load(),
 		Dropped: s.dropped.Load(), Malformed: s.malformed.Load(), Resyncs: s.resyncs.Load(),
+		Published: s.published.Load(), Batches: s.batches.Load(),
 		Unauthenticated: s.unauthenticated.Load(), Stale: s.stale.Load(), Replayed: s.replayed.Load(),
 		QueueUsage: -1, LargeMessages: -1, LargeBytes: -1, Peers: l.livePeers(),
 	}

@@ -27,10 +27,12 @@ type Listener struct {
 	refusals refusalLog
 	fetchRow func(ctx context.Context, digest []byte, take bool) (string, error) // reads lt_messages
 
-	inbox   chan string   // notifications read, waiting for delivery
-	resync  chan struct{} // a resync is due (capacity 1)
-	answer  chan struct{} // a hello from another instance wants an answer (capacity 1)
-	rehello chan struct{} // a hello is due, after a reconnect (capacity 1)
+	inbox   chan string    // notifications read, waiting for delivery
+	resync  chan struct{}  // a resync is due (capacity 1)
+	answer  chan struct{}  // a hello from another instance wants an answer (capacity 1)
+	rehello chan struct{}  // a hello is due, after a reconnect (capacity 1)
+	outbox  chan *outgoing // Publish's notifications, waiting for their batch
+	stopped chan struct{}  // closed when the batcher has stopped
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	once    sync.Once
@@ -62,7 +64,8 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Listener, er
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
-	l.wg.Add(3)
+	l.wg.Add(4)
+	go func() { defer l.wg.Done(); l.batches(runCtx) }()
 	go func() { defer l.wg.Done(); l.listen(runCtx, conn) }()
 	go func() { defer l.wg.Done(); l.deliver(runCtx) }()
 	go func() { defer l.wg.Done(); l.beacons(runCtx) }()
@@ -89,6 +92,8 @@ func newListener(pool *pgxpool.Pool, opts []Option) (*Listener, error) {
 		resync:  make(chan struct{}, 1),
 		answer:  make(chan struct{}, 1),
 		rehello: make(chan struct{}, 1),
+		outbox:  make(chan *outgoing, maxBatch),
+		stopped: make(chan struct{}),
 		subs:    map[*lt.Subscriber]struct{}{},
 	}
 	l.peers.init()

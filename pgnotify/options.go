@@ -43,6 +43,7 @@ type hooks struct {
 	beacon          func(from, kind string)   // after each beacon from another instance is handled
 	refused         func(reason string)       // after each payload is refused
 	noBeacons       bool                      // send none
+	unbatched       bool                      // Publish sends a statement per notification
 }
 
 func defaultConfig() config {

@@ -10,15 +10,20 @@ import (
 	"github.com/livesse/livesse/lt"
 )
 
-// Publish sends m to every other instance, through the pool, at once (in
-// its own implicit transaction), or, when m.To is set, to that instance
-// only: if no live instance has that id, it returns an error wrapping
-// lt.ErrNoInstance and sends and stores nothing. It is not delivered back
-// to this instance: lt applies m locally itself. A message over 8000
-// bytes goes through lt_messages (see Setup). lt.Handler calls Publish;
-// apps call the Handler's TriggerGroup, TriggerUser or TriggerAll.
+// Publish sends m to every other instance, through the pool, at once, or,
+// when m.To is set, to that instance only: if no live instance has that
+// id, it returns an error wrapping lt.ErrNoInstance and sends and stores
+// nothing. It returns once PostgreSQL has committed the notification.
+// Concurrent calls share a statement, and so a commit (PostgreSQL commits
+// notifying transactions one at a time, which is what bounds the rate of
+// messages): each statement sends what was queued while the last one ran.
+// Messages published one after the other arrive in that order. A message
+// is not delivered back to this instance: lt applies it locally itself.
+// A message over 8000 bytes goes through lt_messages (see Setup).
+// lt.Handler calls Publish; apps call the Handler's TriggerGroup,
+// TriggerUser or TriggerAll.
 func (l *Listener) Publish(ctx context.Context, m lt.Message) error {
-	return l.send(ctx, l.pool, m, false)
+	return l.send(ctx, nil, m, false)
 }
 
 // PublishTx sends m through tx: it is delivered when tx commits, and never
@@ -45,8 +50,10 @@ const storeAndNotify = `WITH expired AS (DELETE FROM lt_messages WHERE created_a
 SELECT pg_notify($3, $4)`
 
 // send seals m in an envelope and sends it with pg_notify, storing it in
-// lt_messages if it is too large for a notification.
-func (l *Listener) send(ctx context.Context, db Execer, m lt.Message, echo bool) error {
+// lt_messages if it is too large for a notification: through tx, or
+// without one (tx nil) in the next batch of notifications (batch.go), or
+// through the pool for a large message.
+func (l *Listener) send(ctx context.Context, tx Execer, m lt.Message, echo bool) error {
 	if l.closed.Load() {
 		return ErrClosed
 	}
@@ -71,9 +78,16 @@ func (l *Listener) send(ctx context.Context, db Execer, m lt.Message, echo bool)
 	}
 	now := l.cfg.now().UnixMicro()
 	payload := l.keys.seal(l.cfg.channel, now, body)
-	if len(payload) < maxNotifyPayload {
+	db := tx
+	if db == nil {
+		db = l.pool
+	}
+	switch {
+	case len(payload) < maxNotifyPayload && tx == nil && !l.cfg.hooks.unbatched:
+		err = l.notify(ctx, payload)
+	case len(payload) < maxNotifyPayload:
 		_, err = db.Exec(ctx, "SELECT pg_notify($1, $2)", l.cfg.channel, payload)
-	} else {
+	default:
 		sum := sha256.Sum256([]byte(payload))
 		ref, rerr := encode(envelope{V: EnvelopeVersion, Echo: echo, Ref: hex.EncodeToString(sum[:]),
 			Message: lt.Message{Instance: m.Instance, To: m.To}})
@@ -85,6 +99,7 @@ func (l *Listener) send(ctx context.Context, db Execer, m lt.Message, echo bool)
 	if err != nil {
 		return fmt.Errorf("pgnotify: publishing %s to %s %q: %w", m.Action, m.Kind, m.Target, err)
 	}
+	l.stats.published.Add(1)
 	if mm := l.cfg.metrics; mm != nil {
 		mm.Published(len(payload), len(payload) >= maxNotifyPayload)
 	}
