@@ -13,8 +13,8 @@ import (
 // each: under load the batches grow by themselves, and with one message
 // at a time a batch is that message, sent at once.
 const (
-	maxBatch      = 512     // notifications in one statement
-	maxBatchBytes = 1 << 20 // their payloads' bytes
+	maxBatch      = 512             // notifications in one statement
+	maxBatchBytes = 1 << 20         // their payloads' bytes
 	batchTimeout  = 5 * time.Second // bounds a statement, and Close's wait for it
 )
 
