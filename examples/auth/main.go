@@ -13,6 +13,8 @@
 package main
 
 import (
+	"cmp"
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -20,18 +22,23 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
+	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	chimw "github.com/go-chi/chi/v5/middleware"
-	"github.com/livesse/livesse/internal/serve"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/middleware"
 )
@@ -255,13 +262,32 @@ func newRouter(sessions *Sessions, opts ...lt.Option) (http.Handler, *lt.Handler
 }
 
 func main() {
+	addr := flag.String("addr", ":"+cmp.Or(os.Getenv("PORT"), "8080"), "listen address (the default port is $PORT, when set)")
+	flag.Parse()
 	// A fresh key per run signs everyone out at restart; a real app loads
 	// a persistent one from its secret store.
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	r, h, err := newRouter(&Sessions{Key: key, MaxAge: 7 * 24 * time.Hour})
-	if err != nil {
-		serve.Fatal("auth", err)
+	if err == nil {
+		err = serve(*addr, r, h)
 	}
-	serve.Main("auth", r, h)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "auth:", err)
+		os.Exit(1)
+	}
+}
+
+// serve serves r on addr until SIGINT or SIGTERM, then shuts down
+// gracefully: lt.Serve ends the live page's streams, which
+// http.Server.Shutdown alone does not, and waits for its actions.
+func serve(addr string, r http.Handler, h *lt.Handler) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("auth: serving http://localhost:%d/\n", ln.Addr().(*net.TCPAddr).Port)
+	return lt.Serve(ctx, lt.NewServer(r), ln, h)
 }

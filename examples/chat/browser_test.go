@@ -12,7 +12,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/livesse/livesse/internal/browsertest"
-	"github.com/livesse/livesse/internal/demoauth"
 	"github.com/livesse/livesse/lt/lttest"
 	"github.com/matryer/is"
 	"go.uber.org/goleak"
@@ -149,6 +148,6 @@ func userJar(t *testing.T, base, user string) http.CookieJar {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jar.SetCookies(u, []*http.Cookie{{Name: demoauth.CookieName, Value: user, Path: "/"}})
+	jar.SetCookies(u, []*http.Cookie{{Name: userCookie, Value: user, Path: "/"}})
 	return jar
 }

@@ -20,19 +20,25 @@
 package main
 
 import (
+	"cmp"
+	"context"
 	"embed"
+	"flag"
+	"fmt"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"os/signal"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	chimw "github.com/go-chi/chi/v5/middleware"
-	"github.com/livesse/livesse/internal/demoauth"
-	"github.com/livesse/livesse/internal/serve"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/middleware"
 )
@@ -173,12 +179,12 @@ func (c *Chat) Waved(s State, ctx *lt.Context) (State, error) {
 }
 
 // inRoom is the chat's Authenticator: the demo sign-in cookie
-// (demoauth.User; a demo, not real authentication) names the user, and the
+// (signedIn; a demo, not real authentication) names the user, and the
 // room in the URL is the session group, so that Sync and BroadcastAction
 // reach everyone in the room. Without the cookie the visitor is anonymous,
 // in a group of their own.
 var inRoom = lt.AuthenticatorFunc(func(r *http.Request) (lt.Identity, error) {
-	user, ok := demoauth.User(r)
+	user, ok := signedIn(r)
 	if !ok {
 		return lt.Identity{}, nil
 	}
@@ -213,16 +219,35 @@ func newRouter(opts ...lt.Option) (http.Handler, *lt.Handler, error) {
 	r.Handle("/rooms/{room}", h)
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.CheckOrigin())
-		r.Post("/signin", demoauth.SignInTo(backToRoom))
-		r.Post("/signout", demoauth.SignOutTo(backToRoom))
+		r.Post("/signin", signInTo(backToRoom))
+		r.Post("/signout", signOutTo(backToRoom))
 	})
 	return r, h, nil
 }
 
 func main() {
+	addr := flag.String("addr", ":"+cmp.Or(os.Getenv("PORT"), "8080"), "listen address (the default port is $PORT, when set)")
+	flag.Parse()
 	r, h, err := newRouter()
-	if err != nil {
-		serve.Fatal("chat", err)
+	if err == nil {
+		err = serve(*addr, r, h)
 	}
-	serve.Main("chat", r, h)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chat:", err)
+		os.Exit(1)
+	}
+}
+
+// serve serves r on addr until SIGINT or SIGTERM, then shuts down
+// gracefully: lt.Serve ends the live page's streams, which
+// http.Server.Shutdown alone does not, and waits for its actions.
+func serve(addr string, r http.Handler, h *lt.Handler) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("chat: serving http://localhost:%d/\n", ln.Addr().(*net.TCPAddr).Port)
+	return lt.Serve(ctx, lt.NewServer(r), ln, h)
 }

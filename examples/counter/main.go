@@ -12,13 +12,19 @@
 package main
 
 import (
+	"cmp"
+	"context"
 	"embed"
 	"flag"
+	"fmt"
+	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
-	"github.com/livesse/livesse/internal/serve"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/lt/ltprom"
 	"github.com/prometheus/client_golang/prometheus"
@@ -95,11 +101,29 @@ func newRouter(metrics bool) (http.Handler, *lt.Handler, error) {
 }
 
 func main() {
+	addr := flag.String("addr", ":"+cmp.Or(os.Getenv("PORT"), "8080"), "listen address (the default port is $PORT, when set)")
 	metrics := flag.Bool("metrics", false, "serve Prometheus metrics at /metrics")
-	serve.ParseFlags()
+	flag.Parse()
 	r, h, err := newRouter(*metrics)
-	if err != nil {
-		serve.Fatal("counter", err)
+	if err == nil {
+		err = serve(*addr, r, h)
 	}
-	serve.Main("counter", r, h)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "counter:", err)
+		os.Exit(1)
+	}
+}
+
+// serve serves r on addr until SIGINT or SIGTERM, then shuts down
+// gracefully: lt.Serve ends the live page's streams, which
+// http.Server.Shutdown alone does not, and waits for its actions.
+func serve(addr string, r http.Handler, h *lt.Handler) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("counter: serving http://localhost:%d/\n", ln.Addr().(*net.TCPAddr).Port)
+	return lt.Serve(ctx, lt.NewServer(r), ln, h)
 }

@@ -10,18 +10,22 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"embed"
+	"flag"
 	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
-	"github.com/livesse/livesse/internal/serve"
 	"github.com/livesse/livesse/lt"
 )
 
@@ -163,16 +167,33 @@ func newRouter(d *Dashboard, opts ...lt.Option) (http.Handler, *lt.Handler, erro
 }
 
 func main() {
-	period := 2 * time.Second
-	if v := os.Getenv("DASHBOARD_PERIOD"); v != "" {
-		var err error
-		if period, err = time.ParseDuration(v); err != nil {
-			serve.Fatal("dashboard", fmt.Errorf("DASHBOARD_PERIOD: %v", err))
-		}
+	addr := flag.String("addr", ":"+cmp.Or(os.Getenv("PORT"), "8080"), "listen address (the default port is $PORT, when set)")
+	flag.Parse()
+	period, err := time.ParseDuration(cmp.Or(os.Getenv("DASHBOARD_PERIOD"), "2s"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dashboard: DASHBOARD_PERIOD:", err)
+		os.Exit(2)
 	}
 	r, h, err := newRouter(&Dashboard{Period: period})
-	if err != nil {
-		serve.Fatal("dashboard", err)
+	if err == nil {
+		err = serve(*addr, r, h)
 	}
-	serve.Main("dashboard", r, h)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dashboard:", err)
+		os.Exit(1)
+	}
+}
+
+// serve serves r on addr until SIGINT or SIGTERM, then shuts down
+// gracefully: lt.Serve ends the live page's streams, which
+// http.Server.Shutdown alone does not, and waits for its actions.
+func serve(addr string, r http.Handler, h *lt.Handler) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("dashboard: serving http://localhost:%d/\n", ln.Addr().(*net.TCPAddr).Port)
+	return lt.Serve(ctx, lt.NewServer(r), ln, h)
 }

@@ -12,20 +12,25 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"embed"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	chimw "github.com/go-chi/chi/v5/middleware"
-	"github.com/livesse/livesse/internal/serve"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/middleware"
 )
@@ -295,9 +300,28 @@ func newRouter(e *Exporter, opts ...lt.Option) (http.Handler, *lt.Handler, error
 }
 
 func main() {
+	addr := flag.String("addr", ":"+cmp.Or(os.Getenv("PORT"), "8080"), "listen address (the default port is $PORT, when set)")
+	flag.Parse()
 	r, h, err := newRouter(&Exporter{Steps: 20, StepDelay: 250 * time.Millisecond})
-	if err != nil {
-		serve.Fatal("export", err)
+	if err == nil {
+		err = serve(*addr, r, h)
 	}
-	serve.Main("export", r, h)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "export:", err)
+		os.Exit(1)
+	}
+}
+
+// serve serves r on addr until SIGINT or SIGTERM, then shuts down
+// gracefully: lt.Serve ends the live page's streams, which
+// http.Server.Shutdown alone does not, and waits for its actions.
+func serve(addr string, r http.Handler, h *lt.Handler) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("export: serving http://localhost:%d/\n", ln.Addr().(*net.TCPAddr).Port)
+	return lt.Serve(ctx, lt.NewServer(r), ln, h)
 }

@@ -16,21 +16,25 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"embed"
+	"flag"
 	"fmt"
+	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	chimw "github.com/go-chi/chi/v5/middleware"
-	"github.com/livesse/livesse/internal/demoauth"
-	"github.com/livesse/livesse/internal/serve"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/middleware"
 )
@@ -115,7 +119,7 @@ const (
 // ViaLibrary, and describes what happened.
 func (n *Notifier) Send(ctx context.Context, to, message, from, via string) (string, error) {
 	switch {
-	case !demoauth.ValidUser(to):
+	case !validUser(to):
 		return "", lt.UserError("to: name a user (1 to 32 letters, digits, '.', '_' or '-')")
 	case strings.TrimSpace(message) == "":
 		return "", lt.UserError("message: write something")
@@ -221,7 +225,7 @@ func newRouter(n *Notifier, opts ...lt.Option) (http.Handler, *lt.Handler, error
 	if err != nil {
 		return nil, nil, err
 	}
-	h, err := lt.New(tmpl, &Page{Notifier: n}, State{}, append([]lt.Option{lt.WithAuthenticator(demoauth.Authenticator)}, opts...)...)
+	h, err := lt.New(tmpl, &Page{Notifier: n}, State{}, append([]lt.Option{lt.WithAuthenticator(lt.AuthenticatorFunc(authenticate))}, opts...)...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -234,16 +238,35 @@ func newRouter(n *Notifier, opts ...lt.Option) (http.Handler, *lt.Handler, error
 		// programs send no Origin and pass.
 		r.Use(middleware.CheckOrigin())
 		r.Post("/notify", notifyEndpoint(n))
-		r.Post("/signin", demoauth.SignIn)
-		r.Post("/signout", demoauth.SignOut)
+		r.Post("/signin", signInTo(home))
+		r.Post("/signout", signOutTo(home))
 	})
 	return r, h, nil
 }
 
 func main() {
+	addr := flag.String("addr", ":"+cmp.Or(os.Getenv("PORT"), "8080"), "listen address (the default port is $PORT, when set)")
+	flag.Parse()
 	r, h, err := newRouter(&Notifier{})
-	if err != nil {
-		serve.Fatal("notifyuser", err)
+	if err == nil {
+		err = serve(*addr, r, h)
 	}
-	serve.Main("notifyuser", r, h)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "notifyuser:", err)
+		os.Exit(1)
+	}
+}
+
+// serve serves r on addr until SIGINT or SIGTERM, then shuts down
+// gracefully: lt.Serve ends the live page's streams, which
+// http.Server.Shutdown alone does not, and waits for its actions.
+func serve(addr string, r http.Handler, h *lt.Handler) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("notifyuser: serving http://localhost:%d/\n", ln.Addr().(*net.TCPAddr).Port)
+	return lt.Serve(ctx, lt.NewServer(r), ln, h)
 }

@@ -30,7 +30,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -38,7 +37,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/livesse/livesse/internal/serve"
+	"github.com/livesse/livesse/lt"
 )
 
 func main() {
@@ -55,7 +54,8 @@ func main() {
 		os.Exit(2)
 	}
 	if err := run(*addr, *instance, secrets); err != nil {
-		serve.Fatal("orders", err)
+		fmt.Fprintln(os.Stderr, "orders:", err)
+		os.Exit(1)
 	}
 }
 
@@ -141,19 +141,10 @@ func run(addr, instance string, secrets [][]byte) error {
 		_ = a.Close()
 		return err
 	}
-	srv := &http.Server{Handler: a.router, ReadHeaderTimeout: 10 * time.Second}
-	srv.RegisterOnShutdown(func() { _ = a.page.Close() }) // streams end, so Shutdown can finish
-	fmt.Printf("orders: instance %s serving %s\n", a.listener.Instance(), serve.URL(ln.Addr()))
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
-	err = srv.Serve(ln)
+	fmt.Printf("orders: instance %s serving http://localhost:%d/\n", a.listener.Instance(), ln.Addr().(*net.TCPAddr).Port)
+	// Until SIGINT or SIGTERM; then lt.Serve ends the page's streams, which
+	// http.Server.Shutdown alone does not, and waits for its actions.
+	err = lt.Serve(ctx, lt.NewServer(a.router), ln, a.page)
 	_ = a.Close()
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
 	return err
 }

@@ -13,21 +13,26 @@
 package main
 
 import (
+	"cmp"
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	chimw "github.com/go-chi/chi/v5/middleware"
-	"github.com/livesse/livesse/internal/demoauth"
-	"github.com/livesse/livesse/internal/serve"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/middleware"
 )
@@ -170,7 +175,7 @@ func webhook(inbox *Inbox, page *lt.Handler) http.HandlerFunc {
 		case p.User == nil:
 			webhookError(w, `missing field "user"`)
 			return
-		case !demoauth.ValidUser(*p.User):
+		case !validUser(*p.User):
 			webhookError(w, `field "user" must be 1 to 32 letters, digits, '.', '_' or '-'`)
 			return
 		case p.Message == nil || strings.TrimSpace(*p.Message) == "":
@@ -229,7 +234,7 @@ func newRouter(opts ...lt.Option) (http.Handler, *lt.Handler, error) {
 	}
 	inbox := &Inbox{}
 	page, err := lt.New(tmpl, &Page{Inbox: inbox}, State{},
-		append([]lt.Option{lt.WithAuthenticator(demoauth.Authenticator)}, opts...)...)
+		append([]lt.Option{lt.WithAuthenticator(lt.AuthenticatorFunc(authenticate))}, opts...)...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -241,16 +246,35 @@ func newRouter(opts ...lt.Option) (http.Handler, *lt.Handler, error) {
 	// The browser forms: refuse cross-site posts.
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.CheckOrigin())
-		r.Post("/signin", demoauth.SignIn)
-		r.Post("/signout", demoauth.SignOut)
+		r.Post("/signin", signInTo(home))
+		r.Post("/signout", signOutTo(home))
 	})
 	return r, page, nil
 }
 
 func main() {
+	addr := flag.String("addr", ":"+cmp.Or(os.Getenv("PORT"), "8080"), "listen address (the default port is $PORT, when set)")
+	flag.Parse()
 	r, h, err := newRouter()
-	if err != nil {
-		serve.Fatal("webhook", err)
+	if err == nil {
+		err = serve(*addr, r, h)
 	}
-	serve.Main("webhook", r, h)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "webhook:", err)
+		os.Exit(1)
+	}
+}
+
+// serve serves r on addr until SIGINT or SIGTERM, then shuts down
+// gracefully: lt.Serve ends the live page's streams, which
+// http.Server.Shutdown alone does not, and waits for its actions.
+func serve(addr string, r http.Handler, h *lt.Handler) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("webhook: serving http://localhost:%d/\n", ln.Addr().(*net.TCPAddr).Port)
+	return lt.Serve(ctx, lt.NewServer(r), ln, h)
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/livesse/livesse/internal/browsertest"
-	"github.com/livesse/livesse/internal/demoauth"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/lt/lttest"
 	"github.com/matryer/is"
@@ -85,7 +84,7 @@ func TestBrowserCannotPostTheServerAction(t *testing.T) {
 	is.NoErr(err)
 	u, err := url.Parse(srv.URL)
 	is.NoErr(err)
-	jar.SetCookies(u, []*http.Cookie{{Name: demoauth.CookieName, Value: "mallory", Path: "/"}})
+	jar.SetCookies(u, []*http.Cookie{{Name: userCookie, Value: "mallory", Path: "/"}})
 	tab := lttest.Open(t, srv.URL+"/", lttest.WithJar(jar))
 	r := tab.Act("serverWelcome", url.Values{"message": {"Welcome back, admin!"}})
 	is.Equal(r.Status, http.StatusUnprocessableEntity)

@@ -10,17 +10,21 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"embed"
+	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	chimw "github.com/go-chi/chi/v5/middleware"
-	"github.com/livesse/livesse/internal/demoauth"
-	"github.com/livesse/livesse/internal/serve"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/middleware"
 )
@@ -112,7 +116,7 @@ func newRouter(p *Page, opts ...lt.Option) (http.Handler, *lt.Handler, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	h, err := lt.New(tmpl, p, State{}, append([]lt.Option{lt.WithAuthenticator(demoauth.Authenticator)}, opts...)...)
+	h, err := lt.New(tmpl, p, State{}, append([]lt.Option{lt.WithAuthenticator(lt.AuthenticatorFunc(authenticate))}, opts...)...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -121,16 +125,35 @@ func newRouter(p *Page, opts ...lt.Option) (http.Handler, *lt.Handler, error) {
 	r.Handle("/", h)
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.CheckOrigin())
-		r.Post("/signin", demoauth.SignIn)
-		r.Post("/signout", demoauth.SignOut)
+		r.Post("/signin", signInTo(home))
+		r.Post("/signout", signOutTo(home))
 	})
 	return r, h, nil
 }
 
 func main() {
+	addr := flag.String("addr", ":"+cmp.Or(os.Getenv("PORT"), "8080"), "listen address (the default port is $PORT, when set)")
+	flag.Parse()
 	r, h, err := newRouter(&Page{Delay: 500 * time.Millisecond})
-	if err != nil {
-		serve.Fatal("welcome", err)
+	if err == nil {
+		err = serve(*addr, r, h)
 	}
-	serve.Main("welcome", r, h)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "welcome:", err)
+		os.Exit(1)
+	}
+}
+
+// serve serves r on addr until SIGINT or SIGTERM, then shuts down
+// gracefully: lt.Serve ends the live page's streams, which
+// http.Server.Shutdown alone does not, and waits for its actions.
+func serve(addr string, r http.Handler, h *lt.Handler) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("welcome: serving http://localhost:%d/\n", ln.Addr().(*net.TCPAddr).Port)
+	return lt.Serve(ctx, lt.NewServer(r), ln, h)
 }
