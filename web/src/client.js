@@ -26,8 +26,8 @@
 // document: lt:update {seq}, lt:error {status, message}.
 // Forms: a morph keeps what the user entered into a field (value !==
 // defaultValue, checked !== defaultChecked, selected !== defaultSelected)
-// unless the server changed what it renders for it; the focused field keeps
-// its value. A form with the attribute data-lt-reset is reset (form.reset())
+// unless the server changed what it renders for it; the field being typed
+// in (focused, edited since) keeps its value, caret and selection. A form with the attribute data-lt-reset is reset (form.reset())
 // when its live POST succeeds (2xx), once the update of that POST is on the
 // page, so that its fields show what the server rendered: a chat box sent
 // with Enter is emptied. A page hidden by navigation (pagehide) closes its
@@ -40,16 +40,16 @@ import { start, keepBusy } from './live.js';
 import { userFields } from './fields.js';
 
 // Morph in place so that focus, caret, the value being typed and scroll
-// positions survive: ignoreActiveValue keeps the focused field's value,
-// userFields the values the user entered into other fields (unless the
-// server changed what it renders there), and restoreFocus (Idiomorph's
-// default, made explicit) puts back focus and selection if the focused
-// element had to be replaced.
-const morph = (html) => {
-  const fields = userFields();
+// positions survive: userFields keeps the value of the field the user is
+// typing in (focus, from live.js) and the values the user entered into
+// other fields (unless the server changed what it renders there), and
+// restoreFocus (Idiomorph's default, made explicit) puts back focus and
+// selection if the focused element had to be replaced. A focused button or
+// untouched field is morphed like any element.
+const morph = (html, focus) => {
+  const fields = userFields(focus);
   Idiomorph.morph(document.body, html, {
     morphStyle: 'innerHTML',
-    ignoreActiveValue: true,
     restoreFocus: true,
     callbacks: {
       beforeNodeMorphed: fields.beforeNodeMorphed,

@@ -3,9 +3,19 @@
 /**
  * userFields returns the Idiomorph callbacks of one morph that keep what the
  * user entered into the form fields the morph leaves in place. Idiomorph
- * sets every field (but the focused one, with ignoreActiveValue) to what the
- * server rendered: a value typed or autofilled before the stream connected,
- * or typed into a field that has lost focus since, would be lost.
+ * sets every field to what the server rendered: a value typed or autofilled
+ * before the stream connected, or typed into a field that has lost focus
+ * since, would be lost.
+ *
+ * focus is the field the user is typing in: focused, and edited (an input
+ * event) since it was focused; null when there is none. It keeps its value
+ * (checked state, chosen options; a contenteditable its whole content) even
+ * where the server renders another, while its other attributes (class,
+ * disabled, aria-invalid...) follow the server; its value attribute (or a
+ * textarea's text, a checkbox's checked attribute) becomes the server's, so
+ * that once the field loses focus the next update that renders another
+ * value applies. Any other focused element (a button, a field not typed in)
+ * is morphed like the rest: its label, attributes and value.
  *
  * A field the user changed keeps its state: an input or textarea whose
  * value differs from its defaultValue (the value attribute, a textarea's
@@ -22,12 +32,24 @@
  * the user's (Idiomorph asks before it writes the property, and before it
  * sets or removes the attribute).
  */
-export function userFields() {
+export function userFields(focus = null) {
   const keep = new WeakMap(); // field -> the property the morph leaves alone
   return {
     beforeNodeMorphed(old, next) {
       const tag = old.localName;
       if (tag !== next.localName) return;
+      if (old === focus) {
+        if (old.isContentEditable) return false;
+        if (tag === 'select') for (const o of old.options) keep.set(o, 'selected');
+        else {
+          const check = old.type === 'checkbox' || old.type === 'radio';
+          const [p, d] = check ? ['checked', 'defaultChecked'] : ['value', 'defaultValue'];
+          // The user's value is dirty: setting its default leaves it.
+          if (old.type === next.type) old[d] = next[d];
+          keep.set(old, p);
+        }
+        return;
+      }
       if (tag === 'select') {
         const options = [...old.options];
         if (options.some((o) => o.selected !== o.defaultSelected) && chosen(old) === chosen(next)) {

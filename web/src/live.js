@@ -42,7 +42,8 @@ let elections = 0; // in this realm: part of the tabs' ids
 
 /**
  * start runs the client on the page of win, applying new body html with
- * morph(html). It does nothing when the page has no livesse script tag, when
+ * morph(html, focus), where focus is the field the user is typing in (see
+ * userFields), else null. It does nothing when the page has no livesse script tag, when
  * the browser lacks EventSource or fetch (plain form posts keep working) or
  * when a client already runs on the page.
  *
@@ -178,6 +179,14 @@ export function start(win, morph) {
   };
   const resets = new Set(); // {form, c, s}: reset form once update s of conn c shows
 
+  // The field the user is typing in: edited (an input event) since it got
+  // focus. A morph keeps its value (fields.js); anything else focused (a
+  // button...) is morphed.
+  let edited = null;
+  doc.addEventListener('input', (e) => (edited = e.target));
+  doc.addEventListener('focusout', (e) => e.target === edited && (edited = null));
+  const typing = () => (edited && edited === doc.activeElement ? edited : null);
+
   const show = () => (root.dataset.ltStatus = stuck ? 'offline' : status);
   const beacon = () => send({ t: 'status', s: status, r: retry, ...me, n: round });
   const setStatus = (s) => {
@@ -234,7 +243,7 @@ export function start(win, morph) {
     }
     if (reset) fresh = false;
     state.seq = msg.s;
-    morph(html);
+    morph(html, typing());
     flush();
     emit('lt:update', { seq: state.seq });
   }

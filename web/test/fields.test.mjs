@@ -133,3 +133,38 @@ test('each morph decides afresh', () => {
   // The next morph renders another value: the field was not marked.
   assert.equal(userFields().beforeAttributeUpdated('value', old, 'update'), true);
 });
+
+test('the field being typed in keeps its value, whatever the server renders', () => {
+  // Focused and edited: the user's value stays, the defaults become the
+  // server's (the user's value is dirty: they do not change it), the
+  // other attributes are the server's.
+  const old = input({ value: 'a' }, { value: 'typing' });
+  const f = userFields(old);
+  assert.equal(f.beforeNodeMorphed(old, input({ value: 'b' })), undefined);
+  assert.equal(old.defaultValue, 'b');
+  assert.equal(f.beforeAttributeUpdated('value', old, 'update'), false);
+  assert.equal(f.beforeAttributeUpdated('class', old, 'update'), true);
+  assert.equal(f.beforeAttributeUpdated('disabled', old, 'remove'), true);
+  // A checkbox keeps its checked state; a select its options'.
+  const box = input({ type: 'checkbox' }, { checked: true });
+  const g = userFields(box);
+  g.beforeNodeMorphed(box, input({ type: 'checkbox', checked: '' }));
+  assert.equal(g.beforeAttributeUpdated('checked', box, 'update'), false);
+  assert.equal(box.defaultChecked, true);
+  const sel = select([['a', true, false], ['b', false, true]]);
+  const h = userFields(sel);
+  h.beforeNodeMorphed(sel, select([['a', false], ['b', false], ['c', true]]));
+  for (const o of sel.options) assert.equal(h.beforeAttributeUpdated('selected', o, 'update'), false);
+  // A contenteditable is left whole.
+  const div = { localName: 'div', isContentEditable: true };
+  assert.equal(userFields(div).beforeNodeMorphed(div, { localName: 'div' }), false);
+});
+
+test('another field is not held back by the focus of one', () => {
+  const typing = input({}, { value: 'x' });
+  const other = input({ value: 'a' }, { value: 'b' });
+  const f = userFields(typing);
+  f.beforeNodeMorphed(other, input({ value: 'c' }));
+  assert.equal(f.beforeAttributeUpdated('value', other, 'update'), true);
+  assert.equal(other.defaultValue, 'a');
+});

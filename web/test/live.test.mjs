@@ -800,3 +800,48 @@ test('a page hidden by navigation closes its stream; back from the cache it resu
   assert.deepEqual(live(), []);
   assert.equal(pg.open().length, 0);
 });
+
+test('a morph names the field being typed in: edited since it got focus, and focused', () => {
+  const focus = [];
+  const doc = new EventTarget();
+  doc.documentElement = { dataset: {} };
+  const tag = { dataset: { ltConn: 'c1', ltSeq: '0' } };
+  doc.querySelector = (sel) => (sel === 'script[data-lt-conn]' ? tag : null);
+  const sources = [];
+  const win = Object.assign(new EventTarget(), {
+    document: doc,
+    location: { href: 'https://ex.com/' },
+    CustomEvent,
+    EventSource: class extends EventTarget {
+      constructor() {
+        super();
+        sources.push(this);
+      }
+      close() {}
+    },
+    fetch() {},
+    setTimeout: () => 1,
+    clearTimeout() {},
+  });
+  start(win, (html, f) => focus.push(f));
+  const field = { id: 'field' };
+  const button = { id: 'button' };
+  const send = (s) =>
+    sources[0].dispatchEvent(Object.assign(new Event('update'), { data: JSON.stringify(r('c1', s, String(s))) }));
+  const at = (type, target) => doc.dispatchEvent(ev(type, { target }));
+  // Focused, not typed in.
+  doc.activeElement = field;
+  send(1);
+  at('input', field);
+  send(2);
+  // The user clicked a button: it has the focus.
+  doc.activeElement = button;
+  send(3);
+  // Back in the field, which lost focus in between: not typed in since.
+  at('focusout', field);
+  doc.activeElement = field;
+  send(4);
+  at('input', field);
+  send(5);
+  assert.deepEqual(focus, [null, field, null, null, field]);
+});
