@@ -58,7 +58,6 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -525,29 +524,35 @@ const chiMiddleware = "github.com/go-chi/chi/v5/middleware"
 // middleware is exported by livesse's package middleware.
 func livesseMiddleware(root, src string) bool {
 	exported := map[string]bool{}
-	pkgs, err := parser.ParseDir(token.NewFileSet(), filepath.Join(root, "middleware"), func(fi os.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
-	}, parser.SkipObjectResolution)
+	dir := filepath.Join(root, "middleware")
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return true
 	}
-	for _, p := range pkgs {
-		for _, f := range p.Files {
-			for _, d := range f.Decls {
-				switch d := d.(type) {
-				case *ast.FuncDecl:
-					if d.Recv == nil {
-						exported[d.Name.Name] = true
-					}
-				case *ast.GenDecl:
-					for _, spec := range d.Specs {
-						switch spec := spec.(type) {
-						case *ast.TypeSpec:
-							exported[spec.Name.Name] = true
-						case *ast.ValueSpec:
-							for _, n := range spec.Names {
-								exported[n.Name] = true
-							}
+	fset := token.NewFileSet()
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, filepath.Join(dir, name), nil, parser.SkipObjectResolution)
+		if err != nil {
+			return true
+		}
+		for _, d := range f.Decls {
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				if d.Recv == nil {
+					exported[d.Name.Name] = true
+				}
+			case *ast.GenDecl:
+				for _, spec := range d.Specs {
+					switch spec := spec.(type) {
+					case *ast.TypeSpec:
+						exported[spec.Name.Name] = true
+					case *ast.ValueSpec:
+						for _, n := range spec.Names {
+							exported[n.Name] = true
 						}
 					}
 				}
@@ -685,10 +690,10 @@ func packageName(code string) string {
 	return f.Name.Name
 }
 
-// goTool is the go command of the toolchain running the test.
+// goTool is the go command that runs the test: go test puts its GOROOT's
+// bin first on the PATH of the test binary.
 func goTool() string {
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(p); err == nil {
+	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
 	return "go"

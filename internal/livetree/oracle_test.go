@@ -12,16 +12,15 @@ import (
 // into trees, full and diff messages encoded and applied to the Go client,
 // which must show exactly what html/template renders.
 type session struct {
-	t       testing.TB
-	plain   *template.Template
-	instr   *template.Template
-	marks   *Marks
-	st      *Statics
-	enc     *Encoder
-	client  *Client
-	prev    *Frag
-	msgs    []message
-	nStates int
+	t      testing.TB
+	plain  *template.Template
+	instr  *template.Template
+	marks  *Marks
+	st     *Statics
+	enc    *Encoder
+	client *Client
+	prev   *Frag
+	msgs   []message
 }
 
 // message is what a step sent, for the JavaScript check.
