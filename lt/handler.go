@@ -93,6 +93,11 @@ type Handler struct {
 // ParseFiles or ParseFS (or with Funcs added) to use {{ltError}}; it must
 // not have been executed yet.
 func New(page *template.Template, controller any, initialState any, opts ...Option) (*Handler, error) {
+	return newHandler(func() (*renderers, error) { return newRenderers(page) }, controller, initialState, opts...)
+}
+
+// newHandler is New for the page that mk makes renderers for (a template's, or NewFunc's).
+func newHandler(mk func() (*renderers, error), controller any, initialState any, opts ...Option) (*Handler, error) {
 	if initialState == nil {
 		return nil, fmt.Errorf("%w: initial state is nil; pass a value of your state type", ErrBadController)
 	}
@@ -108,7 +113,7 @@ func New(page *template.Template, controller any, initialState any, opts ...Opti
 	if err := json.Unmarshal(initial, reflect.New(st).Interface()); err != nil {
 		return nil, fmt.Errorf("%w: state %v does not decode from JSON: %v", ErrBadController, st, err)
 	}
-	rs, err := newRenderers(page)
+	rs, err := mk()
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +132,7 @@ func New(page *template.Template, controller any, initialState any, opts ...Opti
 		return nil, err
 	}
 	if o.name == "" {
-		o.name = page.Name()
+		o.name = rs.name()
 	}
 	if b := o.broadcaster; b != nil && !ValidInstance(b.Instance()) {
 		return nil, fmt.Errorf("lt: broadcaster instance id %q: use 1 to 32 letters, digits, '_' or '-'", b.Instance())

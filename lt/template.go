@@ -82,6 +82,7 @@ type renderers struct {
 	slots  chan struct{} // tokens for clones not yet made
 	nonce  string        // shared by every clone's markers
 	st     *livetree.Statics
+	fn     *funcRenderer // NewFunc's page instead of a template (renderfunc.go)
 }
 
 type renderer struct {
@@ -126,6 +127,9 @@ func (rs *renderers) clone() (*renderer, error) {
 // funcs of the tab's view, and returns its tree, or (when the output does
 // not split, see livetree.ErrMarkers) nil and the plain HTML.
 func (rs *renderers) render(state any, v view) (*livetree.Frag, []byte, error) {
+	if rs.fn != nil {
+		return rs.fn.render(state, v)
+	}
 	var r *renderer
 	select {
 	case r = <-rs.pool:
