@@ -360,6 +360,7 @@ func (h *Handler) plainAction(w http.ResponseWriter, r *http.Request, id Identit
 	h.store.save(nil, key, out)
 	h.fanOutGroup(r.Context(), id.GroupID, nil, ctx.bs)
 	h.syncGroup(r.Context(), id.GroupID, nil, name, data)
+	h.setFlash(w, r, id, o.flash)
 	http.Redirect(w, r, pageURL(r), http.StatusSeeOther)
 }
 

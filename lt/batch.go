@@ -45,7 +45,7 @@ type renderHit struct {
 type renderKey struct {
 	state  any // the state itself, or its JSON (see stateKeyMode)
 	errMsg string
-	fields string // the view's field errors (view.fieldsKey)
+	fields string // the view's field errors and flashes (view.extrasKey)
 }
 
 type rendering struct {
@@ -83,7 +83,7 @@ func (h *Handler) newBatch(n int) *batch {
 // rendering returns the batch's rendering of state with view v, made by
 // the first connection to ask; nil when the state cannot be keyed.
 func (b *batch) rendering(rs *renderers, state reflect.Value, v view) *rendering {
-	k := renderKey{errMsg: v.err, fields: v.fieldsKey()}
+	k := renderKey{errMsg: v.err, fields: v.extrasKey()}
 	var js []byte
 	switch b.mode {
 	case keyValue:

@@ -391,6 +391,7 @@ func (c *conn) append(errMsg view, full bool, tree *livetree.Frag, plain []byte,
 	defer c.mu.Unlock()
 	c.errMsg = errMsg
 	u, changed := c.change(tree, plain, b)
+	u, changed = errMsg.carry(c, u, changed) // the events it pushed (PushEvent)
 	seq := c.log.Head() + 1
 	switch {
 	case full:
@@ -398,7 +399,7 @@ func (c *conn) append(errMsg view, full bool, tree *livetree.Frag, plain []byte,
 		c.log.Append(eventRender(c, seq, u, ""))
 	case !changed:
 		return published{}, nil
-	case u.kind == 'd' && len(u.statics) == 0:
+	case u.kind == 'd' && len(u.statics) == 0 && u.events == nil:
 		// The common update, a diff of values, is logged as the diff
 		// alone, which the connections of a fan-out share; next wraps it.
 		c.log.Append(ssehub.Event{Type: loggedDiff, Data: u.body})

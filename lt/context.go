@@ -32,6 +32,8 @@ type Context struct {
 	// method returns so that they never wait for themselves. Without h,
 	// BroadcastAction triggers at once.
 	bs      []broadcast
+	flash   []Flash // Flash, until the call ends (outcome)
+	events  []byte  // PushEvent's, until the call ends (outcome)
 	h       *Handler
 	params  map[string]string
 	id      Identity

@@ -58,8 +58,13 @@ func TestViewKey(t *testing.T) {
 	is := is.New(t)
 	a := view{err: "x", fields: FieldErrors{"a": "1", "b": "2"}}
 	b := view{err: "x", fields: FieldErrors{"b": "2", "a": "1"}}
-	is.Equal(a.fieldsKey(), b.fieldsKey())
+	is.Equal(a.extrasKey(), b.extrasKey())
 	for _, other := range []FieldErrors{nil, {"a": "1"}, {"a": "1", "b": "3"}, {"a": "1", "b": "2", "c": ""}, {"a": "11:b1:2"}} {
-		is.True(a.fieldsKey() != (view{fields: other}).fieldsKey())
+		is.True(a.extrasKey() != (view{fields: other}).extrasKey())
+	}
+	f := view{flash: []Flash{{"ok", "saved"}}}
+	is.Equal(f.extrasKey(), (view{flash: []Flash{{"ok", "saved"}}, events: []byte(`[["x",1]]`)}).extrasKey()) // events are not rendered
+	for _, other := range []view{{}, {flash: []Flash{{"ok", "saved"}, {"ok", "saved"}}}, {flash: []Flash{{"oks", "aved"}}}, {fields: FieldErrors{"ok": "saved"}}} {
+		is.True(f.extrasKey() != other.extrasKey())
 	}
 }

@@ -315,7 +315,7 @@ func (h *Handler) newConn(r *http.Request, id Identity, forPage bool) (*conn, pa
 			c.state = out
 			h.fanOut(c, ctx.bs)
 		}
-		tree, plain, err := h.rs.render(c.state.Interface(), view{})
+		tree, plain, err := h.rs.render(c.state.Interface(), h.pageView(r, id))
 		if err != nil {
 			mountErr = err
 			return

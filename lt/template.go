@@ -20,6 +20,7 @@ import (
 //	{{ltError}}              the error of this tab's last action, "" if it succeeded
 //	{{ltFieldError "email"}} the message of the field errors (FieldErrors) for field email, "" if none
 //	{{ltInvalid "email"}}    whether field email has one: aria-invalid="{{ltInvalid "email"}}"
+//	{{ltFlash}}              this render's flashes (Context.Flash): {{range ltFlash}}{{.Kind}} {{.Message}}{{end}}
 func Funcs() template.FuncMap {
 	// Placeholders: each render binds them to the connection it renders.
 	return viewFuncs(&view{})

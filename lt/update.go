@@ -16,6 +16,7 @@ type update struct {
 	kind    byte   // 'r' a full tree, 'd' a diff of the tree, 'h' the live region's HTML
 	body    []byte // the tree or diff as JSON; for 'h', the HTML itself
 	statics []byte // statics the client does not have yet, as JSON; may be nil
+	events  []byte // events for the client to dispatch (PushEvent), as JSON; may be nil
 }
 
 // change turns a new rendering (a tree, or plain HTML when the output did
@@ -104,6 +105,10 @@ func (c *conn) appendMessage(dst []byte, seq uint64, u update, errMsg, old strin
 	if len(u.statics) > 0 {
 		b.WriteString(`,"S":`)
 		b.Write(u.statics)
+	}
+	if len(u.events) > 0 {
+		b.WriteString(`,"e":`)
+		b.Write(u.events)
 	}
 	if errMsg != "" {
 		b.WriteString(`,"error":`)

@@ -10,20 +10,25 @@ import (
 )
 
 // view is what a tab's render shows besides its state: the error of its
-// last action ({{ltError}}) and the field errors it showed. A tab's view
-// lasts one render: the next render of that tab has a view of its own.
+// last action ({{ltError}}), the field errors and flashes it showed, and
+// the events it pushed, which are not rendered but ride on its update. A
+// tab's view lasts one render: the next render of that tab has a view of
+// its own.
 type view struct {
 	err    string      // {{ltError}}
 	fields FieldErrors // {{ltFieldError}}, {{ltInvalid}}: the used fields' errors
+	flash  []Flash     // {{ltFlash}}
+	events []byte      // the update's "e": a JSON array of [name, detail]; nil for none
 }
 
 // errView is the view of an error message alone.
 func errView(msg string) view { return view{err: msg} }
 
-// fieldsKey is v's field errors as a comparable value, for sharing a
-// render among the connections of a batch: equal keys render alike.
-func (v view) fieldsKey() string {
-	if len(v.fields) == 0 {
+// extrasKey is what v renders besides its error (field errors and
+// flashes) as a comparable value, for sharing a render among the
+// connections of a batch: equal keys render alike.
+func (v view) extrasKey() string {
+	if len(v.fields) == 0 && len(v.flash) == 0 {
 		return ""
 	}
 	// Each part with its length: no text can pass for another split.
@@ -37,18 +42,30 @@ func (v view) fieldsKey() string {
 		part(k)
 		part(v.fields[k])
 	}
+	b.WriteByte('|') // after the fields, the flashes
+	for _, f := range v.flash {
+		part(f.Kind)
+		part(f.Message)
+	}
 	return b.String()
 }
 
 // outcome is what one method call showed its tab besides the state.
 type outcome struct {
 	fields FieldErrors // the field errors of used fields
+	flash  []Flash
+	events []byte // a JSON array, nil for none
 }
 
 // outcome takes what the call that returned err gathered on c, leaving c
 // ready for the next call.
 func (c *Context) outcome(err error) outcome {
-	var o outcome
+	o := outcome{flash: c.flash}
+	if len(c.events) > 0 {
+		o.events = append(c.events, ']') // c.events is ",[n,d],[n,d]"
+		o.events[0] = '['
+	}
+	c.flash, c.events = nil, nil
 	var fe FieldErrors
 	if err != nil && errors.As(err, &fe) {
 		o.fields = make(FieldErrors, len(fe))
@@ -62,7 +79,29 @@ func (c *Context) outcome(err error) outcome {
 }
 
 // view is the view of a call's outcome with errMsg as {{ltError}}.
-func (o outcome) view(errMsg string) view { return view{err: errMsg, fields: o.fields} }
+func (o outcome) view(errMsg string) view {
+	return view{err: errMsg, fields: o.fields, flash: o.flash, events: o.events}
+}
+
+// carry makes u, the update of a render with view v, carry v's events:
+// when the page did not change, an update that changes nothing (an empty
+// diff, or the same HTML) takes a sequence number for them, since the
+// client applies, and so dispatches, only updates that are new. c.mu is
+// held.
+func (v view) carry(c *conn, u update, changed bool) (update, bool) {
+	if len(v.events) == 0 {
+		return u, changed
+	}
+	if !changed {
+		if c.tree != nil {
+			u = update{kind: 'd', body: []byte("{}")}
+		} else {
+			u = update{kind: 'h', body: c.fallback}
+		}
+	}
+	u.events = v.events
+	return u, true
+}
 
 // viewFuncs are the template functions that show a view, reading it from
 // *v when a render calls them.
@@ -77,5 +116,6 @@ func viewFuncs(v *view) template.FuncMap {
 			_, ok := v.fields.lookup(field)
 			return ok
 		},
+		"ltFlash": func() []Flash { return v.flash },
 	}
 }
