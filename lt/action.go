@@ -38,7 +38,16 @@ func (h *Handler) serveAction(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, r, http.StatusUnauthorized, err, asJSON)
 		return
 	}
-	form, status, err := h.parseForm(w, r)
+	var form url.Values
+	var status int
+	if h.streamsUploads(r) {
+		var files []File
+		form, files, status, err = h.parseUploads(w, r, id)
+		w = keepFilesIfOK(w, files, h.deleteFiles)
+		defer w.(*filesWriter).done()
+	} else {
+		form, status, err = h.parseForm(w, r)
+	}
 	if r.MultipartForm != nil {
 		defer r.MultipartForm.RemoveAll()
 	}

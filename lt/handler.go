@@ -42,17 +42,20 @@ type Handler struct {
 	// stateKeys says whether connections in equal states can share a
 	// render within a batch (batch.go).
 	stateKeys stateKeyMode
-	name      string         // the page's name among instances
-	patterns  sync.Map       // ServeMux patterns warned about (warnMethodPattern)
-	unsub     func()         // from the broadcaster
-	wg        sync.WaitGroup // running connection jobs
-	runner    *runner        // runs them
-	cookies   sessioncookie.Signer
-	m         PageMetrics // NopPageMetrics without WithMetrics
-	timed     bool        // WithMetrics is set: time what it measures
-	tr        Tracer      // nil without WithTracer
-	written   func(events, bytes int, heartbeat bool)
-	resyncing atomic.Int64 // connections whose resync job has not run
+	name      string   // the page's name among instances
+	patterns  sync.Map // ServeMux patterns warned about (warnMethodPattern)
+	// uploadKeys sign and check uploaded files' references, made once.
+	uploadOnce sync.Once
+	uploadKeys uploadKeys
+	unsub      func()         // from the broadcaster
+	wg         sync.WaitGroup // running connection jobs
+	runner     *runner        // runs them
+	cookies    sessioncookie.Signer
+	m          PageMetrics // NopPageMetrics without WithMetrics
+	timed      bool        // WithMetrics is set: time what it measures
+	tr         Tracer      // nil without WithTracer
+	written    func(events, bytes int, heartbeat bool)
+	resyncing  atomic.Int64 // connections whose resync job has not run
 	// plainLocks serializes the JavaScript-free posts of a group's page.
 	plainLocks keyLocks
 

@@ -73,6 +73,20 @@ func (r *recorder) waitFor(t *testing.T, want map[string]int) {
 	}
 }
 
+// waitAtLeast waits until the count of key reaches n: a write is
+// reported once it returned, which may be after the client read it.
+func (r *recorder) waitAtLeast(t *testing.T, key string, n int) {
+	t.Helper()
+	deadline := time.After(lttest.Timeout)
+	for r.get(key) < n {
+		select {
+		case <-r.changed:
+		case <-deadline:
+			t.Fatalf("metric %s is %d, never %d", key, r.get(key), n)
+		}
+	}
+}
+
 type recordPage struct{ r *recorder }
 
 func (p recordPage) Connections(d int)   { p.r.add("connections", d) }
@@ -112,7 +126,7 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 	a := lttest.Open(t, f.URL+"/page")
 	b := lttest.Open(t, f.URL+"/page")
 	rec.waitFor(t, map[string]int{"connections": 2, "streams": 2, "tabs": 2, "heartbeats": 2})
-	is.True(rec.get("events") >= 4) // a heartbeat and a render each
+	rec.waitAtLeast(t, "events", 4) // a heartbeat and a render each
 	is.True(rec.get("bytes") > 0)
 
 	a.Act("increment", nil)

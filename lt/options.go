@@ -18,6 +18,7 @@ type options struct {
 	logger         *slog.Logger
 	maxBody        int64
 	maxFields      int
+	uploads        map[string]Upload // WithUpload
 	heartbeat      time.Duration
 	retry          time.Duration
 	writeTimeout   time.Duration
@@ -84,6 +85,9 @@ func (o *options) check() error {
 		if !c.ok {
 			return fmt.Errorf("lt: option %s", c.what)
 		}
+	}
+	if err := checkUploads(o.uploads); err != nil {
+		return fmt.Errorf("lt: option %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,111 @@
+package lt
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// An uploaded file reaches its action as a reference in the form
+// (fieldFile + field): the File, the session group it was uploaded by and
+// when, signed with a key derived from WithSecret (so that any instance of
+// the app can check it: a POST forwarded to the tab's instance carries
+// it), or with the Handler's own random key without one. A browser cannot
+// make one up, point one at another file, or use another session's.
+
+// uploadTTL is how long a reference is good for.
+const uploadTTL = time.Hour
+
+// uploadRef is a reference's content.
+type uploadRef struct {
+	File
+	Group string `json:"g"`
+	At    int64  `json:"a"` // unix seconds
+}
+
+// uploadKeys signs references (the first key) and checks them (any).
+type uploadKeys [][]byte
+
+// uploadSigner returns the Handler's keys, made once.
+func (h *Handler) uploadSigner() uploadKeys {
+	h.uploadOnce.Do(func() {
+		secrets := append([][]byte{h.opts.secret}, h.opts.oldSecrets...)
+		if len(h.opts.secret) == 0 {
+			b := make([]byte, 32)
+			_, _ = rand.Read(b)
+			secrets = [][]byte{b}
+		}
+		for _, s := range secrets {
+			m := hmac.New(sha256.New, s)
+			m.Write([]byte("livesse/upload-ref/v1"))
+			h.uploadKeys = append(h.uploadKeys, m.Sum(nil))
+		}
+	})
+	return h.uploadKeys
+}
+
+func mac(key []byte, body string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(body))
+	return m.Sum(nil)[:16]
+}
+
+// sign returns the reference of f, uploaded by group at t.
+func (k uploadKeys) sign(f File, group string, t time.Time) string {
+	b, _ := json.Marshal(uploadRef{File: f, Group: group, At: t.Unix()})
+	body := base64.RawURLEncoding.EncodeToString(b)
+	return body + "." + base64.RawURLEncoding.EncodeToString(mac(k[0], body))
+}
+
+// check returns the File of reference v if v is authentic, of field, of
+// group and younger than uploadTTL at now.
+func (k uploadKeys) check(v, field, group string, now time.Time) (File, bool) {
+	body, sig, ok := strings.Cut(v, ".")
+	if !ok || len(v) > 4096 {
+		return File{}, false
+	}
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil {
+		return File{}, false
+	}
+	authentic := false
+	for _, key := range k {
+		authentic = authentic || hmac.Equal(got, mac(key, body))
+	}
+	if !authentic {
+		return File{}, false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(body)
+	if err != nil {
+		return File{}, false
+	}
+	var ref uploadRef
+	if json.Unmarshal(b, &ref) != nil || ref.Field != field || ref.Group != group || !validKey(ref.Key) {
+		return File{}, false
+	}
+	if at := time.Unix(ref.At, 0); now.Before(at.Add(-time.Minute)) || now.After(at.Add(uploadTTL)) {
+		return File{}, false
+	}
+	return ref.File, true
+}
+
+// Files returns the files uploaded in field for this action (see
+// WithUpload), already in the field's Store: nil if none, or outside a
+// client's action. Files whose reference does not check out (forged,
+// another session's, over an hour old) are left out.
+func (c *Context) Files(field string) []File {
+	if c.h == nil || c.req == nil || !c.client {
+		return nil
+	}
+	var out []File
+	for _, v := range c.req.PostForm[fieldFile+field] {
+		if f, ok := c.h.uploadSigner().check(v, field, c.id.GroupID, time.Now()); ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
