@@ -2,7 +2,7 @@
 # Runs all of livesse's tests on a fresh Debian machine: installs what is
 # missing (Chromium for the browser tests, Node.js for the client's tests,
 # PostgreSQL for pgnotify and the examples that use it), then checks
-# formatting and vet, runs the client's tests and the bundle freshness
+# formatting, vet, staticcheck and govulncheck, runs the client's tests and the bundle freshness
 # check, and every Go test with the race detector against a throwaway
 # PostgreSQL cluster.
 #
@@ -71,6 +71,44 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 go vet ./...
+
+# Static checks, by tools pinned here (go install puts them in GOBIN when
+# they are missing or were built from another version): staticcheck, and
+# govulncheck against a vulnerability database built on this machine from
+# golang.org/x/vulndb's OSV files (the module proxy serves that module;
+# vuln.go.dev, govulncheck's default, may not be reachable). Vulnerabilities
+# that the code calls in a required module fail the run; the standard
+# library's are listed as a warning, since they are fixed by a Go release
+# and not by this repository (internal/vulncheck reads govulncheck's JSON).
+staticcheck_pkg=honnef.co/go/tools/cmd/staticcheck@v0.8.2
+govulncheck_pkg=golang.org/x/vuln/cmd/govulncheck@v1.9.0
+vulndb=golang.org/x/vulndb@v0.0.0-20261105234957-e22db6528018
+gobin=$(go env GOBIN)
+gobin=${gobin:-$(go env GOPATH)/bin}
+# pinned PKG@VERSION prints the path of PKG's command, installed unless
+# the one there was built from VERSION.
+pinned() {
+  local bin="$gobin/${1%@*}"
+  bin="$gobin/${bin##*/}"
+  if [ "$(go version -m "$bin" 2>/dev/null | awk '$1 == "mod" {print $3}')" != "${1##*@}" ]; then
+    (cd "$scratch" && go install "$1") >"$scratch/install.log" 2>&1 || {
+      cat "$scratch/install.log" >&2
+      echo "test.sh: FAILED: go install $1" >&2
+      return 1
+    }
+  fi
+  echo "$bin"
+}
+echo "test.sh: staticcheck"
+staticcheck=$(pinned "$staticcheck_pkg")
+"$staticcheck" ./...
+echo "test.sh: govulncheck (offline, against $vulndb)"
+govulncheck=$(pinned "$govulncheck_pkg")
+indexdb=$(pinned "golang.org/x/vulndb/cmd/indexdb@${vulndb##*@}")
+(cd "$scratch" && go mod download "$vulndb")
+"$indexdb" -vulns "$(go env GOMODCACHE)/$vulndb/data/osv" -out "$scratch/vulndb"
+"$govulncheck" -db "file://$scratch/vulndb" -format json ./... >"$scratch/vuln.json"
+go run ./internal/vulncheck -stdlib=warn <"$scratch/vuln.json"
 
 # pg_virtualenv (Debian's postgresql-common) creates a cluster in a temp
 # dir, exports the PG* variables that pgx and internal/pgtest read, runs
