@@ -55,6 +55,10 @@ func (h *Handler) serveAction(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, r, status, err, asJSON)
 		return
 	}
+	if leave := form.Get(fieldLeave); leave != "" {
+		h.serveLeave(w, r, id, leave) // leave.go
+		return
+	}
 	connID := form.Get(fieldConn)
 	asJSON = asJSON || connID != ""
 	name, err := h.resolveAction(form)

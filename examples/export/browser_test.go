@@ -11,7 +11,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/livesse/livesse/internal/browsertest"
-	"github.com/livesse/livesse/lt"
 	"github.com/matryer/is"
 	"go.uber.org/goleak"
 )
@@ -81,8 +80,8 @@ func TestBrowserExportCancelled(t *testing.T) {
 	is := is.New(t)
 	logs := browsertest.NewLogs("cause")
 	// A batch takes an hour: the job runs until something cancels it.
-	router, h, err := newRouter(&Exporter{Steps: 10, StepDelay: time.Hour, Log: logs.Logger()},
-		lt.WithReconnectGrace(50*time.Millisecond))
+	// The default reconnect grace (30 s): a closed tab says it left.
+	router, h, err := newRouter(&Exporter{Steps: 10, StepDelay: time.Hour, Log: logs.Logger()})
 	is.NoErr(err)
 	srv := browsertest.Serve(t, router, h)
 	page := srv.URL + "/"
@@ -112,8 +111,8 @@ func TestBrowserExportCancelled(t *testing.T) {
 	is.NoErr(err)
 	is.True(!present) // only the tab that started it can cancel it
 	closeStarter()
-	// After the reconnect grace the connection ends; the job sees its
-	// context cancelled, says so to the session's other tab, and returns.
+	// Its beacon ends the connection at once; the job sees its context
+	// cancelled, says so to the session's other tab, and returns.
 	is.NoErr(browsertest.WaitText(other, "#status", "Cancelled: the tab that started it was closed."))
 	is.NoErr(logs.Await("export cancelled cause=context canceled"))
 	is.NoErr(waitFor("the job goroutine to end", func() bool { return jobs() == 0 }))

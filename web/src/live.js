@@ -96,7 +96,8 @@ let elections = 0; // in this realm: part of the tabs' ids
  *
  * A page hidden by navigation (pagehide: it may go into the back/forward
  * cache, where it must not hold a stream, the lock or a place in its queue)
- * closes its stream; a leader tells its followers and gives the lead up, so
+ * tells the server it leaves (a beacon, _lt_leave=conn) and closes its
+ * stream; a leader tells its followers and gives the lead up, so
  * that the next tab leads at once; a follower leaves. Back from the cache
  * (pageshow, persisted), the tab joins or leads again.
  *
@@ -706,7 +707,16 @@ export function start(win, morph) {
   // visible: a hidden tab gives it up for the visible ones.
   const alone = () => (doc.hidden ? (stop(), setStatus('offline')) : es || connect());
 
-  win.addEventListener('pagehide', hide);
+  // A tab closed, reloaded or navigated away from says so: the server ends
+  // its connection at once (OnDisconnect runs) rather than after the grace
+  // it keeps for a network loss. sendBeacon outlives the page. Back from
+  // the back/forward cache, the stream finds the connection gone and gets
+  // a new one with a render.
+  win.addEventListener('pagehide', () => {
+    const nav = win.navigator;
+    if (nav && nav.sendBeacon) nav.sendBeacon(win.location.href, new URLSearchParams({ _lt_leave: state.conn }));
+    hide();
+  });
   win.addEventListener('pageshow', (e) => e.persisted && !bc && (BC ? ((group = 0), elect()) : alone()));
   doc.addEventListener('visibilitychange', () => BC || alone());
   if (BC) elect();

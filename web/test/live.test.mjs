@@ -845,3 +845,12 @@ test('a morph names the field being typed in: edited since it got focus, and foc
   send(5);
   assert.deepEqual(focus, [null, field, null, null, field]);
 });
+
+test('a page going away tells the server with a beacon naming its connection', () => {
+  const pg = page();
+  const beacons = [];
+  pg.win.navigator = { sendBeacon: (url, body) => beacons.push([url, String(body)]) };
+  pg.win.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: false }));
+  assert.deepEqual(beacons, [['https://ex.com/room?x=1', '_lt_leave=c1']]);
+  assert.equal(pg.open().length, 0);
+});
