@@ -34,21 +34,22 @@ type Audit struct {
 }
 
 type profile struct {
-	Audit                         // embedded: its fields are the outer struct's
-	Name      string              `form:"full_name" json:"name"`
-	Email     string              `json:"email"`
-	Age       *int                `json:"age"`
-	Born      time.Time           `json:"born"`
-	Meeting   *time.Time          `json:"meeting"`
-	IP        netip.Addr          `json:"ip"`
-	IPs       []netip.Addr        `json:"ips"`
-	ID        testUUID            `json:"id"`
-	Home      address             `json:"home"`
-	Work      *address            `json:"work"`
-	Count     uint8               `json:"count"`
-	Skip      string              `form:"-"`
-	Secret    string              `json:"_lt_secret"`
-	Nested    struct{ Deep bool } `json:"nested"`
+	Audit                       // embedded: its fields are the outer struct's
+	Name    string              `form:"full_name" json:"name"`
+	Email   string              `json:"email"`
+	Age     *int                `json:"age"`
+	Born    time.Time           `json:"born"`
+	Meeting *time.Time          `json:"meeting"`
+	IP      netip.Addr          `json:"ip"`
+	IPs     []netip.Addr        `json:"ips"`
+	ID      testUUID            `json:"id"`
+	Home    address             `json:"home"`
+	Work    *address            `json:"work"`
+	Count   uint8               `json:"count"`
+	Skip    string              `form:"-"`
+	Secret  string              `json:"_lt_secret"`
+	Nested  struct{ Deep bool } `json:"nested"`
+	//lint:ignore U1000 Bind must leave an unexported field alone
 	unexposed string
 }
 

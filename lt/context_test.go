@@ -54,7 +54,8 @@ func TestBind(t *testing.T) {
 		IDs      []int  `json:"ids"`
 		Ignored  string `json:"-"`
 		LongName string
-		private  string
+		//lint:ignore U1000 Bind must leave an unexported field alone
+		private string
 	}
 	is := is.New(t)
 	ctx := &Context{data: map[string]any{

@@ -256,7 +256,9 @@ func TestMiddlewareThatWorksAroundStreams(t *testing.T) {
 		{"Logger", []func(http.Handler) http.Handler{middleware.Logger}},
 		{"RequestID", []func(http.Handler) http.Handler{middleware.RequestID}},
 		{"Recoverer", []func(http.Handler) http.Handler{middleware.Recoverer}},
+		//lint:ignore SA1019 chi deprecates RealIP (it trusts forwarding headers); applications still use it, and it must not break streams
 		{"RealIP", []func(http.Handler) http.Handler{middleware.RealIP}},
+		//lint:ignore SA1019 as above
 		{"all four", []func(http.Handler) http.Handler{middleware.RequestID, middleware.RealIP, middleware.Logger, middleware.Recoverer}},
 	} {
 		for _, m := range modes {

@@ -213,16 +213,6 @@ func (r *recorder) next(t *testing.T) lt.Message {
 	}
 }
 
-// resynced waits for a Resync.
-func (r *recorder) resynced(t *testing.T) {
-	t.Helper()
-	select {
-	case <-r.resyncs:
-	case <-time.After(wait):
-		t.Fatal("no resync")
-	}
-}
-
 func health(t *testing.T, l *pgnotify.Listener) pgnotify.Health {
 	t.Helper()
 	h, err := l.Health(waitCtx(t))

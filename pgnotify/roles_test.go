@@ -1,7 +1,6 @@
 package pgnotify_test
 
 import (
-	"context"
 	"errors"
 	"testing"
 
@@ -17,12 +16,6 @@ func newRole(t *testing.T, db *pgxpool.Pool) (name, password string) { return pg
 // connectAs is pgtest.ConnectAs.
 func connectAs(t *testing.T, db *pgxpool.Pool, role, password string) *pgx.Conn {
 	return pgtest.ConnectAs(t, db, role, password)
-}
-
-func closeConn(c *pgx.Conn) {
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	_ = c.Close(ctx)
 }
 
 // sqlState is the SQLSTATE of err, or "".

@@ -87,7 +87,7 @@ Make one and give the same to every instance, for example
     export LIVESSE_SECRET=$(openssl rand -hex 32)
 It authenticates the messages the instances send each other through
 PostgreSQL (without it any database role that can connect could drive
-every page) and signs the session cookies.`, what)
+every page) and signs the session cookies`, what)
 	}
 	secrets := [][]byte{[]byte(current)}
 	for _, p := range strings.Split(previous, ",") {
@@ -119,7 +119,7 @@ Set DATABASE_URL, for example
     DATABASE_URL=postgres://user:password@localhost:5432/shop go run ./examples/orders -addr :8081
 or the variables libpq uses (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE).
 The connection must not go through a transaction-pooling PgBouncer (LISTEN needs a session).
-The example creates its tables itself.`)
+The example creates its tables itself`)
 }
 
 func run(addr, instance string, secrets [][]byte) error {

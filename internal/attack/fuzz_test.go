@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"mime/multipart"
 	"net/http"
@@ -251,7 +250,7 @@ func pageOf(tb testing.TB, h http.Handler, u, cookie string) (string, string) {
 	rest := body[i+len(`data-lt-conn="`):]
 	conn := rest[:strings.IndexByte(rest, '"')]
 	if cookie == "" || conn == "" {
-		tb.Fatal(fmt.Sprintf("no cookie (%q) or connection (%q)", cookie, conn))
+		tb.Fatalf("no cookie (%q) or connection (%q)", cookie, conn)
 	}
 	return cookie, conn
 }
