@@ -51,8 +51,10 @@ type Learner struct {
 // ancestors' and their own start tags).
 type pathInfo struct {
 	shape   uint64      // of their children, when first seen
+	tag     uint64      // of their start tags' statics (attribute names), when first seen
 	varying atomic.Bool // their children are a slot of items
 	wrapped atomic.Bool // those items are wrapped (not all of one fragment id)
+	attrs   atomic.Bool // their attributes are one value: their names vary
 }
 
 // NewLearner returns a Learner that registers the statics of the fragments
@@ -65,6 +67,7 @@ func NewLearner(st *Statics, max int) *Learner {
 	l := &Learner{st: st, max: max, ids: map[string]int{}, paths: map[uint64]*pathInfo{}}
 	l.full.varying.Store(true)
 	l.full.wrapped.Store(true)
+	l.full.attrs.Store(true)
 	var b builder
 	b.slot(kCond)
 	l.wrap, _ = l.id(b.finish()) // an empty registry has room
@@ -98,6 +101,8 @@ const (
 type hnode struct {
 	kind  byte
 	raw   string   // text and other: its bytes
+	tag   string   // element: its start tag
+	name  string   // element: its name as written
 	start []string // element: its start tag cut at attribute values (static, value, static, ...)
 	end   string   // element: its end tag, "" when it has none
 	key   string   // element: its data-key, else its id
@@ -194,7 +199,7 @@ func parseHTML(s string, a *arena) *hnode {
 			}
 			end := p + gt + 1
 			d := len(stack) - 1
-			for d > 0 && !strings.EqualFold(tagName(stack[d]), name) {
+			for d > 0 && !strings.EqualFold(stack[d].name, name) {
 				d--
 			}
 			if d == 0 {
@@ -214,8 +219,7 @@ func parseHTML(s string, a *arena) *hnode {
 			flush(i)
 			add(n)
 			i, textStart = end, end
-			name := tagName(n)
-			switch lower := strings.ToLower(name); {
+			switch lower := strings.ToLower(n.name); {
 			case self || voidElems[lower]:
 				n.void = true
 			case rawElems[lower]:
@@ -253,16 +257,6 @@ func parseHTML(s string, a *arena) *hnode {
 	return root
 }
 
-// tagName is the name of element n as written.
-func tagName(n *hnode) string {
-	s := n.start[0]
-	p := 1
-	for p < len(s) && !isSpace(s[p]) && s[p] != '/' && s[p] != '>' {
-		p++
-	}
-	return s[1:p]
-}
-
 // indexEndTag finds the end tag of raw text element name (lower case) in s
 // from i: "</name" followed by whitespace, '/' or '>'; -1 if none.
 func indexEndTag(s string, i int, name string) int {
@@ -289,6 +283,7 @@ func parseStart(s string, i int, a *arena) (n *hnode, end int, self, ok bool) {
 	for p < len(s) && !isSpace(s[p]) && s[p] != '/' && s[p] != '>' {
 		p++
 	}
+	nameEnd := p
 	var pieces []string
 	last := i
 	var key, id string
@@ -354,6 +349,7 @@ func parseStart(s string, i int, a *arena) (n *hnode, end int, self, ok bool) {
 	pieces = append(pieces, s[last:p])
 	n = a.new()
 	n.kind, n.start, n.keyed, n.id = nElem, pieces, hasKey, hasID
+	n.tag, n.name = s[i:p], s[i+1:nameEnd]
 	n.key = key
 	if n.key == "" {
 		n.key = id
@@ -397,7 +393,8 @@ func hashTag(h uint64, n *hnode) uint64 {
 const leafShape = 1
 
 // shape hashes the structure n's children give its fragment when inlined:
-// their kinds, the statics of elements' tags and of other nodes.
+// their kinds, elements' names and end tags, other nodes' bytes. (Their
+// attribute names are checked at their own paths.)
 func shape(n *hnode) uint64 {
 	leaf := true
 	for _, k := range n.kids {
@@ -417,7 +414,8 @@ func shape(n *hnode) uint64 {
 			h = hashString(h, k.raw)
 			h = hashByte(h, 0)
 		case nElem:
-			h = hashTag(h, k)
+			h = hashString(h, k.name)
+			h = hashByte(h, 0)
 			h = hashString(h, k.end)
 			h = hashByte(h, 0)
 		}
@@ -450,24 +448,26 @@ func listLike(n *hnode) bool {
 	return false
 }
 
-// analyze gives every element of the tree its path and what is known of
-// it, and learns from n: an element whose children differ in shape from
-// those first seen at its path has varying children from now on.
+// analyze gives every element of the tree its path (its ancestors' and its
+// own names) and what is known of it, and learns from n: an element whose
+// children differ in shape from those first seen at its path has varying
+// children from now on, and one whose attribute names differ has its
+// attributes sent as one value.
 func (l *Learner) analyze(n *hnode) {
 	if !n.text && !n.void {
 		n.shape = shape(n)
-		n.info = l.info(n)
 	}
+	n.info = l.info(n)
 	for _, k := range n.kids {
 		if k.kind == nElem {
-			k.path = hashTag(hashByte(n.path, '/'), k)
+			k.path = hashString(hashByte(n.path, '/'), k.name)
 			l.analyze(k)
 		}
 	}
 }
 
 func (l *Learner) info(n *hnode) *pathInfo {
-	sh := n.shape
+	sh, tag := n.shape, hashTag(fnvOffset, n)
 	l.mu.RLock()
 	pi := l.paths[n.path]
 	l.mu.RUnlock()
@@ -478,14 +478,17 @@ func (l *Learner) info(n *hnode) *pathInfo {
 				l.mu.Unlock()
 				return &l.full
 			}
-			pi = &pathInfo{shape: sh}
+			pi = &pathInfo{shape: sh, tag: tag}
 			pi.varying.Store(listLike(n))
 			l.paths[n.path] = pi
 		}
 		l.mu.Unlock()
 	}
-	if pi.shape != sh && !pi.varying.Load() {
+	if pi.shape != sh && !n.text && !n.void && !pi.varying.Load() {
 		pi.varying.Store(true)
+	}
+	if pi.tag != tag && !pi.attrs.Load() {
+		pi.attrs.Store(true)
 	}
 	return pi
 }
@@ -586,11 +589,17 @@ func (e *emitter) done(b *builder, key string) (*Frag, error) {
 
 // elem writes element n into b.
 func (e *emitter) elem(b *builder, n *hnode) error {
-	for i, p := range n.start {
-		if i%2 == 0 {
-			b.static(p)
-		} else {
-			b.value(p)
+	if n.info.attrs.Load() {
+		b.static(n.tag[:1+len(n.name)])
+		b.value(n.tag[1+len(n.name) : len(n.tag)-1])
+		b.static(">")
+	} else {
+		for i, p := range n.start {
+			if i%2 == 0 {
+				b.static(p)
+			} else {
+				b.value(p)
+			}
 		}
 	}
 	if err := e.kids(b, n); err != nil {
