@@ -79,8 +79,11 @@ const maxEventBytes = 32 << 10
 
 // The flash cookie carries the flashes of a form posted without
 // JavaScript to the page its 303 redirects to: base64url(JSON of
-// [[kind, message]...]) "." expiry (Unix seconds) "." signature of both
-// and the session group.
+// [[kind, message]...]) "." expiry (Unix seconds) "." signature of both,
+// the session group and the page's path as the handler sees it. The
+// cookie's own path is "/", so that a proxy that strips a prefix from
+// paths cannot make the browser withhold it; only the page it was made
+// for shows and clears it.
 const (
 	flashCookie    = "lt_flash"
 	flashPurpose   = "lt-flash"
@@ -97,28 +100,34 @@ func (h *Handler) setFlash(w http.ResponseWriter, r *http.Request, id Identity, 
 		}
 		js, _ := json.Marshal(pairs) // strings only: cannot fail
 		payload := base64.RawURLEncoding.EncodeToString(js) + "." + strconv.FormatInt(time.Now().Add(flashLife).Unix(), 10)
-		value := payload + "." + h.cookies.Sign(flashPurpose, payload+"."+id.GroupID)
+		value := payload + "." + h.cookies.Sign(flashPurpose, flashSigned(payload, id, r))
 		if len(value) > maxFlashCookie {
 			continue // drop the last flash, and try again
 		}
 		http.SetCookie(w, &http.Cookie{
-			Name: flashCookie, Value: value, Path: cookiePath(r), MaxAge: int(flashLife / time.Second),
+			Name: flashCookie, Value: value, Path: "/", MaxAge: int(flashLife / time.Second),
 			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.opts.secureCookie || r.TLS != nil,
 		})
 		return
 	}
 }
 
-// flashes returns the flashes r's flash cookie carries for the session
-// group id, if it carries a valid one, and whether it had the cookie.
+// flashSigned is what a flash cookie's signature covers.
+func flashSigned(payload string, id Identity, r *http.Request) string {
+	return payload + "\x00" + id.GroupID + "\x00" + r.URL.Path
+}
+
+// flashes returns the flashes r's flash cookie carries for this page and
+// the session group id, and whether it carries a cookie made for them
+// (expired or not).
 func (h *Handler) flashes(r *http.Request, id Identity) ([]Flash, bool) {
 	ck, err := r.Cookie(flashCookie)
 	if err != nil {
 		return nil, false
 	}
 	payload, sig, ok := cutLast(ck.Value, '.')
-	if !ok || !h.cookies.Verify(flashPurpose, payload+"."+id.GroupID, sig) {
-		return nil, true
+	if !ok || !h.cookies.Verify(flashPurpose, flashSigned(payload, id, r), sig) {
+		return nil, false // forged, or another page's or session's
 	}
 	data, exp, _ := cutLast(payload, '.')
 	if t, err := strconv.ParseInt(exp, 10, 64); err != nil || time.Now().Unix() > t {
@@ -143,23 +152,15 @@ func (h *Handler) pageView(r *http.Request, id Identity) view {
 	return view{flash: fs}
 }
 
-// clearFlash expires a flash cookie r carries: it is shown once.
-func (h *Handler) clearFlash(w http.ResponseWriter, r *http.Request) {
-	if _, err := r.Cookie(flashCookie); err == nil {
+// clearFlash expires the flash cookie r carries if it was made for this
+// page and session: it is shown once.
+func (h *Handler) clearFlash(w http.ResponseWriter, r *http.Request, id Identity) {
+	if _, mine := h.flashes(r, id); mine {
 		http.SetCookie(w, &http.Cookie{
-			Name: flashCookie, Value: "", Path: cookiePath(r), MaxAge: -1,
+			Name: flashCookie, Value: "", Path: "/", MaxAge: -1,
 			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.opts.secureCookie || r.TLS != nil,
 		})
 	}
-}
-
-// cookiePath is the path a flash cookie is for: the page's own.
-func cookiePath(r *http.Request) string {
-	p := "/" + strings.TrimLeft(r.URL.EscapedPath(), `/\`)
-	if strings.ContainsAny(p, ";,\x00") {
-		return "/"
-	}
-	return p
 }
 
 func cutLast(s string, sep byte) (before, after string, ok bool) {

@@ -228,7 +228,7 @@ func TestFlashSurvivesTheRedirectOfAPlainPost(t *testing.T) {
 	}
 	is.True(flash != nil)
 	is.True(flash.HttpOnly)
-	is.Equal(flash.Path, "/ev")
+	is.Equal(flash.Path, "/")
 
 	// Someone else's browser cannot show it, nor a forged one.
 	other := newClient()
@@ -258,4 +258,38 @@ func TestFlashSurvivesTheRedirectOfAPlainPost(t *testing.T) {
 	resp.Body.Close()
 	is.Equal(resp.StatusCode, http.StatusUnprocessableEntity)
 	is.True(strings.Contains(string(b), `<p class="flash-error">Not saved</p>`))
+}
+
+// The flash cookie is for the whole site (a proxy may strip a prefix
+// from paths), but only the page that made it shows and clears it.
+func TestFlashIsForItsOwnPage(t *testing.T) {
+	is := is.New(t)
+	secret := lt.WithSecret([]byte("0123456789abcdef0123456789abcdef"))
+	r := chi.NewRouter()
+	for _, name := range []string{"a", "b"} {
+		h, err := lt.New(lt.Must(lt.Parse("ev", evHTML)), &evCtrl{}, evState{}, secret, lt.WithName(name))
+		is.NoErr(err)
+		t.Cleanup(func() { _ = h.Close() })
+		r.Handle("/"+name, h)
+	}
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	get := func(path string) string {
+		resp, err := client.Get(srv.URL + path)
+		is.NoErr(err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	get("/a")
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.PostForm(srv.URL+"/a", url.Values{"save": {""}})
+	is.NoErr(err)
+	resp.Body.Close()
+	is.Equal(resp.StatusCode, http.StatusSeeOther)
+	is.True(!strings.Contains(get("/b"), `class="flash-`)) // another page: not shown, not cleared
+	is.True(strings.Contains(get("/a"), `<p class="flash-success">Saved &lt;b&gt;</p>`))
+	is.True(!strings.Contains(get("/a"), `class="flash-`))
 }

@@ -25,7 +25,7 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
 		h.failMount(w, r, err)
 		return
 	}
-	h.clearFlash(w, r) // shown once, by this page
+	h.clearFlash(w, r, id) // shown once, by this page
 	// The page shows the state at sequence 0; anything published since is
 	// replayed when the stream attaches with that number.
 	h.writePage(w, http.StatusOK, p, c.id, 0)
