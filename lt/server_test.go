@@ -33,7 +33,7 @@ type serveCtrl struct{ gone *atomic.Int32 }
 
 func (c *serveCtrl) Increment(s serveState, _ *lt.Context) (serveState, error) { s.N++; return s, nil }
 func (c *serveCtrl) OnConnect(s serveState, _ *lt.Context) (serveState, error) { return s, nil }
-func (c *serveCtrl) OnDisconnect()                                              { c.gone.Add(1) }
+func (c *serveCtrl) OnDisconnect()                                             { c.gone.Add(1) }
 
 func listen(t *testing.T) net.Listener {
 	t.Helper()
