@@ -3,6 +3,7 @@ module github.com/livesse/livesse
 go 1.26.0
 
 require (
+	github.com/a-h/templ v0.3.1118
 	github.com/chromedp/cdproto v0.159.3
 	github.com/chromedp/chromedp v0.23.0
 	github.com/go-chi/chi/v5 v5.5.0
