@@ -293,3 +293,44 @@ func TestFlashIsForItsOwnPage(t *testing.T) {
 	is.True(strings.Contains(get("/a"), `<p class="flash-success">Saved &lt;b&gt;</p>`))
 	is.True(!strings.Contains(get("/a"), `class="flash-`))
 }
+
+// instanceOf is one instance of a multi-instance app serving the page
+// text with ctrl at /p.
+func instanceOf(t *testing.T, b lt.Broadcaster, ctrl any, text string, st any) (string, *lt.Handler) {
+	t.Helper()
+	h := lt.Must(lt.New(lt.Must(lt.Parse("p", text)), ctrl, st, lt.WithBroadcaster(b), lt.WithSecret(testSecret)))
+	r := chi.NewRouter()
+	r.Handle("/p", h)
+	srv := httptest.NewServer(r)
+	t.Cleanup(func() { _ = h.Close(); srv.Close() })
+	return srv.URL, h
+}
+
+// A POST that another instance forwards keeps its field event (which
+// fields the user used) and its events reach the tab on its stream; a
+// server action from another instance pushes its events to each tab.
+func TestFieldEventsAndPushEventAcrossInstances(t *testing.T) {
+	is := is.New(t)
+	bus := lt.NewBus()
+	a, _ := instanceOf(t, bus.Instance("a"), &formCtrl{}, formHTML, signup{})
+	b, _ := instanceOf(t, bus.Instance("b"), &formCtrl{}, formHTML, signup{})
+	tab := lttest.Open(t, a+"/p")
+	viaB := lttest.Get(t, b+"/p", lttest.WithJar(sameSession(t, tab, a, b)))
+	r := viaB.ActAs(tab.Conn(), "check", fieldEvent("email", []string{"email"}, url.Values{"email": {"ann"}, "name": {""}}))
+	is.Equal(r.Status, http.StatusAccepted)
+	tab.WaitFor(`<span id="email-error">Enter an email address</span>`)
+	is.True(!strings.Contains(tab.HTML(), "name-error")) // name was not used
+
+	bus = lt.NewBus() // another app
+	ea, _ := instanceOf(t, bus.Instance("a"), &evCtrl{}, evHTML, evState{})
+	eb, hb := instanceOf(t, bus.Instance("b"), &evCtrl{}, evHTML, evState{})
+	etab := lttest.Open(t, ea+"/p")
+	other := lttest.Open(t, eb+"/p")
+	viaB = lttest.Get(t, eb+"/p", lttest.WithJar(sameSession(t, etab, ea, eb)))
+	is.Equal(viaB.ActAs(etab.Conn(), "bump", nil).Status, http.StatusAccepted)
+	is.Equal(eventsOf(t, etab.WaitFor("n=1").Raw()), `[["bumped",1]]`)
+
+	is.NoErr(hb.TriggerAll(context.Background(), "tick", nil))
+	is.Equal(eventsOf(t, etab.WaitFor("n=2").Raw()), `[["tick",{"n":2}]]`)
+	is.Equal(eventsOf(t, other.Next().Raw()), `[["tick",{"n":1}]]`) // its first event: bump's never came
+}
