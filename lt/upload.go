@@ -79,7 +79,6 @@ var ErrUpload = errors.New("lt: upload refused")
 type UploadError struct {
 	Field  string
 	Reason string // "too large", "too many files", "type not accepted", "not an upload field"
-	status int
 }
 
 func (e *UploadError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Reason) }

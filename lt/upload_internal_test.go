@@ -57,7 +57,7 @@ func TestCleanFileName(t *testing.T) {
 	} {
 		is.New(t).Equal(cleanFileName(in), want)
 	}
-	long := cleanFileName(string(make([]rune, 300, 300)) + "ééééé")
+	long := cleanFileName(string(make([]rune, 300)) + "ééééé")
 	is.New(t).True(len(long) <= 255)
 }
 
