@@ -180,6 +180,12 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	h.mu.Unlock()
 	s.tabs = len(s.members)
 	h.m.Streams(1, s.tabs)
+	if h.opts.gzip {
+		w.Header().Add("Vary", "Accept-Encoding")
+		if ssehub.AcceptsGzip(r) {
+			w.Header().Set("Content-Encoding", "gzip") // ssehub compresses the stream
+		}
+	}
 	if h.opts.hijack {
 		st, err := ssehub.Take(w)
 		switch {

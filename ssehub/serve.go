@@ -48,8 +48,9 @@ type Options struct {
 	// own reconnects reads it from the heartbeat event's data.
 	Retry time.Duration
 	// Written, when set, is told what each write put on the stream: the
-	// number of events (0 for the rest of a partial write) and bytes, and
-	// whether it was a heartbeat. It is called from the writing goroutine
+	// number of events (0 for the rest of a partial write) and bytes (on
+	// the wire: compressed, for a gzipped stream), and whether it was a
+	// heartbeat. It is called from the writing goroutine
 	// (Serve's, or a TrySend caller's), so it must be cheap and must not
 	// block.
 	Written func(events, bytes int, heartbeat bool)
@@ -69,6 +70,9 @@ func Serve(ctx context.Context, s *Stream, src Source, opt Options) error {
 	defer func() {
 		s.mu.Lock()
 		s.serving = false
+		if ctx.Err() != nil {
+			s.endBody()
+		}
 		s.mu.Unlock()
 	}()
 	s.WriteTimeout = opt.WriteTimeout
@@ -87,7 +91,8 @@ func Serve(ctx context.Context, s *Stream, src Source, opt Options) error {
 		default:
 			b = append(append(s.buf[:0], ": "...), sanitizeField(text)+"\n\n"...)
 		}
-		return s.count(s.write(b), 1, len(b), true)
+		n, err := s.write(b)
+		return s.count(err, 1, n, true)
 	}
 	// A first heartbeat tells the client the stream is live before any
 	// event exists, and pushes the response through buffering proxies.
@@ -137,20 +142,37 @@ func Serve(ctx context.Context, s *Stream, src Source, opt Options) error {
 // is held.
 func (s *Stream) sendPending(src Source) (sent bool, err error) {
 	if p := s.pending; p != nil {
-		s.pending = nil
-		if err := s.count(s.write(p), 0, len(p), false); err != nil {
+		s.pending = nil // encoded already
+		if err := s.count(s.writeWire(p), 0, len(p), false); err != nil {
 			return false, err
 		}
 		sent = true
 	}
 	if evs := src.Next(); len(evs) > 0 {
-		b := s.frame(evs)
-		if err := s.count(s.write(b), len(evs), len(b), false); err != nil {
+		n, err := s.write(s.frame(evs))
+		if err := s.count(err, len(evs), n, false); err != nil {
 			return false, err
 		}
 		sent = true
 	}
 	return sent, nil
+}
+
+// endTimeout bounds the write of a gzipped body's end: a client whose
+// socket cannot take ten bytes at once is stalled or gone, and a stream
+// that is ending must not wait for it.
+const endTimeout = 100 * time.Millisecond
+
+// endBody ends a gzipped body (a final block and gzip's trailer), so
+// that a client that reads it to its end finds it whole; a write that
+// fails is left, as the stream ends anyway. s.mu is held.
+func (s *Stream) endBody() {
+	if s.gz == nil || s.pending != nil {
+		return
+	}
+	if b := s.gz.end(nil); len(b) > 0 {
+		_ = s.writeWithin(b, endTimeout)
+	}
 }
 
 // count tells Options.Written about a write that returned err.

@@ -55,6 +55,7 @@ type Stream struct {
 	conn         net.Conn        // set when the stream took over the connection (Take)
 	socket       syscall.RawConn // the TCP socket, to see the client hang up (beneath TLS too)
 	buf          []byte
+	gz           *gzipStream   // the body's compressor, for Content-Encoding: gzip
 	WriteTimeout time.Duration // per write; DefaultWriteTimeout when zero
 }
 
@@ -62,8 +63,18 @@ type Stream struct {
 // from buffering or transforming the stream and flushes them at once, and it
 // lifts the server's WriteTimeout for this response (each write gets its own
 // deadline instead).
+//
+// A caller that set "Content-Encoding: gzip" on w's header (for a request
+// that AcceptsGzip) gets a gzipped body: every write is compressed with
+// what the stream wrote before as context, and flushed whole, so each
+// event still reaches the client at once. Serve ends the gzip body when
+// its context ends the stream.
 func Open(w http.ResponseWriter) (*Stream, error) {
 	h := w.Header()
+	gz, err := encoding(h)
+	if err != nil {
+		return nil, err
+	}
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
 	h.Set("Cache-Control", "no-cache, no-transform")
 	h.Set("X-Accel-Buffering", "no")
@@ -82,7 +93,7 @@ func Open(w http.ResponseWriter) (*Stream, error) {
 		}
 		return nil, fmt.Errorf("ssehub: flushing headers: %w", err)
 	}
-	return &Stream{w: w, rc: rc}, nil
+	return &Stream{w: w, rc: rc, gz: gz}, nil
 }
 
 // ErrCannotTake is returned by Take when the connection cannot be taken
@@ -95,12 +106,17 @@ var ErrCannotTake = errors.New("ssehub: the connection cannot be taken over")
 // socket and delimited by closing it, so the handler can return while the
 // stream goes on in a goroutine of the caller's, and net/http's
 // per-connection buffers, background reader and goroutine are freed. The
-// response carries w's headers. It returns an error wrapping
-// ErrCannotTake where the connection cannot be taken: use Open there. The
-// caller must Close the stream.
+// response carries w's headers, Content-Encoding: gzip included, with the
+// effect Open gives it. It returns an error wrapping ErrCannotTake where
+// the connection cannot be taken: use Open there. The caller must Close
+// the stream.
 func Take(w http.ResponseWriter) (*Stream, error) {
 	rc := http.NewResponseController(w)
 	h := w.Header().Clone()
+	gz, err := encoding(h)
+	if err != nil {
+		return nil, err
+	}
 	conn, brw, err := rc.Hijack()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCannotTake, err)
@@ -116,7 +132,7 @@ func Take(w http.ResponseWriter) (*Stream, error) {
 	b.WriteString("HTTP/1.1 200 OK\r\n")
 	_ = h.Write(&b)
 	b.WriteString("\r\n")
-	s := &Stream{conn: conn}
+	s := &Stream{conn: conn, gz: gz}
 	if sc, ok := conn.(syscall.Conn); ok {
 		s.socket, _ = sc.SyscallConn()
 		if s.socket != nil {
@@ -130,7 +146,7 @@ func Take(w http.ResponseWriter) (*Stream, error) {
 			s.socket, _ = sc.SyscallConn()
 		}
 	}
-	if err := s.write(b.Bytes()); err != nil {
+	if err := s.writeWire(b.Bytes()); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("ssehub: writing headers: %w", err)
 	}
@@ -154,20 +170,53 @@ func (s *Stream) Close() error {
 
 // Send writes events and flushes them in one go.
 func (s *Stream) Send(events ...Event) error {
-	return s.write(s.frame(events))
+	_, err := s.write(s.frame(events))
+	return err
 }
 
 // Comment writes a comment line, which clients ignore; it keeps idle
 // connections alive through proxies with read timeouts.
 func (s *Stream) Comment(text string) error {
-	return s.write(append(append(s.buf[:0], ": "...), sanitizeField(text)+"\n\n"...))
+	_, err := s.write(append(append(s.buf[:0], ": "...), sanitizeField(text)+"\n\n"...))
+	return err
 }
 
-func (s *Stream) write(b []byte) error {
+// write encodes b (compresses it, for a gzipped stream), writes it and
+// returns the bytes that went on the wire.
+func (s *Stream) write(b []byte) (int, error) {
+	if s.gz != nil {
+		return s.writeGzip(b)
+	}
+	return len(b), s.writeWire(b)
+}
+
+// writeGzip compresses b and writes it. The compressed bytes go after b
+// in its array, never over it (b is a frame in the stream's buffer). A
+// stream that Serve's goroutine writes every event of (one without
+// TrySend) keeps the array they needed, so that its buffer grows once to
+// hold a frame and its compressed form; a stream TrySend writes to
+// compresses its events on the stack, and Serve's goroutine writes only
+// its heartbeats, so it keeps no more than without gzip.
+func (s *Stream) writeGzip(b []byte) (int, error) {
+	free := cap(b) - len(b)
+	out := s.gz.compress(b[len(b):], b)
+	if !s.canTry && cap(out) > free && cap(out) <= keepFrame {
+		s.buf = out[:0] // a new array, small enough to keep
+	}
+	return len(out), s.writeWire(out)
+}
+
+// writeWire writes b as it is: already encoded, or the response's head.
+func (s *Stream) writeWire(b []byte) error {
 	d := s.WriteTimeout
 	if d <= 0 {
 		d = DefaultWriteTimeout
 	}
+	return s.writeWithin(b, d)
+}
+
+// writeWithin writes b as it is, within d.
+func (s *Stream) writeWithin(b []byte, d time.Duration) error {
 	if s.conn != nil {
 		if err := s.conn.SetWriteDeadline(time.Now().Add(d)); err != nil {
 			return err
@@ -218,6 +267,10 @@ func (s *Stream) TrySend(src Source) bool {
 	}
 	if len(b) == 0 {
 		return true
+	}
+	if s.gz != nil {
+		var out [640]byte
+		b = s.gz.compress(out[:0], b)
 	}
 	n, err := writeNow(s.fd, b)
 	s.lastTry.Store(time.Now().UnixNano())

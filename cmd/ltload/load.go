@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,6 +41,7 @@ func startChild(ctx context.Context, cfg config, nofile uint64) (*child, error) 
 	}
 	args := append(append([]string(nil), argv[1:]...), serveFlag,
 		"-listen", cfg.Listen, "-nofile", strconv.FormatUint(nofile, 10), "-heartbeat", cfg.Heartbeat.String(), "-in-handler="+strconv.FormatBool(cfg.InHandler),
+		"-gzip="+strconv.FormatBool(cfg.Gzip),
 		"-baseline="+strconv.FormatBool(cfg.Baseline))
 	if cfg.HeapProfile != "" {
 		// A finer sample than Go's default (512 KiB), so that per-stream
@@ -203,7 +205,7 @@ func run(ctx context.Context, cfg config) (res *Result, err error) {
 	}
 	defer ch.stop()
 	res = &Result{Streams: cfg.N, Actions: cfg.K, Interval: ms(cfg.Interval), ServerPID: ch.pid, ServerAddr: ch.addr,
-		Server: cfg.server(), Baseline: cfg.Baseline, ClientGC: cfg.ClientGC, NoFile: nofile, LoadBefore: loadAvg()}
+		Server: cfg.server(), Baseline: cfg.Baseline, Gzip: cfg.Gzip, ClientGC: cfg.ClientGC, NoFile: nofile, LoadBefore: loadAvg()}
 	cfg.progress("server pid %d on %s", ch.pid, ch.addr)
 
 	before, err := ch.stats(ctx)
@@ -213,7 +215,8 @@ func run(ctx context.Context, cfg config) (res *Result, err error) {
 
 	// Open the streams.
 	rec := newRecorder(cfg.K)
-	tr := loopbackTransport()
+	var wire atomic.Int64 // bytes read from the streams' sockets
+	tr := streamTransport(&wire, cfg.Gzip)
 	defer tr.CloseIdleConnections()
 	ss, openTime := openStreams(ctx, cfg, ch.url("/"), tr, rec)
 	defer ss.close()
@@ -257,6 +260,7 @@ func run(ctx context.Context, cfg config) (res *Result, err error) {
 		defer pauseGC()()
 	}
 	cpuClients0, busy0, wall0 := cpuTime(), machineBusy(), time.Now()
+	wire0 := wire.Load()
 	triggers := make([]triggerResult, 0, cfg.K)
 	for k := 1; k <= cfg.K; k++ {
 		t0 := time.Now()
@@ -294,6 +298,7 @@ func run(ctx context.Context, cfg config) (res *Result, err error) {
 		}
 		break
 	}
+	res.Wire.ActionsPhase = wire.Load() - wire0
 	res.CPU = cpuResult{Wall: ms(time.Since(wall0)), Clients: ms(time.Duration(cpuTime() - cpuClients0)), Machine: ms(time.Duration(machineBusy() - busy0))}
 	after, err := ch.stats(ctx)
 	if err == nil {

@@ -147,3 +147,32 @@ func TestFlags(t *testing.T) {
 	_, err = parseFlags([]string{"-baseline", "-in-handler"}, &bytes.Buffer{}) // no lt to configure
 	is.True(err != nil)
 }
+
+// TestGzipRun runs the tool with gzipped streams and without, at a small
+// size: every update arrives either way, and the gzipped run reads fewer
+// bytes from the sockets per update (a count of bytes, not a timing).
+func TestGzipRun(t *testing.T) {
+	is := is.New(t)
+	wire := map[bool]float64{}
+	for _, gz := range []bool{false, true} {
+		cfg := defaultConfig()
+		cfg.N, cfg.K, cfg.Gzip = 20, 5, gz
+		cfg.Interval, cfg.Settle = 20*time.Millisecond, 50*time.Millisecond
+		cfg.Timeout, cfg.ActionWait = 2*time.Minute, 30*time.Second
+		var progress bytes.Buffer
+		cfg.stderr = &progress
+		res, err := run(context.Background(), cfg)
+		t.Log(progress.String())
+		is.NoErr(err)
+		is.Equal(res.Gzip, gz)
+		is.Equal(res.Delivery.Delivered, 100)
+		is.Equal(res.Delivery.StreamErrors, 0)
+		is.True(res.Wire.PerUpdate > 0)
+		wire[gz] = res.Wire.PerUpdate
+		var out bytes.Buffer
+		res.print(&out)
+		is.Equal(bytes.Contains(out.Bytes(), []byte("server    lt, gzipped streams\n")), gz)
+	}
+	t.Logf("wire bytes per update: %.1f as is, %.1f gzipped", wire[false], wire[true])
+	is.True(wire[true] < wire[false])
+}

@@ -27,6 +27,11 @@
 //     (a render received instead of an update) and the time the
 //     TriggerAll call itself took.
 //
+// With -gzip the server gzips the streams (lt.WithStreamCompression) and
+// the clients ask for gzip and inflate it; every run reports the bytes
+// read from the clients' sockets per delivered update, before any
+// inflating, so runs with and without it compare the wire.
+//
 // With -baseline the child serves the same events (a first render, then
 // one update per tick) from a bare writer with no lt in between, so the
 // same clients, triggers and report measure this machine's floor.
@@ -64,6 +69,7 @@ type config struct {
 	InHandler   bool          // the child's lt.WithStreamsInHandler
 	ClientGC    bool          // keep this process's collector on during the actions
 	Baseline    bool          // the child serves the events from a bare writer, not lt
+	Gzip        bool          // the child's lt.WithStreamCompression; the clients ask for gzip
 	HeapProfile string        // write the child's heap profile (idle streams) here
 	CPUProfile  string        // write the child's CPU profile (actions phase) here
 	JSON        bool
@@ -110,6 +116,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", cfg.Heartbeat, "the server's heartbeat interval (0: lt's default, 15s)")
 	fs.BoolVar(&cfg.ClientGC, "client-gc", false, "keep the clients' garbage collector running during the actions (by default it is paused, so that its pauses do not count as delivery latency)")
 	fs.BoolVar(&cfg.InHandler, "in-handler", false, "the server keeps streams in their handlers instead of taking the connections over (lt.WithStreamsInHandler)")
+	fs.BoolVar(&cfg.Gzip, "gzip", false, "the server gzips the streams (lt.WithStreamCompression) and the clients send Accept-Encoding: gzip and inflate")
 	fs.BoolVar(&cfg.Baseline, "baseline", false, "serve the same events from a bare writer with no lt in between, to measure this machine's floor")
 	fs.StringVar(&cfg.HeapProfile, "heapprofile", "", "write the server's heap profile, taken with the streams idle, to this file (and its goroutines to file.goroutines.txt)")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write the server's CPU profile of the actions phase to this file")
@@ -135,6 +142,8 @@ func (c config) check() error {
 		return errors.New("-rate and -concurrency must be positive")
 	case c.Baseline && c.InHandler:
 		return errors.New("-in-handler is an lt option; with -baseline there is no lt (the bare writer takes every connection over)")
+	case c.Baseline && c.Gzip:
+		return errors.New("-gzip is an lt option; the bare writer of -baseline sends its streams as they are")
 	case c.Baseline && c.Heartbeat != 0:
 		return errors.New("-heartbeat is an lt option; with -baseline there is no lt and no heartbeat")
 	}
@@ -147,8 +156,12 @@ func (c config) server() string {
 	switch {
 	case c.Baseline:
 		return "bare writer (baseline, no lt)"
+	case c.InHandler && c.Gzip:
+		return "lt, streams in their handlers, gzipped"
 	case c.InHandler:
 		return "lt, streams in their handlers"
+	case c.Gzip:
+		return "lt, gzipped streams"
 	}
 	return "lt"
 }

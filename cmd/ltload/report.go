@@ -27,6 +27,8 @@ type Result struct {
 	LoadAfter  string         `json:"loadavg_after"`
 	Open       openResult     `json:"open"`
 	Memory     memoryResult   `json:"memory"`
+	Gzip       bool           `json:"gzip"` // gzipped streams (-gzip)
+	Wire       wireResult     `json:"wire"`
 	Delivery   deliveryResult `json:"delivery"`
 	PerAction  []actionResult `json:"per_action"`
 	CPU        cpuResult      `json:"cpu_actions_phase"`
@@ -56,6 +58,13 @@ type perStreamMem struct {
 	StackInuse float64 `json:"stack_inuse"`
 	RSS        float64 `json:"rss"`
 	Goroutines float64 `json:"goroutines"`
+}
+
+// wireResult is what the clients read from their sockets, before any
+// inflating: the response heads, events and heartbeats as sent.
+type wireResult struct {
+	ActionsPhase int64   `json:"actions_phase_bytes"` // during the actions, all streams
+	PerUpdate    float64 `json:"per_update_bytes"`    // ActionsPhase / updates delivered
 }
 
 type latency struct {
@@ -195,6 +204,9 @@ func (r *Result) summarize(ss *streamSet, triggers []triggerResult) {
 		r.PerAction[k] = actionResult{N: t.N, Trigger: ms(time.Duration(t.Trigger)), Delivered: len(per[k]), Latency: percentiles(per[k])}
 	}
 	d.Delivered = len(all)
+	if d.Delivered > 0 {
+		r.Wire.PerUpdate = float64(r.Wire.ActionsPhase) / float64(d.Delivered)
+	}
 	d.Latency = percentiles(all)
 	tl := percentiles(trig)
 	d.TriggerP50, d.TriggerMax = tl.P50, tl.Max
@@ -248,6 +260,8 @@ func (r *Result) print(w io.Writer) {
 	if d.FirstStreamError != "" {
 		p("          first stream error: %s", d.FirstStreamError)
 	}
+	p("wire      %.1f B read from the sockets per delivered update during the actions (%d B in all, before inflating; heartbeats included)",
+		r.Wire.PerUpdate, r.Wire.ActionsPhase)
 	p("latency   p50 %s, p99 %s, max %s (receive time - TriggerAll start, all deliveries)", fms(d.Latency.P50), fms(d.Latency.P99), fms(d.Latency.Max))
 	p("trigger   the TriggerAll call took p50 %s, max %s", fms(d.TriggerP50), fms(d.TriggerMax))
 	if r.CPU.Wall > 0 {

@@ -84,6 +84,7 @@ func serveMain(args []string) int {
 	listen := fs.String("listen", "127.0.0.1:0", "listen address (loopback only)")
 	heartbeat := fs.Duration("heartbeat", 0, "lt.WithHeartbeat (0: lt's default)")
 	inHandler := fs.Bool("in-handler", false, "lt.WithStreamsInHandler")
+	gzip := fs.Bool("gzip", false, "lt.WithStreamCompression")
 	baseline := fs.Bool("baseline", false, "serve the events from the bare writer (baseline.go) instead of lt")
 	want := fs.Uint64("nofile", 0, "raise RLIMIT_NOFILE to at least this")
 	rate := fs.Int("memprofilerate", 0, "runtime.MemProfileRate (0: Go's default)")
@@ -107,7 +108,7 @@ func serveMain(args []string) int {
 	if *baseline {
 		t = &bareWriter{}
 	} else {
-		lp, err := newLTTarget(*heartbeat, *inHandler)
+		lp, err := newLTTarget(*heartbeat, *inHandler, *gzip)
 		if err != nil {
 			return fail(err)
 		}
@@ -164,7 +165,7 @@ type target interface {
 // ltTarget is the ticker page served by lt.
 type ltTarget struct{ h *lt.Handler }
 
-func newLTTarget(heartbeat time.Duration, inHandler bool) (*ltTarget, error) {
+func newLTTarget(heartbeat time.Duration, inHandler, gzip bool) (*ltTarget, error) {
 	page, err := lt.Parse("ltload", pageHTML)
 	if err != nil {
 		return nil, fmt.Errorf("parsing the page: %w", err)
@@ -175,6 +176,9 @@ func newLTTarget(heartbeat time.Duration, inHandler bool) (*ltTarget, error) {
 	}
 	if inHandler {
 		opts = append(opts, lt.WithStreamsInHandler())
+	}
+	if gzip {
+		opts = append(opts, lt.WithStreamCompression())
 	}
 	h, err := lt.New(page, &ticker{}, tickState{}, opts...)
 	if err != nil {

@@ -18,21 +18,42 @@ import (
 )
 
 // loopbackTransport is an http.Transport that dials loopback addresses
-// only and never goes through a proxy.
-func loopbackTransport() *http.Transport {
+// only and never goes through a proxy. It asks for no compression.
+func loopbackTransport() *http.Transport { return streamTransport(nil, false) }
+
+// streamTransport is loopbackTransport for the streams: with gzip it asks
+// for gzip and inflates it (Go's transport does both), and when wire is
+// not nil it adds to it every byte read from a socket, before inflating.
+func streamTransport(wire *atomic.Int64, gzip bool) *http.Transport {
 	d := &net.Dialer{Timeout: 10 * time.Second}
 	return &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			if err := checkLoopback(addr); err != nil {
 				return nil, err
 			}
-			return d.DialContext(ctx, network, addr)
+			c, err := d.DialContext(ctx, network, addr)
+			if err != nil || wire == nil {
+				return c, err
+			}
+			return &countingConn{Conn: c, read: wire}, nil
 		},
 		MaxIdleConns:          16,
 		IdleConnTimeout:       30 * time.Second,
 		ResponseHeaderTimeout: 30 * time.Second,
-		DisableCompression:    true,
+		DisableCompression:    !gzip,
 	}
+}
+
+// countingConn counts the bytes read from a connection.
+type countingConn struct {
+	net.Conn
+	read *atomic.Int64
+}
+
+func (c *countingConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.read.Add(int64(n))
+	return n, err
 }
 
 // recorder counts deliveries per action across all streams, so that the
