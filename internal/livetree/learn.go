@@ -449,7 +449,8 @@ func listLike(n *hnode) bool {
 }
 
 // analyze gives every element of the tree its path (its ancestors' and its
-// own names) and what is known of it, and learns from n: an element whose
+// own names, and whether it is keyed or a later sibling of its name) and
+// what is known of it, and learns from n: an element whose
 // children differ in shape from those first seen at its path has varying
 // children from now on, and one whose attribute names differ has its
 // attributes sent as one value.
@@ -458,11 +459,29 @@ func (l *Learner) analyze(n *hnode) {
 		n.shape = shape(n)
 	}
 	n.info = l.info(n)
+	var first map[string]bool // names seen among the children
 	for _, k := range n.kids {
-		if k.kind == nElem {
-			k.path = hashString(hashByte(n.path, '/'), k.name)
-			l.analyze(k)
+		if k.kind != nElem {
+			continue
 		}
+		// Siblings of a name with a key (data-key or id: a list's items)
+		// share a path and learn together. Of those without, the first
+		// has a path of its own, and the later ones share one: a form
+		// before a list's form is not that form, and no element changes
+		// paths when a keyed one comes or goes before it.
+		k.path = hashString(hashByte(n.path, '/'), k.name)
+		switch {
+		case k.keyed || k.id:
+			k.path = hashByte(k.path, '#')
+		case first[k.name]:
+			k.path = hashByte(k.path, '+')
+		default:
+			if first == nil {
+				first = map[string]bool{}
+			}
+			first[k.name] = true
+		}
+		l.analyze(k)
 	}
 }
 
@@ -649,10 +668,13 @@ func (e *emitter) kids(b *builder, n *hnode) error {
 
 // items makes the item fragments of n's children: one per child element,
 // with the text and other nodes before it (those after the last element go
-// with it). They are keyed by their element's data-key or id, or by
-// position when one has neither or two share one; when their fragments do
-// not all have one id, each is wrapped in a fragment of the wrapper id,
-// so that the list still diffs by keys (and at that path always will be).
+// with it). They are keyed by their element's data-key or id; when one has
+// neither or two share one, by their fragment id and how many items of
+// that id come before ("#12.0", "#12.1", "#9.0"), so that an item
+// appearing or going (a conditional) leaves the others' keys alone. When
+// their fragments do not all have one id, each is wrapped in a fragment of
+// the wrapper id, so that the list still diffs by keys (and at that path
+// always will).
 func (e *emitter) items(n *hnode) ([]*Frag, error) {
 	var items []*Frag
 	var keys []string
@@ -710,12 +732,17 @@ func (e *emitter) items(n *hnode) ([]*Frag, error) {
 		}
 		seenKeys[k] = true
 	}
+	var count map[int]int
 	for i, f := range items {
 		if ok {
 			f.Key = keys[i]
-		} else {
-			f.Key = "#" + strconv.Itoa(i)
+			continue
 		}
+		if count == nil {
+			count = map[int]int{}
+		}
+		f.Key = "#" + strconv.Itoa(f.ID) + "." + strconv.Itoa(count[f.ID])
+		count[f.ID]++
 	}
 	wrap := n.info.wrapped.Load()
 	if !wrap {

@@ -244,8 +244,11 @@ func TestLearnerUpdates(t *testing.T) {
 		{"keyed remove", li("a", "b", "c"), li("a", "c"), `{"1":{"l":[["r","b"]]}}`},
 		{"keyed move", li("a", "b", "c"), li("c", "a", "b"), `{"1":{"l":[["m","c",0]]}}`},
 		{"conditional", `<div><p>x</p><b>on</b></div>`, `<div><p>y</p></div>`,
-			// <p> and <b> items differ: the list's items are wrapped
-			`{"0":{"l":[["r","#1"],["u","#0",{"0":{"j":{"0":{"0":"y"}}}}]]}}`},
+			// <p> and <b> items differ: the list's items are wrapped, and
+			// keyed by their fragment ids
+			`{"0":{"l":[["r","#5.0"],["u","#3.0",{"0":{"j":{"0":{"0":"y"}}}}]]}}`},
+		{"conditional before", `<div><p>x</p><form><b>1</b><i>2</i></form></div>`, `<div><p>x</p><em>!</em><form><b>1</b><i>3</i></form></div>`,
+			`{"0":{"l":[["i",1,{"f":1,"k":"#4.0","v":[[{"f":4,"v":["!"]}]]}],["u","#5.0",{"0":{"j":{"0":{"1":"3"}}}}]]}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := diffOf(t, tc.a, tc.b); got != tc.want {
