@@ -49,3 +49,18 @@ export function buttonBody(name, value, conn) {
   p.append(CONN, conn);
   return p;
 }
+
+/**
+ * fieldBody returns the URL-encoded body of a field's event: the values of
+ * its form (FormData fd; for a field outside any form, its own name and
+ * value), the action and connection, _lt_target (the field's name) and
+ * _lt_used once per name in used (the fields the user has used).
+ */
+export function fieldBody(fd, field, action, conn, used) {
+  const p = formBody(fd, null, conn);
+  if (!field.form && field.name) p.set(field.name, field.value);
+  p.set(ACTION, action);
+  if (field.name) p.set('_lt_target', field.name);
+  for (const n of used) p.append('_lt_used', n);
+  return p;
+}

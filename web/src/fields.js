@@ -7,8 +7,9 @@
  * before the stream connected, or typed into a field that has lost focus
  * since, would be lost.
  *
- * focus is the field the user is typing in: focused, and edited (an input
- * event) since it was focused; null when there is none. It keeps its value
+ * hold(field) tells the fields to keep as the user has them: the one the
+ * user is typing in (focused, and edited since it got focus), and those
+ * whose form has a newer POST waiting (live.js). Such a field keeps its value
  * (checked state, chosen options; a contenteditable its whole content) even
  * where the server renders another, while its other attributes (class,
  * disabled, aria-invalid...) follow the server; its value attribute (or a
@@ -32,13 +33,13 @@
  * the user's (Idiomorph asks before it writes the property, and before it
  * sets or removes the attribute).
  */
-export function userFields(focus = null) {
+export function userFields(hold = () => false) {
   const keep = new WeakMap(); // field -> the property the morph leaves alone
   return {
     beforeNodeMorphed(old, next) {
       const tag = old.localName;
       if (tag !== next.localName) return;
-      if (old === focus) {
+      if (hold(old)) {
         if (old.isContentEditable) return false;
         if (tag === 'select') for (const o of old.options) keep.set(o, 'selected');
         else {

@@ -5,9 +5,15 @@
 import { streamURL, backoff } from './stream.js';
 import { gate, kind, MAX_PENDING } from './gate.js';
 import { learn, decode, patch, render, region } from './tree.js';
-import { liveForm, formBody, buttonBody } from './actions.js';
+import { liveForm, formBody, buttonBody, fieldBody } from './actions.js';
+import { keyAction, timing } from './events.js';
+import { hooks } from './hooks.js';
 
 const BUSY = 'data-lt-busy';
+const FAILED = 'data-lt-failed';
+
+// The DOM events that send actions: data-lt-KIND, or KIND:event type.
+const KINDS = 'input change focus:focusin blur:focusout keydown keyup';
 
 /** Debounce of a leader's reconnect when the tabs it serves change, in ms. */
 export const GATHER_MS = 30;
@@ -182,11 +188,28 @@ export function start(win, morph) {
 
   // The field the user is typing in: edited (an input event) since it got
   // focus. A morph keeps its value (fields.js); anything else focused (a
-  // button...) is morphed.
+  // button...) is morphed. used: the fields typed in or left since the page
+  // loaded (_lt_used).
   let edited = null;
-  doc.addEventListener('input', (e) => (edited = e.target));
-  doc.addEventListener('focusout', (e) => e.target === edited && (edited = null));
-  const typing = () => (edited && edited === doc.activeElement ? edited : null);
+  const used = new WeakSet();
+  const { schedule, blurred } = timing(win);
+  doc.addEventListener('input', (e) => used.add((edited = e.target)));
+  doc.addEventListener('focusout', (e) => {
+    const t = e.target;
+    if (t === edited) edited = null;
+    if (t.form) used.add(t);
+    blurred(t); // debounce "blur"
+  });
+  // queues: per form (or element outside any form), the POST in flight
+  // (busy) and those waiting (list). A form's POSTs go one at a time, in
+  // order, so that the server runs them in the order of the user's events,
+  // and the answer to an older one cannot land after a newer one's.
+  const queues = new Map();
+  // keep tells which fields a morph leaves as the user has them (fields.js):
+  // the one being typed in, and those of a form with a newer POST waiting,
+  // which the answer to an older one must not overwrite.
+  const keep = (el) =>
+    (el === edited && el === doc.activeElement) || !!(el.form && queues.get(el.form)?.list.length);
 
   const show = () => (root.dataset.ltStatus = stuck ? 'offline' : status);
   const beacon = () => send({ t: 'status', s: status, r: retry, ...me, n: round });
@@ -244,9 +267,15 @@ export function start(win, morph) {
     }
     if (reset) fresh = false;
     state.seq = msg.s;
-    morph(html, typing());
+    morph(html, keep);
     flush();
+    hooked.sync();
     emit('lt:update', { seq: state.seq });
+    // Server-pushed events: [name, detail] pairs, once the page shows them.
+    for (const [n, d] of msg.e || []) {
+      emit(n, d);
+      hooked.tell(n, d);
+    }
   }
 
   // flush resets the data-lt-reset forms whose update is on the page (or
@@ -381,11 +410,31 @@ export function start(win, morph) {
     }
   }
 
-  // post sends an action for el (a button, or a form without submitter)
-  // and resets form, if given, when it succeeds.
-  async function post(el, body, form) {
-    el.setAttribute('aria-busy', 'true');
-    el.setAttribute(BUSY, '');
+  // post sends an action for el (a button, a field, or a form without
+  // submitter) of form (if any), resetting form if reset, and returns the
+  // answer, {ok, msg, error}. While it is pending el and form are marked
+  // busy and el shows its data-lt-disable-with text. An action is never
+  // lost silently: while the browser is offline (navigator.onLine) or POSTs
+  // are stuck (see PROBE_MS) it is refused, not sent, and like a POST that
+  // fails for the network its element gets data-lt-failed (until it is sent
+  // again) and lt:error fires.
+  async function post(el, body, form, reset) {
+    const marks = [el, form || el];
+    el.removeAttribute(FAILED);
+    if (stuck || (win.navigator && win.navigator.onLine === false)) {
+      el.setAttribute(FAILED, '');
+      fail(0, 'offline');
+      return { error: 'offline' };
+    }
+    for (const m of marks) {
+      m.setAttribute('aria-busy', 'true');
+      m.setAttribute(BUSY, '');
+    }
+    // A button's text while it is pending.
+    const label = el.getAttribute('data-lt-disable-with');
+    const was = el.textContent;
+    if (label) el.textContent = label;
+    let out = {};
     // Not answered after PROBE_MS: is the server slow, or is the POST not
     // even sent? A probe answered says slow; a probe without an answer
     // PROBE_MS later makes the tab offline until one of them is answered.
@@ -417,14 +466,15 @@ export function start(win, morph) {
         credentials: 'same-origin',
       });
       const msg = await res.json().catch(() => null);
+      out = { ok: res.ok, msg, error: msg && msg.error };
       // A non-JSON answer after a redirect is a handler that does not speak
       // livesse (e.g. the plain-HTML 303): follow it as the browser would.
-      if (!msg && res.redirected) return win.location.assign(res.url);
+      if (!msg && res.redirected) return win.location.assign(res.url), out;
       // An action error rendered into the page comes as an update with 422.
       if (msg) receive(msg, false);
       // Reset once the page shows the answer's update (at once when it
       // carries none: 202, the update comes on the stream).
-      if (form && res.ok) {
+      if (reset && res.ok) {
         resets.add({ form, c: state.conn, s: (msg && msg.c === state.conn && +msg.s) || 0 });
         flush();
       }
@@ -432,13 +482,44 @@ export function start(win, morph) {
       if (res.status === 410) ask();
       if (!res.ok || !msg) fail(res.status, (msg && msg.error) || 'HTTP ' + res.status);
     } catch (err) {
-      fail(0, String((err && err.message) || err));
+      el.setAttribute(FAILED, '');
+      fail(0, (out.error = String((err && err.message) || err)));
     } finally {
       win.clearTimeout(slow);
       answered();
-      el.removeAttribute('aria-busy');
-      el.removeAttribute(BUSY);
+      for (const m of marks) {
+        m.removeAttribute('aria-busy');
+        m.removeAttribute(BUSY);
+      }
+      // Unless an update gave it a label of its own.
+      if (label && el.textContent === label) el.textContent = was;
     }
+    return out;
+  }
+
+  // queue sends a POST for el (of form, if any) after those of the same
+  // form, or element, already pending: {el, form, body() (built when
+  // sent), action (of a field's event: a newer one of the same action
+  // replaces it while it waits), submit, reset}. A submit is dropped while
+  // one of the same form is pending: no double submits.
+  function queue(it) {
+    const key = it.form || it.el;
+    const q = queues.get(key) || { list: [] };
+    queues.set(key, q);
+    if (it.submit && [q.busy, ...q.list].some((x) => x && x.submit)) return;
+    const n = q.list.length;
+    if (n && it.action && q.list[n - 1].action === it.action) q.list[n - 1] = it;
+    else q.list.push(it);
+    pump(key, q);
+  }
+
+  async function pump(key, q) {
+    if (q.busy) return;
+    const it = (q.busy = q.list.shift());
+    if (!it) return queues.delete(key);
+    await post(it.el, it.body(), it.form, it.reset);
+    q.busy = null;
+    pump(key, q);
   }
 
   doc.addEventListener('submit', (e) => {
@@ -449,16 +530,66 @@ export function start(win, morph) {
     const live = liveForm(attr, doc.baseURI, win.location.href);
     if (!live) return;
     e.preventDefault();
-    const body = formBody(new win.FormData(form, s), s, state.conn, live.multipart);
-    post(s || form, body, form.hasAttribute('data-lt-reset') && form);
+    // Its values now, though it may wait for the form's POSTs pending.
+    const fd = new win.FormData(form, s);
+    queue({
+      el: s || form,
+      form,
+      submit: true,
+      reset: form.hasAttribute('data-lt-reset'),
+      body: () => formBody(fd, s, state.conn, live.multipart),
+    });
   });
 
   doc.addEventListener('click', (e) => {
     const b = e.target.closest && e.target.closest('button[name]');
     // Buttons in a form (b.form set) act through the form's submit event.
     if (!b || !b.name || b.form || e.defaultPrevented) return;
-    post(b, buttonBody(b.name, b.value, state.conn));
+    queue({ el: b, body: () => buttonBody(b.name, b.value, state.conn) });
   });
+
+  // A field's events: data-lt-input="action" (or change, focus, blur,
+  // keydown, keyup) on the field or an element around it (its form) sends
+  // the action with the form's values, _lt_target (the field) and _lt_used.
+  for (const k of KINDS.split(' ')) {
+    const [kind, type = kind] = k.split(':');
+    doc.addEventListener(type, (e) => {
+      const t = e.target;
+      const at = 'data-lt-' + kind;
+      const carrier = t.closest && t.closest('[' + at + ']');
+      if (!carrier) return;
+      let action = carrier.getAttribute(at);
+      if (type[0] === 'k') {
+        action = keyAction(action, e.key);
+        if (!action) return;
+        e.preventDefault(); // Enter does not also submit the form
+      }
+      const opt = (n) => t.getAttribute('data-lt-' + n) ?? carrier.getAttribute('data-lt-' + n);
+      const form = t.form || t.closest('form');
+      // A field's value, and which fields the user has used, as now.
+      const fire = () => {
+        const fd = form ? new win.FormData(form) : new win.FormData();
+        const names = new Set();
+        for (const f of form ? form.elements : []) if (f.name && used.has(f)) names.add(f.name);
+        queue({ el: t, form, action, body: () => fieldBody(fd, t, action, state.conn, names) });
+      };
+      if (type === 'focusout' || type === 'focusin') fire();
+      else schedule(t, kind, opt('debounce'), opt('throttle'), fire);
+    });
+  }
+
+  // hooked: the elements bound to hooks by data-lt-hook (hooks.js).
+  const hooked = hooks(doc, (name, data) => action(name, data));
+
+  // action runs an action with data (an object: a value, or an array of
+  // them, per field), as a form POST: {ok, msg, error}.
+  const action = (name, data = {}) => {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(data)) for (const x of [].concat(v)) p.append(k, x);
+    p.set('_lt_action', name);
+    p.set('_lt_conn', state.conn);
+    return post(root, p).then((r) => (r.ok ? r.msg : Promise.reject(new Error(r.error || 'failed'))));
+  };
 
   win.livesse = Object.freeze({
     get conn() {
@@ -474,7 +605,12 @@ export function start(win, morph) {
     get leader() {
       return leader;
     },
+    // livesse.action(name, data) runs an action: a Promise of its answer.
+    action,
+    // livesse.hook(name, {mounted, updated, destroyed, onEvent}).
+    hook: hooked.define,
   });
+  hooked.sync();
 
   // A follower joins once it holds its own lock (the leader's request for
   // it would be granted at once otherwise), or, without locks, once it

@@ -28,7 +28,7 @@ const str = (v) => (typeof v === 'string' ? v : '');
  */
 export function learn(cache, S) {
   if (S == null) return;
-  if (!isMap(S)) fail('statics are not an object');
+  if (!isMap(S)) fail('bad statics');
   const all = Object.entries(S);
   for (const [id, st] of all) {
     if (st !== null && !(Array.isArray(st) && st.every((s) => s === null || typeof s === 'string'))) {
@@ -75,7 +75,7 @@ export function patch(f, d) {
       }
       if (Array.isArray(ch.l)) f.slots[i] = ops(frags, ch.l);
     } else {
-      fail('slot change is not a string, an array or an object');
+      fail('bad slot change');
     }
   }
 }

@@ -139,7 +139,7 @@ test('the field being typed in keeps its value, whatever the server renders', ()
   // server's (the user's value is dirty: they do not change it), the
   // other attributes are the server's.
   const old = input({ value: 'a' }, { value: 'typing' });
-  const f = userFields(old);
+  const f = userFields((el) => el === old);
   assert.equal(f.beforeNodeMorphed(old, input({ value: 'b' })), undefined);
   assert.equal(old.defaultValue, 'b');
   assert.equal(f.beforeAttributeUpdated('value', old, 'update'), false);
@@ -147,23 +147,23 @@ test('the field being typed in keeps its value, whatever the server renders', ()
   assert.equal(f.beforeAttributeUpdated('disabled', old, 'remove'), true);
   // A checkbox keeps its checked state; a select its options'.
   const box = input({ type: 'checkbox' }, { checked: true });
-  const g = userFields(box);
+  const g = userFields((el) => el === box);
   g.beforeNodeMorphed(box, input({ type: 'checkbox', checked: '' }));
   assert.equal(g.beforeAttributeUpdated('checked', box, 'update'), false);
   assert.equal(box.defaultChecked, true);
   const sel = select([['a', true, false], ['b', false, true]]);
-  const h = userFields(sel);
+  const h = userFields((el) => el === sel);
   h.beforeNodeMorphed(sel, select([['a', false], ['b', false], ['c', true]]));
   for (const o of sel.options) assert.equal(h.beforeAttributeUpdated('selected', o, 'update'), false);
   // A contenteditable is left whole.
   const div = { localName: 'div', isContentEditable: true };
-  assert.equal(userFields(div).beforeNodeMorphed(div, { localName: 'div' }), false);
+  assert.equal(userFields((el) => el === div).beforeNodeMorphed(div, { localName: 'div' }), false);
 });
 
 test('another field is not held back by the focus of one', () => {
   const typing = input({}, { value: 'x' });
   const other = input({ value: 'a' }, { value: 'b' });
-  const f = userFields(typing);
+  const f = userFields((el) => el === typing);
   f.beforeNodeMorphed(other, input({ value: 'c' }));
   assert.equal(f.beforeAttributeUpdated('value', other, 'update'), true);
   assert.equal(other.defaultValue, 'a');

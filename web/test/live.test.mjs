@@ -296,7 +296,7 @@ test('missing statics and bad trees are errors too', (t) => {
     [
       'bad update: statics of fragment 2 missing or wrong',
       'bad render: fragment is not an object',
-      'bad render: statics are not an object',
+      'bad render: bad statics',
     ],
   );
   // One reconnect for the first; a broken render does not make the client
@@ -426,25 +426,27 @@ test('a POST that is not answered, nor its probe, makes the page offline until o
   pg.timers.at(-1).fn();
   pg.open()[0].emit('open');
   assert.equal(pg.status(), 'offline');
-  // A second POST stuck as well: offline until both got through.
+  // Another action meanwhile is refused, visibly: not sent, marked failed.
   const b2 = new FakeEl('button', { name: 'y' }, { name: 'y', value: '', form: null });
   pg.doc.dispatchEvent(ev('click', { target: b2 }));
-  late(pg);
-  late(pg);
+  assert.equal(pg.fetches.length, 2);
+  assert.ok(b2.hasAttribute('data-lt-failed') && !b2.hasAttribute('data-lt-busy'));
+  assert.deepEqual(pg.events.at(-1), ['lt:error', { status: 0, message: 'offline' }]);
   pg.fetches[0].resolve(json(200, d('c1', 4, 'four')));
   await tick();
-  assert.equal(pg.status(), 'offline');
-  assert.deepEqual(pg.morphs, [p('four')]);
-  // The probe of the second one is answered: it is not stuck any more.
-  pg.fetches[3].resolve(new Response(null, { status: 200 }));
-  await tick();
   assert.equal(pg.status(), 'online');
+  assert.deepEqual(pg.morphs, [p('four')]);
+  // Sent again once online: no longer marked failed.
+  pg.doc.dispatchEvent(ev('click', { target: b2 }));
+  assert.equal(pg.fetches.length, 3);
+  assert.ok(!b2.hasAttribute('data-lt-failed'));
   // Late answers change nothing.
   pg.fetches[1].resolve(new Response(null, { status: 200 }));
   pg.fetches[2].resolve(json(200, d('c1', 5, 'five')));
   await tick();
   await tick();
   assert.equal(pg.status(), 'online');
+  assert.deepEqual(pg.morphs, [p('four'), p('five')]);
   assert.deepEqual(pg.timers.filter((x) => !x.cleared && x.ms === PROBE_MS), []);
 });
 
@@ -496,7 +498,7 @@ test('a POST form submit is sent live with the submitter as action', async () =>
   const e = submit(pg, form, add);
   assert.ok(e.defaultPrevented);
   assert.equal(pg.fetches[0].init.body.toString(), 'title=milk&add=&_lt_action=add&_lt_conn=c1');
-  assert.ok(add.hasAttribute('data-lt-busy') && !form.hasAttribute('data-lt-busy'));
+  assert.ok(add.hasAttribute('data-lt-busy') && form.hasAttribute('data-lt-busy')); // and its form
   pg.fetches[0].resolve(json(200, { c: 'c1', s: 4 })); // nothing changed
   await tick();
   assert.deepEqual(pg.morphs, []);
@@ -767,10 +769,13 @@ test('failed POSTs and forms without data-lt-reset keep their fields', async (t)
   const form = resettable(pg, log);
   submit(pg, form, null);
   pg.fetches[1].resolve(json(422, { ...d('c1', 5, 'with error'), error: 'too long' }));
+  await tick();
   submit(pg, form, null);
   pg.fetches[2].resolve(json(410, { error: 'gone' }));
+  await tick();
   submit(pg, form, null);
   pg.fetches[3].reject(new TypeError('Failed to fetch'));
+  await tick();
   submit(pg, form, null);
   pg.fetches[4].resolve(new Response('<html>', { status: 500 }));
   await tick();
@@ -823,7 +828,7 @@ test('a morph names the field being typed in: edited since it got focus, and foc
     setTimeout: () => 1,
     clearTimeout() {},
   });
-  start(win, (html, f) => focus.push(f));
+  start(win, (html, keep) => focus.push([field, button].find(keep) || null));
   const field = { id: 'field' };
   const button = { id: 'button' };
   const send = (s) =>
@@ -853,4 +858,60 @@ test('a page going away tells the server with a beacon naming its connection', (
   pg.win.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: false }));
   assert.deepEqual(beacons, [['https://ex.com/room?x=1', '_lt_leave=c1']]);
   assert.equal(pg.open().length, 0);
+});
+
+test('a field event sends the form with _lt_target and _lt_used, one POST of a form at a time, the newest waiting', async () => {
+  const pg = online('three', 3);
+  const form = new FakeEl('form', { method: 'post', 'data-lt-input': 'search' });
+  const field = (name) => {
+    const f = new FakeEl('input', {}, { name, form });
+    f.closest = (sel) => (sel === '[data-lt-input]' ? form : null);
+    return f;
+  };
+  const q = field('q');
+  const other = field('other');
+  form.fields = [['q', 'a'], ['other', '']];
+  form.elements = [q, other];
+  const saved = [];
+  pg.doc.addEventListener('saved', (e) => saved.push(e.detail));
+  pg.doc.dispatchEvent(ev('input', { target: q }));
+  assert.equal(pg.fetches.length, 1);
+  assert.equal(pg.fetches[0].init.body.toString(), 'q=a&other=&_lt_conn=c1&_lt_action=search&_lt_target=q&_lt_used=q');
+  assert.ok(q.hasAttribute('data-lt-busy') && form.hasAttribute('data-lt-busy'));
+  // Typed on while it is on its way: one POST waits, with the newest values.
+  form.fields = [['q', 'ab'], ['other', '']];
+  pg.doc.dispatchEvent(ev('input', { target: q }));
+  form.fields = [['q', 'abc'], ['other', '']];
+  pg.doc.dispatchEvent(ev('input', { target: q }));
+  assert.equal(pg.fetches.length, 1);
+  pg.fetches[0].resolve(json(200, d('c1', 4, 'a')));
+  await tick();
+  assert.equal(pg.fetches.length, 2);
+  assert.equal(pg.fetches[1].init.body.get('q'), 'abc');
+  // The server pushes an event with the answer: dispatched once applied.
+  pg.fetches[1].resolve(json(200, { ...d('c1', 5, 'abc'), e: [['saved', { id: 1 }]] }));
+  await tick();
+  assert.deepEqual(pg.morphs, [p('a'), p('abc')]);
+  assert.deepEqual(saved, [{ id: 1 }]);
+  // A submit while one is pending is not sent twice.
+  submit(pg, form, null);
+  submit(pg, form, null);
+  assert.equal(pg.fetches.length, 3);
+  assert.ok(!pg.fetches[2].init.body.has('_lt_target'));
+});
+
+test('livesse.action posts an action with data and resolves with its answer', async () => {
+  const pg = online('three', 3);
+  // <html>, which is busy while a script's action is pending.
+  const root = pg.doc.documentElement;
+  Object.setPrototypeOf(root, FakeEl.prototype);
+  root.attrs = new Map();
+  const p1 = pg.win.livesse.action('add', { item: ['x', 'y'], n: 2 });
+  assert.equal(pg.fetches[0].init.body.toString(), 'item=x&item=y&n=2&_lt_action=add&_lt_conn=c1');
+  assert.ok(root.hasAttribute('aria-busy'));
+  pg.fetches[0].resolve(json(200, d('c1', 4, 'four')));
+  assert.deepEqual(await p1, d('c1', 4, 'four'));
+  const p2 = pg.win.livesse.action('nope');
+  pg.fetches[1].resolve(json(400, { error: 'no action named nope' }));
+  await assert.rejects(p2, /no action named nope/);
 });

@@ -398,7 +398,7 @@ test('the leader reconnects after the server\'s retry plus the backoff', async (
 
 // click clicks a button named x outside any form in tab.
 function click(tab) {
-  const button = { name: 'x', value: '', form: null, closest: () => button, setAttribute() {}, removeAttribute() {} };
+  const button = { name: 'x', value: '', form: null, closest: () => button, getAttribute: () => null, setAttribute() {}, removeAttribute() {} };
   const e = new Event('click');
   Object.defineProperty(e, 'target', { value: button });
   tab.win.document.dispatchEvent(e);
