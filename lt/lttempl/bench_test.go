@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -22,6 +23,8 @@ import (
 const (
 	counterTmpl = `<!doctype html><html><head><title>Counter</title></head><body><main><h1>Counter</h1>` +
 		`<output id="count">{{.}}</output><form method="post"><button name="increment">+</button></form></main></body></html>`
+	condTmpl = `<!doctype html><html><head><title>Cond</title></head><body><main><h1>Cond</h1>` +
+		`{{if .Flag}}<p class="on">{{.N}}</p>{{else}}<p>off</p>{{end}}<footer>end</footer></main></body></html>`
 	todoTmpl = `<!doctype html><html><head><title>Todo</title></head><body><main><h1>Todo</h1><ul>` +
 		`{{range .}}<li data-key="{{.ID}}"><input type="checkbox" name="done" value="{{.ID}}"{{if .Done}} checked{{end}}><span>{{.Name}}</span></li>{{end}}` +
 		`</ul><form method="post"><input name="name"><button name="add">Add</button></form></main></body></html>`
@@ -30,6 +33,23 @@ const (
 type benchCounter struct{ Count int }
 
 type benchTodo struct{ Items []corpus.Item }
+
+type benchCond struct {
+	Flag bool
+	N    int
+}
+
+type condCtrl struct{}
+
+func (condCtrl) Bump(s benchCond, _ *lt.Context) (benchCond, error) {
+	s.N++
+	return s, nil
+}
+
+func (condCtrl) Flip(s benchCond, _ *lt.Context) (benchCond, error) {
+	s.Flag = !s.Flag
+	return s, nil
+}
 
 type benchCtrl struct{}
 
@@ -65,6 +85,20 @@ func todoItems(n int) []corpus.Item {
 type pair struct {
 	tmpl, templ *lt.Handler
 	action      string
+	warm        []string // actions that teach the templ page's Learner first
+}
+
+func condPair(tb testing.TB) pair {
+	for _, flag := range []bool{true, false} {
+		want := renderTmpl(tb, condTmpl, benchCond{flag, 3})
+		if got := render(tb, corpus.CondPage(flag, 3)); got != want {
+			tb.Fatalf("the pages differ:\n%s\n%s", got, want)
+		}
+	}
+	init := benchCond{Flag: true}
+	a := lt.Must(lt.New(lt.Must(lt.Parse("cond", condTmpl)), &condCtrl{}, init, quiet()))
+	b := lt.Must(lttempl.New("cond", func(s benchCond) templ.Component { return corpus.CondPage(s.Flag, s.N) }, &condCtrl{}, init, quiet()))
+	return pair{a, b, "bump", []string{"flip", "flip"}}
 }
 
 func counterPair(tb testing.TB) pair {
@@ -72,9 +106,9 @@ func counterPair(tb testing.TB) pair {
 	if got := render(tb, corpus.CounterPage(7)); got != want {
 		tb.Fatalf("the pages differ:\n%s\n%s", got, want)
 	}
-	a := lt.Must(lt.New(lt.Must(lt.Parse("counter", replaceDot(counterTmpl))), &benchCtrl{}, benchCounter{}))
-	b := lt.Must(lttempl.New("counter", func(s benchCounter) templ.Component { return corpus.CounterPage(s.Count) }, &benchCtrl{}, benchCounter{}))
-	return pair{a, b, "increment"}
+	a := lt.Must(lt.New(lt.Must(lt.Parse("counter", replaceDot(counterTmpl))), &benchCtrl{}, benchCounter{}, quiet()))
+	b := lt.Must(lttempl.New("counter", func(s benchCounter) templ.Component { return corpus.CounterPage(s.Count) }, &benchCtrl{}, benchCounter{}, quiet()))
+	return pair{a, b, "increment", nil}
 }
 
 func todoPair(tb testing.TB, n int) pair {
@@ -82,10 +116,13 @@ func todoPair(tb testing.TB, n int) pair {
 	if got := render(tb, corpus.TodoPage(todoItems(n))); got != want {
 		tb.Fatalf("the pages differ:\n%s\n%s", got, want)
 	}
-	a := lt.Must(lt.New(lt.Must(lt.Parse("todo", replaceItems(todoTmpl))), &todoCtrl{}, benchTodo{Items: todoItems(n)}))
-	b := lt.Must(lttempl.New("todo", func(s benchTodo) templ.Component { return corpus.TodoPage(s.Items) }, &todoCtrl{}, benchTodo{Items: todoItems(n)}))
-	return pair{a, b, "rename"}
+	a := lt.Must(lt.New(lt.Must(lt.Parse("todo", replaceItems(todoTmpl))), &todoCtrl{}, benchTodo{Items: todoItems(n)}, quiet()))
+	b := lt.Must(lttempl.New("todo", func(s benchTodo) templ.Component { return corpus.TodoPage(s.Items) }, &todoCtrl{}, benchTodo{Items: todoItems(n)}, quiet()))
+	return pair{a, b, "rename", nil}
 }
+
+// quiet keeps the streams' log lines out of the benchmark's output.
+func quiet() lt.Option { return lt.WithLogger(slog.New(slog.DiscardHandler)) }
 
 func renderTmpl(tb testing.TB, text string, data any) string {
 	var b bytes.Buffer
@@ -108,8 +145,8 @@ func replaceItems(s string) string {
 // BenchmarkUpdateBytes runs one action on the html/template page and on
 // the templ page in turn, over the real wire (POST, the update on the
 // stream), and reports the bytes of each update's event data and their
-// ratio (templ / html/template). Both pages have learned (two updates
-// before the timer starts).
+// ratio (templ / html/template). The pages have learned before the timer
+// starts (the conditional page has shown both branches).
 func BenchmarkUpdateBytes(b *testing.B) {
 	for _, tc := range []struct {
 		name string
@@ -117,6 +154,7 @@ func BenchmarkUpdateBytes(b *testing.B) {
 	}{
 		{"counter", counterPair},
 		{"todo-100", func(tb testing.TB) pair { return todoPair(tb, 100) }},
+		{"conditional", condPair},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			p := tc.mk(b)
@@ -126,8 +164,8 @@ func BenchmarkUpdateBytes(b *testing.B) {
 				b.Cleanup(srv.Close)
 				b.Cleanup(func() { _ = h.Close() })
 				tabs[i] = lttest.Open(b, srv.URL+"/")
-				for range 2 {
-					tabs[i].Act(p.action, nil)
+				for _, action := range append(p.warm, p.action, p.action) {
+					tabs[i].Act(action, nil)
 					tabs[i].Next()
 				}
 			}
