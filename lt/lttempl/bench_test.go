@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/livesse/livesse/internal/livetree"
@@ -265,4 +266,52 @@ func BenchmarkRender(b *testing.B) {
 			prev = next
 		}
 	})
+}
+
+// BenchmarkSplitCost alternates, in one loop, a plain templ render of the
+// 100-item todo page with what lt does per update of it (render, split,
+// diff), timing each, so that both see the same machine load; it reports
+// the time of each and their ratio.
+func BenchmarkSplitCost(b *testing.B) {
+	a, c := todoItems(100), todoItems(100)
+	c[50].Name = "renamed"
+	views := []templ.Component{corpus.TodoPage(a), corpus.TodoPage(c)}
+	st := livetree.NewStatics()
+	l := livetree.NewLearner(st, 0)
+	var buf bytes.Buffer
+	renderTo := func(v templ.Component) {
+		buf.Reset()
+		if err := v.Render(context.Background(), &buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	split := func(v templ.Component) *livetree.Frag {
+		renderTo(v)
+		f, err := l.Split(buf.Bytes())
+		if err != nil {
+			b.Fatal(err)
+		}
+		return f
+	}
+	prev := split(views[1])
+	prev = split(views[0])
+	var plain, lt time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v := views[(i+1)%2]
+		t0 := time.Now()
+		renderTo(v)
+		t1 := time.Now()
+		next := split(v)
+		if ch := livetree.Changes(prev, next); !ch.OK {
+			b.Fatal("no diff")
+		}
+		t2 := time.Now()
+		prev = next
+		plain += t1.Sub(t0)
+		lt += t2.Sub(t1)
+	}
+	b.ReportMetric(float64(plain.Nanoseconds())/float64(b.N), "plain-ns/op")
+	b.ReportMetric(float64(lt.Nanoseconds())/float64(b.N), "split-diff-ns/op")
+	b.ReportMetric(float64(lt)/float64(plain), "ratio")
 }
