@@ -64,6 +64,24 @@ func TestLivePage(t *testing.T) {
 	is.True(strings.Contains(r.HTML, `<span>atem 1</span>`))
 }
 
+// TestServerActionFanOut: a server action reaches every tab of a templ
+// page, which render once per state in the batch and share one diff.
+func TestServerActionFanOut(t *testing.T) {
+	is := is.New(t)
+	h, err := lttempl.New("errors", func(s benchCounter) templ.Component { return corpus.ErrorPage(s.Count) }, &errCtrl{}, benchCounter{}, quiet())
+	is.NoErr(err)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	defer func() { _ = h.Close() }()
+	tabs := []*lttest.Tab{lttest.Open(t, srv.URL+"/"), lttest.Open(t, srv.URL+"/"), lttest.Open(t, srv.URL+"/")}
+	is.NoErr(h.TriggerAll(context.Background(), "increment", nil))
+	for _, tab := range tabs {
+		ev := tab.Next()
+		is.Equal(ev.Kind, "d")
+		is.Equal(ev.HTML, `<main><output id="count">1</output> </main>`)
+	}
+}
+
 func TestRenderErrors(t *testing.T) {
 	is := is.New(t)
 	view := func(s benchCounter) templ.Component { return corpus.CounterPage(s.Count) }
