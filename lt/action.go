@@ -59,6 +59,16 @@ func (h *Handler) serveAction(w http.ResponseWriter, r *http.Request) {
 		h.serveLeave(w, r, id, leave) // leave.go
 		return
 	}
+	if field := form.Get(fieldPresign); field != "" {
+		h.servePresign(w, r, id, field, form) // presign.go
+		return
+	}
+	if pw, ok := h.checkPresigned(w, r, id, form, asJSON); !ok {
+		return
+	} else if pw != nil {
+		w = pw
+		defer pw.done()
+	}
 	connID := form.Get(fieldConn)
 	asJSON = asJSON || connID != ""
 	name, err := h.resolveAction(form)

@@ -84,6 +84,10 @@ type UploadError struct {
 func (e *UploadError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Reason) }
 func (e *UploadError) Unwrap() error { return ErrUpload }
 
+// UserMessage is the error's text: a refused upload's answer (413, 415,
+// 422) says which field and why, as UserError's would.
+func (e *UploadError) UserMessage() string { return e.Error() }
+
 // WithUpload declares the file field named field and its limits (see
 // Upload). A page with upload fields reads their multipart bodies as
 // streams: every file goes to its Store as it arrives, the rest of the

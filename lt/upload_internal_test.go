@@ -1,6 +1,7 @@
 package lt
 
 import (
+	"encoding/base64"
 	"testing"
 	"time"
 
@@ -68,4 +69,30 @@ func TestValidKey(t *testing.T) {
 	for _, k := range []string{"", "../x.png", "aaaaaaaaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaaaaaaa/.png", "aaaaaaaaaaaaaaaaaaaaaa.PNG", "aaaaaaaaaaaaaaaaaaaaaa.png/..", ".aaaaaaaaaaaaaaaaaaaaa.png"} {
 		is.True(!validKey(k))
 	}
+}
+
+// A presigned upload's reference (pending: nothing checked the object
+// yet) never passes for a checked one, nor the other way round; a
+// reference signed before the flag existed is a checked one.
+func TestUploadRefPending(t *testing.T) {
+	is := is.New(t)
+	now := time.Unix(1_800_000_000, 0)
+	k := uploadKeys{[]byte("0123456789abcdef0123456789abcdef")}
+	f := File{Field: "avatar", Name: "a.png", Size: 3, Type: "image/png", Key: newKey("image/png")}
+	pending, checked := k.signPending(f, "g", now), k.sign(f, "g", now)
+	_, ok := k.check(pending, "avatar", "g", now)
+	is.True(!ok)
+	got, ok := k.checkPending(pending, "avatar", "g", now)
+	is.True(ok)
+	is.Equal(got, f)
+	_, ok = k.checkPending(checked, "avatar", "g", now)
+	is.True(!ok)
+	_, ok = k.checkPending(pending, "avatar", "other group", now)
+	is.True(!ok)
+	// The format before presigned uploads: no "p" at all.
+	body := base64.RawURLEncoding.EncodeToString([]byte(`{"f":"avatar","n":"a.png","s":3,"t":"image/png","k":"` + f.Key + `","g":"g","a":1800000000}`))
+	old := body + "." + base64.RawURLEncoding.EncodeToString(mac(k[0], body))
+	got, ok = k.check(old, "avatar", "g", now)
+	is.True(ok)
+	is.Equal(got, f)
 }

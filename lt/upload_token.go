@@ -25,6 +25,13 @@ type uploadRef struct {
 	File
 	Group string `json:"g"`
 	At    int64  `json:"a"` // unix seconds
+	// Pending marks the reference of a presigned upload (presign.go): the
+	// browser was to put the file in the Store itself, and nothing has
+	// checked yet that it did, with the size and type it promised. Such
+	// a reference is never one of Context.Files; lt checks the object
+	// and signs a reference without the flag. References made before the
+	// flag existed lack it: they stay valid.
+	Pending bool `json:"p,omitempty"`
 }
 
 // uploadKeys signs references (the first key) and checks them (any).
@@ -56,41 +63,71 @@ func mac(key []byte, body string) []byte {
 
 // sign returns the reference of f, uploaded by group at t.
 func (k uploadKeys) sign(f File, group string, t time.Time) string {
-	b, _ := json.Marshal(uploadRef{File: f, Group: group, At: t.Unix()})
+	return k.signRef(uploadRef{File: f, Group: group, At: t.Unix()})
+}
+
+// signPending returns the reference of a presigned upload of f, promised
+// to group at t: f's Size and Type are what the browser declared.
+func (k uploadKeys) signPending(f File, group string, t time.Time) string {
+	return k.signRef(uploadRef{File: f, Group: group, At: t.Unix(), Pending: true})
+}
+
+func (k uploadKeys) signRef(ref uploadRef) string {
+	b, _ := json.Marshal(ref)
 	body := base64.RawURLEncoding.EncodeToString(b)
 	return body + "." + base64.RawURLEncoding.EncodeToString(mac(k[0], body))
 }
 
 // check returns the File of reference v if v is authentic, of field, of
-// group and younger than uploadTTL at now.
+// group, younger than uploadTTL at now, and not pending.
 func (k uploadKeys) check(v, field, group string, now time.Time) (File, bool) {
+	ref, ok := k.open(v, field, group, now)
+	if !ok || ref.Pending {
+		return File{}, false
+	}
+	return ref.File, true
+}
+
+// checkPending is check for the reference of a presigned upload: it
+// returns the File promised if v is one.
+func (k uploadKeys) checkPending(v, field, group string, now time.Time) (File, bool) {
+	ref, ok := k.open(v, field, group, now)
+	if !ok || !ref.Pending {
+		return File{}, false
+	}
+	return ref.File, true
+}
+
+// open returns the content of reference v if v is authentic, of field,
+// of group and younger than uploadTTL at now.
+func (k uploadKeys) open(v, field, group string, now time.Time) (uploadRef, bool) {
 	body, sig, ok := strings.Cut(v, ".")
 	if !ok || len(v) > 4096 {
-		return File{}, false
+		return uploadRef{}, false
 	}
 	got, err := base64.RawURLEncoding.DecodeString(sig)
 	if err != nil {
-		return File{}, false
+		return uploadRef{}, false
 	}
 	authentic := false
 	for _, key := range k {
 		authentic = authentic || hmac.Equal(got, mac(key, body))
 	}
 	if !authentic {
-		return File{}, false
+		return uploadRef{}, false
 	}
 	b, err := base64.RawURLEncoding.DecodeString(body)
 	if err != nil {
-		return File{}, false
+		return uploadRef{}, false
 	}
 	var ref uploadRef
 	if json.Unmarshal(b, &ref) != nil || ref.Field != field || ref.Group != group || !validKey(ref.Key) {
-		return File{}, false
+		return uploadRef{}, false
 	}
 	if at := time.Unix(ref.At, 0); now.Before(at.Add(-time.Minute)) || now.After(at.Add(uploadTTL)) {
-		return File{}, false
+		return uploadRef{}, false
 	}
-	return ref.File, true
+	return ref, true
 }
 
 // Files returns the files uploaded in field for this action (see
