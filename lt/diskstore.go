@@ -8,12 +8,16 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
 // DiskStore is a Store that keeps files in a directory of the local disk,
 // each under its key. A file is written under a temporary name next to
 // it and renamed once complete, so a reader never sees a partial file,
-// and a failed upload leaves nothing. Instances that do not share the
+// and a failed upload leaves nothing (only a process killed in the middle
+// of an upload leaves its temporary file: see Sweep). Instances that do
+// not share the
 // directory (a network file system) cannot run each other's uploads'
 // actions: use a shared store for several instances.
 type DiskStore struct {
@@ -95,4 +99,66 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// Sweep removes the temporary files (".<key>.<n>.part") that uploads
+// left in Dir when their process was killed in the middle of them, if
+// they were last written more than olderThan ago, and returns how many
+// it removed. A running upload writes its file as bytes arrive and is cut
+// after its field's IdleTimeout (30 s by default), so with olderThan
+// above every IdleTimeout (an hour, say) Sweep never touches a live
+// upload: call it when the app starts, or from time to time. It touches
+// nothing else: neither stored files nor files lt did not name. A
+// missing Dir has nothing to sweep.
+func (d DiskStore) Sweep(olderThan time.Duration) (int, error) {
+	ents, err := os.ReadDir(d.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("lt: DiskStore: sweeping: %w", err)
+	}
+	cutoff := time.Now().Add(-olderThan)
+	removed := 0
+	var errs []error
+	for _, e := range ents {
+		if !e.Type().IsRegular() || !isPartName(e.Name()) {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || !info.ModTime().Before(cutoff) {
+			continue // gone meanwhile, or recent
+		}
+		if err := os.Remove(filepath.Join(d.Dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+			continue
+		}
+		removed++
+	}
+	if err := errors.Join(errs...); err != nil {
+		return removed, fmt.Errorf("lt: DiskStore: sweeping: %w", err)
+	}
+	return removed, nil
+}
+
+// isPartName reports whether name is one of Put's temporary files:
+// "." + key + "." + digits + ".part".
+func isPartName(name string) bool {
+	s, ok := strings.CutPrefix(name, ".")
+	if !ok {
+		return false
+	}
+	if s, ok = strings.CutSuffix(s, ".part"); !ok {
+		return false
+	}
+	i := strings.LastIndexByte(s, '.')
+	if i < 0 || i == len(s)-1 {
+		return false
+	}
+	for _, c := range s[i+1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return validKey(s[:i])
 }
