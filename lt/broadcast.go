@@ -41,8 +41,9 @@ type Message struct {
 	// FromBroadcast marks an action sent by BroadcastAction: running it, a
 	// connection cannot broadcast again, which would echo forever.
 	FromBroadcast bool `json:"b,omitempty"`
-	// Close ends the target connections (CloseGroup, CloseUser) instead of
-	// running an action; Action is empty.
+	// Close ends the target connections (CloseGroup, CloseUser, or, with
+	// Kind ToConn, the connection of a tab that left, whose beacon reached
+	// another instance) instead of running an action; Action is empty.
 	Close bool `json:"z,omitempty"`
 	// To is the one instance the message is for, "" for every instance: a
 	// forwarded POST goes to the instance that holds its connection.

@@ -25,8 +25,8 @@ func (s subscriber) Deliver(m Message) {
 		return
 	}
 	switch {
-	case m.Close && (m.Action != "" || (m.Kind != ToGroup && m.Kind != ToUser)):
-		h.log.Warn("lt: a close message must name a group or a user and no action; dropped", "from", m.Instance)
+	case m.Close && (m.Action != "" || (m.Kind != ToGroup && m.Kind != ToUser && m.Kind != ToConn)):
+		h.log.Warn("lt: a close message must name a group, a user or a connection, and no action; dropped", "from", m.Instance)
 	case m.Kind == ToGroup || m.Kind == ToUser || m.Kind == ToAll:
 		var span Span
 		if h.tr != nil {
@@ -37,6 +37,8 @@ func (s subscriber) Deliver(m Message) {
 		endSpan(span, err)
 	case m.Kind == ToConn && !m.Close:
 		h.deliverToConn(m)
+	case m.Kind == ToConn:
+		h.deliverLeave(m) // leave.go
 	default:
 		h.log.Warn("lt: message of unknown kind dropped", "from", m.Instance, "kind", m.Kind)
 	}

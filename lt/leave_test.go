@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/lt/lttest"
 	"github.com/matryer/is"
 )
@@ -80,4 +81,30 @@ func TestLeaveEndsTheConnectionAtOnce(t *testing.T) {
 	ev := next()
 	is.Equal(ev.Msg.C, b.Conn())
 	is.Equal(count(f.J, "disconnect"), 1)
+}
+
+// A tab's leave beacon that reaches an instance other than the one holding
+// its connection ends the connection there, at once; another session's
+// forwarded leave ends nothing.
+func TestLeaveForwardedToOwningInstance(t *testing.T) {
+	is := is.New(t)
+	bus := lt.NewBus()
+	a, b := newInstance(t, bus.Instance("a")), newInstance(t, bus.Instance("b"))
+	tab := lttest.Open(t, a.URL+"/page")
+	a.J.waitFor(t, "connect")
+	jar := sameSession(t, tab, a.URL, b.URL)
+
+	stranger := lttest.Get(t, b.URL+"/page")
+	is.Equal(postLeave(t, stranger.Jar(), b.URL+"/page", tab.Conn()), http.StatusAccepted) // forwarded, and refused there
+	// The bus delivers b's messages to a in order: a server action sent
+	// after the stranger's leave reaches the tab, so that leave ended
+	// nothing.
+	is.NoErr(b.H.TriggerAll(waitCtx(t), "set_msg", map[string]any{"msg": "still here"}))
+	tab.WaitFor("msg=still here")
+	is.Equal(count(a.J, "disconnect"), 0)
+
+	is.Equal(postLeave(t, jar, b.URL+"/page", tab.Conn()), http.StatusAccepted)
+	a.J.waitFor(t, "disconnect")
+	a.J.waitFor(t, "ctx done")
+	is.Equal(count(a.J, "disconnect"), 1)
 }

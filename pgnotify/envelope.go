@@ -182,8 +182,12 @@ func (e *envelope) validate() error {
 		return fmt.Errorf("%w: unknown kind %s", ErrBadPayload, clip(string(e.Kind)))
 	}
 	switch {
-	case e.Close && (e.Action != "" || (e.Kind != lt.ToGroup && e.Kind != lt.ToUser)):
-		return fmt.Errorf("%w: a close names a group or a user and no action", ErrBadPayload)
+	case e.Close && (e.Action != "" || e.Request != nil):
+		return fmt.Errorf("%w: a close names no action and no request", ErrBadPayload)
+	case e.Close && e.Kind == lt.ToConn && (e.Identity == nil || e.To == ""):
+		return fmt.Errorf("%w: a close of a connection (a tab that left) names the requester and the instance", ErrBadPayload)
+	case e.Close && e.Kind != lt.ToGroup && e.Kind != lt.ToUser && e.Kind != lt.ToConn:
+		return fmt.Errorf("%w: a close names a group, a user or a connection", ErrBadPayload)
 	case e.Action == "" && !e.Close:
 		return fmt.Errorf("%w: no action", ErrBadPayload)
 	case e.Request != nil && e.Kind != lt.ToConn:

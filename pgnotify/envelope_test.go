@@ -205,11 +205,15 @@ func TestSQLBakesChannel(t *testing.T) {
 // or a user.
 func TestEnvelopeClose(t *testing.T) {
 	for payload, ok := range map[string]bool{
-		`{"v":2,"i":"a","k":"group","t":"g","z":true}`:         true,
-		`{"v":2,"i":"a","k":"user","t":"u","z":true}`:          true,
-		`{"v":2,"i":"a","k":"all","z":true}`:                   false,
-		`{"v":2,"i":"a","k":"conn","t":"a.b","z":true}`:        false,
-		`{"v":2,"i":"a","k":"group","t":"g","a":"x","z":true}`: false,
+		`{"v":2,"i":"a","k":"group","t":"g","z":true}`:                                                 true,
+		`{"v":2,"i":"a","k":"user","t":"u","z":true}`:                                                  true,
+		`{"v":2,"i":"a","k":"all","z":true}`:                                                           false,
+		`{"v":2,"i":"a","k":"conn","t":"a.b","z":true}`:                                                false, // a leave names its requester and instance
+		`{"v":2,"i":"a","k":"conn","t":"b.c","z":true,"to":"b","id":{"g":"anon:x"}}`:                   true,
+		`{"v":2,"i":"a","k":"conn","t":"b.c","z":true,"id":{"g":"anon:x"}}`:                            false,
+		`{"v":2,"i":"a","k":"conn","t":"b.c","z":true,"to":"b"}`:                                       false,
+		`{"v":2,"i":"a","k":"conn","t":"b.c","z":true,"to":"b","id":{"g":"anon:x"},"rq":{"m":"POST"}}`: false,
+		`{"v":2,"i":"a","k":"group","t":"g","a":"x","z":true}`:                                         false,
 	} {
 		_, err := decode([]byte(payload))
 		if (err == nil) != ok {
