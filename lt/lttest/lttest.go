@@ -44,7 +44,21 @@ type Event struct {
 	Size    int    // bytes of its JSON data
 	HTML    string // the live region the tab shows after it
 	Error   string
-	raw     []byte
+	// URL is where the update moves the tab (ctx.PushURL, ReplaceURL: the
+	// update's "u"), nil when it moves it nowhere. The tab follows a URL
+	// of the same path itself, as the client's pushState does: its later
+	// posts go there. For another path (Navigate), call Patch with it, as
+	// the client does.
+	URL *URLChange
+	raw []byte
+}
+
+// URLChange is the URL an update moves its tab to (docs/protocol.md,
+// "URL changes").
+type URLChange struct {
+	Path     string `json:"p"` // path and query, as the browser shows them
+	Replace  bool   `json:"r"` // replace the history entry instead of adding one
+	Navigate bool   `json:"n"` // another path: the client posts _lt_params to it (Patch)
 }
 
 // Raw is the event's JSON data as received.
@@ -59,6 +73,7 @@ type wireMsg struct {
 	H       *string         `json:"h"`
 	Statics json.RawMessage `json:"S"`
 	Error   string          `json:"error"`
+	U       *URLChange      `json:"u"`
 }
 
 // Tab is one browser tab on a live page. Its methods fail the test (with
@@ -274,7 +289,7 @@ func (tab *Tab) apply(ev *Event) {
 	if err := json.Unmarshal(ev.raw, &m); err != nil {
 		tab.t.Fatalf("lttest: %s data is not JSON: %v: %q", ev.Type, err, ev.raw)
 	}
-	ev.Conn, ev.Seq, ev.Error = m.C, m.S, m.Error
+	ev.Conn, ev.Seq, ev.Error, ev.URL = m.C, m.S, m.Error, m.U
 	switch {
 	case m.R != nil:
 		ev.Kind = "r"
@@ -324,6 +339,9 @@ func (tab *Tab) apply(ev *Event) {
 // set applies the change m carries to the tab's tree and region.
 func (tab *Tab) set(m wireMsg) {
 	tab.t.Helper()
+	if m.U != nil && !m.U.Navigate {
+		tab.moveTo(m.U.Path)
+	}
 	if m.H != nil {
 		tab.tree, tab.html = nil, *m.H
 		return
@@ -351,6 +369,59 @@ func (tab *Tab) set(m wireMsg) {
 	}
 	start, end, _ := livetree.Region([]byte(doc))
 	tab.html = doc[start:end]
+}
+
+// moveTo makes u, a path and query, the tab's URL, as pushState does.
+func (tab *Tab) moveTo(u string) {
+	tab.t.Helper()
+	base, err := url.Parse(tab.url)
+	if err == nil {
+		var ref *url.URL
+		if ref, err = url.Parse(u); err == nil && ref.Host == "" && ref.Scheme == "" {
+			tab.url = base.ResolveReference(ref).String()
+			return
+		}
+	}
+	tab.t.Fatalf("lttest: an update moves the tab to %q, not a path of %s: %v", u, tab.url, err)
+}
+
+// URL is the tab's URL: the page it loaded, then the URLs that updates and
+// Patch moved it to.
+func (tab *Tab) URL() string { return tab.url }
+
+// Patch moves the tab to pageURL without loading it, as the client does
+// for a link marked data-lt-patch, for Back and Forward, and for an
+// update whose URL is another path (URLChange.Navigate): it posts
+// _lt_conn and _lt_params=1 to pageURL (absolute, or relative to the
+// tab's URL), which runs the page's Params with that URL on the tab's
+// connection. On 200 it applies the answer and the tab's URL becomes
+// pageURL; any other status is returned (410: pageURL is another live
+// page, which the client would load).
+func (tab *Tab) Patch(pageURL string) Response {
+	tab.t.Helper()
+	base, _ := url.Parse(tab.url)
+	ref, err := url.Parse(pageURL)
+	if err != nil || base == nil {
+		tab.t.Fatalf("lttest: Patch %q: %v", pageURL, err)
+	}
+	target := base.ResolveReference(ref).String()
+	f := url.Values{"_lt_conn": {tab.conn}, "_lt_params": {"1"}}
+	req, _ := http.NewRequest(http.MethodPost, target, strings.NewReader(f.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, err := tab.client.Do(req)
+	if err != nil {
+		tab.t.Fatalf("lttest: Patch %s: %v", target, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	r := Response{Status: resp.StatusCode, Body: string(body)}
+	r.Event = Event{Type: "response", Size: len(body), raw: body}
+	if resp.StatusCode == http.StatusOK {
+		tab.url = target
+	}
+	tab.apply(&r.Event)
+	return r
 }
 
 // WaitClosed waits until the server ends the tab's stream, reading (and
