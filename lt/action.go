@@ -59,6 +59,10 @@ func (h *Handler) serveAction(w http.ResponseWriter, r *http.Request) {
 		h.serveLeave(w, r, id, leave) // leave.go
 		return
 	}
+	if form.Get(fieldParams) != "" {
+		h.serveParams(w, r, id, form) // navigate.go
+		return
+	}
 	if field := form.Get(fieldPresign); field != "" {
 		h.servePresign(w, r, id, field, form) // presign.go
 		return
@@ -336,17 +340,22 @@ func (h *Handler) plainAction(w http.ResponseWriter, r *http.Request, id Identit
 	ctrl := h.ct.newController(h.proto)
 	ctx := &Context{
 		Context: r.Context(), action: name, data: data, req: r, client: true, params: urlParams(r), id: id,
-		session: groupSession{h: h, group: id.GroupID}, h: h,
+		session: groupSession{h: h, group: id.GroupID}, h: h, url: tabURL(r), nav: navigation{allowed: true},
 	}
 	if h.ct.mount != nil {
 		mctx := *ctx
-		mctx.action, mctx.data, mctx.client = "", nil, false
+		mctx.action, mctx.data, mctx.client, mctx.nav = "", nil, false, navigation{}
 		var err error
 		if state, err = call(*h.ct.mount, ctrl, state, &mctx); err != nil {
 			h.failMount(w, r, err)
 			return
 		}
 		ctx.bs = mctx.bs // Mount's broadcasts go out with the action's
+	}
+	var err error
+	if state, err = h.plainParams(ctrl, state, ctx); err != nil { // navigate.go
+		h.failMount(w, r, err)
+		return
 	}
 	m, _ := h.ct.lookup(name)
 	tctx, span := h.startAction(r, name, "")
@@ -384,7 +393,7 @@ func (h *Handler) plainAction(w http.ResponseWriter, r *http.Request, id Identit
 	h.fanOutGroup(r.Context(), id.GroupID, nil, ctx.bs)
 	h.syncGroup(r.Context(), id.GroupID, nil, name, data)
 	h.setFlash(w, r, id, o.flash)
-	http.Redirect(w, r, pageURL(r), http.StatusSeeOther)
+	http.Redirect(w, r, o.redirect(r), http.StatusSeeOther) // the page, or where the action moved it
 }
 
 func writeJSON(w http.ResponseWriter, status int, body []byte) {

@@ -54,6 +54,7 @@ type conn struct {
 	ident    Identity
 	key      string // state-store key: group and page path
 	params   map[string]string
+	url      string          // the tab's URL, path and query, as the browser shows it (navigate.go)
 	fallback []byte          // the live region instead, when the output did not split
 	ctx      context.Context // done when the connection ends for good
 	cancel   context.CancelFunc
@@ -296,7 +297,7 @@ type broadcast struct {
 
 // baseContext is what every Context of a method call on c holds.
 func (c *conn) baseContext() Context {
-	return Context{Context: c.ctx, params: c.params, id: c.ident, session: c.session, h: c.h}
+	return Context{Context: c.ctx, params: c.params, url: c.url, id: c.ident, session: c.session, h: c.h}
 }
 
 // call runs method m of c's controller on c's state as a job, with the
@@ -309,6 +310,7 @@ func (c *conn) baseContext() Context {
 func (c *conn) call(m reflect.Method, action string, data map[string]any, req *http.Request, client bool) (reflect.Value, []broadcast, error) {
 	ctx := &c.callCtx
 	ctx.action, ctx.data, ctx.req, ctx.client, ctx.bs = action, data, req, client, nil
+	ctx.nav = navigation{allowed: navAllowed(m)}
 	var span Span
 	if c.trace != nil {
 		// The method's context carries the span, so that its own spans
@@ -322,6 +324,9 @@ func (c *conn) call(m reflect.Method, action string, data map[string]any, req *h
 		ctx = &own
 	}
 	out, err := call(m, c.ctrl, c.state, ctx)
+	if err == nil && ctx.nav.url != "" {
+		out, err = c.followURL(out, ctx) // PushURL, ReplaceURL (navigate.go)
+	}
 	if span != nil {
 		span.End(err)
 	}
@@ -399,7 +404,7 @@ func (c *conn) append(errMsg view, full bool, tree *livetree.Frag, plain []byte,
 		c.log.Append(eventRender(c, seq, u, ""))
 	case !changed:
 		return published{}, nil
-	case u.kind == 'd' && len(u.statics) == 0 && u.events == nil:
+	case u.kind == 'd' && len(u.statics) == 0 && u.events == nil && u.url == nil:
 		// The common update, a diff of values, is logged as the diff
 		// alone, which the connections of a fan-out share; next wraps it.
 		c.log.Append(ssehub.Event{Type: loggedDiff, Data: u.body})

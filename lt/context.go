@@ -36,12 +36,14 @@ type Context struct {
 	events  []byte  // PushEvent's, until the call ends (outcome)
 	h       *Handler
 	params  map[string]string
+	url     string     // the tab's URL, path and query (URL, navigate.go)
+	nav     navigation // PushURL's and ReplaceURL's request (navigate.go)
 	id      Identity
 	session Session
 }
 
 // Action is the wire name of the action being run ("increment"), or the
-// action that caused a Sync. It is empty in Mount and OnConnect.
+// action that caused a Sync. It is empty in Mount, Params and OnConnect.
 func (c *Context) Action() string { return c.action }
 
 // UserID is the id the Authenticator gave the user, or "" for an
@@ -91,8 +93,9 @@ func (c *Context) FromClient() bool { return c.client }
 
 // Request is the HTTP request of a client's action (see FromClient; for a
 // POST another instance forwarded, a copy of that POST with its method,
-// URL, Host, RemoteAddr, headers and form, and no body) or of the page GET
-// that runs Mount. It is nil for server actions and lifecycle calls that
+// URL, Host, RemoteAddr, headers and form, and no body), of the page GET
+// that runs Mount and Params, or of the POST of a tab whose URL changed,
+// which runs Params (navigate.go). It is nil for server actions and lifecycle calls that
 // no request caused. Do not keep it past the call. Whether a client caused
 // the call is FromClient's answer, not whether Request is nil.
 func (c *Context) Request() *http.Request { return c.req }

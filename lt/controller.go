@@ -9,7 +9,7 @@ import (
 
 // lifecycleNames are the lifecycle methods' names. They are called by lt,
 // never from the wire.
-var lifecycleNames = [...]string{"Mount", "OnConnect", "OnDisconnect", "Sync"}
+var lifecycleNames = [...]string{"Mount", "Params", "OnConnect", "OnDisconnect", "Sync"}
 
 // isLifecycle reports whether a method is a lifecycle method. Every method
 // call asks, so it compares rather than hashes.
@@ -35,6 +35,7 @@ type controllerType struct {
 	actions                map[string]reflect.Method // by normalized wire name
 	names                  []string                  // method names of actions, sorted, for messages
 	mount, onConnect, sync *reflect.Method
+	params                 *reflect.Method // Params: the URL's part of the state (navigate.go)
 	onDisconnect           *reflect.Method
 }
 
@@ -101,6 +102,8 @@ func inspectController(ctrl any, state reflect.Type) (*controllerType, error) {
 			t.onConnect = &m
 		case "Sync":
 			t.sync = &m
+		case "Params":
+			t.params = &m
 		default:
 			key := normalize(m.Name)
 			if prev, dup := t.actions[key]; dup {

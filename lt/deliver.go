@@ -35,6 +35,8 @@ func (s subscriber) Deliver(m Message) {
 		}
 		err := h.applyLocal(m) // logged
 		endSpan(span, err)
+	case m.Kind == ToConn && !m.Close && m.Action == paramsAction:
+		h.deliverParams(m) // navigate.go
 	case m.Kind == ToConn && !m.Close:
 		h.deliverToConn(m)
 	case m.Kind == ToConn:
@@ -128,5 +130,6 @@ func (c *conn) resync() {
 			c.h.log.Warn("lt: Mount failed during resync; keeping the state", "conn", c.id, "err", err)
 		}
 	}
+	c.resyncParams() // navigate.go
 	c.publish(view{}, true, nil, nil)
 }

@@ -35,6 +35,11 @@ var (
 	// ErrNoInstance: a message was sent to an instance (Message.To) that is
 	// not running, for example a forged or stale connection id.
 	ErrNoInstance = errors.New("lt: no live instance has that id")
+	// ErrBadURL: a URL given to Context.PushURL or ReplaceURL is not a
+	// path of this site (another host, "//x", a backslash, a fragment, a
+	// reserved _lt parameter), or PushURL was called where it cannot
+	// apply (Mount, Params).
+	ErrBadURL = errors.New("lt: bad URL")
 	// ErrClosed: the Handler, or the connection, was closed.
 	ErrClosed = errors.New("lt: handler closed")
 )

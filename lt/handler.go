@@ -271,7 +271,7 @@ func (h *Handler) newConn(r *http.Request, id Identity, forPage bool) (*conn, pa
 	ctx, cancel := context.WithCancel(longLived(r.Context()))
 	key := stateKey(id, r)
 	c := &conn{
-		h: h, id: h.newConnID(), ident: id, key: key, params: urlParams(r),
+		h: h, id: h.newConnID(), ident: id, key: key, params: urlParams(r), url: tabURL(r),
 		ctrl: h.ct.newController(h.proto), state: h.initialState(key), ctx: ctx, cancel: cancel,
 		enc: livetree.NewEncoder(h.rs.st),
 	}
@@ -317,6 +317,9 @@ func (h *Handler) newConn(r *http.Request, id Identity, forPage bool) (*conn, pa
 			}
 			c.state = out
 			h.fanOut(c, ctx.bs)
+		}
+		if mountErr = c.mountParams(r); mountErr != nil { // navigate.go
+			return
 		}
 		tree, plain, err := h.rs.render(c.state.Interface(), h.pageView(r, id))
 		if err != nil {

@@ -17,6 +17,7 @@ type update struct {
 	body    []byte // the tree or diff as JSON; for 'h', the HTML itself
 	statics []byte // statics the client does not have yet, as JSON; may be nil
 	events  []byte // events for the client to dispatch (PushEvent), as JSON; may be nil
+	url     []byte // the URL the tab moves to (PushURL, navigate.go), as JSON; may be nil
 }
 
 // change turns a new rendering (a tree, or plain HTML when the output did
@@ -109,6 +110,10 @@ func (c *conn) appendMessage(dst []byte, seq uint64, u update, errMsg, old strin
 	if len(u.events) > 0 {
 		b.WriteString(`,"e":`)
 		b.Write(u.events)
+	}
+	if len(u.url) > 0 {
+		b.WriteString(`,"u":`)
+		b.Write(u.url)
 	}
 	if errMsg != "" {
 		b.WriteString(`,"error":`)

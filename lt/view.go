@@ -19,6 +19,7 @@ type view struct {
 	fields FieldErrors // {{ltFieldError}}, {{ltInvalid}}: the used fields' errors
 	flash  []Flash     // {{ltFlash}}
 	events []byte      // the update's "e": a JSON array of [name, detail]; nil for none
+	url    []byte      // the update's "u": the URL the tab moves to (navigate.go); nil for none
 }
 
 // errView is the view of an error message alone.
@@ -55,6 +56,7 @@ type outcome struct {
 	fields FieldErrors // the field errors of used fields
 	flash  []Flash
 	events []byte // a JSON array, nil for none
+	nav    navigation
 }
 
 // outcome takes what the call that returned err gathered on c, leaving c
@@ -65,7 +67,10 @@ func (c *Context) outcome(err error) outcome {
 		o.events = append(c.events, ']') // c.events is ",[n,d],[n,d]"
 		o.events[0] = '['
 	}
-	c.flash, c.events = nil, nil
+	if err == nil {
+		o.nav = c.nav // the URL it moved to (PushURL), unless it failed
+	}
+	c.flash, c.events, c.nav = nil, nil, navigation{}
 	var fe FieldErrors
 	if err != nil && errors.As(err, &fe) {
 		o.fields = make(FieldErrors, len(fe))
@@ -80,16 +85,16 @@ func (c *Context) outcome(err error) outcome {
 
 // view is the view of a call's outcome with errMsg as {{ltError}}.
 func (o outcome) view(errMsg string) view {
-	return view{err: errMsg, fields: o.fields, flash: o.flash, events: o.events}
+	return view{err: errMsg, fields: o.fields, flash: o.flash, events: o.events, url: o.nav.json()}
 }
 
-// carry makes u, the update of a render with view v, carry v's events:
-// when the page did not change, an update that changes nothing (an empty
-// diff, or the same HTML) takes a sequence number for them, since the
-// client applies, and so dispatches, only updates that are new. c.mu is
-// held.
+// carry makes u, the update of a render with view v, carry v's events
+// and the URL it moves the tab to: when the page did not change, an
+// update that changes nothing (an empty diff, or the same HTML) takes a
+// sequence number for them, since the client applies, and so dispatches,
+// only updates that are new. c.mu is held.
 func (v view) carry(c *conn, u update, changed bool) (update, bool) {
-	if len(v.events) == 0 {
+	if len(v.events) == 0 && v.url == nil {
 		return u, changed
 	}
 	if !changed {
@@ -99,7 +104,7 @@ func (v view) carry(c *conn, u update, changed bool) (update, bool) {
 			u = update{kind: 'h', body: c.fallback}
 		}
 	}
-	u.events = v.events
+	u.events, u.url = v.events, v.url
 	return u, true
 }
 
