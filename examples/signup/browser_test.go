@@ -68,7 +68,7 @@ func waitError(ctx context.Context, name, want string) error {
 
 func typeInto(t *testing.T, ctx context.Context, name, keys string) {
 	t.Helper()
-	is.New(t).NoErr(browsertest.Do(ctx, chromedp.SendKeys("#"+name, keys)))
+	is.New(t).NoErr(browsertest.Do(ctx, chromedp.SendKeys(chromedp.ID(name), keys)))
 }
 
 // Typing validates the form (debounced), and only the fields the user has
@@ -95,7 +95,7 @@ func TestBrowserValidatesUsedFieldsAsYouType(t *testing.T) {
 	is.Equal(field(t, ctx, "password"), fieldState{Invalid: "false"})
 
 	// Into the password and out again, typing nothing: it is used now.
-	is.NoErr(browsertest.Do(ctx, chromedp.Focus("#password"), chromedp.Focus("#username")))
+	is.NoErr(browsertest.Do(ctx, chromedp.Focus(chromedp.ID("password")), chromedp.Focus(chromedp.ID("username"))))
 	is.NoErr(waitError(ctx, "password", "This field is required"))
 	is.Equal(field(t, ctx, "password"), fieldState{Invalid: "true", Error: "This field is required"})
 	is.Equal(field(t, ctx, "username"), fieldState{Value: "abc", Invalid: "false"})
@@ -127,14 +127,14 @@ func TestBrowserUsernameCheckRacesTyping(t *testing.T) {
 			is := is.New(t)
 			final := tc.first + tc.more
 			g.holdNext(func(f url.Values) bool { return f.Get("_lt_action") == "validate" && f.Get("username") == tc.first })
-			is.NoErr(browsertest.Do(ctx, chromedp.Focus("#username")))
+			is.NoErr(browsertest.Do(ctx, chromedp.Focus(chromedp.ID("username"))))
 			_, err := browsertest.Eval[chromedp.Void](ctx, `document.querySelector("#username").select()`)
 			is.NoErr(err)
 			typeInto(t, ctx, "username", tc.first)
 			is.NoErr(g.awaitHeld()) // the server holds the check of the first text
 
 			typeInto(t, ctx, "username", tc.more)
-			is.NoErr(browsertest.Do(ctx, chromedp.Focus("#email"))) // leaving the field sends its event at once
+			is.NoErr(browsertest.Do(ctx, chromedp.Focus(chromedp.ID("email")))) // leaving the field sends its event at once
 			g.open()
 
 			// Wait until the server has answered a check of the final
@@ -174,14 +174,14 @@ func TestBrowserSignsUpWithFlash(t *testing.T) {
 	// A submit shows every field's error, used or not.
 	typeInto(t, ctx, "username", "ann")
 	is.NoErr(g.awaitAnswered(checked("username", "ann")))
-	is.NoErr(browsertest.Do(ctx, chromedp.Click(`button[name="sign_up"]`)))
+	is.NoErr(browsertest.Do(ctx, chromedp.Click(chromedp.CSS(`button[name="sign_up"]`))))
 	is.NoErr(waitError(ctx, "password", "This field is required"))
 	is.NoErr(waitError(ctx, "email", "This field is required"))
 
 	typeInto(t, ctx, "email", "ann@example.com")
 	typeInto(t, ctx, "password", "long enough")
 	is.NoErr(g.awaitAnswered(checked("password", "long enough")))
-	is.NoErr(browsertest.Do(ctx, chromedp.Click(`button[name="sign_up"]`)))
+	is.NoErr(browsertest.Do(ctx, chromedp.Click(chromedp.CSS(`button[name="sign_up"]`))))
 	is.NoErr(browsertest.WaitText(ctx, ".flash-success", "Welcome, ann! Your account is ready."))
 	is.NoErr(browsertest.WaitText(ctx, "#members", "3 members"))
 	is.True(members.Taken("ann"))
@@ -222,11 +222,11 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	is.Equal(status, "") // no client ran
 
 	is.NoErr(browsertest.Do(ctx,
-		chromedp.SendKeys("#username", "Admin"),
-		chromedp.SendKeys("#email", "ann-at-example"),
-		chromedp.SendKeys("#password", "short"),
+		chromedp.SendKeys(chromedp.ID("username"), "Admin"),
+		chromedp.SendKeys(chromedp.ID("email"), "ann-at-example"),
+		chromedp.SendKeys(chromedp.ID("password"), "short"),
 	))
-	resp, err = navigateResponse(ctx, chromedp.Click(`button[name="sign_up"]`))
+	resp, err = navigateResponse(ctx, chromedp.Click(chromedp.CSS(`button[name="sign_up"]`)))
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusUnprocessableEntity))
 	for _, want := range []struct{ name, value, err string }{
@@ -245,12 +245,12 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 
 	// Corrected and sent again: 303 to the page, which shows the flash.
 	is.NoErr(browsertest.Do(ctx,
-		chromedp.SetAttributeValue("#username", "value", ""),
-		chromedp.SetAttributeValue("#password", "value", ""),
-		chromedp.SetAttributeValue("#email", "value", ""),
-		chromedp.SendKeys("#username", "bob"),
-		chromedp.SendKeys("#email", "bob@example.com"),
-		chromedp.SendKeys("#password", "long enough"),
+		chromedp.SetAttributeValue(chromedp.ID("username"), "value", ""),
+		chromedp.SetAttributeValue(chromedp.ID("password"), "value", ""),
+		chromedp.SetAttributeValue(chromedp.ID("email"), "value", ""),
+		chromedp.SendKeys(chromedp.ID("username"), "bob"),
+		chromedp.SendKeys(chromedp.ID("email"), "bob@example.com"),
+		chromedp.SendKeys(chromedp.ID("password"), "long enough"),
 	))
 	redirected := make(chan int64, 4)
 	is.NoErr(chromedp.Listen(ctx, func(ev any) {
@@ -261,7 +261,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 			}
 		}
 	}))
-	resp, err = navigateResponse(ctx, chromedp.Click(`button[name="sign_up"]`))
+	resp, err = navigateResponse(ctx, chromedp.Click(chromedp.CSS(`button[name="sign_up"]`)))
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusOK))
 	select {

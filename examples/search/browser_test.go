@@ -1,0 +1,373 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/matryer/is"
+	"go.uber.org/goleak"
+)
+
+// TestMain checks that no test leaves a goroutine behind: the handler's
+// connections, the test server and chromedp's browser must all be shut
+// down by the tests' cleanups.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// The catalog is the same 10,000 items on every run.
+func TestCatalogIsFixed(t *testing.T) {
+	is := is.New(t)
+	a, b := NewCatalog(10_000), NewCatalog(10_000)
+	is.Equal(a.Len(), 10_000)
+	is.Equal(a.items, b.items)
+	found, total := a.Find("  RED otter ", Shown)
+	is.Equal(total, 46)
+	is.Equal(found[0], Item{ID: 205, Name: "Sunny Red Otter 0205"})
+	is.Equal(len(found), Shown)
+	found, total = a.Find("", Shown)
+	is.Equal(len(found)+total, 0)
+}
+
+// openSearch serves the app (behind g, when not nil) on loopback, loads it
+// in a fresh browser and waits until the page is live.
+func openSearch(t *testing.T, g *gate) (context.Context, *Catalog) {
+	t.Helper()
+	is := is.New(t)
+	catalog := NewCatalog(10_000)
+	router, h, err := newRouter(catalog)
+	is.NoErr(err)
+	var handler http.Handler = router
+	if g != nil {
+		handler = g.wrap(router)
+	}
+	srv := browsertest.Serve(t, handler, h)
+	if g != nil {
+		t.Cleanup(g.open) // a held POST must not hold the server's Close
+	}
+	ctx := browsertest.New(t)
+	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(srv.URL+"/")))
+	is.NoErr(browsertest.WaitStatus(ctx, "online"))
+	is.NoErr(browsertest.WaitText(ctx, "label[for=q]", "Search 10000 items"))
+	_, err = browsertest.Eval[chromedp.Void](ctx, `window.__ltTestMark = "same page"`)
+	is.NoErr(err)
+	return ctx, catalog
+}
+
+// names is what Find returns for query, as the page lists them.
+func names(c *Catalog, query string) []string {
+	found, _ := c.Find(query, Shown)
+	var n []string
+	for _, it := range found {
+		n = append(n, it.Name)
+	}
+	return n
+}
+
+// waitResults waits until the page lists want, under the count of total
+// matches.
+func waitResults(ctx context.Context, want []string, total int) error {
+	w, _ := json.Marshal(want)
+	if err := browsertest.Wait(ctx, fmt.Sprintf("the results %s", w),
+		fmt.Sprintf(`JSON.stringify([...document.querySelectorAll("#results li")].map((li) => li.textContent.trim())) === %q`, w),
+		`JSON.stringify([...document.querySelectorAll("#results li")].map((li) => li.textContent.trim()))`); err != nil {
+		return err
+	}
+	count := fmt.Sprintf("%d matches", total)
+	if total == 1 {
+		count = "1 match"
+	}
+	return browsertest.WaitText(ctx, "#count", count)
+}
+
+// selected returns the text of the highlighted results and the input's
+// aria-activedescendant.
+func selected(t *testing.T, ctx context.Context) (string, string) {
+	t.Helper()
+	r, err := browsertest.Eval[[]string](ctx, `[[...document.querySelectorAll('#results [aria-selected="true"]')].map((li) => li.textContent.trim()).join("|"),
+		document.querySelector("#q").getAttribute("aria-activedescendant")]`)
+	is.New(t).NoErr(err)
+	return r[0], r[1]
+}
+
+func samePage(t *testing.T, ctx context.Context) bool {
+	t.Helper()
+	kept, err := browsertest.Eval[bool](ctx, `window.__ltTestMark === "same page" && document.activeElement.id === "q"`)
+	is.New(t).NoErr(err)
+	return kept
+}
+
+// Typing searches the 10,000 items live: the first ten matches and their
+// count show, and narrow as the user types on; the field keeps its focus
+// and what was typed.
+func TestBrowserSearchAsYouType(t *testing.T) {
+	is := is.New(t)
+	ctx, c := openSearch(t, nil)
+
+	is.NoErr(browsertest.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), "otter")))
+	is.NoErr(waitResults(ctx, names(c, "otter"), 485))
+	is.NoErr(browsertest.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), kb.Home+"red ")))
+	is.NoErr(waitResults(ctx, names(c, "red otter"), 46))
+	v, err := browsertest.Eval[string](ctx, `document.querySelector("#q").value`)
+	is.NoErr(err)
+	is.Equal(v, "red otter")
+	is.True(samePage(t, ctx))
+
+	// Nothing found, then nothing asked.
+	is.NoErr(browsertest.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), kb.End+"zzz")))
+	is.NoErr(browsertest.WaitText(ctx, "#count", "0 matches"))
+	is.NoErr(browsertest.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector("#q").select()`), chromedp.SendKeys(chromedp.ID("q"), kb.Backspace)))
+	is.NoErr(browsertest.WaitText(ctx, "#count", "Type to search."))
+	n, err := browsertest.Eval[int](ctx, `document.querySelectorAll("#results li").length`)
+	is.NoErr(err)
+	is.Equal(n, 0)
+}
+
+// While a search is pending, the form is busy and shows its indicator
+// (the page's CSS on the client's aria-busy); once the answer is on the
+// page, the indicator goes. The server holds the search's answer until
+// the test has looked.
+func TestBrowserSearchShowsLoading(t *testing.T) {
+	is := is.New(t)
+	g := newGate()
+	ctx, c := openSearch(t, g)
+	visible := `getComputedStyle(document.querySelector("#searching")).visibility`
+	v, err := browsertest.Eval[string](ctx, visible)
+	is.NoErr(err)
+	is.Equal(v, "hidden")
+
+	g.holdNext(func(f url.Values) bool { return f.Get("_lt_action") == "search" && f.Get("q") == "lucky" })
+	is.NoErr(browsertest.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), "lucky")))
+	is.NoErr(g.awaitHeld())
+	is.NoErr(browsertest.Wait(ctx, "the indicator", visible+` === "visible"`, visible))
+	busy, err := browsertest.Eval[string](ctx, `document.querySelector("#search").getAttribute("aria-busy")`)
+	is.NoErr(err)
+	is.Equal(busy, "true")
+
+	g.open()
+	is.NoErr(waitResults(ctx, names(c, "lucky"), 498))
+	is.NoErr(browsertest.Wait(ctx, "the indicator hidden", visible+` === "hidden"`, visible))
+}
+
+// The arrow keys move the highlight through the results, Escape drops it,
+// Enter picks the highlighted result (or the first): attributes only, and
+// Enter does not submit the form. Each key waits for the page to show
+// what the last one did, as a person would.
+func TestBrowserKeyboardNavigation(t *testing.T) {
+	is := is.New(t)
+	ctx, c := openSearch(t, nil)
+	want := names(c, "red otter")
+	found, _ := c.Find("red otter", Shown)
+
+	is.NoErr(browsertest.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), "red otter")))
+	is.NoErr(waitResults(ctx, want, 46))
+	key := func(k string, sel int) {
+		t.Helper()
+		is.NoErr(browsertest.Do(ctx, chromedp.KeyEvent(k)))
+		wantText, wantID := "", ""
+		if sel > 0 {
+			wantText, wantID = want[sel-1], fmt.Sprintf("r-%d", found[sel-1].ID)
+		}
+		is.NoErr(browsertest.Wait(ctx, fmt.Sprintf("result %d highlighted", sel),
+			fmt.Sprintf(`document.querySelector("#q").getAttribute("aria-activedescendant") === %q`, wantID),
+			`document.querySelector("#results").outerHTML`))
+		text, id := selected(t, ctx)
+		is.Equal(text, wantText)
+		is.Equal(id, wantID)
+	}
+	key(kb.ArrowDown, 1)
+	key(kb.ArrowDown, 2)
+	key(kb.ArrowDown, 3)
+	key(kb.ArrowUp, 2)
+	key(kb.Escape, 0)
+	key(kb.ArrowDown, 1)
+	key(kb.ArrowDown, 2)
+
+	is.NoErr(browsertest.Do(ctx, chromedp.KeyEvent(kb.Enter)))
+	is.NoErr(browsertest.WaitText(ctx, "#picked strong", want[1]))
+	is.True(samePage(t, ctx)) // Enter picked, live; it did not submit the form
+	v, err := browsertest.Eval[string](ctx, `document.querySelector("#q").value`)
+	is.NoErr(err)
+	is.Equal(v, "red otter")
+
+	// Typed on, the highlight goes; Enter picks the first of the new results.
+	is.NoErr(browsertest.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), " 04")))
+	found, total := c.Find("red otter 04", Shown)
+	is.NoErr(waitResults(ctx, names(c, "red otter 04"), total))
+	text, _ := selected(t, ctx)
+	is.Equal(text, "")
+	is.NoErr(browsertest.Do(ctx, chromedp.KeyEvent(kb.Enter)))
+	is.NoErr(browsertest.WaitText(ctx, "#picked strong", found[0].Name))
+	is.True(samePage(t, ctx))
+}
+
+// With JavaScript disabled, the search is a plain form: Enter posts the
+// query (303 to the page, which shows the results), and a result's
+// button picks it.
+func TestBrowserSearchWithoutJavaScript(t *testing.T) {
+	is := is.New(t)
+	c := NewCatalog(10_000)
+	router, h, err := newRouter(c)
+	is.NoErr(err)
+	srv := browsertest.Serve(t, router, h)
+	ctx := browsertest.New(t)
+	is.NoErr(browsertest.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return err
+	})))
+	resp, err := navigateResponse(ctx, chromedp.Navigate(srv.URL+"/"))
+	is.NoErr(err)
+	is.Equal(resp.Status, int64(http.StatusOK))
+	is.Equal(text(t, ctx, "#count"), "Type to search.")
+
+	resp, err = navigateResponse(ctx, chromedp.SendKeys(chromedp.ID("q"), "teal owl 1"+kb.Enter))
+	is.NoErr(err)
+	is.Equal(resp.Status, int64(http.StatusOK)) // the page, after the post's 303
+	is.Equal(resp.URL, srv.URL+"/")
+	is.Equal(text(t, ctx, "#count"), "2 matches")
+	is.Equal(text(t, ctx, "#r-1644"), "Calm Teal Owl 1644")
+	is.Equal(text(t, ctx, "#r-1980"), "Jolly Teal Owl 1980")
+
+	resp, err = navigateResponse(ctx, chromedp.Click(chromedp.CSS(`#r-1980 button`)))
+	is.NoErr(err)
+	is.Equal(resp.Status, int64(http.StatusOK))
+	is.Equal(text(t, ctx, "#picked strong"), "Jolly Teal Owl 1980")
+	is.Equal(text(t, ctx, "#count"), "2 matches")
+	status, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("html"), "data-lt-status"))
+	is.NoErr(err)
+	is.True(!status.Exists) // no client ran
+}
+
+// navigateResponse runs actions that navigate the tab and returns the
+// response of the document that loaded, within browsertest.Timeout.
+func navigateResponse(ctx context.Context, actions ...chromedp.Action[chromedp.Void]) (*network.Response, error) {
+	ctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
+	defer cancel()
+	return chromedp.RunResponse(ctx, actions...)
+}
+
+// text reads an element's text through the DOM domain, which works with
+// the page's scripts disabled.
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(sel)))
+	is.New(t).NoErr(err)
+	return strings.TrimSpace(s)
+}
+
+// gate sits in front of the app: it holds the next live POST that its
+// predicate picks until the test opens the gate, and records every POST's
+// fields with the seq its answer carries.
+type gate struct {
+	mu       sync.Mutex
+	hold     func(url.Values) bool
+	held     chan struct{} // a POST is being held
+	release  chan struct{} // closed by open
+	answered []answer
+	changed  chan struct{} // a send for each answer
+}
+
+type answer struct {
+	form url.Values
+	seq  int
+}
+
+func newGate() *gate {
+	return &gate{held: make(chan struct{}, 1), release: make(chan struct{}), changed: make(chan struct{}, 100)}
+}
+
+// holdNext makes the gate hold the next POST for which pick is true.
+func (g *gate) holdNext(pick func(url.Values) bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.hold, g.release = pick, make(chan struct{})
+}
+
+// open lets the held POST, if any, through.
+func (g *gate) open() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	select {
+	case <-g.release:
+	default:
+		close(g.release)
+	}
+}
+
+// awaitHeld waits until a POST is being held.
+func (g *gate) awaitHeld() error {
+	select {
+	case <-g.held:
+		return nil
+	case <-time.After(browsertest.Timeout):
+		return fmt.Errorf("no POST was held within %v", browsertest.Timeout)
+	}
+}
+
+func (g *gate) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || !strings.Contains(r.Header.Get("Accept"), "application/json") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		form, _ := url.ParseQuery(string(body))
+		g.mu.Lock()
+		hold, release := g.hold != nil && g.hold(form), g.release
+		if hold {
+			g.hold = nil
+		}
+		g.mu.Unlock()
+		if hold {
+			g.held <- struct{}{}
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}
+		rec := &recorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		var msg struct {
+			S int `json:"s"`
+		}
+		_ = json.Unmarshal(rec.body.Bytes(), &msg)
+		g.mu.Lock()
+		g.answered = append(g.answered, answer{form: form, seq: msg.S})
+		g.mu.Unlock()
+		select {
+		case g.changed <- struct{}{}:
+		default:
+		}
+	})
+}
+
+// recorder keeps a copy of the body written through it.
+type recorder struct {
+	http.ResponseWriter
+	body bytes.Buffer
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.body.Write(b)
+	return r.ResponseWriter.Write(b)
+}
