@@ -500,14 +500,12 @@ export function start(win, morph) {
   // queue sends a POST for el (of form, if any) after those of the same
   // form, or element, already pending: {el, form, body() (built when
   // sent), action (of a field's event: a newer one of the same action
-  // replaces it while it waits), submit, reset}. A submit is dropped while
-  // one by the same button (or the form itself) is pending: no double
-  // submits; another button's waits its turn.
+  // replaces it while it waits), reset}. Submits wait their turn; none is
+  // dropped (a chat's quick messages, a counter's clicks all count).
   function queue(it) {
     const key = it.form || it.el;
     const q = queues.get(key) || { list: [] };
     queues.set(key, q);
-    if (it.submit && [q.busy, ...q.list].some((x) => x && x.submit && x.el === it.el)) return;
     const n = q.list.length;
     if (n && it.action && q.list[n - 1].action === it.action) q.list[n - 1] = it;
     else q.list.push(it);
@@ -536,7 +534,6 @@ export function start(win, morph) {
     queue({
       el: s || form,
       form,
-      submit: true,
       reset: form.hasAttribute('data-lt-reset'),
       body: () => formBody(fd, s, state.conn, live.multipart),
     });
