@@ -15,7 +15,7 @@ import (
 	"github.com/livesse/livesse/web"
 )
 
-// maxGzip is the size budget of the bundle, idiomorph included.
+// maxGzip is the size budget of the bundle.
 const maxGzip = 10 * 1024
 
 func TestBundleGzipSize(t *testing.T) {

@@ -35,41 +35,31 @@
 // it joins or leads again. Details in live.js, fields.js, gate.js and
 // tree.js.
 
-import { Idiomorph } from 'idiomorph';
-import { start, keepBusy } from './live.js';
-import { userFields } from './fields.js';
+import { start } from './live.js';
+import { morph } from './morph.js';
 
-// Morph in place so that focus, caret, the value being typed and scroll
-// positions survive: userFields keeps the values of the fields keep (from
-// live.js) names (the one being typed in, those whose form has a newer
-// POST waiting) and the values the user entered into other fields (unless
-// the server changed what it renders there), and restoreFocus (Idiomorph's
-// default, made explicit) puts back focus and selection if the focused
-// element had to be replaced. A focused button or untouched field is
-// morphed like any element. An element with data-lt-ignore is left as it
-// is, subtree and all (a third-party script owns it). A data-lt-stick
-// element scrolled to its bottom stays at its bottom as it grows.
+// Morph in place (morph.js) so that focus, caret, the value being typed and
+// scroll positions survive: the morph keeps the values of the fields keep
+// (from live.js) names (the one being typed in, those whose form has a
+// newer POST waiting) and the values the user entered into other fields
+// (unless the server changed what it renders there), and gives a focused
+// element it had to move its focus and selection back. A focused button or
+// untouched field is morphed like any element. An element with
+// data-lt-ignore is left as it is, subtree and all (a third-party script
+// owns it). A data-lt-stick element scrolled to its bottom stays at its
+// bottom as it grows.
 const stick = (all) => all.forEach((e) => (e.scrollTop = e.scrollHeight));
-const morph = (html, keep) => {
-  const fields = userFields(keep);
+const update = (html, keep) => {
   const bottom = [...document.querySelectorAll('[data-lt-stick]')].filter(
     (e) => e.scrollHeight - e.scrollTop - e.clientHeight < 2,
   );
-  Idiomorph.morph(document.body, html, {
-    morphStyle: 'innerHTML',
-    restoreFocus: true,
-    callbacks: {
-      beforeNodeMorphed: (old, next) =>
-        !(old.hasAttribute && old.hasAttribute('data-lt-ignore')) && fields.beforeNodeMorphed(old, next),
-      beforeAttributeUpdated: (name, el) => keepBusy(name, el) && fields.beforeAttributeUpdated(name, el),
-    },
-  });
+  morph(document.body, html, keep);
   stick(bottom);
 };
 
 const go = () => {
   stick(document.querySelectorAll('[data-lt-stick]'));
-  start(window, morph);
+  start(window, update);
 };
 // The tag is deferred, but be safe if an app loads it otherwise.
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', go);

@@ -8,8 +8,8 @@ import { learn, decode, patch, render, region } from './tree.js';
 import { liveForm, formBody, buttonBody, fieldBody } from './actions.js';
 import { keyAction, timing } from './events.js';
 import { hooks } from './hooks.js';
+import { BUSY } from './morph.js';
 
-const BUSY = 'data-lt-busy';
 const FAILED = 'data-lt-failed';
 
 // The DOM events that send actions: data-lt-KIND, or KIND:event type.
@@ -857,10 +857,3 @@ export function start(win, morph) {
   else alone();
 }
 
-/**
- * keepBusy is an Idiomorph beforeAttributeUpdated callback: a morph must not
- * clear the busy marks of an element whose request is still running.
- */
-export function keepBusy(name, el) {
-  return !(el.hasAttribute(BUSY) && (name === 'aria-busy' || name === BUSY));
-}

@@ -1,170 +1,182 @@
-// userFields (fields.js): which fields a morph leaves as the user set them.
-// Idiomorph asks beforeAttributeUpdated(name, field) before it writes a
-// field's value, checked or selected; the fakes carry the properties a
-// browser gives form fields (the live state and its default, the
-// attribute).
+// The form side of a morph (fields.js, through morph.js) on a real DOM
+// (jsdom): which fields keep what the user entered. A value set by a script
+// here is what the user typed: like typing, it makes the field dirty, so
+// its value no longer follows its value attribute.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { userFields } from '../src/fields.js';
+import { JSDOM } from 'jsdom';
+import { morph } from '../src/morph.js';
 
-// input returns a fake <input> as the server rendered it (attrs.value,
-// attrs.checked), then changed by the user as in user ({value, checked}).
-function input(attrs = {}, user = {}) {
-  const type = attrs.type || 'text';
-  const check = type === 'checkbox' || type === 'radio';
-  const defaultValue = attrs.value ?? '';
-  const defaultChecked = 'checked' in attrs;
-  return {
-    localName: 'input',
-    type,
-    defaultValue,
-    // A checkbox's value is its value attribute, "on" without one.
-    value: check ? (attrs.value ?? 'on') : (user.value ?? defaultValue),
-    defaultChecked,
-    checked: user.checked ?? defaultChecked,
+// page returns the <body> of a new document showing html.
+const page = (html) => new JSDOM('<!DOCTYPE html><body>' + html).window.document.body;
+
+// field returns the first field of a page showing html, as the user then
+// changed it (user sets value or checked), and again(html, hold) morphs the
+// page into html, returning the field.
+function field(html, user = {}) {
+  const body = page(html);
+  const el = body.querySelector('input, textarea, select');
+  Object.assign(el, user);
+  const again = (next, hold) => {
+    morph(body, next, hold);
+    assert.equal(body.querySelector('input, textarea, select'), el, 'the same field');
+    return el;
   };
+  return { el, body, again };
 }
-
-function textarea(text, typed) {
-  return { localName: 'textarea', type: 'textarea', defaultValue: text, value: typed ?? text };
-}
-
-// select returns a fake <select> whose options are [value, selected
-// attribute, selected now].
-function select(options) {
-  const opts = options.map(([value, def, sel]) => ({ localName: 'option', value, defaultSelected: def, selected: sel ?? def }));
-  return { localName: 'select', options: opts };
-}
-
-// morph runs the callbacks of one morph of old into next and tells, for each
-// of value, checked and selected, whether Idiomorph may write it on el
-// (old by default).
-function morph(old, next, el = old) {
-  const f = userFields();
-  assert.equal(f.beforeNodeMorphed(old, next), undefined); // never skips the node
-  return Object.fromEntries(['value', 'checked', 'selected'].map((n) => [n, f.beforeAttributeUpdated(n, el, 'update')]));
-}
-
-const ALL = { value: true, checked: true, selected: true };
 
 test('a value the user typed stays through a morph that renders the same value', () => {
   // Typed (or autofilled) before the stream connected: its first render is
   // a morph that renders the field as the GET did.
-  assert.deepEqual(morph(input({ value: 'a' }, { value: 'typed' }), input({ value: 'a' })), { ...ALL, value: false });
-  // No value attribute: Idiomorph would empty the field.
-  assert.deepEqual(morph(input({}, { value: 'typed' }), input({})), { ...ALL, value: false });
-  assert.deepEqual(morph(input({ type: 'email' }, { value: 'a@b.c' }), input({ type: 'email' })), { ...ALL, value: false });
+  assert.equal(field('<input value="a">', { value: 'typed' }).again('<input value="a">').value, 'typed');
+  // No value attribute.
+  assert.equal(field('<input>', { value: 'typed' }).again('<input>').value, 'typed');
+  assert.equal(field('<input type="email">', { value: 'a@b.c' }).again('<input type="email">').value, 'a@b.c');
+  // Around it, the page changes.
+  const f = field('<p>1</p><input name="q">', { value: 'typed' });
+  f.again('<p>2</p><input name="q">');
+  assert.equal(f.body.querySelector('p').textContent, '2');
+  assert.equal(f.el.value, 'typed');
 });
 
 test('the server wins when it renders another value for the field', () => {
-  assert.deepEqual(morph(input({ value: 'a' }, { value: 'typed' }), input({ value: 'b' })), ALL);
-  assert.deepEqual(morph(input({ value: 'a' }, { value: 'typed' }), input({})), ALL);
-  assert.deepEqual(morph(input({}, { value: 'typed' }), input({ value: 'new' })), ALL);
+  assert.equal(field('<input value="a">', { value: 'typed' }).again('<input value="b">').value, 'b');
+  assert.equal(field('<input value="a">', { value: 'typed' }).again('<input>').value, '');
+  assert.equal(field('<input>', { value: 'typed' }).again('<input value="new">').value, 'new');
+  // What the server rendered is then the field's: later morphs keep it,
+  // and what the user types into it next.
+  const f = field('<input value="a">', { value: 'typed' });
+  f.again('<input value="b">');
+  f.el.value = 'again';
+  assert.equal(f.again('<input value="b">').value, 'again');
 });
 
 test('untouched fields follow the server', () => {
-  assert.deepEqual(morph(input({ value: 'a' }), input({ value: 'a' })), ALL);
-  assert.deepEqual(morph(input({ value: 'a' }), input({ value: 'b' })), ALL);
+  assert.equal(field('<input value="a">').again('<input value="b">').value, 'b');
+  assert.equal(field('<input value="a">').again('<input>').value, '');
   // Typed back to what was rendered: nothing to keep.
-  assert.deepEqual(morph(input({ value: 'a' }, { value: 'a' }), input({ value: 'a' })), ALL);
-  assert.deepEqual(morph(input({ type: 'hidden', value: 'x' }), input({ type: 'hidden', value: 'x' })), ALL);
+  assert.equal(field('<input value="a">', { value: 'a' }).again('<input value="b">').value, 'b');
+  assert.equal(field('<input type="hidden" value="x">').again('<input type="hidden" value="y">').value, 'y');
 });
 
 test('checkboxes and radio buttons keep the checked state the user gave them', () => {
-  const box = (attrs, user) => input({ type: 'checkbox', ...attrs }, user);
-  assert.deepEqual(morph(box({}, { checked: true }), box({})), { ...ALL, checked: false });
-  assert.deepEqual(morph(box({ checked: '' }, { checked: false }), box({ checked: '' })), { ...ALL, checked: false });
-  // Its value is no user input ("on" against a defaultValue of ""): the
-  // value attribute still follows the server.
-  assert.deepEqual(morph(box({}, { checked: true }), box({ value: 'yes' })), { ...ALL, checked: false });
+  const box = (html, user, next) => field(html, user).again(next).checked;
+  assert.equal(box('<input type="checkbox">', { checked: true }, '<input type="checkbox">'), true);
+  assert.equal(box('<input type="checkbox" checked>', { checked: false }, '<input type="checkbox" checked>'), false);
+  // Its value attribute is no user input: it follows the server.
+  const f = field('<input type="checkbox">', { checked: true });
+  f.again('<input type="checkbox" value="yes">');
+  assert.deepEqual([f.el.checked, f.el.value], [true, 'yes']);
   // Untouched, or the server checks or unchecks it: the server's state.
-  assert.deepEqual(morph(box({}), box({ checked: '' })), ALL);
-  assert.deepEqual(morph(box({}, { checked: true }), box({ checked: '' })), ALL);
-  assert.deepEqual(morph(box({ checked: '' }, { checked: false }), box({})), ALL);
+  assert.equal(box('<input type="checkbox">', {}, '<input type="checkbox" checked>'), true);
+  assert.equal(box('<input type="checkbox" checked>', {}, '<input type="checkbox">'), false);
+  assert.equal(box('<input type="checkbox">', { checked: true }, '<input type="checkbox" checked>'), true);
+  assert.equal(box('<input type="checkbox" checked>', { checked: false }, '<input type="checkbox">'), false);
   // Both radio buttons of a group the user switched keep their state.
-  const radio = (attrs, user) => input({ type: 'radio', ...attrs }, user);
-  assert.deepEqual(morph(radio({ checked: '' }, { checked: false }), radio({ checked: '' })), { ...ALL, checked: false });
-  assert.deepEqual(morph(radio({}, { checked: true }), radio({})), { ...ALL, checked: false });
+  const radios = '<input type="radio" name="r" value="a" checked><input type="radio" name="r" value="b">';
+  const body = page(radios);
+  const [a, b] = body.querySelectorAll('input');
+  b.checked = true;
+  morph(body, radios);
+  assert.deepEqual([a.checked, b.checked], [false, true]);
+  // The server checks another one: its choice applies.
+  morph(body, radios.replace(' checked', '').replace('"b">', '"b" checked>'));
+  assert.deepEqual([a.checked, b.checked], [false, true]);
+  morph(body, radios);
+  assert.deepEqual([a.checked, b.checked], [true, false]);
 });
 
 test('a textarea keeps its text unless the server changed it', () => {
-  assert.deepEqual(morph(textarea('', 'typed'), textarea('')), { ...ALL, value: false });
-  assert.deepEqual(morph(textarea('old', 'typed'), textarea('new')), ALL);
-  assert.deepEqual(morph(textarea('same'), textarea('same')), ALL);
+  assert.equal(field('<textarea></textarea>', { value: 'typed' }).again('<textarea></textarea>').value, 'typed');
+  assert.equal(field('<textarea>old</textarea>', { value: 'typed' }).again('<textarea>new</textarea>').value, 'new');
+  const f = field('<textarea>same</textarea>');
+  assert.deepEqual([f.again('<textarea>same</textarea>').value, f.again('<textarea>other</textarea>').value], ['same', 'other']);
 });
 
 test('a select keeps the options the user chose unless the server chose others', () => {
-  // The user picked b; the server still renders a selected. Every option
-  // keeps its state: Idiomorph would select a again.
-  const picked = () => select([['a', true, false], ['b', false, true]]);
-  const rendered = () => select([['a', true], ['b', false]]);
-  let old = picked();
-  for (const o of old.options) assert.deepEqual(morph(old, rendered(), o), { ...ALL, selected: false });
+  const sel = (marked) =>
+    '<select>' + ['a', 'b', 'c'].map((v) => `<option${v === marked ? ' selected' : ''}>${v}</option>`).join('') + '</select>';
+  // The user picked b; the server still renders a selected.
+  let f = field(sel('a'));
+  f.el.options[1].selected = true;
+  assert.equal(f.again(sel('a')).value, 'b');
   // The user picked b where nothing was marked selected (a showed).
-  old = select([['a', false, false], ['b', false, true]]);
-  assert.deepEqual(morph(old, select([['a', false], ['b', false], ['c', false]]), old.options[0]), { ...ALL, selected: false });
-  // The server marks b selected: its choice applies.
-  old = picked();
-  assert.deepEqual(morph(old, select([['a', false], ['b', true]]), old.options[0]), ALL);
-  // Untouched: the server's choice.
-  old = rendered();
-  assert.deepEqual(morph(old, select([['a', false], ['b', true]]), old.options[1]), ALL);
-  // The select element itself is not held back.
-  old = picked();
-  assert.deepEqual(morph(old, rendered()), ALL);
+  f = field(sel(''));
+  f.el.value = 'b';
+  assert.equal(f.again(sel('')).value, 'b');
+  // The server marks c selected: its choice applies.
+  f = field(sel('a'));
+  f.el.value = 'b';
+  assert.equal(f.again(sel('c')).value, 'c');
+  // Untouched: the server's choice, also back to none marked.
+  f = field(sel('a'));
+  assert.deepEqual([f.again(sel('b')).value, f.again(sel('')).value], ['b', 'a']);
+  // A multiple select.
+  const multi = (marks) =>
+    '<select multiple>' + ['a', 'b', 'c'].map((v) => `<option${marks.includes(v) ? ' selected' : ''}>${v}</option>`).join('') + '</select>';
+  f = field(multi('a'));
+  f.el.options[2].selected = true;
+  const chosen = () => [...f.el.selectedOptions].map((o) => o.value).join('');
+  f.again(multi('a'));
+  assert.equal(chosen(), 'ac');
+  f.again(multi('b'));
+  assert.equal(chosen(), 'b');
+  // The options themselves follow the server.
+  f.again('<select><option>a</option><option>d</option></select>');
+  assert.deepEqual([...f.el.options].map((o) => o.value), ['a', 'd']);
 });
 
 test('only the same kind of field keeps its value', () => {
-  // An input that becomes another type, or another element: the server's.
-  assert.deepEqual(morph(input({}, { value: '5' }), input({ type: 'number' })), ALL);
-  assert.deepEqual(morph(input({}, { value: 'x' }), { localName: 'div' }), ALL);
-  // Text and comment nodes are morphed too.
-  const text = { nodeType: 3 };
-  assert.deepEqual(morph(text, { nodeType: 3 }), ALL);
+  // An input that becomes another type: the server's.
+  assert.equal(field('<input>', { value: '5' }).again('<input type="number">').value, '');
+  // Another element: a new one.
+  const body = page('<input>');
+  body.firstChild.value = 'x';
+  morph(body, '<textarea></textarea>');
+  assert.equal(body.firstChild.localName, 'textarea');
+  assert.equal(body.firstChild.value, '');
+  // A file input is never written to.
+  const file = field('<input type="file" class="a">');
+  assert.equal(file.again('<input type="file" class="b">').className, 'b');
 });
 
-test('each morph decides afresh', () => {
-  const old = input({ value: 'a' }, { value: 'typed' });
-  const f = userFields();
-  f.beforeNodeMorphed(old, input({ value: 'a' }));
-  assert.equal(f.beforeAttributeUpdated('value', old, 'update'), false);
-  assert.equal(f.beforeAttributeUpdated('value', old, 'remove'), false);
-  assert.equal(f.beforeAttributeUpdated('class', old, 'update'), true);
-  // The next morph renders another value: the field was not marked.
-  assert.equal(userFields().beforeAttributeUpdated('value', old, 'update'), true);
-});
-
-test('the field being typed in keeps its value, whatever the server renders', () => {
-  // Focused and edited: the user's value stays, the defaults become the
-  // server's (the user's value is dirty: they do not change it), the
+test('the field being typed in keeps its value, caret and selection, whatever the server renders', () => {
+  // Focused and edited: the user's value stays, its value attribute and
   // other attributes are the server's.
-  const old = input({ value: 'a' }, { value: 'typing' });
-  const f = userFields((el) => el === old);
-  assert.equal(f.beforeNodeMorphed(old, input({ value: 'b' })), undefined);
-  assert.equal(old.defaultValue, 'b');
-  assert.equal(f.beforeAttributeUpdated('value', old, 'update'), false);
-  assert.equal(f.beforeAttributeUpdated('class', old, 'update'), true);
-  assert.equal(f.beforeAttributeUpdated('disabled', old, 'remove'), true);
+  const f = field('<input value="a" class="x">', { value: 'typing' });
+  f.el.focus();
+  f.el.setSelectionRange(2, 4);
+  const hold = (el) => el === f.el;
+  f.again('<input value="b" class="bad" aria-invalid="true" disabled>', hold);
+  assert.deepEqual([f.el.value, f.el.defaultValue, f.el.className, f.el.getAttribute('aria-invalid')], ['typing', 'b', 'bad', 'true']);
+  assert.deepEqual([f.el.selectionStart, f.el.selectionEnd], [2, 4]);
+  assert.equal(f.el.ownerDocument.activeElement, f.el);
+  f.again('<input value="b">', hold);
+  assert.equal(f.el.disabled, false);
+  // Let go (blurred): the next update that renders another value applies.
+  assert.equal(f.again('<input value="c">').value, 'c');
   // A checkbox keeps its checked state; a select its options'.
-  const box = input({ type: 'checkbox' }, { checked: true });
-  const g = userFields((el) => el === box);
-  g.beforeNodeMorphed(box, input({ type: 'checkbox', checked: '' }));
-  assert.equal(g.beforeAttributeUpdated('checked', box, 'update'), false);
-  assert.equal(box.defaultChecked, true);
-  const sel = select([['a', true, false], ['b', false, true]]);
-  const h = userFields((el) => el === sel);
-  h.beforeNodeMorphed(sel, select([['a', false], ['b', false], ['c', true]]));
-  for (const o of sel.options) assert.equal(h.beforeAttributeUpdated('selected', o, 'update'), false);
+  const box = field('<input type="checkbox">', { checked: true });
+  box.again('<input type="checkbox" checked>', (el) => el === box.el);
+  assert.deepEqual([box.el.checked, box.el.defaultChecked], [true, true]);
+  const sel = field('<select><option selected>a</option><option>b</option><option>c</option></select>');
+  sel.el.value = 'b';
+  sel.again('<select><option>a</option><option>b</option><option selected>c</option></select>', (el) => el === sel.el);
+  assert.equal(sel.el.value, 'b');
+  assert.equal(sel.el.options[2].defaultSelected, true);
   // A contenteditable is left whole.
-  const div = { localName: 'div', isContentEditable: true };
-  assert.equal(userFields((el) => el === div).beforeNodeMorphed(div, { localName: 'div' }), false);
+  const body = page('<div contenteditable="true">my <b>text</b></div>');
+  const div = body.firstChild;
+  div.isContentEditable = true; // jsdom has no editing
+  morph(body, '<div contenteditable="true" class="x">server</div>', (el) => el === div);
+  assert.equal(body.innerHTML, '<div contenteditable="true">my <b>text</b></div>');
 });
 
 test('another field is not held back by the focus of one', () => {
-  const typing = input({}, { value: 'x' });
-  const other = input({ value: 'a' }, { value: 'b' });
-  const f = userFields((el) => el === typing);
-  f.beforeNodeMorphed(other, input({ value: 'c' }));
-  assert.equal(f.beforeAttributeUpdated('value', other, 'update'), true);
-  assert.equal(other.defaultValue, 'a');
+  const body = page('<input id="typing"><input id="other" value="a">');
+  const [typing, other] = body.querySelectorAll('input');
+  typing.value = 'x';
+  other.value = 'b';
+  morph(body, '<input id="typing" value="s"><input id="other" value="c">', (el) => el === typing);
+  assert.deepEqual([typing.value, other.value], ['x', 'c']);
 });

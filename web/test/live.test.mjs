@@ -1,7 +1,7 @@
 // Drives live.js (the wiring) with small fakes of the browser objects it uses.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, keepBusy, PROBE_MS } from '../src/live.js';
+import { start, PROBE_MS } from '../src/live.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -686,15 +686,6 @@ test('an hb with the interval alone (an older server) means no retry', (t) => {
 test('one tab alone (no BroadcastChannel) leads its own stream', () => {
   const pg = online('three', 3);
   assert.equal(pg.win.livesse.leader, true);
-});
-
-test('keepBusy protects only the busy marks of busy elements', () => {
-  const busy = new FakeEl('button', { 'data-lt-busy': '', 'aria-busy': 'true' });
-  const idle = new FakeEl('button', { 'aria-busy': 'true' });
-  assert.equal(keepBusy('aria-busy', busy, 'remove'), false);
-  assert.equal(keepBusy('data-lt-busy', busy, 'remove'), false);
-  assert.equal(keepBusy('class', busy, 'update'), true);
-  assert.equal(keepBusy('aria-busy', idle, 'remove'), true);
 });
 
 // resettable returns a live form with data-lt-reset (unless plain) that logs
