@@ -470,7 +470,8 @@ export function start(win, morph) {
       // A non-JSON answer after a redirect is a handler that does not speak
       // livesse (e.g. the plain-HTML 303): follow it as the browser would.
       if (!msg && res.redirected) return win.location.assign(res.url), out;
-      // An action error rendered into the page comes as an update with 422.
+      // An action's error, or its field errors, rendered into the page come
+      // as an update with 422.
       if (msg) receive(msg, false);
       // Reset once the page shows the answer's update (at once when it
       // carries none: 202, the update comes on the stream).
@@ -480,7 +481,10 @@ export function start(win, morph) {
       }
       // The server forgot our connection: the stream gets a fresh render.
       if (res.status === 410) ask();
-      if (!res.ok || !msg) fail(res.status, (msg && msg.error) || 'HTTP ' + res.status);
+      // A 422 without an error text is the update that shows field
+      // errors (lt.FieldErrors): handled, not a failure.
+      const shown = res.status === 422 && msg && !msg.error && msg.c === state.conn;
+      if (!(res.ok || shown) || !msg) fail(res.status, (msg && msg.error) || 'HTTP ' + res.status);
     } catch (err) {
       el.setAttribute(FAILED, '');
       fail(0, (out.error = String((err && err.message) || err)));

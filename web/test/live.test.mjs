@@ -541,6 +541,45 @@ test('422 with an update applies it and reports the error', async (t) => {
   ]);
 });
 
+test('422 with field errors and no error text is handled: the update applies, no lt:error', async () => {
+  const pg = online('three', 3);
+  const warn = [];
+  const form = new FakeEl('form', { method: 'post', 'data-lt-input': 'validate' }, { fields: [['email', 'x']] });
+  const email = new FakeEl('input', {}, { name: 'email', form });
+  email.closest = (sel) => (sel === '[data-lt-input]' ? form : null);
+  form.elements = [email];
+  const original = console.warn;
+  console.warn = (...a) => warn.push(a);
+  try {
+    // Each validated keystroke answers 422 with the field's error shown.
+    pg.doc.dispatchEvent(ev('input', { target: email }));
+    pg.fetches[0].resolve(json(422, d('c1', 4, 'email: not an address')));
+    await tick();
+    // The same errors again: the answer carries no change.
+    pg.doc.dispatchEvent(ev('input', { target: email }));
+    pg.fetches[1].resolve(json(422, { c: 'c1', s: 4 }));
+    await tick();
+  } finally {
+    console.warn = original;
+  }
+  assert.deepEqual(pg.morphs, [p('email: not an address')]);
+  assert.deepEqual(pg.events, [['lt:update', { seq: 4 }]]);
+  assert.deepEqual(warn, []);
+  assert.ok(!email.hasAttribute('data-lt-failed') && !email.hasAttribute('data-lt-busy'));
+  // A 422 that is not an update of this tab is still a failure.
+  const quietly = [];
+  console.warn = (...a) => quietly.push(a);
+  try {
+    pg.doc.dispatchEvent(ev('input', { target: email }));
+    pg.fetches[2].resolve(json(422, { c: 'other', s: 9 }));
+    await tick();
+  } finally {
+    console.warn = original;
+  }
+  assert.deepEqual(pg.events.at(-1), ['lt:error', { status: 422, message: 'HTTP 422' }]);
+  assert.equal(quietly.length, 1);
+});
+
 test('410 reconnects the stream at once', async (t) => {
   quiet(t);
   const pg = online('three', 3);
