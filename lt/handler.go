@@ -61,7 +61,7 @@ type Handler struct {
 
 	mu        sync.Mutex
 	closed    bool
-	watcher   *ssehub.Watcher // of taken streams' clients, from the first one on
+	watcher   *ssehub.Watcher // of taken streams' clients, from the first one on (the process's poller, shared)
 	noWatcher bool            // NewWatcher failed
 	streams   int             // open event streams
 	conns     map[string]*conn
@@ -749,7 +749,7 @@ func (h *Handler) Close() error {
 	h.mu.Unlock()
 	h.wg.Wait()
 	if w != nil {
-		_ = w.Close() // after the streams, which stop their watches
+		_ = w.Close() // after the streams, which stop their watches; the last Handler's stops the poller
 	}
 	return nil
 }

@@ -228,8 +228,10 @@ func WithSecret(current []byte, previous ...[]byte) Option {
 // connection; middleware sees the request end at once, so chi's Timeout
 // and Throttle no longer cut or hold streams and its Logger logs the
 // stream's start; http.Server.Shutdown does not wait for them (Close
-// ends them); and a client that went away is noticed by one epoll
-// goroutine per Handler on Linux, at the next heartbeat elsewhere. Choose
+// ends them); and a client that went away is noticed at once on Linux
+// (one epoll instance and goroutine per process, shared by every
+// Handler, holding no OS thread while it waits), at the next heartbeat
+// elsewhere. Choose
 // this option when middleware or connection tracking must see the stream
 // for its whole life. Where a connection cannot be taken (HTTP/2, a
 // wrapper without Unwrap or Hijack) streams stay in the handler anyway.

@@ -2,7 +2,8 @@
 
 package ssehub
 
-import "syscall"
+import "golang.org/x/sys/unix"
 
-// rawWrite is write(2) on a non-blocking socket.
-func rawWrite(fd int, b []byte) (int, error) { return syscall.Write(fd, b) }
+// rawWrite is write(2) on a non-blocking socket, inside
+// syscall.RawConn.Write (Stream.tryWrite).
+func rawWrite(fd int, b []byte) (int, error) { return unix.Write(fd, b) }

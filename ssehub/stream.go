@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -34,16 +33,16 @@ type Stream struct {
 	// callers. TrySend never blocks on the socket: what the socket would
 	// not take at once waits in pending for Serve's goroutine.
 	mu sync.Mutex
-	fd int // the socket, for writes that must not block, when canTry
-	// TrySend writes to fd directly, so Close must not close it (and let
-	// the number be reused) during such a write; trying and closing are a
-	// two-flag handshake rather than a lock, so that Close never waits
-	// for a write blocked on a stalled client, only for a TrySend, which
-	// never blocks.
-	trying  atomic.Int32
-	closing atomic.Bool
-	canTry  bool // fd is set (a plain TCP connection taken over on Unix)
-	serving bool // Serve has written its first heartbeat and not returned
+	// socket is the TCP socket: TrySend writes to it (canTry) inside
+	// syscall.RawConn.Write, where its descriptor is guaranteed valid,
+	// and Serve and the Watcher see on it the client hang up (beneath
+	// TLS too).
+	socket  syscall.RawConn
+	canTry  bool                  // a plain TCP connection taken over on Unix
+	tryFn   func(fd uintptr) bool // s.tryWrite, made once: a method value passed each time would be allocated each time
+	trySrc  Source                // TrySend's src, for tryFn
+	tried   bool                  // what tryFn reports to TrySend
+	serving bool                  // Serve has written its first heartbeat and not returned
 	pending []byte
 	lastTry atomic.Int64                            // unix nanoseconds of TrySend's last write
 	written func(events, bytes int, heartbeat bool) // Options.Written, under Serve
@@ -52,8 +51,7 @@ type Stream struct {
 
 	w            http.ResponseWriter
 	rc           *http.ResponseController
-	conn         net.Conn        // set when the stream took over the connection (Take)
-	socket       syscall.RawConn // the TCP socket, to see the client hang up (beneath TLS too)
+	conn         net.Conn // set when the stream took over the connection (Take)
 	buf          []byte
 	gz           *gzipStream   // the body's compressor, for Content-Encoding: gzip
 	WriteTimeout time.Duration // per write; DefaultWriteTimeout when zero
@@ -135,8 +133,8 @@ func Take(w http.ResponseWriter) (*Stream, error) {
 	s := &Stream{conn: conn, gz: gz}
 	if sc, ok := conn.(syscall.Conn); ok {
 		s.socket, _ = sc.SyscallConn()
-		if s.socket != nil {
-			s.fd, s.canTry = descriptor(s.socket) // false where writes cannot go around the poller
+		if s.socket != nil && canWriteNow {
+			s.canTry, s.tryFn = true, s.tryWrite
 		}
 	}
 	if tc, ok := conn.(interface{ NetConn() net.Conn }); ok && s.socket == nil {
@@ -154,17 +152,15 @@ func Take(w http.ResponseWriter) (*Stream, error) {
 }
 
 // Close ends a stream made by Take by closing its connection; for one made
-// by Open it does nothing (the handler's return ends the response). It
-// waits for a TrySend in progress, which never blocks; a TrySend after it
-// writes nothing.
+// by Open it does nothing (the handler's return ends the response). A
+// TrySend in progress (which never blocks) finishes first; a TrySend after
+// it writes nothing.
 func (s *Stream) Close() error {
 	if s.conn == nil {
 		return nil
 	}
-	s.closing.Store(true)
-	for s.trying.Load() != 0 {
-		runtime.Gosched() // a TrySend is in a write(2) that cannot block
-	}
+	// net's Close leaves the descriptor open until a RawConn.Write in
+	// progress (TrySend's) has returned, and no Write starts after it.
 	return s.conn.Close()
 }
 
@@ -251,20 +247,32 @@ func (s *Stream) TrySend(src Source) bool {
 	if !s.serving || s.pending != nil {
 		return false
 	}
-	s.trying.Add(1)
-	defer s.trying.Add(-1)
-	if s.closing.Load() {
-		return false
-	}
+	s.trySrc = src
+	err := s.socket.Write(s.tryFn)
+	s.trySrc = nil
+	// An error means the connection is closed and tryFn did not run: src's
+	// events stay for Serve's goroutine, whose write meets the same error
+	// and ends the stream.
+	return err == nil && s.tried
+}
+
+// tryWrite is TrySend's write, run by syscall.RawConn.Write with the
+// socket's descriptor, which is valid until it returns: Close can end the
+// connection meanwhile, but net closes the descriptor (and frees its
+// number for another file) only once this has returned. It always
+// returns true: it never waits for the socket, and what the socket would
+// not take waits in pending for Serve's goroutine. s.mu is held.
+func (s *Stream) tryWrite(fd uintptr) bool {
 	// Framed on the stack: an update is small, and a buffer kept per
 	// stream would be one more object to touch, and memory held, per
 	// stream of a fan-out.
 	var frame [512]byte
 	b := frame[:0]
-	evs := src.Next()
+	evs := s.trySrc.Next()
 	for _, e := range evs {
 		b = e.appendTo(b)
 	}
+	s.tried = true
 	if len(b) == 0 {
 		return true
 	}
@@ -272,7 +280,7 @@ func (s *Stream) TrySend(src Source) bool {
 		var out [640]byte
 		b = s.gz.compress(out[:0], b)
 	}
-	n, err := writeNow(s.fd, b)
+	n, err := writeNow(int(fd), b)
 	s.lastTry.Store(time.Now().UnixNano())
 	if err == nil {
 		s.count(nil, len(evs), n, false) // the rest, if any, counts when Serve writes it
@@ -283,7 +291,8 @@ func (s *Stream) TrySend(src Source) bool {
 	// Serve's goroutine writes the rest, or meets the same error and ends
 	// the stream; the client then resumes from the log.
 	s.pending = append([]byte(nil), b[n:]...)
-	return false
+	s.tried = false
+	return true
 }
 
 // keepFrame is the largest frame buffer a stream keeps between writes:

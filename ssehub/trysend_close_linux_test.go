@@ -9,16 +9,17 @@ import (
 	"github.com/matryer/is"
 )
 
-// TrySend writes to the socket's descriptor number itself, so once Close
-// has returned it must not write at all, even while Serve still runs: the
-// number may already belong to another socket, which would receive the
-// stream's bytes. The test makes a new socket take the number and checks
-// that nothing arrives on it.
+// TrySend writes to the socket's descriptor number itself (inside
+// RawConn.Write), so once Close has returned it must not write at all,
+// even while Serve still runs: the number may already belong to another
+// socket, which would receive the stream's bytes. The test makes a new
+// socket take the number and checks that nothing arrives on it.
 func TestTrySendAfterCloseWritesNothing(t *testing.T) {
 	is := is.New(t)
 	src := &countingSource{logSource: &logSource{changed: make(chan struct{}, 1), log: Log{MaxEvents: 64}}}
 	st, _ := serveTaken(t, src)
-	fd := st.fd
+	fd := -1
+	is.NoErr(st.socket.Control(func(d uintptr) { fd = int(d) })) // the number only, to see it reused
 	is.NoErr(st.Close())
 
 	// The kernel hands out the lowest free number, so fd comes back soon.

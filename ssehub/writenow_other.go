@@ -7,7 +7,8 @@ import (
 	"syscall"
 )
 
-func descriptor(syscall.RawConn) (int, bool) { return 0, false }
+// canWriteNow is false here: TrySend always leaves the events to Serve.
+const canWriteNow = false
 
 func writeNow(int, []byte) (int, error) {
 	return 0, errors.New("ssehub: no non-blocking writes on this platform")

@@ -5,30 +5,27 @@ package ssehub
 import (
 	"errors"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
-// descriptor returns the socket's file descriptor, for TrySend's writes,
-// which go around net's poller (the Stream's trying and closing fields say
-// why the number stays the socket's meanwhile).
-func descriptor(raw syscall.RawConn) (int, bool) {
-	fd := -1
-	if err := raw.Control(func(d uintptr) { fd = int(d) }); err != nil || fd < 0 {
-		return 0, false
-	}
-	return fd, true
-}
+// canWriteNow says TrySend can write to a socket without waiting for it:
+// the descriptor is non-blocking (net makes it so) and write(2) says
+// EAGAIN when the socket is full.
+const canWriteNow = true
 
 // writeNow writes what the non-blocking socket fd takes at once, never
-// waiting for it to become writable; a full socket is not an error.
+// waiting for it to become writable; a full socket is not an error. The
+// caller runs it inside syscall.RawConn.Write, which keeps fd valid.
 func writeNow(fd int, b []byte) (int, error) {
 	for {
 		n, err := rawWrite(fd, b)
 		switch {
 		case err == nil:
 			return n, nil
-		case errors.Is(err, syscall.EINTR):
+		case errors.Is(err, unix.EINTR):
 			continue
-		case errors.Is(err, syscall.EAGAIN):
+		case errors.Is(err, unix.EAGAIN):
 			return 0, nil // the socket is full; the rest waits
 		default:
 			return 0, err
@@ -46,8 +43,8 @@ func peerClosed(raw syscall.RawConn) bool {
 	var b [1]byte
 	err := raw.Read(func(fd uintptr) bool {
 		for {
-			n, _, rerr = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-			if rerr != syscall.EINTR {
+			n, _, rerr = unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+			if !errors.Is(rerr, unix.EINTR) {
 				return true
 			}
 		}
@@ -61,6 +58,6 @@ func peerClosed(raw syscall.RawConn) bool {
 		// still sees.
 		return n == 0
 	default:
-		return !errors.Is(rerr, syscall.EAGAIN) // nothing to read: open; a reset: gone
+		return !errors.Is(rerr, unix.EAGAIN) // nothing to read: open; a reset: gone
 	}
 }
