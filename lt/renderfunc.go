@@ -36,7 +36,7 @@ func NewFunc(name string, render RenderFunc, controller any, initialState any, o
 	}
 	return newHandler(func() (*renderers, error) {
 		st := livetree.NewStatics()
-		return &renderers{st: st, fn: &funcRenderer{name: name, write: render, learner: livetree.NewLearner(st, 0)}}, nil
+		return &renderers{st: st, in: livetree.NewInterner(), fn: &funcRenderer{name: name, write: render, learner: livetree.NewLearner(st, 0)}}, nil
 	}, controller, initialState, opts...)
 }
 

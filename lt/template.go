@@ -83,7 +83,8 @@ type renderers struct {
 	slots  chan struct{} // tokens for clones not yet made
 	nonce  string        // shared by every clone's markers
 	st     *livetree.Statics
-	fn     *funcRenderer // NewFunc's page instead of a template (renderfunc.go)
+	in     *livetree.Interner // makes equal renders, and their equal parts, one tree
+	fn     *funcRenderer      // NewFunc's page instead of a template (renderfunc.go)
 }
 
 type renderer struct {
@@ -98,7 +99,7 @@ func newRenderers(t *template.Template) (*renderers, error) {
 	}
 	n := 2 * runtime.GOMAXPROCS(0)
 	rs := &renderers{master: t, pool: make(chan *renderer, n), slots: make(chan struct{}, n),
-		nonce: livetree.NewNonce(), st: livetree.NewStatics()}
+		nonce: livetree.NewNonce(), st: livetree.NewStatics(), in: livetree.NewInterner()}
 	for range n - 1 {
 		rs.slots <- struct{}{}
 	}
@@ -126,11 +127,25 @@ func (rs *renderers) clone() (*renderer, error) {
 
 // render executes the page for state, with v as {{ltError}} and the other
 // funcs of the tab's view, and returns its tree, or (when the output does
-// not split, see livetree.ErrMarkers) nil and the plain HTML.
+// not split, see livetree.ErrMarkers) nil and the plain HTML. The tree is
+// interned: equal to every other render's that is still in use, it is the
+// same tree, and its parts equal to theirs are the same parts, so that a
+// connection holds only what differs from the others (issue 16). No one
+// changes a tree once rendered.
 func (rs *renderers) render(state any, v view) (*livetree.Frag, []byte, error) {
+	var tree *livetree.Frag
+	var plain []byte
+	var err error
 	if rs.fn != nil {
-		return rs.fn.render(state, v)
+		tree, plain, err = rs.fn.render(state, v)
+	} else {
+		tree, plain, err = rs.split(state, v)
 	}
+	return rs.in.Intern(tree), plain, err
+}
+
+// split is render for a template, before interning.
+func (rs *renderers) split(state any, v view) (*livetree.Frag, []byte, error) {
 	var r *renderer
 	select {
 	case r = <-rs.pool:

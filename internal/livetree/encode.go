@@ -148,8 +148,12 @@ func (e *Encoder) slot(b *bytes.Buffer, s Slot, ids *[]int) {
 
 // fragDiff writes {"slot index": change, ...} for the slots that differ
 // and reports whether any did. old and new have the same id, so the same
-// slots.
+// slots. One fragment (an interned tree's part that did not change, see
+// Interner) has nothing to write.
 func (e *Encoder) fragDiff(b *bytes.Buffer, old, new *Frag, ids *[]int) bool {
+	if old == new {
+		return false
+	}
 	start := b.Len()
 	b.WriteByte('{')
 	n := 0

@@ -17,6 +17,7 @@ type session struct {
 	instr  *template.Template
 	marks  *Marks
 	st     *Statics
+	in     *Interner // every tree is interned, as lt does
 	enc    *Encoder
 	client *Client
 	prev   *Frag
@@ -49,7 +50,7 @@ func newSession(t testing.TB, tmpl *template.Template, first any) *session {
 		t.Fatal(err)
 	}
 	st := NewStatics()
-	return &session{t: t, plain: plain, instr: instr, marks: marks, st: st, enc: NewEncoder(st), client: NewClient()}
+	return &session{t: t, plain: plain, instr: instr, marks: marks, st: st, in: NewInterner(), enc: NewEncoder(st), client: NewClient()}
 }
 
 // step renders state and checks the client against html/template.
@@ -74,6 +75,7 @@ func (s *session) step(state any) message {
 	case err != nil:
 		s.t.Fatal(err)
 	}
+	tree = s.in.Intern(tree)
 	if got := tree.Render(s.st); got != want.String() {
 		s.t.Fatalf("tree renders\n%q\nhtml/template renders\n%q", got, want.String())
 	}
