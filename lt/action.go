@@ -428,6 +428,9 @@ func (h *Handler) refuseAs(w http.ResponseWriter, r *http.Request, status int, e
 	}
 	h.log.Log(r.Context(), logLevel(status, err), "lt: request refused", attrs...)
 	text := publicText(err, status, ref)
+	if h.opts.dev && status >= 500 {
+		text = devText(err, ref) // WithDevMode
+	}
 	if asJSON {
 		b, _ := json.Marshal(map[string]string{"error": text})
 		writeJSON(w, status, b)

@@ -244,7 +244,7 @@ func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any
 	v := c.out.view(msg)
 	var r *rendering
 	if b != nil {
-		r = b.rendering(c.h.rs, c.state, v)
+		r = b.rendering(c.h.tpl(), c.state, v)
 	}
 	if err == nil && !isLifecycle(m.Name) {
 		if r == nil {
@@ -366,14 +366,17 @@ func (c *conn) publish(errMsg view, full bool, b *batch, r *rendering) published
 	if r != nil {
 		tree, plain, err = r.tree, r.plain, r.err
 	} else {
-		tree, plain, err = c.h.rs.render(c.state.Interface(), errMsg)
+		tree, plain, err = c.h.render(c.h.tpl(), c.state.Interface(), errMsg)
 	}
 	if err != nil {
 		c.h.log.Error("lt: render failed", "conn", c.id, "err", err)
 		if span != nil {
 			span.End(err)
 		}
-		return published{}
+		if !c.h.opts.dev {
+			return published{}
+		}
+		tree, plain = nil, devErrorHTML(err) // the page shows the error (WithDevMode)
 	}
 	pub, a := c.append(errMsg, full, tree, plain, b)
 	if span != nil {

@@ -179,6 +179,9 @@ func call(m reflect.Method, ctrl, state reflect.Value, ctx *Context) (out reflec
 		if p := recover(); p != nil {
 			out, err = state, &panicError{method: m.Name, value: p, stack: stack()}
 		}
+		if err != nil && ctx.h != nil && ctx.h.opts.dev {
+			err = ctx.h.devWrap(m, err) // where it happened (WithDevMode)
+		}
 	}()
 	res := m.Func.Call([]reflect.Value{ctrl, state, reflect.ValueOf(ctx)})
 	if e, _ := res[1].Interface().(error); e != nil {

@@ -33,8 +33,9 @@ import (
 type Handler struct {
 	ct      *controllerType
 	proto   reflect.Value
-	initial []byte // JSON of the initial state
-	rs      *renderers
+	initial []byte     // JSON of the initial state
+	rs      *renderers // the page's; tpl() reads it, or dev.rs in development mode
+	dev     *devMode   // WithDevMode's template reloads, or nil
 	opts    options
 	log     *slog.Logger
 	origin  *origin.Checker
@@ -96,7 +97,14 @@ type Handler struct {
 // ParseFiles or ParseFS (or with Funcs added) to use {{ltError}}; it must
 // not have been executed yet.
 func New(page *template.Template, controller any, initialState any, opts ...Option) (*Handler, error) {
-	return newHandler(func() (*renderers, error) { return newRenderers(page) }, controller, initialState, opts...)
+	h, err := newHandler(func() (*renderers, error) { return newRenderers(page) }, controller, initialState, opts...)
+	if err == nil && h.opts.dev && len(h.opts.devFiles) > 0 {
+		if err = h.startDev(page); err != nil {
+			_ = h.Close()
+			return nil, err
+		}
+	}
+	return h, err
 }
 
 // newHandler is New for the page that mk makes renderers for (a template's, or NewFunc's).
@@ -160,6 +168,9 @@ func newHandler(mk func() (*renderers, error), controller any, initialState any,
 	}
 	if o.broadcaster != nil {
 		h.unsub = sync.OnceFunc(o.broadcaster.Subscribe(subscriber{h})) // Close may run more than once
+	}
+	if o.dev {
+		h.log.Warn("lt: development mode: internal errors are shown to browsers; never use it in production")
 	}
 	return h, nil
 }
@@ -270,10 +281,11 @@ func stateKey(id Identity, r *http.Request) string { return id.GroupID + "\x00" 
 func (h *Handler) newConn(r *http.Request, id Identity, forPage bool) (*conn, page, error) {
 	ctx, cancel := context.WithCancel(longLived(r.Context()))
 	key := stateKey(id, r)
+	rs := h.tpl()
 	c := &conn{
 		h: h, id: h.newConnID(), ident: id, key: key, params: urlParams(r), url: tabURL(r),
 		ctrl: h.ct.newController(h.proto), state: h.initialState(key), ctx: ctx, cancel: cancel,
-		enc: livetree.NewEncoder(h.rs.st),
+		enc: livetree.NewEncoder(rs.st),
 	}
 	c.queue = c.queue0[:0]
 	var idJSON bytes.Buffer
@@ -321,7 +333,7 @@ func (h *Handler) newConn(r *http.Request, id Identity, forPage bool) (*conn, pa
 		if mountErr = c.mountParams(r); mountErr != nil { // navigate.go
 			return
 		}
-		tree, plain, err := h.rs.render(c.state.Interface(), h.pageView(r, id))
+		tree, plain, err := h.render(rs, c.state.Interface(), h.pageView(r, id))
 		if err != nil {
 			mountErr = err
 			return
@@ -438,11 +450,12 @@ func (h *Handler) lookup(connID string, id Identity) (*conn, error) {
 // renderDocument renders the page's HTML for a request without a live
 // connection.
 func (h *Handler) renderDocument(state any, v view) ([]byte, error) {
-	tree, plain, err := h.rs.render(state, v)
+	rs := h.tpl()
+	tree, plain, err := h.render(rs, state, v)
 	if err != nil || tree == nil {
 		return plain, err
 	}
-	return []byte(tree.Render(h.rs.st)), nil
+	return []byte(tree.Render(rs.st)), nil
 }
 
 // members returns the connections of a group or user, except the one
@@ -737,6 +750,9 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 // server's Shutdown returns, before the program exits. It may be called
 // more than once; every call returns when the work has finished.
 func (h *Handler) Close() error {
+	if h.dev != nil {
+		h.dev.stop()
+	}
 	if h.unsub != nil {
 		h.unsub()
 	}

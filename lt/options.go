@@ -42,6 +42,9 @@ type options struct {
 	tracer         Tracer
 	hijack         bool
 	gzip           bool
+	dev            bool          // WithDevMode
+	devFiles       []string      // WithDevMode's template files
+	devPoll        time.Duration // WithDevPoll
 }
 
 func defaultOptions() options {
@@ -79,6 +82,7 @@ func (o *options) check() error {
 		{o.maxStreams >= 0, fmt.Sprintf("WithMaxStreams(%d): must not be negative (0: no limit)", o.maxStreams)},
 		{o.maxConns >= 0, fmt.Sprintf("WithMaxConnections(%d): must not be negative (0: no limit)", o.maxConns)},
 		{o.clientConns > 0 && o.clientStreams > 0, fmt.Sprintf("WithClientLimits(%d, %d): both must be positive", o.clientConns, o.clientStreams)},
+		{o.devPoll >= 0, fmt.Sprintf("WithDevPoll(%v): must not be negative (0 is the default, 500 ms)", o.devPoll)},
 		{o.maxForward > 0, fmt.Sprintf("WithMaxForwardBytes(%d): must be positive", o.maxForward)},
 		{o.secret == nil || len(o.secret) >= sessioncookie.MinSecret, fmt.Sprintf("WithSecret: %d bytes; use at least %d random bytes", len(o.secret), sessioncookie.MinSecret)},
 		{!slices.ContainsFunc(o.oldSecrets, func(s []byte) bool { return len(s) < sessioncookie.MinSecret }), fmt.Sprintf("WithSecret: a previous secret is under %d bytes", sessioncookie.MinSecret)},

@@ -68,7 +68,7 @@ func (c *conn) document() []byte {
 	if c.tree == nil {
 		return c.fallback
 	}
-	return []byte(c.tree.Render(c.h.rs.st))
+	return []byte(c.tree.Render(c.h.tpl().st))
 }
 
 // message writes the JSON of an update at seq, with an action's error

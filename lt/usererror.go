@@ -77,6 +77,9 @@ func (h *Handler) shownError(ctx context.Context, err error, r *http.Request, at
 		attrs = append(attrs, "stack", string(pe.stack))
 	}
 	h.log.ErrorContext(ctx, "lt: action failed", attrs...)
+	if h.opts.dev {
+		return devText(err, ref) // WithDevMode
+	}
 	return genericMessage + " (ref " + ref + ")"
 }
 
