@@ -533,13 +533,16 @@ export function start(win, morph) {
     const live = liveForm(attr, doc.baseURI, win.location.href);
     if (!live) return;
     e.preventDefault();
-    // Its values now, though it may wait for the form's POSTs pending.
+    // Its values now, and its submitter's name and value (a morph may make
+    // that button another one), though it may wait for the form's POSTs
+    // pending.
     const fd = new win.FormData(form, s);
+    const by = s && { name: s.name, value: s.value };
     queue({
       el: s || form,
       form,
       reset: form.hasAttribute('data-lt-reset'),
-      body: () => formBody(fd, s, state.conn, live.multipart),
+      body: () => formBody(fd, by, state.conn, live.multipart),
     });
   });
 

@@ -515,6 +515,19 @@ test('a POST form submit is sent live with the submitter as action', async () =>
   assert.ok(up.hasAttribute('data-lt-busy'));
 });
 
+test('a submit waiting behind a pending POST of its form sends the action its button named when clicked', async () => {
+  const pg = online('three', 3);
+  const form = new FakeEl('form', { method: 'post' }, { fields: [['title', 'eggs']] });
+  const save = new FakeEl('button', { name: 'save' }, { name: 'save', value: '' });
+  submit(pg, form, new FakeEl('button', { name: 'first' }, { name: 'first', value: '' }));
+  submit(pg, form, save); // waits its turn
+  // The answer to the first is morphed in: the same button is now Edit.
+  Object.assign(save, { name: 'edit', value: '2' });
+  pg.fetches[0].resolve(json(200, d('c1', 4, 'four')));
+  await tick();
+  assert.equal(pg.fetches[1].init.body.toString(), 'title=eggs&save=&_lt_action=save&_lt_conn=c1');
+});
+
 test('GET forms, other targets and handled submits keep the browser default', () => {
   const pg = page();
   assert.ok(!submit(pg, new FakeEl('form', {}, { fields: [] }), null).defaultPrevented);
