@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -70,8 +71,24 @@ func (s *stream) Next() []ssehub.Event {
 	if cap(buf) > 512 {
 		s.messages = nil
 	}
+	for _, e := range evs {
+		if len(e.Data) > maxKeptEvent {
+			// A full render is as big as the page, and the stream would
+			// hold it until its next event: an idle stream would keep
+			// a page's worth of JSON (issue 16). Such events go out in
+			// a slice of their own, which ssehub drops once written.
+			out := slices.Clone(evs)
+			clear(evs)
+			s.scratch = evs[:0]
+			return out
+		}
+	}
 	return evs
 }
+
+// maxKeptEvent is the largest event data the stream's reused slice of
+// events holds on to once written: an update, a small page's render.
+const maxKeptEvent = 4096
 
 // Changed implements ssehub.Source.
 func (s *stream) Changed() <-chan struct{} { return s.changed }
