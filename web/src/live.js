@@ -205,6 +205,7 @@ export function start(win, morph) {
   // order, so that the server runs them in the order of the user's events,
   // and the answer to an older one cannot land after a newer one's.
   const queues = new Map();
+  const sent = new WeakMap(); // form -> its submits so far
   // keep tells which fields a morph leaves as the user has them (fields.js):
   // the one being typed in, and those of a form with a newer POST waiting,
   // which the answer to an older one must not overwrite.
@@ -504,12 +505,14 @@ export function start(win, morph) {
   // queue sends a POST for el (of form, if any) after those of the same
   // form, or element, already pending: {el, form, body() (built when
   // sent), action (of a field's event: a newer one of the same action
-  // replaces it while it waits), reset}. Submits wait their turn; none is
-  // dropped (a chat's quick messages, a counter's clicks all count).
+  // replaces it while it waits; a key's is a step, never replaced), sig
+  // (of a submit), reset}. A submit with the sig of one still pending is a
+  // double submit, dropped; others wait their turn.
   function queue(it) {
     const key = it.form || it.el;
     const q = queues.get(key) || { list: [] };
     queues.set(key, q);
+    if (it.sig && [q.busy, ...q.list].some((x) => x && x.sig === it.sig)) return;
     const n = q.list.length;
     if (n && it.action && q.list[n - 1].action === it.action) q.list[n - 1] = it;
     else q.list.push(it);
@@ -538,9 +541,15 @@ export function start(win, morph) {
     // pending.
     const fd = new win.FormData(form, s);
     const by = s && { name: s.name, value: s.value };
+    // A double submit: the same button with the same values, in a form
+    // that sends more than its button (a counter's + counts each click),
+    // before the page changed (a click on what the page shows now counts).
+    const vals = [...fd];
+    sent.set(form, (sent.get(form) || 0) + 1);
     queue({
       el: s || form,
       form,
+      sig: vals.length > !!(s && s.name) && state.seq + JSON.stringify(vals),
       reset: form.hasAttribute('data-lt-reset'),
       body: () => formBody(fd, by, state.conn, live.multipart),
     });
@@ -571,12 +580,15 @@ export function start(win, morph) {
       }
       const opt = (n) => t.getAttribute('data-lt-' + n) ?? carrier.getAttribute('data-lt-' + n);
       const form = t.form || t.closest('form');
-      // A field's value, and which fields the user has used, as now.
+      const was = sent.get(form);
+      // A field's value, and which fields the user has used, as now;
+      // nothing once its form was submitted (the submit sent them all).
       const fire = () => {
+        if (sent.get(form) !== was) return;
         const fd = form ? new win.FormData(form) : new win.FormData();
         const names = new Set();
         for (const f of form ? form.elements : []) if (f.name && used.has(f)) names.add(f.name);
-        queue({ el: t, form, action, body: () => fieldBody(fd, t, action, state.conn, names) });
+        queue({ el: t, form, action: type[0] !== 'k' && action, body: () => fieldBody(fd, t, action, state.conn, names) });
       };
       if (type === 'focusout' || type === 'focusin') fire();
       else schedule(t, kind, opt('debounce'), opt('throttle'), fire);

@@ -936,22 +936,81 @@ test('a field event sends the form with _lt_target and _lt_used, one POST of a f
   await tick();
   assert.deepEqual(pg.morphs, [p('a'), p('abc')]);
   assert.deepEqual(saved, [{ id: 1 }]);
-  // Submits while one is pending wait their turn, in order: none is
-  // dropped (a counter's quick clicks, a chat's quick messages).
+  // A submit while the same one (same button, same values) is pending is
+  // a double submit, dropped; another button's, or other values, wait
+  // their turn, in order.
+  submit(pg, form, null);
   submit(pg, form, null);
   const fail = new FakeEl('button', { name: 'fail' }, { name: 'fail', value: '' });
   submit(pg, form, fail);
   submit(pg, form, fail);
+  form.fields = [['q', 'abcd'], ['other', '']];
+  submit(pg, form, fail);
   assert.equal(pg.fetches.length, 3);
   assert.ok(!pg.fetches[2].init.body.has('_lt_target'));
-  pg.fetches[2].resolve(json(200, d('c1', 6, 'abc')));
+  for (const [i, want] of [[3, 'fail'], [4, 'fail']]) {
+    pg.fetches[i - 1].resolve(json(200, d('c1', 3 + i, 'abc')));
+    await tick();
+    assert.equal(pg.fetches.length, i + 1);
+    assert.equal(pg.fetches[i].init.body.get('_lt_action'), want);
+  }
+  assert.equal(pg.fetches[4].init.body.get('q'), 'abcd');
+  // The same submit again, once the page changed (an update came on the
+  // stream while its POST is on its way): the user acted on what the page
+  // shows now, not a double submit.
+  submit(pg, form, fail);
+  pg.sources[0].emit('update', d('c1', 8, 'abcd'));
+  submit(pg, form, fail);
+  pg.fetches[4].resolve(json(200, d('c1', 8, 'abcd')));
   await tick();
+  assert.equal(pg.fetches.length, 6);
+  pg.fetches[5].resolve(json(200, d('c1', 9, 'abcd')));
+  await tick();
+  assert.equal(pg.fetches.length, 7);
+  assert.equal(pg.fetches[6].init.body.get('_lt_action'), 'fail');
+});
+
+test('a form that sends only its button counts every click, even while one is pending', async () => {
+  const pg = online('three', 3);
+  const form = new FakeEl('form', { method: 'post' }, { fields: [] });
+  const inc = new FakeEl('button', { name: 'inc' }, { name: 'inc', value: '' });
+  submit(pg, form, inc);
+  submit(pg, form, inc);
+  submit(pg, form, inc);
+  for (let i = 0; i < 3; i++) {
+    assert.equal(pg.fetches.length, i + 1);
+    assert.equal(pg.fetches[i].init.body.get('_lt_action'), 'inc');
+    pg.fetches[i].resolve(json(200, d('c1', 4 + i, String(i))));
+    await tick();
+  }
+  assert.equal(pg.fetches.length, 3);
+});
+
+test('a debounced field event is not sent once its form was submitted; key actions are steps, each sent', async () => {
+  const pg = online('three', 3);
+  const form = new FakeEl('form', { method: 'post', 'data-lt-input': 'check', 'data-lt-debounce': '300' });
+  const q = new FakeEl('input', { 'data-lt-keydown': 'ArrowDown:down' }, { name: 'q', form });
+  q.closest = (sel) => (sel === '[data-lt-keydown]' ? q : sel === '[data-lt-input]' ? form : null);
+  form.fields = [['q', 'a']];
+  form.elements = [q];
+  pg.doc.dispatchEvent(ev('input', { target: q }));
+  const debounced = pg.timers.at(-1);
+  assert.equal(debounced.ms, 300);
+  submit(pg, form, null);
+  assert.equal(pg.fetches.length, 1); // the submit
+  debounced.fn(); // the debounce ends after the submit: nothing sent
+  assert.equal(pg.fetches.length, 1);
+  pg.fetches[0].resolve(json(200, d('c1', 4, 'a')));
+  await tick();
+  // Three quick ArrowDowns while one is on its way: each is sent.
+  for (let i = 0; i < 3; i++) pg.doc.dispatchEvent(ev('keydown', { target: q, key: 'ArrowDown', preventDefault() {} }));
+  for (let i = 1; i <= 3; i++) {
+    assert.equal(pg.fetches.length, i + 1);
+    assert.equal(pg.fetches[i].init.body.get('_lt_action'), 'down');
+    pg.fetches[i].resolve(json(200, d('c1', 4 + i, 'a')));
+    await tick();
+  }
   assert.equal(pg.fetches.length, 4);
-  assert.equal(pg.fetches[3].init.body.get('_lt_action'), 'fail');
-  pg.fetches[3].resolve(json(200, d('c1', 7, 'abc')));
-  await tick();
-  assert.equal(pg.fetches.length, 5);
-  assert.equal(pg.fetches[4].init.body.get('_lt_action'), 'fail');
 });
 
 test('livesse.action posts an action with data and resolves with its answer', async () => {
