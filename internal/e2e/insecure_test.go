@@ -152,9 +152,11 @@ func TestInsecureTabsShareOneStream(t *testing.T) {
 	t.Logf("%d tabs: 1 stream open, at most %d at once", tabs, counter.peak.Load())
 	is.True(counter.peak.Load() < 6) // never a stream per tab
 
-	// The burst: n from 2 to 81, one update every 20 ms, and the leader
-	// closed once 12 went out.
-	const from, to, cut = 2, 81, 12
+	// The burst: n from 2 to 61, one update every 20 ms, and the leader
+	// closed once 12 went out. The 49 after the cut fit the server's replay
+	// log (64 updates), however long the hand-over takes on a loaded
+	// machine: more would rightly end in a full render, not a replay.
+	const from, to, cut = 2, 61, 12
 	for _, tb := range all {
 		_, err := browsertest.Eval[int](tb.ctx, `shown.length = 0`)
 		is.NoErr(err)
