@@ -331,6 +331,10 @@ func TestHTTP2LiveUpdates(t *testing.T) {
 					End   float64 `json:"end"`
 					Proto string  `json:"proto"`
 				}
+				// The update may come on the stream before the POST's own
+				// answer has ended: await the answer's timing entry.
+				const posts = `performance.getEntriesByType('resource').filter((e) => e.initiatorType === 'fetch' && e.responseEnd > 0).length`
+				is.NoErr(browsertest.Wait(other, "the POST's answer", posts+` >= `+strconv.Itoa(n-1), posts))
 				p, err := browsertest.Eval[post](other, `(() => {
 					const e = performance.getEntriesByType('resource').filter((e) => e.initiatorType === 'fetch').pop();
 					return {end: performance.timeOrigin + e.responseEnd, proto: e.nextHopProtocol};
