@@ -115,7 +115,9 @@ func (h *Handler) storeFile(ctx context.Context, body *countingReader, p *multip
 	f := File{Field: field, Name: cleanFileName(p.FileName()), Type: mediaType(typ), Key: newKey(typ)}
 	lim := &limitedFile{r: io.MultiReader(bytes.NewReader(head), p), left: u.MaxBytes, body: body}
 	if err := u.Store.Put(ctx, f.Key, lim); err != nil {
-		_ = u.Store.Delete(context.WithoutCancel(ctx), f.Key) // a Store that left something behind
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
+		_ = u.Store.Delete(dctx, f.Key) // a Store that left something behind
+		cancel()
 		if errors.Is(err, errFileTooLarge) {
 			return File{}, http.StatusRequestEntityTooLarge, &UploadError{Field: field, Reason: fmt.Sprintf("too large (at most %d bytes)", u.MaxBytes)}
 		}
@@ -133,7 +135,10 @@ func (h *Handler) storeFile(ctx context.Context, body *countingReader, p *multip
 func (h *Handler) deleteFiles(files []File) {
 	for _, f := range files {
 		if u, ok := h.opts.uploads[f.Field]; ok {
-			if err := u.Store.Delete(context.Background(), f.Key); err != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), deleteTimeout)
+			err := u.Store.Delete(ctx, f.Key)
+			cancel()
+			if err != nil {
 				h.log.Error("lt: deleting an unused upload", "field", f.Field, "key", f.Key, "err", err)
 			}
 		}
@@ -141,6 +146,10 @@ func (h *Handler) deleteFiles(files []File) {
 }
 
 var errFileTooLarge = errors.New("file over its field's MaxBytes")
+
+// deleteTimeout bounds removing an unused upload from its Store: a store
+// that hangs (a network one) must not hold the request for ever.
+const deleteTimeout = 30 * time.Second
 
 // limitedFile reads one file part, failing with errFileTooLarge past its
 // limit, and counts its bytes as a file's (not the form's).
