@@ -1,21 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/livesse/livesse/internal/browsertest"
@@ -44,7 +38,7 @@ func TestCatalogIsFixed(t *testing.T) {
 
 // openSearch serves the app (behind g, when not nil) on loopback, loads it
 // in a fresh browser and waits until the page is live.
-func openSearch(t *testing.T, g *gate) (context.Context, *Catalog) {
+func openSearch(t *testing.T, g *browsertest.Gate) (context.Context, *Catalog) {
 	t.Helper()
 	is := is.New(t)
 	catalog := NewCatalog(10_000)
@@ -52,11 +46,11 @@ func openSearch(t *testing.T, g *gate) (context.Context, *Catalog) {
 	is.NoErr(err)
 	var handler http.Handler = router
 	if g != nil {
-		handler = g.wrap(router)
+		handler = g.Wrap(router)
 	}
 	srv := browsertest.Serve(t, handler, h)
 	if g != nil {
-		t.Cleanup(g.open) // a held POST must not hold the server's Close
+		t.Cleanup(g.Open) // a held POST must not hold the server's Close
 	}
 	ctx := browsertest.New(t)
 	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(srv.URL+"/")))
@@ -142,22 +136,22 @@ func TestBrowserSearchAsYouType(t *testing.T) {
 // the test has looked.
 func TestBrowserSearchShowsLoading(t *testing.T) {
 	is := is.New(t)
-	g := newGate()
+	g := browsertest.NewGate()
 	ctx, c := openSearch(t, g)
 	visible := `getComputedStyle(document.querySelector("#searching")).visibility`
 	v, err := browsertest.Eval[string](ctx, visible)
 	is.NoErr(err)
 	is.Equal(v, "hidden")
 
-	g.holdNext(func(f url.Values) bool { return f.Get("_lt_action") == "search" && f.Get("q") == "lucky" })
+	g.HoldNext(func(f url.Values) bool { return f.Get("_lt_action") == "search" && f.Get("q") == "lucky" })
 	is.NoErr(browsertest.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), "lucky")))
-	is.NoErr(g.awaitHeld())
+	is.NoErr(g.AwaitHeld())
 	is.NoErr(browsertest.Wait(ctx, "the indicator", visible+` === "visible"`, visible))
 	busy, err := browsertest.Eval[string](ctx, `document.querySelector("#search").getAttribute("aria-busy")`)
 	is.NoErr(err)
 	is.Equal(busy, "true")
 
-	g.open()
+	g.Open()
 	is.NoErr(waitResults(ctx, names(c, "lucky"), 498))
 	is.NoErr(browsertest.Wait(ctx, "the indicator hidden", visible+` === "hidden"`, visible))
 }
@@ -228,12 +222,12 @@ func TestBrowserSearchWithoutJavaScript(t *testing.T) {
 		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
 		return err
 	})))
-	resp, err := navigateResponse(ctx, chromedp.Navigate(srv.URL+"/"))
+	resp, err := browsertest.NavigateResponse(ctx, chromedp.Navigate(srv.URL+"/"))
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusOK))
 	is.Equal(text(t, ctx, "#count"), "Type to search.")
 
-	resp, err = navigateResponse(ctx, chromedp.SendKeys(chromedp.ID("q"), "teal owl 1"+kb.Enter))
+	resp, err = browsertest.NavigateResponse(ctx, chromedp.SendKeys(chromedp.ID("q"), "teal owl 1"+kb.Enter))
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusOK)) // the page, after the post's 303
 	is.Equal(resp.URL, srv.URL+"/")
@@ -241,7 +235,7 @@ func TestBrowserSearchWithoutJavaScript(t *testing.T) {
 	is.Equal(text(t, ctx, "#r-1644"), "Calm Teal Owl 1644")
 	is.Equal(text(t, ctx, "#r-1980"), "Jolly Teal Owl 1980")
 
-	resp, err = navigateResponse(ctx, chromedp.Click(chromedp.CSS(`#r-1980 button`)))
+	resp, err = browsertest.NavigateResponse(ctx, chromedp.Click(chromedp.CSS(`#r-1980 button`)))
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusOK))
 	is.Equal(text(t, ctx, "#picked strong"), "Jolly Teal Owl 1980")
@@ -251,123 +245,11 @@ func TestBrowserSearchWithoutJavaScript(t *testing.T) {
 	is.True(!status.Exists) // no client ran
 }
 
-// navigateResponse runs actions that navigate the tab and returns the
-// response of the document that loaded, within browsertest.Timeout.
-func navigateResponse(ctx context.Context, actions ...chromedp.Action[chromedp.Void]) (*network.Response, error) {
-	ctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
-	defer cancel()
-	return chromedp.RunResponse(ctx, actions...)
-}
-
 // text reads an element's text through the DOM domain, which works with
 // the page's scripts disabled.
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
-	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(sel)))
+	s, err := browsertest.DOMText(ctx, sel)
 	is.New(t).NoErr(err)
-	return strings.TrimSpace(s)
-}
-
-// gate sits in front of the app: it holds the next live POST that its
-// predicate picks until the test opens the gate, and records every POST's
-// fields with the seq its answer carries.
-type gate struct {
-	mu       sync.Mutex
-	hold     func(url.Values) bool
-	held     chan struct{} // a POST is being held
-	release  chan struct{} // closed by open
-	answered []answer
-	changed  chan struct{} // a send for each answer
-}
-
-type answer struct {
-	form url.Values
-	seq  int
-}
-
-func newGate() *gate {
-	return &gate{held: make(chan struct{}, 1), release: make(chan struct{}), changed: make(chan struct{}, 100)}
-}
-
-// holdNext makes the gate hold the next POST for which pick is true.
-func (g *gate) holdNext(pick func(url.Values) bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.hold, g.release = pick, make(chan struct{})
-}
-
-// open lets the held POST, if any, through.
-func (g *gate) open() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	select {
-	case <-g.release:
-	default:
-		close(g.release)
-	}
-}
-
-// awaitHeld waits until a POST is being held.
-func (g *gate) awaitHeld() error {
-	select {
-	case <-g.held:
-		return nil
-	case <-time.After(browsertest.Timeout):
-		return fmt.Errorf("no POST was held within %v", browsertest.Timeout)
-	}
-}
-
-func (g *gate) wrap(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || !strings.Contains(r.Header.Get("Accept"), "application/json") {
-			next.ServeHTTP(w, r)
-			return
-		}
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		form, _ := url.ParseQuery(string(body))
-		g.mu.Lock()
-		hold, release := g.hold != nil && g.hold(form), g.release
-		if hold {
-			g.hold = nil
-		}
-		g.mu.Unlock()
-		if hold {
-			g.held <- struct{}{}
-			select {
-			case <-release:
-			case <-r.Context().Done():
-			}
-		}
-		rec := &recorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
-		var msg struct {
-			S int `json:"s"`
-		}
-		_ = json.Unmarshal(rec.body.Bytes(), &msg)
-		g.mu.Lock()
-		g.answered = append(g.answered, answer{form: form, seq: msg.S})
-		g.mu.Unlock()
-		select {
-		case g.changed <- struct{}{}:
-		default:
-		}
-	})
-}
-
-// recorder keeps a copy of the body written through it.
-type recorder struct {
-	http.ResponseWriter
-	body bytes.Buffer
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	r.body.Write(b)
-	return r.ResponseWriter.Write(b)
+	return s
 }

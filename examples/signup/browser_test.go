@@ -1,17 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -23,7 +17,7 @@ import (
 
 // openSignup serves the app (behind g, when not nil) on loopback, loads it
 // in a fresh browser and waits until the page is live.
-func openSignup(t *testing.T, g *gate) (context.Context, *Members) {
+func openSignup(t *testing.T, g *browsertest.Gate) (context.Context, *Members) {
 	t.Helper()
 	is := is.New(t)
 	members := NewMembers("admin", "root")
@@ -31,11 +25,11 @@ func openSignup(t *testing.T, g *gate) (context.Context, *Members) {
 	is.NoErr(err)
 	var handler http.Handler = router
 	if g != nil {
-		handler = g.wrap(router)
+		handler = g.Wrap(router)
 	}
 	srv := browsertest.Serve(t, handler, h)
 	if g != nil {
-		t.Cleanup(g.open) // a held POST must not hold the server's Close
+		t.Cleanup(g.Open) // a held POST must not hold the server's Close
 	}
 	ctx := browsertest.New(t)
 	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(srv.URL+"/")))
@@ -112,7 +106,7 @@ func TestBrowserValidatesUsedFieldsAsYouType(t *testing.T) {
 // name must not show over a free newer one, nor an older free one over a
 // newer taken one.
 func TestBrowserUsernameCheckRacesTyping(t *testing.T) {
-	g := newGate()
+	g := browsertest.NewGate()
 	ctx, _ := openSignup(t, g)
 
 	for _, tc := range []struct {
@@ -126,21 +120,21 @@ func TestBrowserUsernameCheckRacesTyping(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			is := is.New(t)
 			final := tc.first + tc.more
-			g.holdNext(func(f url.Values) bool { return f.Get("_lt_action") == "validate" && f.Get("username") == tc.first })
+			g.HoldNext(func(f url.Values) bool { return f.Get("_lt_action") == "validate" && f.Get("username") == tc.first })
 			is.NoErr(browsertest.Do(ctx, chromedp.Focus(chromedp.ID("username"))))
 			_, err := browsertest.Eval[chromedp.Void](ctx, `document.querySelector("#username").select()`)
 			is.NoErr(err)
 			typeInto(t, ctx, "username", tc.first)
-			is.NoErr(g.awaitHeld()) // the server holds the check of the first text
+			is.NoErr(g.AwaitHeld()) // the server holds the check of the first text
 
 			typeInto(t, ctx, "username", tc.more)
 			is.NoErr(browsertest.Do(ctx, chromedp.Focus(chromedp.ID("email")))) // leaving the field sends its event at once
-			g.open()
+			g.Open()
 
 			// Wait until the server has answered a check of the final
 			// text and the page has applied every answer given so far.
-			is.NoErr(g.awaitAnswered(func(f url.Values) bool { return f.Get("username") == final }))
-			seq := g.lastSeq()
+			is.NoErr(g.AwaitAnswered(func(f url.Values) bool { return f.Get("username") == final }))
+			seq := g.LastSeq()
 			is.NoErr(browsertest.Wait(ctx, fmt.Sprintf("seq %d applied, nothing pending", seq),
 				fmt.Sprintf(`livesse.seq >= %d && document.querySelector("[data-lt-busy]") === null`, seq),
 				`"seq " + livesse.seq + ", busy: " + [...document.querySelectorAll("[data-lt-busy]")].map((e) => e.id || e.localName)`))
@@ -162,7 +156,7 @@ func TestBrowserUsernameCheckRacesTyping(t *testing.T) {
 // examples: a client bug, left to the client's owner).
 func TestBrowserSignsUpWithFlash(t *testing.T) {
 	is := is.New(t)
-	g := newGate()
+	g := browsertest.NewGate()
 	ctx, members := openSignup(t, g)
 	is.NoErr(browsertest.WaitText(ctx, "#members", "2 members"))
 	checked := func(name, value string) func(url.Values) bool {
@@ -173,14 +167,14 @@ func TestBrowserSignsUpWithFlash(t *testing.T) {
 
 	// A submit shows every field's error, used or not.
 	typeInto(t, ctx, "username", "ann")
-	is.NoErr(g.awaitAnswered(checked("username", "ann")))
+	is.NoErr(g.AwaitAnswered(checked("username", "ann")))
 	is.NoErr(browsertest.Do(ctx, chromedp.Click(chromedp.CSS(`button[name="sign_up"]`))))
 	is.NoErr(waitError(ctx, "password", "This field is required"))
 	is.NoErr(waitError(ctx, "email", "This field is required"))
 
 	typeInto(t, ctx, "email", "ann@example.com")
 	typeInto(t, ctx, "password", "long enough")
-	is.NoErr(g.awaitAnswered(checked("password", "long enough")))
+	is.NoErr(g.AwaitAnswered(checked("password", "long enough")))
 	is.NoErr(browsertest.Do(ctx, chromedp.Click(chromedp.CSS(`button[name="sign_up"]`))))
 	is.NoErr(browsertest.WaitText(ctx, ".flash-success", "Welcome, ann! Your account is ready."))
 	is.NoErr(browsertest.WaitText(ctx, "#members", "3 members"))
@@ -214,7 +208,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
 		return err
 	})))
-	resp, err := navigateResponse(ctx, chromedp.Navigate(srv.URL+"/"))
+	resp, err := browsertest.NavigateResponse(ctx, chromedp.Navigate(srv.URL+"/"))
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusOK))
 	status, err := attr(ctx, "html", "data-lt-status")
@@ -226,7 +220,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("email"), "ann-at-example"),
 		chromedp.SendKeys(chromedp.ID("password"), "short"),
 	))
-	resp, err = navigateResponse(ctx, chromedp.Click(chromedp.CSS(`button[name="sign_up"]`)))
+	resp, err = browsertest.NavigateResponse(ctx, chromedp.Click(chromedp.CSS(`button[name="sign_up"]`)))
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusUnprocessableEntity))
 	for _, want := range []struct{ name, value, err string }{
@@ -261,7 +255,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 			}
 		}
 	}))
-	resp, err = navigateResponse(ctx, chromedp.Click(chromedp.CSS(`button[name="sign_up"]`)))
+	resp, err = browsertest.NavigateResponse(ctx, chromedp.Click(chromedp.CSS(`button[name="sign_up"]`)))
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusOK))
 	select {
@@ -277,23 +271,13 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	is.Equal(v, "")
 }
 
-// navigateResponse runs actions that navigate the tab and returns the
-// response of the document that loaded, within browsertest.Timeout.
-func navigateResponse(ctx context.Context, actions ...chromedp.Action[chromedp.Void]) (*network.Response, error) {
-	ctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
-	defer cancel()
-	return chromedp.RunResponse(ctx, actions...)
-}
-
 // text reads an element's text through the DOM domain, which works with
 // the page's scripts disabled.
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
-	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(sel)))
+	s, err := browsertest.DOMText(ctx, sel)
 	is.New(t).NoErr(err)
-	return strings.TrimSpace(s)
+	return s
 }
 
 // attr reads an attribute through the DOM domain ("" when absent).
@@ -302,141 +286,4 @@ func attr(ctx context.Context, sel, name string) (string, error) {
 	defer cancel()
 	r, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(sel), name))
 	return r.Value, err
-}
-
-// gate sits in front of the app: it holds the next live POST that its
-// predicate picks until the test opens the gate, and records every POST's
-// fields with the seq its answer carries.
-type gate struct {
-	mu       sync.Mutex
-	hold     func(url.Values) bool
-	held     chan struct{} // a POST is being held
-	release  chan struct{} // closed by open
-	answered []answer
-	changed  chan struct{} // a send for each answer
-}
-
-type answer struct {
-	form url.Values
-	seq  int
-}
-
-func newGate() *gate {
-	return &gate{held: make(chan struct{}, 1), release: make(chan struct{}), changed: make(chan struct{}, 100)}
-}
-
-// holdNext makes the gate hold the next POST for which pick is true.
-func (g *gate) holdNext(pick func(url.Values) bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.hold, g.release = pick, make(chan struct{})
-}
-
-// open lets the held POST, if any, through.
-func (g *gate) open() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	select {
-	case <-g.release:
-	default:
-		close(g.release)
-	}
-}
-
-// awaitHeld waits until a POST is being held.
-func (g *gate) awaitHeld() error {
-	select {
-	case <-g.held:
-		return nil
-	case <-time.After(browsertest.Timeout):
-		return fmt.Errorf("no POST was held within %v", browsertest.Timeout)
-	}
-}
-
-// awaitAnswered waits until a POST for which pick is true has been
-// answered.
-func (g *gate) awaitAnswered(pick func(url.Values) bool) error {
-	timeout := time.After(browsertest.Timeout)
-	for {
-		g.mu.Lock()
-		var seen []string
-		for _, a := range g.answered {
-			if pick(a.form) {
-				g.mu.Unlock()
-				return nil
-			}
-			seen = append(seen, a.form.Encode())
-		}
-		g.mu.Unlock()
-		select {
-		case <-g.changed:
-		case <-time.After(10 * time.Millisecond): // a wake-up the full channel dropped
-		case <-timeout:
-			return fmt.Errorf("no such POST answered; answered: %q", seen)
-		}
-	}
-}
-
-// lastSeq is the highest seq of the answers so far.
-func (g *gate) lastSeq() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	n := 0
-	for _, a := range g.answered {
-		n = max(n, a.seq)
-	}
-	return n
-}
-
-func (g *gate) wrap(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || !strings.Contains(r.Header.Get("Accept"), "application/json") {
-			next.ServeHTTP(w, r)
-			return
-		}
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		form, _ := url.ParseQuery(string(body))
-		g.mu.Lock()
-		hold, release := g.hold != nil && g.hold(form), g.release
-		if hold {
-			g.hold = nil
-		}
-		g.mu.Unlock()
-		if hold {
-			g.held <- struct{}{}
-			select {
-			case <-release:
-			case <-r.Context().Done():
-			}
-		}
-		rec := &recorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
-		var msg struct {
-			S int `json:"s"`
-		}
-		_ = json.Unmarshal(rec.body.Bytes(), &msg)
-		g.mu.Lock()
-		g.answered = append(g.answered, answer{form: form, seq: msg.S})
-		g.mu.Unlock()
-		select {
-		case g.changed <- struct{}{}:
-		default:
-		}
-	})
-}
-
-// recorder keeps a copy of the body written through it.
-type recorder struct {
-	http.ResponseWriter
-	body bytes.Buffer
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	r.body.Write(b)
-	return r.ResponseWriter.Write(b)
 }
