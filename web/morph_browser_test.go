@@ -10,7 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/matryer/is"
 
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt"
 )
 
@@ -61,16 +61,16 @@ func TestMorphInChromium(t *testing.T) {
 		w.Header().Set("Content-Type", "text/javascript")
 		_, _ = w.Write([]byte("window.ranSrc = true"))
 	})
-	srv := browsertest.Serve(t, mux, h)
-	ctx := browsertest.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(srv.URL+"/")))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
-	sid, err := browsertest.Cookie(ctx, srv.URL+"/", "lt_session")
+	srv := ltbrowser.Serve(t, mux, h)
+	ctx := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(srv.URL+"/")))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
+	sid, err := ltbrowser.Cookie(ctx, srv.URL+"/", "lt_session")
 	is.NoErr(err)
 	group := lt.AnonymousIdentity(sid).GroupID
 
-	is.NoErr(browsertest.Do(ctx, chromedp.SendKeys(`[name=f3]`, "typing")))
-	_, err = browsertest.Eval[chromedp.Void](ctx, `(() => {
+	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(`[name=f3]`, "typing")))
+	_, err = ltbrowser.Eval[chromedp.Void](ctx, `(() => {
 		const li = document.querySelector("#i3");
 		li.mark = "kept";
 		li.querySelector("iframe").contentWindow.mark = "kept";
@@ -79,24 +79,24 @@ func TestMorphInChromium(t *testing.T) {
 	is.NoErr(err)
 	is.NoErr(h.TriggerGroup(context.Background(), group, "top", map[string]any{"id": 3}))
 	order := `Array.from(document.querySelectorAll("#list li")).map((li) => li.id).join()`
-	is.NoErr(browsertest.Wait(ctx, "i3 on top", order+` === "i3,i1,i2"`, order))
+	is.NoErr(ltbrowser.Wait(ctx, "i3 on top", order+` === "i3,i1,i2"`, order))
 	type moved struct {
 		Node, Frame, Focused, Value string
 		Start, End                  int
 	}
-	got, err := browsertest.Eval[moved](ctx, `((li, f) => ({Node: li.mark, Frame: li.querySelector("iframe").contentWindow.mark,
+	got, err := ltbrowser.Eval[moved](ctx, `((li, f) => ({Node: li.mark, Frame: li.querySelector("iframe").contentWindow.mark,
 		Focused: document.activeElement.name, Value: f.value, Start: f.selectionStart, End: f.selectionEnd}))(document.querySelector("#i3"), document.querySelector("[name=f3]"))`)
 	is.NoErr(err)
 	is.Equal(got, moved{Node: "kept", Frame: "kept", Focused: "f3", Value: "typing", Start: 1, End: 3})
 
 	is.NoErr(h.TriggerGroup(context.Background(), group, "extra", nil))
-	is.NoErr(browsertest.WaitText(ctx, "#extra", "extra"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#extra", "extra"))
 	time.Sleep(300 * time.Millisecond) // a script that ran or loaded would have by now
-	ran, err := browsertest.Eval[[]bool](ctx, `[window.ran === undefined, window.ranSrc === undefined, document.querySelectorAll("script:not([data-lt-conn])").length === 2]`)
+	ran, err := ltbrowser.Eval[[]bool](ctx, `[window.ran === undefined, window.ranSrc === undefined, document.querySelectorAll("script:not([data-lt-conn])").length === 2]`)
 	is.NoErr(err)
 	is.Equal(ran, []bool{true, true, true})
 	is.Equal(loads.Load(), int32(0))
-	svg, err := browsertest.Eval[[]any](ctx, `((c) => [c.namespaceURI, c.getBBox().width])(document.querySelector("#chart circle"))`)
+	svg, err := ltbrowser.Eval[[]any](ctx, `((c) => [c.namespaceURI, c.getBBox().width])(document.querySelector("#chart circle"))`)
 	is.NoErr(err)
 	is.Equal(svg, []any{"http://www.w3.org/2000/svg", float64(8)})
 }

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/matryer/is"
 	"go.uber.org/goleak"
 )
@@ -26,19 +26,19 @@ func TestBrowserUserAcrossDevices(t *testing.T) {
 	is := is.New(t)
 	router, h, err := newRouter(&Sessions{Key: testKey, MaxAge: time.Hour})
 	is.NoErr(err)
-	srv := browsertest.Serve(t, router, h)
+	srv := ltbrowser.Serve(t, router, h)
 	page := srv.URL + "/"
 
 	// Alice signs in on two devices (browsers with their own cookies),
 	// Bob on a third.
-	laptop := browsertest.New(t)
-	is.NoErr(browsertest.SignIn(laptop, page, "alice"))
-	phone := browsertest.NewDevice(t, laptop)
-	is.NoErr(browsertest.SignIn(phone, page, "alice"))
-	bob := browsertest.NewDevice(t, laptop)
-	is.NoErr(browsertest.SignIn(bob, page, "bob"))
+	laptop := ltbrowser.New(t)
+	is.NoErr(ltbrowser.SignIn(laptop, page, "alice"))
+	phone := ltbrowser.NewDevice(t, laptop)
+	is.NoErr(ltbrowser.SignIn(phone, page, "alice"))
+	bob := ltbrowser.NewDevice(t, laptop)
+	is.NoErr(ltbrowser.SignIn(bob, page, "bob"))
 
-	cookie, err := browsertest.Cookie(laptop, page, sessionCookie)
+	cookie, err := ltbrowser.Cookie(laptop, page, sessionCookie)
 	is.NoErr(err)
 	is.Equal(strings.Count(cookie, "."), 2) // user.expiry.signature
 	user, err := (&Sessions{Key: testKey}).User(cookie, time.Now())
@@ -56,19 +56,19 @@ func TestBrowserUserAcrossDevices(t *testing.T) {
 	is.NoErr(waitNotes(bob, "bob's secret"))
 	// Alice acts after Bob: had his note reached her devices, it would be
 	// there before her next update.
-	is.NoErr(browsertest.Do(laptop, chromedp.Click(`#notes li:first-child button`)))
+	is.NoErr(ltbrowser.Do(laptop, chromedp.Click(`#notes li:first-child button`)))
 	is.NoErr(waitNotes(laptop, "call mom"))
 	is.NoErr(waitNotes(phone, "call mom"))
 	is.Equal(notes(t, bob), []string{"bob's secret"})
 
 	// Signing out on the phone signs out the phone only.
-	tctx, cancel := context.WithTimeout(phone, browsertest.Timeout)
+	tctx, cancel := context.WithTimeout(phone, ltbrowser.Timeout)
 	defer cancel()
 	resp, err := chromedp.RunResponse(tctx, chromedp.Click(chromedp.ID("signout")))
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusOK))
-	is.NoErr(browsertest.WaitStatus(phone, "online"))
-	present, err := browsertest.Eval[bool](phone, `document.querySelector("#signin") !== null && document.querySelector("#notes") === null`)
+	is.NoErr(ltbrowser.WaitStatus(phone, "online"))
+	present, err := ltbrowser.Eval[bool](phone, `document.querySelector("#signin") !== null && document.querySelector("#notes") === null`)
 	is.NoErr(err)
 	is.True(present) // the phone shows the sign-in form, no notes
 	addNote(t, laptop, "still here")
@@ -144,13 +144,13 @@ func TestSessionCookie(t *testing.T) {
 
 func addNote(t *testing.T, ctx context.Context, text string) {
 	t.Helper()
-	is.New(t).NoErr(browsertest.Do(ctx, browsertest.FillAndClick("#add", map[string]string{"#text": text})))
+	is.New(t).NoErr(ltbrowser.Do(ctx, ltbrowser.FillAndClick("#add", map[string]string{"#text": text})))
 }
 
 // notes returns the notes the tab of ctx shows.
 func notes(t *testing.T, ctx context.Context) []string {
 	t.Helper()
-	list, err := browsertest.Eval[[]string](ctx, `[...document.querySelectorAll("#notes .text")].map((e) => e.textContent)`)
+	list, err := ltbrowser.Eval[[]string](ctx, `[...document.querySelectorAll("#notes .text")].map((e) => e.textContent)`)
 	is.New(t).NoErr(err)
 	return list
 }
@@ -158,7 +158,7 @@ func notes(t *testing.T, ctx context.Context) []string {
 // waitNotes waits until the tab of ctx shows exactly the notes want.
 func waitNotes(ctx context.Context, want ...string) error {
 	b, _ := json.Marshal(want)
-	return browsertest.Wait(ctx, fmt.Sprintf("notes %s", b),
+	return ltbrowser.Wait(ctx, fmt.Sprintf("notes %s", b),
 		`JSON.stringify([...document.querySelectorAll("#notes .text")].map((e) => e.textContent)) === `+fmt.Sprintf("%q", b),
 		`JSON.stringify([...document.querySelectorAll("#notes .text")].map((e) => e.textContent))`)
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/lt/lttest"
 	"github.com/matryer/is"
@@ -39,7 +39,7 @@ func serveApp(t *testing.T, samples int, period time.Duration) (*App, string, fu
 	for range samples {
 		a.Feed.Next()
 	}
-	srv := browsertest.Serve(t, a.Router, a.Live)
+	srv := ltbrowser.Serve(t, a.Router, a.Live)
 	stop := func() {}
 	if period > 0 {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -68,12 +68,12 @@ func line(recent []Sample, first int) []Sample {
 // points with the server's drawing of l.
 func waitDrawn(ctx context.Context, l []Sample) error {
 	want := fmt.Sprintf("%d %d", l[len(l)-1].N, len(l))
-	if err := browsertest.Wait(ctx, "the chart to draw "+want,
+	if err := ltbrowser.Wait(ctx, "the chart to draw "+want,
 		fmt.Sprintf(`document.querySelector("#chart").getAttribute("data-drawn") === %q`, want),
 		`document.querySelector("#chart").getAttribute("data-drawn")`); err != nil {
 		return err
 	}
-	points, err := browsertest.Eval[string](ctx, `document.querySelector("#chart polyline").getAttribute("points")`)
+	points, err := ltbrowser.Eval[string](ctx, `document.querySelector("#chart polyline").getAttribute("points")`)
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func waitDrawn(ctx context.Context, l []Sample) error {
 // data-samples, which only the page's HTML sets).
 func loadedWith(t *testing.T, ctx context.Context) (string, []Sample) {
 	t.Helper()
-	raw, err := browsertest.Eval[string](ctx, `document.querySelector("#chart").getAttribute("data-samples")`)
+	raw, err := ltbrowser.Eval[string](ctx, `document.querySelector("#chart").getAttribute("data-samples")`)
 	is.New(t).NoErr(err)
 	var l []Sample
 	is.New(t).NoErr(json.Unmarshal([]byte(raw), &l))
@@ -95,9 +95,9 @@ func loadedWith(t *testing.T, ctx context.Context) (string, []Sample) {
 }
 
 // navigateResponse runs actions that navigate the tab and returns the
-// response of the document that loaded, within browsertest.Timeout.
+// response of the document that loaded, within ltbrowser.Timeout.
 func navigateResponse(ctx context.Context, actions ...chromedp.Action[chromedp.Void]) (*network.Response, error) {
-	ctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, ltbrowser.Timeout)
 	defer cancel()
 	return chromedp.RunResponse(ctx, actions...)
 }
@@ -110,8 +110,8 @@ func navigateResponse(ctx context.Context, actions ...chromedp.Action[chromedp.V
 func TestBrowserChartUnderStrictCSP(t *testing.T) {
 	is := is.New(t)
 	a, u, stop := serveApp(t, 20, 50*time.Millisecond)
-	ctx := browsertest.New(t)
-	cctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
+	ctx := ltbrowser.New(t)
+	cctx, cancel := context.WithTimeout(ctx, ltbrowser.Timeout)
 	defer cancel()
 	// Recorded from the start of every document, outside the page's CSP.
 	_, err := chromedp.Call(cctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `window.__csp = []; window.__samples = [];
@@ -121,15 +121,15 @@ func TestBrowserChartUnderStrictCSP(t *testing.T) {
 	resp, err := navigateResponse(ctx, chromedp.Navigate(u))
 	is.NoErr(err)
 	is.Equal(resp.Headers["Content-Security-Policy"], CSP)
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
-	is.NoErr(browsertest.Wait(ctx, "the chart drawn", `document.querySelector("#chart").hasAttribute("data-drawn")`, `document.querySelector("#chart-box").innerHTML`))
-	_, err = browsertest.Eval[bool](ctx, `document.querySelector("#chart").__mine = true`)
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
+	is.NoErr(ltbrowser.Wait(ctx, "the chart drawn", `document.querySelector("#chart").hasAttribute("data-drawn")`, `document.querySelector("#chart-box").innerHTML`))
+	_, err = ltbrowser.Eval[bool](ctx, `document.querySelector("#chart").__mine = true`)
 	is.NoErr(err)
 	loaded, initial := loadedWith(t, ctx)
 	is.True(len(initial) >= 20)
 
 	// A few ticks, then the ticker stops; the page shows the last sample.
-	is.NoErr(browsertest.Wait(ctx, "five samples pushed", `__samples.length >= 5`, `JSON.stringify(__samples)`))
+	is.NoErr(ltbrowser.Wait(ctx, "five samples pushed", `__samples.length >= 5`, `JSON.stringify(__samples)`))
 	stop()
 	recent := a.Feed.Recent()
 	last := recent[len(recent)-1]
@@ -137,12 +137,12 @@ func TestBrowserChartUnderStrictCSP(t *testing.T) {
 	// as the server draws them (those pushed before the stream started
 	// were asked for by the hook).
 	is.NoErr(waitDrawn(ctx, line(recent, initial[0].N)))
-	is.NoErr(browsertest.WaitText(ctx, "#n", strconv.Itoa(last.N)))
-	is.NoErr(browsertest.WaitText(ctx, "#value", fmt.Sprintf("%.1f", last.V)))
+	is.NoErr(ltbrowser.WaitText(ctx, "#n", strconv.Itoa(last.N)))
+	is.NoErr(ltbrowser.WaitText(ctx, "#value", fmt.Sprintf("%.1f", last.V)))
 
 	// Each pushed sample came once, in order, as the feed made it.
 	var pushed []Sample
-	raw, err := browsertest.Eval[string](ctx, `JSON.stringify(__samples)`)
+	raw, err := ltbrowser.Eval[string](ctx, `JSON.stringify(__samples)`)
 	is.NoErr(err)
 	is.NoErr(json.Unmarshal([]byte(raw), &pushed))
 	byN := map[int]Sample{}
@@ -160,15 +160,15 @@ func TestBrowserChartUnderStrictCSP(t *testing.T) {
 	// The ignored subtree is the one the page loaded with: the same
 	// element, its server-rendered attribute as loaded, although the
 	// stream's render carried newer samples there.
-	kept, err := browsertest.Eval[bool](ctx, `document.querySelector("#chart").__mine === true && document.querySelector("#chart").getAttribute("data-samples") === `+strconv.Quote(loaded))
+	kept, err := ltbrowser.Eval[bool](ctx, `document.querySelector("#chart").__mine === true && document.querySelector("#chart").getAttribute("data-samples") === `+strconv.Quote(loaded))
 	is.NoErr(err)
 	is.True(kept)
 
 	// Files only: no inline script, and nothing the CSP blocked.
-	inline, err := browsertest.Eval[int](ctx, `[...document.scripts].filter((s) => !s.src).length`)
+	inline, err := ltbrowser.Eval[int](ctx, `[...document.scripts].filter((s) => !s.src).length`)
 	is.NoErr(err)
 	is.Equal(inline, 0)
-	violations, err := browsertest.Eval[[]string](ctx, `__csp`)
+	violations, err := ltbrowser.Eval[[]string](ctx, `__csp`)
 	is.NoErr(err)
 	is.Equal(len(violations), 0)
 }
@@ -178,11 +178,11 @@ func TestBrowserChartUnderStrictCSP(t *testing.T) {
 func TestBrowserChartInEveryTab(t *testing.T) {
 	is := is.New(t)
 	a, u, stop := serveApp(t, 5, 50*time.Millisecond)
-	first := browsertest.New(t)
-	tabs := []context.Context{first, browsertest.NewTab(t, first), browsertest.NewDevice(t, first)}
+	first := ltbrowser.New(t)
+	tabs := []context.Context{first, ltbrowser.NewTab(t, first), ltbrowser.NewDevice(t, first)}
 	for _, ctx := range tabs {
-		is.NoErr(browsertest.Do(ctx, chromedp.Navigate(u)))
-		is.NoErr(browsertest.WaitStatus(ctx, "online"))
+		is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(u)))
+		is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
 	}
 	firsts := make([]int, len(tabs))
 	for i, ctx := range tabs {
@@ -191,7 +191,7 @@ func TestBrowserChartInEveryTab(t *testing.T) {
 	}
 	n := len(a.Feed.Recent())
 	for _, ctx := range tabs {
-		is.NoErr(browsertest.Wait(ctx, "three more samples drawn",
+		is.NoErr(ltbrowser.Wait(ctx, "three more samples drawn",
 			fmt.Sprintf(`parseInt(document.querySelector("#chart").getAttribute("data-drawn")) >= %d`, n+3),
 			`document.querySelector("#chart").getAttribute("data-drawn")`))
 	}
@@ -208,16 +208,16 @@ func TestBrowserChartInEveryTab(t *testing.T) {
 func TestBrowserChartFillsGaps(t *testing.T) {
 	is := is.New(t)
 	a, u, _ := serveApp(t, 10, 0)
-	ctx := browsertest.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(u)))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
+	ctx := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(u)))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
 	is.NoErr(waitDrawn(ctx, a.Feed.Recent()))
 	for range 3 {
 		a.Feed.Next() // never pushed
 	}
 	s := a.Feed.Next()
 	is.NoErr(a.Live.TriggerAll(context.Background(), "tick", map[string]any{"n": s.N, "v": s.V}))
-	is.NoErr(browsertest.WaitText(ctx, "#n", "14"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#n", "14"))
 	is.NoErr(waitDrawn(ctx, a.Feed.Recent())) // 1 to 14
 }
 
@@ -226,15 +226,15 @@ func TestBrowserChartFillsGaps(t *testing.T) {
 func TestBrowserChartWithoutJavaScript(t *testing.T) {
 	is := is.New(t)
 	a, u, _ := serveApp(t, 30, 0)
-	ctx := browsertest.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+	ctx := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
 		return err
 	})))
 	resp, err := navigateResponse(ctx, chromedp.Navigate(u))
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusOK))
-	rctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
+	rctx, cancel := context.WithTimeout(ctx, ltbrowser.Timeout)
 	defer cancel()
 	points, err := chromedp.Run(rctx, chromedp.AttributeValue(chromedp.CSS("#chart polyline"), "points"))
 	is.NoErr(err)

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt/lttest"
 	"github.com/matryer/is"
 	"go.uber.org/goleak"
@@ -23,36 +23,36 @@ func TestBrowserRoomStaysConsistent(t *testing.T) {
 	is := is.New(t)
 	router, h, err := newRouter()
 	is.NoErr(err)
-	srv := browsertest.Serve(t, router, h)
+	srv := ltbrowser.Serve(t, router, h)
 	lobby := srv.URL + "/rooms/lobby"
 
 	// Alice with two tabs, Bob on another device, all in #lobby; Carol in
 	// #other.
-	alice1 := browsertest.New(t)
-	is.NoErr(browsertest.SignIn(alice1, lobby, "alice"))
-	alice2 := browsertest.NewTab(t, alice1)
-	is.NoErr(browsertest.OpenSignedIn(alice2, lobby, "alice"))
-	bob := browsertest.NewDevice(t, alice1)
-	is.NoErr(browsertest.SignIn(bob, lobby, "bob"))
-	carol := browsertest.NewDevice(t, alice1)
-	is.NoErr(browsertest.SignIn(carol, srv.URL+"/rooms/other", "carol"))
+	alice1 := ltbrowser.New(t)
+	is.NoErr(ltbrowser.SignIn(alice1, lobby, "alice"))
+	alice2 := ltbrowser.NewTab(t, alice1)
+	is.NoErr(ltbrowser.OpenSignedIn(alice2, lobby, "alice"))
+	bob := ltbrowser.NewDevice(t, alice1)
+	is.NoErr(ltbrowser.SignIn(bob, lobby, "bob"))
+	carol := ltbrowser.NewDevice(t, alice1)
+	is.NoErr(ltbrowser.SignIn(carol, srv.URL+"/rooms/other", "carol"))
 	room := []context.Context{alice1, alice2, bob}
 
 	// A message sent in one tab reaches the room's other tabs (Sync), of
 	// both users.
-	is.NoErr(browsertest.Do(alice1, browsertest.FillAndClick("#send", map[string]string{"#text": "hello from alice"})))
+	is.NoErr(ltbrowser.Do(alice1, ltbrowser.FillAndClick("#send", map[string]string{"#text": "hello from alice"})))
 	for _, tab := range room {
 		is.NoErr(waitMessages(tab, 1))
 		is.Equal(messages(t, tab), []string{"alice: hello from alice"})
 	}
-	value, err := browsertest.Eval[string](alice1, `document.querySelector("#text").value`)
+	value, err := ltbrowser.Eval[string](alice1, `document.querySelector("#text").value`)
 	is.NoErr(err)
 	is.Equal(value, "") // the sent text left the box
 
 	// Three tabs each send three messages at once: every tab ends with the
 	// same ten messages, in the same order.
 	for i, tab := range room {
-		_, err := browsertest.Eval[chromedp.Void](tab, fmt.Sprintf(`for (let n = 1; n <= 3; n++) {
+		_, err := ltbrowser.Eval[chromedp.Void](tab, fmt.Sprintf(`for (let n = 1; n <= 3; n++) {
 			document.querySelector("#text").value = "tab %d says " + n;
 			document.querySelector("#send").click();
 		}`, i+1))
@@ -71,24 +71,24 @@ func TestBrowserRoomStaysConsistent(t *testing.T) {
 	}
 
 	// Another room is another group: Carol sees only her room.
-	is.NoErr(browsertest.Do(carol, browsertest.FillAndClick("#send", map[string]string{"#text": "carol here"})))
+	is.NoErr(ltbrowser.Do(carol, ltbrowser.FillAndClick("#send", map[string]string{"#text": "carol here"})))
 	is.NoErr(waitMessages(carol, 1))
 	is.Equal(messages(t, carol), []string{"carol: carol here"})
 
 	// A wave is broadcast to the room's other tabs.
-	is.NoErr(browsertest.Do(bob, chromedp.Click(chromedp.ID("wave"))))
-	is.NoErr(browsertest.WaitText(bob, "#notice", "You waved at the room."))
-	is.NoErr(browsertest.WaitText(alice1, "#notice", "bob waved 👋"))
-	is.NoErr(browsertest.WaitText(alice2, "#notice", "bob waved 👋"))
-	is.NoErr(browsertest.Do(alice2, chromedp.Click(chromedp.ID("wave"))))
-	is.NoErr(browsertest.WaitText(alice1, "#notice", "You waved at the room (from another tab)."))
-	is.NoErr(browsertest.WaitText(bob, "#notice", "alice waved 👋"))
+	is.NoErr(ltbrowser.Do(bob, chromedp.Click(chromedp.ID("wave"))))
+	is.NoErr(ltbrowser.WaitText(bob, "#notice", "You waved at the room."))
+	is.NoErr(ltbrowser.WaitText(alice1, "#notice", "bob waved 👋"))
+	is.NoErr(ltbrowser.WaitText(alice2, "#notice", "bob waved 👋"))
+	is.NoErr(ltbrowser.Do(alice2, chromedp.Click(chromedp.ID("wave"))))
+	is.NoErr(ltbrowser.WaitText(alice1, "#notice", "You waved at the room (from another tab)."))
+	is.NoErr(ltbrowser.WaitText(bob, "#notice", "alice waved 👋"))
 	// Carol, in another room, got neither the waves nor the lobby's
 	// messages: her next update shows her room as it was.
-	is.NoErr(browsertest.Do(carol, browsertest.FillAndClick("#send", map[string]string{"#text": "anyone?"})))
+	is.NoErr(ltbrowser.Do(carol, ltbrowser.FillAndClick("#send", map[string]string{"#text": "anyone?"})))
 	is.NoErr(waitMessages(carol, 2))
 	is.Equal(messages(t, carol), []string{"carol: carol here", "carol: anyone?"})
-	present, err := browsertest.Eval[bool](carol, `document.querySelector("#notice") !== null`)
+	present, err := ltbrowser.Eval[bool](carol, `document.querySelector("#notice") !== null`)
 	is.NoErr(err)
 	is.True(!present)
 	for _, tab := range room {
@@ -125,14 +125,14 @@ func TestWavedCannotBePosted(t *testing.T) {
 // messages returns what the tab of ctx shows, as "from: text" lines.
 func messages(t *testing.T, ctx context.Context) []string {
 	t.Helper()
-	msgs, err := browsertest.Eval[[]string](ctx, `[...document.querySelectorAll("#messages li[id^=m-]")].map(
+	msgs, err := ltbrowser.Eval[[]string](ctx, `[...document.querySelectorAll("#messages li[id^=m-]")].map(
 		(li) => li.querySelector(".from").textContent + ": " + li.querySelector(".text").textContent)`)
 	is.New(t).NoErr(err)
 	return msgs
 }
 
 func waitMessages(ctx context.Context, n int) error {
-	return browsertest.Wait(ctx, fmt.Sprintf("%d messages", n),
+	return ltbrowser.Wait(ctx, fmt.Sprintf("%d messages", n),
 		fmt.Sprintf(`document.querySelectorAll("#messages li[id^=m-]").length === %d`, n),
 		`document.querySelectorAll("#messages li[id^=m-]").length + " messages"`)
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt"
 	"github.com/matryer/is"
 	"go.uber.org/goleak"
@@ -32,11 +32,11 @@ func openCounter(t *testing.T) (ctx context.Context, srv *httptest.Server, h *lt
 	is := is.New(t)
 	router, h, err := newRouter(false)
 	is.NoErr(err)
-	srv = browsertest.Serve(t, router, h)
-	ctx = browsertest.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(srv.URL+"/")))
-	is.NoErr(browsertest.WaitText(ctx, "#count", "0"))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
+	srv = ltbrowser.Serve(t, router, h)
+	ctx = ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(srv.URL+"/")))
+	is.NoErr(ltbrowser.WaitText(ctx, "#count", "0"))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
 	return ctx, srv, h
 }
 
@@ -44,13 +44,13 @@ func openCounter(t *testing.T) (ctx context.Context, srv *httptest.Server, h *lt
 // lose; pageKept tells whether it is still there.
 func markPage(t *testing.T, ctx context.Context) {
 	t.Helper()
-	_, err := browsertest.Eval[chromedp.Void](ctx, `window.__ltTestMark = "same page"`)
+	_, err := ltbrowser.Eval[chromedp.Void](ctx, `window.__ltTestMark = "same page"`)
 	is.New(t).NoErr(err)
 }
 
 func pageKept(t *testing.T, ctx context.Context) bool {
 	t.Helper()
-	kept, err := browsertest.Eval[bool](ctx, `window.__ltTestMark === "same page"`)
+	kept, err := ltbrowser.Eval[bool](ctx, `window.__ltTestMark === "same page"`)
 	is.New(t).NoErr(err)
 	return kept
 }
@@ -58,10 +58,10 @@ func pageKept(t *testing.T, ctx context.Context) bool {
 func TestBrowserStatusOnline(t *testing.T) {
 	is := is.New(t)
 	ctx, _, _ := openCounter(t) // waits for data-lt-status="online"
-	status, err := browsertest.Eval[string](ctx, `window.livesse.status`)
+	status, err := ltbrowser.Eval[string](ctx, `window.livesse.status`)
 	is.NoErr(err)
 	is.Equal(status, "online") // window.livesse.status agrees with <html data-lt-status>
-	conn, err := browsertest.Eval[string](ctx, `window.livesse.conn`)
+	conn, err := ltbrowser.Eval[string](ctx, `window.livesse.conn`)
 	is.NoErr(err)
 	is.True(conn != "") // the client knows its connection
 }
@@ -79,7 +79,7 @@ type clickResult struct {
 // performance.now(), so neither the protocol round trips of the test nor
 // Go's scheduling are in the figure.
 func clickAndMeasure(ctx context.Context, sel, want string) (clickResult, error) {
-	return browsertest.Eval[clickResult](ctx, `new Promise((resolve) => {
+	return ltbrowser.Eval[clickResult](ctx, `new Promise((resolve) => {
 		const btn = document.querySelector(`+jsQuote(sel)+`);
 		let t0 = 0, busyAtClick = false;
 		const onUpdate = () => {
@@ -107,10 +107,10 @@ func TestBrowserClickUpdatesLive(t *testing.T) {
 	markPage(t, ctx)
 
 	// A real mouse click on the button.
-	is.NoErr(browsertest.Do(ctx, chromedp.Click(chromedp.ID("inc"))))
-	is.NoErr(browsertest.WaitText(ctx, "#count", "1"))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Click(chromedp.ID("inc"))))
+	is.NoErr(ltbrowser.WaitText(ctx, "#count", "1"))
 	is.True(pageKept(t, ctx)) // the click updated the page in place, without a navigation
-	seq, err := browsertest.Eval[int](ctx, `window.livesse.seq`)
+	seq, err := ltbrowser.Eval[int](ctx, `window.livesse.seq`)
 	is.NoErr(err)
 	is.True(seq >= 1) // the count came as a live update
 
@@ -124,7 +124,7 @@ func TestBrowserClickUpdatesLive(t *testing.T) {
 		t.Logf("click-to-update latency: %.1f ms", r.MS)
 		ms = append(ms, r.MS)
 	}
-	is.NoErr(browsertest.WaitText(ctx, "#count", strconv.Itoa(1+rounds)))
+	is.NoErr(ltbrowser.WaitText(ctx, "#count", strconv.Itoa(1+rounds)))
 	is.True(pageKept(t, ctx)) // still the same page after all the clicks
 	slices.Sort(ms)
 	t.Logf("click-to-update latency over %d clicks: min %.1f ms, median %.1f ms, max %.1f ms",
@@ -141,7 +141,7 @@ func TestBrowserBusyWhileActing(t *testing.T) {
 	is.NoErr(err)
 	is.True(r.BusyAtClick)  // aria-busy="true" and data-lt-busy are set as the request starts
 	is.True(r.BusyAtUpdate) // and survive the morph of the update
-	is.NoErr(browsertest.Wait(ctx, "#inc to lose aria-busy",
+	is.NoErr(ltbrowser.Wait(ctx, "#inc to lose aria-busy",
 		`!document.querySelector("#inc").hasAttribute("aria-busy") && !document.querySelector("#inc").hasAttribute("data-lt-busy")`,
 		`document.querySelector("#inc").outerHTML`))
 }
@@ -150,17 +150,17 @@ func TestBrowserActionErrorShown(t *testing.T) {
 	is := is.New(t)
 	ctx, _, _ := openCounter(t)
 	markPage(t, ctx)
-	_, err := browsertest.Eval[chromedp.Void](ctx, `window.__ltErrors = [];
+	_, err := ltbrowser.Eval[chromedp.Void](ctx, `window.__ltErrors = [];
 		document.addEventListener("lt:error", (e) => window.__ltErrors.push(e.detail))`)
 	is.NoErr(err)
-	present, err := browsertest.Eval[bool](ctx, `document.querySelector("#error") !== null`)
+	present, err := ltbrowser.Eval[bool](ctx, `document.querySelector("#error") !== null`)
 	is.NoErr(err)
 	is.True(!present) // no error before the action
 
-	is.NoErr(browsertest.Do(ctx, chromedp.Click(chromedp.ID("dec"))))
-	is.NoErr(browsertest.WaitTextContains(ctx, "#error", "cannot go below zero"))
-	is.NoErr(browsertest.Do(ctx, chromedp.WaitVisible(chromedp.ID("error"))))
-	count, err := browsertest.Text(ctx, "#count")
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Click(chromedp.ID("dec"))))
+	is.NoErr(ltbrowser.WaitTextContains(ctx, "#error", "cannot go below zero"))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.WaitVisible(chromedp.ID("error"))))
+	count, err := ltbrowser.Text(ctx, "#count")
 	is.NoErr(err)
 	is.Equal(count, "0")      // the refused action changed nothing
 	is.True(pageKept(t, ctx)) // the error was shown live, without a navigation
@@ -169,8 +169,8 @@ func TestBrowserActionErrorShown(t *testing.T) {
 		Status  int    `json:"status"`
 		Message string `json:"message"`
 	}
-	is.NoErr(browsertest.Wait(ctx, "an lt:error event", `window.__ltErrors.length > 0`, `JSON.stringify(window.__ltErrors)`))
-	details, err := browsertest.Eval[[]errDetail](ctx, `window.__ltErrors`)
+	is.NoErr(ltbrowser.Wait(ctx, "an lt:error event", `window.__ltErrors.length > 0`, `JSON.stringify(window.__ltErrors)`))
+	details, err := ltbrowser.Eval[[]errDetail](ctx, `window.__ltErrors`)
 	is.NoErr(err)
 	is.Equal(len(details), 1)                                             // one lt:error for one refused action
 	is.Equal(details[0].Status, http.StatusUnprocessableEntity)           // the action error's status
@@ -181,34 +181,34 @@ func TestBrowserTypingSurvivesServerUpdate(t *testing.T) {
 	is := is.New(t)
 	ctx, srv, h := openCounter(t)
 	// Get the count to 1 so that a server-side reset changes the page.
-	is.NoErr(browsertest.Do(ctx, chromedp.Click(chromedp.ID("inc"))))
-	is.NoErr(browsertest.WaitText(ctx, "#count", "1"))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Click(chromedp.ID("inc"))))
+	is.NoErr(ltbrowser.WaitText(ctx, "#count", "1"))
 
 	// Type into the step field; it keeps focus from here on.
-	is.NoErr(browsertest.Do(ctx,
+	is.NoErr(ltbrowser.Do(ctx,
 		chromedp.SetValue(chromedp.ID("step"), ""),
 		chromedp.SendKeys(chromedp.ID("step"), "3"),
 	))
-	focus, err := browsertest.Eval[string](ctx, `document.activeElement.id + "=" + document.activeElement.value`)
+	focus, err := ltbrowser.Eval[string](ctx, `document.activeElement.id + "=" + document.activeElement.value`)
 	is.NoErr(err)
 	is.Equal(focus, "step=3") // typed into the focused field
 
 	// The server resets the count of this browser's session; the page is
 	// re-rendered around the field, whose server-side value is 1.
-	sid, err := browsertest.Cookie(ctx, srv.URL+"/", "lt_session")
+	sid, err := ltbrowser.Cookie(ctx, srv.URL+"/", "lt_session")
 	is.NoErr(err)
-	seq, err := browsertest.Eval[int](ctx, `window.livesse.seq`)
+	seq, err := ltbrowser.Eval[int](ctx, `window.livesse.seq`)
 	is.NoErr(err)
 	is.NoErr(h.TriggerGroup(context.Background(), lt.AnonymousIdentity(sid).GroupID, "reset", nil))
-	is.NoErr(browsertest.WaitText(ctx, "#count", "0"))
-	after, err := browsertest.Eval[int](ctx, `window.livesse.seq`)
+	is.NoErr(ltbrowser.WaitText(ctx, "#count", "0"))
+	after, err := ltbrowser.Eval[int](ctx, `window.livesse.seq`)
 	is.NoErr(err)
 	is.True(after > seq) // the reset came as a live update
 
-	focus, err = browsertest.Eval[string](ctx, `document.activeElement.id + "=" + document.activeElement.value`)
+	focus, err = ltbrowser.Eval[string](ctx, `document.activeElement.id + "=" + document.activeElement.value`)
 	is.NoErr(err)
 	is.Equal(focus, "step=3") // focus and the typed value survived the update
-	rendered, err := browsertest.Eval[string](ctx, `document.querySelector("#step").getAttribute("value")`)
+	rendered, err := ltbrowser.Eval[string](ctx, `document.querySelector("#step").getAttribute("value")`)
 	is.NoErr(err)
 	is.Equal(rendered, "1") // while the server rendered its own value around it
 }
@@ -217,11 +217,11 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	is := is.New(t)
 	router, h, err := newRouter(false)
 	is.NoErr(err)
-	srv := browsertest.Serve(t, router, h)
-	ctx := browsertest.New(t)
+	srv := ltbrowser.Serve(t, router, h)
+	ctx := ltbrowser.New(t)
 	// Scripts are off in this tab before it loads the page, as in a
 	// browser with JavaScript disabled.
-	is.NoErr(browsertest.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
 		return err
 	})))
@@ -231,7 +231,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusOK))
 	is.Equal(text(t, ctx, "#count"), "0")
-	status, err := browsertest.Eval[*string](ctx, `document.documentElement.getAttribute("data-lt-status")`)
+	status, err := ltbrowser.Eval[*string](ctx, `document.documentElement.getAttribute("data-lt-status")`)
 	is.NoErr(err)
 	is.True(status == nil) // the client script did not run
 
@@ -259,9 +259,9 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 }
 
 // navigateResponse runs actions that navigate the tab and returns the
-// response of the document that loaded, within browsertest.Timeout.
+// response of the document that loaded, within ltbrowser.Timeout.
 func navigateResponse(ctx context.Context, actions ...chromedp.Action[chromedp.Void]) (*network.Response, error) {
-	ctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, ltbrowser.Timeout)
 	defer cancel()
 	return chromedp.RunResponse(ctx, actions...)
 }
@@ -270,7 +270,7 @@ func navigateResponse(ctx context.Context, actions ...chromedp.Action[chromedp.V
 // the page's scripts disabled.
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, ltbrowser.Timeout)
 	defer cancel()
 	s, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(sel)))
 	is.New(t).NoErr(err)

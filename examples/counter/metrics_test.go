@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt"
 	"github.com/matryer/is"
 )
@@ -449,12 +449,12 @@ func TestBrowserMetrics(t *testing.T) {
 	is := is.New(t)
 	router, h, err := newRouter(true)
 	is.NoErr(err)
-	srv := browsertest.Serve(t, router, h)
-	first := browsertest.New(t)
-	second := browsertest.NewTab(t, first)
+	srv := ltbrowser.Serve(t, router, h)
+	first := ltbrowser.New(t)
+	second := ltbrowser.NewTab(t, first)
 	for _, tab := range []context.Context{first, second} {
-		is.NoErr(browsertest.Do(tab, chromedp.Navigate(srv.URL+"/")))
-		is.NoErr(browsertest.WaitStatus(tab, "online"))
+		is.NoErr(ltbrowser.Do(tab, chromedp.Navigate(srv.URL+"/")))
+		is.NoErr(ltbrowser.WaitStatus(tab, "online"))
 	}
 	is.Equal(scrapeMetrics(t, srv.URL)[metric("livesse_connections")], 2.0) // one per page load
 	// The second tab joins the first one's stream, which reconnects with
@@ -463,15 +463,15 @@ func TestBrowserMetrics(t *testing.T) {
 
 	const clicks = 3
 	for i := range clicks {
-		is.NoErr(browsertest.Do(first, chromedp.Click(chromedp.ID("inc"))))
-		is.NoErr(browsertest.WaitText(first, "#count", strconv.Itoa(i+1)))
+		is.NoErr(ltbrowser.Do(first, chromedp.Click(chromedp.ID("inc"))))
+		is.NoErr(ltbrowser.WaitText(first, "#count", strconv.Itoa(i+1)))
 	}
-	is.NoErr(browsertest.Do(second, chromedp.Click(chromedp.ID("inc"))))
-	is.NoErr(browsertest.WaitText(second, "#count", "1")) // each tab has its own state
-	is.NoErr(browsertest.Do(second, chromedp.Click(chromedp.ID("reset"))))
-	is.NoErr(browsertest.WaitText(second, "#count", "0"))
-	is.NoErr(browsertest.Do(second, chromedp.Click(chromedp.ID("dec")))) // below zero
-	is.NoErr(browsertest.WaitTextContains(second, "#error", "cannot go below zero"))
+	is.NoErr(ltbrowser.Do(second, chromedp.Click(chromedp.ID("inc"))))
+	is.NoErr(ltbrowser.WaitText(second, "#count", "1")) // each tab has its own state
+	is.NoErr(ltbrowser.Do(second, chromedp.Click(chromedp.ID("reset"))))
+	is.NoErr(ltbrowser.WaitText(second, "#count", "0"))
+	is.NoErr(ltbrowser.Do(second, chromedp.Click(chromedp.ID("dec")))) // below zero
+	is.NoErr(ltbrowser.WaitTextContains(second, "#error", "cannot go below zero"))
 
 	// The click's update may reach the page on the stream before its POST
 	// has been counted: Close waits for the connections' jobs.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt"
 	"github.com/matryer/is"
 	"go.uber.org/goleak"
@@ -27,14 +27,14 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func openDashboard(t *testing.T, ctx context.Context, url string) {
 	t.Helper()
 	is := is.New(t)
-	cctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
+	cctx, cancel := context.WithTimeout(ctx, ltbrowser.Timeout)
 	defer cancel()
 	_, err := chromedp.Call(cctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
 		Source: `window.__updates = 0; document.addEventListener("lt:update", () => window.__updates++)`,
 	})
 	is.NoErr(err)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(url)))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(url)))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
 	// The page came from a GET, without a tree: the first message the
 	// client applies is the stream's render.
 	is.NoErr(waitUpdates(ctx, 1))
@@ -52,7 +52,7 @@ type mark struct {
 // the two.
 func markPage(t *testing.T, ctx context.Context) mark {
 	t.Helper()
-	m, err := browsertest.Eval[mark](ctx, `(window.__updates = 0, {
+	m, err := ltbrowser.Eval[mark](ctx, `(window.__updates = 0, {
 		conn: window.livesse.conn,
 		seq: window.livesse.seq,
 		updated: document.querySelector("#updated").textContent.trim(),
@@ -63,13 +63,13 @@ func markPage(t *testing.T, ctx context.Context) mark {
 
 func updates(t *testing.T, ctx context.Context) int {
 	t.Helper()
-	n, err := browsertest.Eval[int](ctx, `window.__updates`)
+	n, err := ltbrowser.Eval[int](ctx, `window.__updates`)
 	is.New(t).NoErr(err)
 	return n
 }
 
 func waitUpdates(ctx context.Context, min int) error {
-	return browsertest.Wait(ctx, fmt.Sprintf("%d live updates", min),
+	return ltbrowser.Wait(ctx, fmt.Sprintf("%d live updates", min),
 		fmt.Sprintf("window.__updates >= %d", min), `window.__updates + " updates"`)
 }
 
@@ -82,8 +82,8 @@ func startDashboard(t *testing.T) (d *Dashboard, h *lt.Handler, pageURL string, 
 	d = &Dashboard{Period: 50 * time.Millisecond}
 	router, h, err := newRouter(d, lt.WithReconnectGrace(100*time.Millisecond))
 	is.New(t).NoErr(err)
-	pageURL = browsertest.Serve(t, router, h).URL + "/"
-	first = browsertest.New(t)
+	pageURL = ltbrowser.Serve(t, router, h).URL + "/"
+	first = ltbrowser.New(t)
 	openDashboard(t, first, pageURL)
 	return d, h, pageURL, first
 }
@@ -98,13 +98,13 @@ func TestBrowserRefreshesUntilTheConnectionEnds(t *testing.T) {
 	is.True(after.Updated != before.Updated) // the figures were read again
 	is.Equal(after.Conn, before.Conn)        // as live updates of the same page,
 	is.True(after.Seq >= before.Seq+3)       // each one a seq further
-	is.NoErr(browsertest.WaitText(first, "#viewers", "1"))
+	is.NoErr(ltbrowser.WaitText(first, "#viewers", "1"))
 
 	// A second tab starts its own ticker.
 	second, closeSecond := newTab(t, first)
 	openDashboard(t, second, pageURL)
-	is.NoErr(browsertest.WaitText(first, "#viewers", "2"))
-	is.NoErr(browsertest.WaitText(second, "#viewers", "2"))
+	is.NoErr(ltbrowser.WaitText(first, "#viewers", "2"))
+	is.NoErr(ltbrowser.WaitText(second, "#viewers", "2"))
 	is.NoErr(waitUpdates(second, 2))
 
 	// The second tab is closed. The first, which leads the stream the two
@@ -118,7 +118,7 @@ func TestBrowserRefreshesUntilTheConnectionEnds(t *testing.T) {
 	// gets a fresh connection, whose ticker starts as the old one stops.
 	// Either way exactly one ticker runs in the end.
 	closeSecond()
-	is.NoErr(browsertest.WaitText(first, "#viewers", "1"))
+	is.NoErr(ltbrowser.WaitText(first, "#viewers", "1"))
 	is.NoErr(waitFor(func() bool { return d.Viewers.Load() == 1 })) // only the first tab's ticker runs
 	n := updates(t, first)
 	is.NoErr(waitUpdates(first, n+2)) // and it still refreshes
@@ -138,10 +138,10 @@ func TestBrowserRefreshesUntilTheConnectionEnds(t *testing.T) {
 func TestFollowerClosedWithoutPagehideLeaves(t *testing.T) {
 	is := is.New(t)
 	d, _, pageURL, first := startDashboard(t)
-	is.NoErr(browsertest.WaitText(first, "#viewers", "1"))
+	is.NoErr(ltbrowser.WaitText(first, "#viewers", "1"))
 
 	second, closeSecond := newTab(t, first)
-	cctx, cancel := context.WithTimeout(second, browsertest.Timeout)
+	cctx, cancel := context.WithTimeout(second, ltbrowser.Timeout)
 	defer cancel()
 	_, err := chromedp.Call(cctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
 		// Runs first, in the capturing phase: the client never hears of
@@ -150,18 +150,18 @@ func TestFollowerClosedWithoutPagehideLeaves(t *testing.T) {
 	})
 	is.NoErr(err)
 	openDashboard(t, second, pageURL)
-	leads, err := browsertest.Eval[bool](second, `window.livesse.leader`)
+	leads, err := ltbrowser.Eval[bool](second, `window.livesse.leader`)
 	is.NoErr(err)
 	is.True(!leads) // it follows the first tab's stream
-	is.NoErr(browsertest.WaitText(first, "#viewers", "2"))
+	is.NoErr(ltbrowser.WaitText(first, "#viewers", "2"))
 
 	closeSecond()
-	is.NoErr(browsertest.WaitText(first, "#viewers", "1"))
+	is.NoErr(ltbrowser.WaitText(first, "#viewers", "1"))
 	is.NoErr(waitFor(func() bool { return d.Viewers.Load() == 1 }))
 }
 
 // newTab opens a tab in the browser of browserCtx, like
-// browsertest.NewTab, and returns it with a function that closes it, as a
+// ltbrowser.NewTab, and returns it with a function that closes it, as a
 // user closes a tab. (Navigating away is not the same: Chromium may keep
 // the page, and its event stream, in the back/forward cache.)
 func newTab(t *testing.T, browserCtx context.Context) (context.Context, func()) {
@@ -178,14 +178,14 @@ func newTab(t *testing.T, browserCtx context.Context) (context.Context, func()) 
 	return ctx, cancel
 }
 
-// waitFor polls cond until it holds, for at most browsertest.Timeout.
+// waitFor polls cond until it holds, for at most ltbrowser.Timeout.
 func waitFor(cond func() bool) error {
-	deadline := time.Now().Add(browsertest.Timeout)
+	deadline := time.Now().Add(ltbrowser.Timeout)
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for !cond() {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("condition not met within %v", browsertest.Timeout)
+			return fmt.Errorf("condition not met within %v", ltbrowser.Timeout)
 		}
 		<-tick.C
 	}

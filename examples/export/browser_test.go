@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/matryer/is"
 	"go.uber.org/goleak"
 )
@@ -21,26 +21,26 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestBrowserExportProgressCompleteAndFailed(t *testing.T) {
 	is := is.New(t)
-	logs := browsertest.NewLogs("cause")
+	logs := ltbrowser.NewLogs("cause")
 	router, h, err := newRouter(&Exporter{Steps: 10, StepDelay: 20 * time.Millisecond, Log: logs.Logger()})
 	is.NoErr(err)
-	srv := browsertest.Serve(t, router, h)
+	srv := ltbrowser.Serve(t, router, h)
 
-	ctx := browsertest.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(srv.URL+"/")))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
+	ctx := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(srv.URL+"/")))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
 	// Record the progress bar's value after every live update.
-	_, err = browsertest.Eval[chromedp.Void](ctx, `window.__progress = [];
+	_, err = ltbrowser.Eval[chromedp.Void](ctx, `window.__progress = [];
 		document.addEventListener("lt:update", () => {
 			const p = document.querySelector("#progress");
 			if (p) window.__progress.push(Number(p.value));
 		})`)
 	is.NoErr(err)
 
-	is.NoErr(browsertest.Do(ctx, chromedp.Click(chromedp.ID("start"))))
-	is.NoErr(browsertest.WaitTextContains(ctx, "#status", "Complete"))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Click(chromedp.ID("start"))))
+	is.NoErr(ltbrowser.WaitTextContains(ctx, "#status", "Complete"))
 	is.NoErr(logs.Await("export complete"))
-	progress, err := browsertest.Eval[[]int](ctx, `window.__progress`)
+	progress, err := ltbrowser.Eval[[]int](ctx, `window.__progress`)
 	is.NoErr(err)
 	t.Logf("progress seen: %v", progress)
 	is.Equal(progress[len(progress)-1], 100) // the bar ends full
@@ -56,9 +56,9 @@ func TestBrowserExportProgressCompleteAndFailed(t *testing.T) {
 	is.True(between >= 3) // and was seen on its way, step by step
 
 	// The download is there for this browser's session, and for nobody else.
-	href, err := browsertest.Eval[string](ctx, `document.querySelector("#download").href`)
+	href, err := ltbrowser.Eval[string](ctx, `document.querySelector("#download").href`)
 	is.NoErr(err)
-	csv, err := browsertest.Eval[string](ctx, `fetch(`+jsString(href)+`).then((r) => r.text())`)
+	csv, err := ltbrowser.Eval[string](ctx, `fetch(`+jsString(href)+`).then((r) => r.text())`)
 	is.NoErr(err)
 	is.True(strings.HasPrefix(csv, "id,item,quantity\n1,item-1,2\n"))
 	is.Equal(strings.Count(csv, "\n"), 1+10*100) // a header and ten batches of rows
@@ -68,52 +68,52 @@ func TestBrowserExportProgressCompleteAndFailed(t *testing.T) {
 	is.Equal(resp.StatusCode, http.StatusNotFound)
 
 	// "Make it fail": the job fails two thirds of the way.
-	is.NoErr(browsertest.Do(ctx, browsertest.FillAndClick("#start", map[string]string{"#fail": "on"})))
-	is.NoErr(browsertest.WaitText(ctx, "#status", "Failed: disk quota exceeded after 600 rows (you asked for it)"))
+	is.NoErr(ltbrowser.Do(ctx, ltbrowser.FillAndClick("#start", map[string]string{"#fail": "on"})))
+	is.NoErr(ltbrowser.WaitText(ctx, "#status", "Failed: disk quota exceeded after 600 rows (you asked for it)"))
 	is.NoErr(logs.Await("export failed"))
-	checked, err := browsertest.Eval[bool](ctx, `document.querySelector("#fail").checked`)
+	checked, err := ltbrowser.Eval[bool](ctx, `document.querySelector("#fail").checked`)
 	is.NoErr(err)
 	is.True(checked) // the form kept the box ticked
 }
 
 func TestBrowserExportCancelled(t *testing.T) {
 	is := is.New(t)
-	logs := browsertest.NewLogs("cause")
+	logs := ltbrowser.NewLogs("cause")
 	// A batch takes an hour: the job runs until something cancels it.
 	// The default reconnect grace (30 s): a closed tab says it left.
 	router, h, err := newRouter(&Exporter{Steps: 10, StepDelay: time.Hour, Log: logs.Logger()})
 	is.NoErr(err)
-	srv := browsertest.Serve(t, router, h)
+	srv := ltbrowser.Serve(t, router, h)
 	page := srv.URL + "/"
 
 	// Two tabs of one browser: one starts the export, both see it.
-	other := browsertest.New(t)
+	other := ltbrowser.New(t)
 	starter, closeStarter := newTab(t, other)
 	for _, tab := range []context.Context{other, starter} {
-		is.NoErr(browsertest.Do(tab, chromedp.Navigate(page)))
-		is.NoErr(browsertest.WaitStatus(tab, "online"))
+		is.NoErr(ltbrowser.Do(tab, chromedp.Navigate(page)))
+		is.NoErr(ltbrowser.WaitStatus(tab, "online"))
 	}
 
 	// The user cancels.
-	is.NoErr(browsertest.Do(starter, chromedp.Click(chromedp.ID("start"))))
-	is.NoErr(browsertest.WaitText(other, "#status", "Exporting: 0 of 10 batches (0%)"))
-	is.NoErr(browsertest.Do(starter, chromedp.Click(chromedp.ID("cancel"))))
-	is.NoErr(browsertest.WaitText(starter, "#status", "Cancelled."))
-	is.NoErr(browsertest.WaitText(other, "#status", "Cancelled."))
+	is.NoErr(ltbrowser.Do(starter, chromedp.Click(chromedp.ID("start"))))
+	is.NoErr(ltbrowser.WaitText(other, "#status", "Exporting: 0 of 10 batches (0%)"))
+	is.NoErr(ltbrowser.Do(starter, chromedp.Click(chromedp.ID("cancel"))))
+	is.NoErr(ltbrowser.WaitText(starter, "#status", "Cancelled."))
+	is.NoErr(ltbrowser.WaitText(other, "#status", "Cancelled."))
 	is.NoErr(logs.Await("export cancelled cause=cancelled"))
 	is.NoErr(waitFor("the job goroutine to end", func() bool { return jobs() == 0 }))
 
 	// The tab that started it closes mid-export.
-	is.NoErr(browsertest.Do(starter, chromedp.Click(chromedp.ID("start"))))
-	is.NoErr(browsertest.WaitText(other, "#status", "Exporting: 0 of 10 batches (0%)"))
+	is.NoErr(ltbrowser.Do(starter, chromedp.Click(chromedp.ID("start"))))
+	is.NoErr(ltbrowser.WaitText(other, "#status", "Exporting: 0 of 10 batches (0%)"))
 	is.Equal(jobs(), 1)
-	present, err := browsertest.Eval[bool](other, `document.querySelector("#cancel") !== null`)
+	present, err := ltbrowser.Eval[bool](other, `document.querySelector("#cancel") !== null`)
 	is.NoErr(err)
 	is.True(!present) // only the tab that started it can cancel it
 	closeStarter()
 	// Its beacon ends the connection at once; the job sees its context
 	// cancelled, says so to the session's other tab, and returns.
-	is.NoErr(browsertest.WaitText(other, "#status", "Cancelled: the tab that started it was closed."))
+	is.NoErr(ltbrowser.WaitText(other, "#status", "Cancelled: the tab that started it was closed."))
 	is.NoErr(logs.Await("export cancelled cause=context canceled"))
 	is.NoErr(waitFor("the job goroutine to end", func() bool { return jobs() == 0 }))
 }
@@ -130,14 +130,14 @@ func jobs() int {
 	}
 }
 
-// waitFor polls cond until it holds, for at most browsertest.Timeout.
+// waitFor polls cond until it holds, for at most ltbrowser.Timeout.
 func waitFor(what string, cond func() bool) error {
-	deadline := time.Now().Add(browsertest.Timeout)
+	deadline := time.Now().Add(ltbrowser.Timeout)
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for !cond() {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("waiting for %s: not within %v", what, browsertest.Timeout)
+			return fmt.Errorf("waiting for %s: not within %v", what, ltbrowser.Timeout)
 		}
 		<-tick.C
 	}

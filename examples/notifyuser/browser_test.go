@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/lt/lttest"
 	"github.com/matryer/is"
@@ -28,27 +28,27 @@ func TestBrowserRegistryVersusTriggerUser(t *testing.T) {
 	n := &Notifier{}
 	router, h, err := newRouter(n, lt.WithReconnectGrace(50*time.Millisecond))
 	is.NoErr(err)
-	srv := browsertest.Serve(t, router, h)
+	srv := ltbrowser.Serve(t, router, h)
 	page := srv.URL + "/"
 
 	// Alice has two tabs on one device; Bob is on another device.
-	browser := browsertest.New(t)
+	browser := ltbrowser.New(t)
 	alice1, _ := newTab(t, browser, false)
-	is.NoErr(browsertest.SignIn(alice1, page, "alice"))
+	is.NoErr(ltbrowser.SignIn(alice1, page, "alice"))
 	alice2, closeAlice2 := newTab(t, browser, false)
-	is.NoErr(browsertest.OpenSignedIn(alice2, page, "alice"))
+	is.NoErr(ltbrowser.OpenSignedIn(alice2, page, "alice"))
 	bob, _ := newTab(t, browser, true)
-	is.NoErr(browsertest.SignIn(bob, page, "bob"))
+	is.NoErr(ltbrowser.SignIn(bob, page, "bob"))
 	is.NoErr(waitFor("alice and bob in the registry", func() bool {
 		return slices.Equal(n.Registry.Users(), []string{"alice", "bob"})
 	}))
 
 	// Both ways reach both of Alice's tabs while she has them open.
 	send(t, bob, "alice", "hello through the registry", ViaRegistry)
-	is.NoErr(browsertest.WaitText(bob, "#result", "Sent to alice through the registry."))
+	is.NoErr(ltbrowser.WaitText(bob, "#result", "Sent to alice through the registry."))
 	send(t, bob, "alice", "hello with TriggerUser", ViaLibrary)
 	for _, tab := range []context.Context{alice1, alice2} {
-		is.NoErr(browsertest.Wait(tab, "two notifications", `document.querySelectorAll("#inbox .msg").length === 2`,
+		is.NoErr(ltbrowser.Wait(tab, "two notifications", `document.querySelectorAll("#inbox .msg").length === 2`,
 			`document.querySelector("main").innerText`))
 		is.Equal(inbox(t, tab), []string{"hello with TriggerUser", "hello through the registry"})
 	}
@@ -60,11 +60,11 @@ func TestBrowserRegistryVersusTriggerUser(t *testing.T) {
 		return slices.Equal(n.Registry.Users(), []string{"bob"})
 	}))
 	send(t, bob, "alice", "lost in the registry", ViaRegistry)
-	is.NoErr(browsertest.WaitText(bob, "#result", "Not delivered: alice has no entry in this instance's registry."))
+	is.NoErr(ltbrowser.WaitText(bob, "#result", "Not delivered: alice has no entry in this instance's registry."))
 	// TriggerUser still reaches her open tab. The registry's message, had
 	// it been sent, would have arrived before this one.
 	send(t, bob, "alice", "found by TriggerUser", ViaLibrary)
-	is.NoErr(browsertest.WaitTextContains(alice1, "#inbox", "found by TriggerUser"))
+	is.NoErr(ltbrowser.WaitTextContains(alice1, "#inbox", "found by TriggerUser"))
 	is.Equal(inbox(t, alice1), []string{"found by TriggerUser", "hello with TriggerUser", "hello through the registry"})
 
 	// From outside any page: the /notify endpoint, as another program.
@@ -74,7 +74,7 @@ func TestBrowserRegistryVersusTriggerUser(t *testing.T) {
 	resp.Body.Close()
 	is.Equal(resp.StatusCode, http.StatusOK)
 	is.True(strings.HasPrefix(string(body), "Sent to alice with TriggerUser"))
-	is.NoErr(browsertest.WaitTextContains(alice1, "#inbox", "from a cron job"))
+	is.NoErr(ltbrowser.WaitTextContains(alice1, "#inbox", "from a cron job"))
 	// Bob never received any of Alice's notifications.
 	is.Equal(len(inbox(t, bob)), 0)
 
@@ -152,7 +152,7 @@ func userJar(t *testing.T, base, user string) http.CookieJar {
 // send fills the page's form in the tab of ctx and sends it.
 func send(t *testing.T, ctx context.Context, to, message, via string) {
 	t.Helper()
-	is.New(t).NoErr(browsertest.Do(ctx, browsertest.FillAndClick("#send", map[string]string{
+	is.New(t).NoErr(ltbrowser.Do(ctx, ltbrowser.FillAndClick("#send", map[string]string{
 		"#to": to, "#message": message, "#via-" + via: "on",
 	})))
 }
@@ -160,7 +160,7 @@ func send(t *testing.T, ctx context.Context, to, message, via string) {
 // inbox returns the messages the tab of ctx shows, newest first.
 func inbox(t *testing.T, ctx context.Context) []string {
 	t.Helper()
-	msgs, err := browsertest.Eval[[]string](ctx, `[...document.querySelectorAll("#inbox .msg")].map((e) => e.textContent)`)
+	msgs, err := ltbrowser.Eval[[]string](ctx, `[...document.querySelectorAll("#inbox .msg")].map((e) => e.textContent)`)
 	is.New(t).NoErr(err)
 	return msgs
 }
@@ -188,14 +188,14 @@ func newTab(t *testing.T, browserCtx context.Context, device bool) (context.Cont
 	return ctx, cancel
 }
 
-// waitFor polls cond until it holds, for at most browsertest.Timeout.
+// waitFor polls cond until it holds, for at most ltbrowser.Timeout.
 func waitFor(what string, cond func() bool) error {
-	deadline := time.Now().Add(browsertest.Timeout)
+	deadline := time.Now().Add(ltbrowser.Timeout)
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for !cond() {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("waiting for %s: not within %v", what, browsertest.Timeout)
+			return fmt.Errorf("waiting for %s: not within %v", what, ltbrowser.Timeout)
 		}
 		<-tick.C
 	}

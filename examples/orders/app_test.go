@@ -26,7 +26,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // startApp starts one instance of the app on db's database, with a pool of
 // its own as a separate process would have. The Listener and the pool
-// close when the test ends, after the page (which browsertest.Serve or the
+// close when the test ends, after the page (which ltbrowser.Serve or the
 // caller closes).
 func startApp(t *testing.T, db *pgxpool.Pool, instance string) *app {
 	t.Helper()

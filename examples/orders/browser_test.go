@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/internal/pgtest"
 	"github.com/matryer/is"
 )
@@ -16,42 +16,42 @@ func TestBrowserAcrossInstances(t *testing.T) {
 	is := is.New(t)
 	db := pgtest.Pool(t)
 	a, b := startApp(t, db, "a"), startApp(t, db, "b")
-	srvA := browsertest.Serve(t, a.router, a.page)
-	srvB := browsertest.Serve(t, b.router, b.page)
+	srvA := ltbrowser.Serve(t, a.router, a.page)
+	srvB := ltbrowser.Serve(t, b.router, b.page)
 
-	tabA := browsertest.New(t)
-	is.NoErr(browsertest.Do(tabA, chromedp.Navigate(srvA.URL+"/")))
-	tabB := browsertest.NewTab(t, tabA)
-	is.NoErr(browsertest.Do(tabB, chromedp.Navigate(srvB.URL+"/")))
-	is.NoErr(browsertest.WaitStatus(tabA, "online"))
-	is.NoErr(browsertest.WaitStatus(tabB, "online"))
-	is.NoErr(browsertest.WaitText(tabA, "#instance", "a"))
-	is.NoErr(browsertest.WaitText(tabB, "#instance", "b"))
-	is.NoErr(browsertest.WaitText(tabB, "#count", "0"))
+	tabA := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(tabA, chromedp.Navigate(srvA.URL+"/")))
+	tabB := ltbrowser.NewTab(t, tabA)
+	is.NoErr(ltbrowser.Do(tabB, chromedp.Navigate(srvB.URL+"/")))
+	is.NoErr(ltbrowser.WaitStatus(tabA, "online"))
+	is.NoErr(ltbrowser.WaitStatus(tabB, "online"))
+	is.NoErr(ltbrowser.WaitText(tabA, "#instance", "a"))
+	is.NoErr(ltbrowser.WaitText(tabB, "#instance", "b"))
+	is.NoErr(ltbrowser.WaitText(tabB, "#count", "0"))
 
 	_, err := db.Exec(t.Context(), `INSERT INTO orders (customer, amount) VALUES ('Ada', 12.50), ('Bob', 7.25)`)
 	is.NoErr(err)
-	is.NoErr(browsertest.WaitText(tabA, "#count", "2"))
-	is.NoErr(browsertest.WaitText(tabA, "#total", "19.75"))
-	is.NoErr(browsertest.WaitText(tabB, "#count", "2"))
-	is.NoErr(browsertest.WaitText(tabB, "#total", "19.75"))
-	is.NoErr(browsertest.WaitTextContains(tabB, "#orders", "Ada"))
+	is.NoErr(ltbrowser.WaitText(tabA, "#count", "2"))
+	is.NoErr(ltbrowser.WaitText(tabA, "#total", "19.75"))
+	is.NoErr(ltbrowser.WaitText(tabB, "#count", "2"))
+	is.NoErr(ltbrowser.WaitText(tabB, "#total", "19.75"))
+	is.NoErr(ltbrowser.WaitTextContains(tabB, "#orders", "Ada"))
 
 	// Typed and clicked on a; shown on b.
-	is.NoErr(browsertest.Do(tabA,
+	is.NoErr(ltbrowser.Do(tabA,
 		chromedp.SendKeys(chromedp.ID("announce-text"), "Lunch at noon"),
 		chromedp.Click(chromedp.ID("announce")),
 	))
-	is.NoErr(browsertest.WaitTextContains(tabB, "#announcement", "Lunch at noon (from instance a)"))
-	is.NoErr(browsertest.WaitTextContains(tabA, "#announcement", "Lunch at noon (from instance a)"))
+	is.NoErr(ltbrowser.WaitTextContains(tabB, "#announcement", "Lunch at noon (from instance a)"))
+	is.NoErr(ltbrowser.WaitTextContains(tabA, "#announcement", "Lunch at noon (from instance a)"))
 
 	// An order added with b's form shows on a.
-	is.NoErr(browsertest.Do(tabB,
+	is.NoErr(ltbrowser.Do(tabB,
 		chromedp.SendKeys(chromedp.ID("customer"), "Cy"),
 		chromedp.SendKeys(chromedp.ID("amount"), "3"),
 		chromedp.Click(chromedp.ID("add")),
 	))
-	is.NoErr(browsertest.WaitText(tabA, "#count", "3"))
-	is.NoErr(browsertest.WaitText(tabA, "#total", "22.75"))
-	is.NoErr(browsertest.WaitTextContains(tabA, "#orders", "Cy"))
+	is.NoErr(ltbrowser.WaitText(tabA, "#count", "3"))
+	is.NoErr(ltbrowser.WaitText(tabA, "#total", "22.75"))
+	is.NoErr(ltbrowser.WaitTextContains(tabA, "#orders", "Cy"))
 }

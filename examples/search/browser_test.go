@@ -12,7 +12,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/matryer/is"
 	"go.uber.org/goleak"
 )
@@ -38,7 +38,7 @@ func TestCatalogIsFixed(t *testing.T) {
 
 // openSearch serves the app (behind g, when not nil) on loopback, loads it
 // in a fresh browser and waits until the page is live.
-func openSearch(t *testing.T, g *browsertest.Gate) (context.Context, *Catalog) {
+func openSearch(t *testing.T, g *ltbrowser.Gate) (context.Context, *Catalog) {
 	t.Helper()
 	is := is.New(t)
 	catalog := NewCatalog(10_000)
@@ -48,15 +48,15 @@ func openSearch(t *testing.T, g *browsertest.Gate) (context.Context, *Catalog) {
 	if g != nil {
 		handler = g.Wrap(router)
 	}
-	srv := browsertest.Serve(t, handler, h)
+	srv := ltbrowser.Serve(t, handler, h)
 	if g != nil {
 		t.Cleanup(g.Open) // a held POST must not hold the server's Close
 	}
-	ctx := browsertest.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(srv.URL+"/")))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
-	is.NoErr(browsertest.WaitText(ctx, "label[for=q]", "Search 10000 items"))
-	_, err = browsertest.Eval[chromedp.Void](ctx, `window.__ltTestMark = "same page"`)
+	ctx := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(srv.URL+"/")))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
+	is.NoErr(ltbrowser.WaitText(ctx, "label[for=q]", "Search 10000 items"))
+	_, err = ltbrowser.Eval[chromedp.Void](ctx, `window.__ltTestMark = "same page"`)
 	is.NoErr(err)
 	return ctx, catalog
 }
@@ -75,7 +75,7 @@ func names(c *Catalog, query string) []string {
 // matches.
 func waitResults(ctx context.Context, want []string, total int) error {
 	w, _ := json.Marshal(want)
-	if err := browsertest.Wait(ctx, fmt.Sprintf("the results %s", w),
+	if err := ltbrowser.Wait(ctx, fmt.Sprintf("the results %s", w),
 		fmt.Sprintf(`JSON.stringify([...document.querySelectorAll("#results li")].map((li) => li.textContent.trim())) === %q`, w),
 		`JSON.stringify([...document.querySelectorAll("#results li")].map((li) => li.textContent.trim()))`); err != nil {
 		return err
@@ -84,14 +84,14 @@ func waitResults(ctx context.Context, want []string, total int) error {
 	if total == 1 {
 		count = "1 match"
 	}
-	return browsertest.WaitText(ctx, "#count", count)
+	return ltbrowser.WaitText(ctx, "#count", count)
 }
 
 // selected returns the text of the highlighted results and the input's
 // aria-activedescendant.
 func selected(t *testing.T, ctx context.Context) (string, string) {
 	t.Helper()
-	r, err := browsertest.Eval[[]string](ctx, `[[...document.querySelectorAll('#results [aria-selected="true"]')].map((li) => li.textContent.trim()).join("|"),
+	r, err := ltbrowser.Eval[[]string](ctx, `[[...document.querySelectorAll('#results [aria-selected="true"]')].map((li) => li.textContent.trim()).join("|"),
 		document.querySelector("#q").getAttribute("aria-activedescendant")]`)
 	is.New(t).NoErr(err)
 	return r[0], r[1]
@@ -99,7 +99,7 @@ func selected(t *testing.T, ctx context.Context) (string, string) {
 
 func samePage(t *testing.T, ctx context.Context) bool {
 	t.Helper()
-	kept, err := browsertest.Eval[bool](ctx, `window.__ltTestMark === "same page" && document.activeElement.id === "q"`)
+	kept, err := ltbrowser.Eval[bool](ctx, `window.__ltTestMark === "same page" && document.activeElement.id === "q"`)
 	is.New(t).NoErr(err)
 	return kept
 }
@@ -111,21 +111,21 @@ func TestBrowserSearchAsYouType(t *testing.T) {
 	is := is.New(t)
 	ctx, c := openSearch(t, nil)
 
-	is.NoErr(browsertest.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), "otter")))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), "otter")))
 	is.NoErr(waitResults(ctx, names(c, "otter"), 485))
-	is.NoErr(browsertest.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), kb.Home+"red ")))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), kb.Home+"red ")))
 	is.NoErr(waitResults(ctx, names(c, "red otter"), 46))
-	v, err := browsertest.Eval[string](ctx, `document.querySelector("#q").value`)
+	v, err := ltbrowser.Eval[string](ctx, `document.querySelector("#q").value`)
 	is.NoErr(err)
 	is.Equal(v, "red otter")
 	is.True(samePage(t, ctx))
 
 	// Nothing found, then nothing asked.
-	is.NoErr(browsertest.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), kb.End+"zzz")))
-	is.NoErr(browsertest.WaitText(ctx, "#count", "0 matches"))
-	is.NoErr(browsertest.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector("#q").select()`), chromedp.SendKeys(chromedp.ID("q"), kb.Backspace)))
-	is.NoErr(browsertest.WaitText(ctx, "#count", "Type to search."))
-	n, err := browsertest.Eval[int](ctx, `document.querySelectorAll("#results li").length`)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), kb.End+"zzz")))
+	is.NoErr(ltbrowser.WaitText(ctx, "#count", "0 matches"))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector("#q").select()`), chromedp.SendKeys(chromedp.ID("q"), kb.Backspace)))
+	is.NoErr(ltbrowser.WaitText(ctx, "#count", "Type to search."))
+	n, err := ltbrowser.Eval[int](ctx, `document.querySelectorAll("#results li").length`)
 	is.NoErr(err)
 	is.Equal(n, 0)
 }
@@ -136,24 +136,24 @@ func TestBrowserSearchAsYouType(t *testing.T) {
 // the test has looked.
 func TestBrowserSearchShowsLoading(t *testing.T) {
 	is := is.New(t)
-	g := browsertest.NewGate()
+	g := ltbrowser.NewGate()
 	ctx, c := openSearch(t, g)
 	visible := `getComputedStyle(document.querySelector("#searching")).visibility`
-	v, err := browsertest.Eval[string](ctx, visible)
+	v, err := ltbrowser.Eval[string](ctx, visible)
 	is.NoErr(err)
 	is.Equal(v, "hidden")
 
 	g.HoldNext(func(f url.Values) bool { return f.Get("_lt_action") == "search" && f.Get("q") == "lucky" })
-	is.NoErr(browsertest.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), "lucky")))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), "lucky")))
 	is.NoErr(g.AwaitHeld())
-	is.NoErr(browsertest.Wait(ctx, "the indicator", visible+` === "visible"`, visible))
-	busy, err := browsertest.Eval[string](ctx, `document.querySelector("#search").getAttribute("aria-busy")`)
+	is.NoErr(ltbrowser.Wait(ctx, "the indicator", visible+` === "visible"`, visible))
+	busy, err := ltbrowser.Eval[string](ctx, `document.querySelector("#search").getAttribute("aria-busy")`)
 	is.NoErr(err)
 	is.Equal(busy, "true")
 
 	g.Open()
 	is.NoErr(waitResults(ctx, names(c, "lucky"), 498))
-	is.NoErr(browsertest.Wait(ctx, "the indicator hidden", visible+` === "hidden"`, visible))
+	is.NoErr(ltbrowser.Wait(ctx, "the indicator hidden", visible+` === "hidden"`, visible))
 }
 
 // The arrow keys move the highlight through the results, Escape drops it,
@@ -166,16 +166,16 @@ func TestBrowserKeyboardNavigation(t *testing.T) {
 	want := names(c, "red otter")
 	found, _ := c.Find("red otter", Shown)
 
-	is.NoErr(browsertest.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), "red otter")))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), "red otter")))
 	is.NoErr(waitResults(ctx, want, 46))
 	key := func(k string, sel int) {
 		t.Helper()
-		is.NoErr(browsertest.Do(ctx, chromedp.KeyEvent(k)))
+		is.NoErr(ltbrowser.Do(ctx, chromedp.KeyEvent(k)))
 		wantText, wantID := "", ""
 		if sel > 0 {
 			wantText, wantID = want[sel-1], fmt.Sprintf("r-%d", found[sel-1].ID)
 		}
-		is.NoErr(browsertest.Wait(ctx, fmt.Sprintf("result %d highlighted", sel),
+		is.NoErr(ltbrowser.Wait(ctx, fmt.Sprintf("result %d highlighted", sel),
 			fmt.Sprintf(`document.querySelector("#q").getAttribute("aria-activedescendant") === %q`, wantID),
 			`document.querySelector("#results").outerHTML`))
 		text, id := selected(t, ctx)
@@ -190,21 +190,21 @@ func TestBrowserKeyboardNavigation(t *testing.T) {
 	key(kb.ArrowDown, 1)
 	key(kb.ArrowDown, 2)
 
-	is.NoErr(browsertest.Do(ctx, chromedp.KeyEvent(kb.Enter)))
-	is.NoErr(browsertest.WaitText(ctx, "#picked strong", want[1]))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.KeyEvent(kb.Enter)))
+	is.NoErr(ltbrowser.WaitText(ctx, "#picked strong", want[1]))
 	is.True(samePage(t, ctx)) // Enter picked, live; it did not submit the form
-	v, err := browsertest.Eval[string](ctx, `document.querySelector("#q").value`)
+	v, err := ltbrowser.Eval[string](ctx, `document.querySelector("#q").value`)
 	is.NoErr(err)
 	is.Equal(v, "red otter")
 
 	// Typed on, the highlight goes; Enter picks the first of the new results.
-	is.NoErr(browsertest.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), " 04")))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), " 04")))
 	found, total := c.Find("red otter 04", Shown)
 	is.NoErr(waitResults(ctx, names(c, "red otter 04"), total))
 	text, _ := selected(t, ctx)
 	is.Equal(text, "")
-	is.NoErr(browsertest.Do(ctx, chromedp.KeyEvent(kb.Enter)))
-	is.NoErr(browsertest.WaitText(ctx, "#picked strong", found[0].Name))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.KeyEvent(kb.Enter)))
+	is.NoErr(ltbrowser.WaitText(ctx, "#picked strong", found[0].Name))
 	is.True(samePage(t, ctx))
 }
 
@@ -216,18 +216,18 @@ func TestBrowserSearchWithoutJavaScript(t *testing.T) {
 	c := NewCatalog(10_000)
 	router, h, err := newRouter(c)
 	is.NoErr(err)
-	srv := browsertest.Serve(t, router, h)
-	ctx := browsertest.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+	srv := ltbrowser.Serve(t, router, h)
+	ctx := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
 		return err
 	})))
-	resp, err := browsertest.NavigateResponse(ctx, chromedp.Navigate(srv.URL+"/"))
+	resp, err := ltbrowser.NavigateResponse(ctx, chromedp.Navigate(srv.URL+"/"))
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusOK))
 	is.Equal(text(t, ctx, "#count"), "Type to search.")
 
-	resp, err = browsertest.NavigateResponse(ctx, chromedp.SendKeys(chromedp.ID("q"), "teal owl 1"+kb.Enter))
+	resp, err = ltbrowser.NavigateResponse(ctx, chromedp.SendKeys(chromedp.ID("q"), "teal owl 1"+kb.Enter))
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusOK)) // the page, after the post's 303
 	is.Equal(resp.URL, srv.URL+"/")
@@ -235,7 +235,7 @@ func TestBrowserSearchWithoutJavaScript(t *testing.T) {
 	is.Equal(text(t, ctx, "#r-1644"), "Calm Teal Owl 1644")
 	is.Equal(text(t, ctx, "#r-1980"), "Jolly Teal Owl 1980")
 
-	resp, err = browsertest.NavigateResponse(ctx, chromedp.Click(chromedp.CSS(`#r-1980 button`)))
+	resp, err = ltbrowser.NavigateResponse(ctx, chromedp.Click(chromedp.CSS(`#r-1980 button`)))
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusOK))
 	is.Equal(text(t, ctx, "#picked strong"), "Jolly Teal Owl 1980")
@@ -249,7 +249,7 @@ func TestBrowserSearchWithoutJavaScript(t *testing.T) {
 // the page's scripts disabled.
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	s, err := browsertest.DOMText(ctx, sel)
+	s, err := ltbrowser.DOMText(ctx, sel)
 	is.New(t).NoErr(err)
 	return s
 }

@@ -11,13 +11,13 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/matryer/is"
 )
 
 // openSignup serves the app (behind g, when not nil) on loopback, loads it
 // in a fresh browser and waits until the page is live.
-func openSignup(t *testing.T, g *browsertest.Gate) (context.Context, *Members) {
+func openSignup(t *testing.T, g *ltbrowser.Gate) (context.Context, *Members) {
 	t.Helper()
 	is := is.New(t)
 	members := NewMembers("admin", "root")
@@ -27,14 +27,14 @@ func openSignup(t *testing.T, g *browsertest.Gate) (context.Context, *Members) {
 	if g != nil {
 		handler = g.Wrap(router)
 	}
-	srv := browsertest.Serve(t, handler, h)
+	srv := ltbrowser.Serve(t, handler, h)
 	if g != nil {
 		t.Cleanup(g.Open) // a held POST must not hold the server's Close
 	}
-	ctx := browsertest.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(srv.URL+"/")))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
-	_, err = browsertest.Eval[chromedp.Void](ctx, `window.__ltTestMark = "same page"; window.__signedUp = [];
+	ctx := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(srv.URL+"/")))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
+	_, err = ltbrowser.Eval[chromedp.Void](ctx, `window.__ltTestMark = "same page"; window.__signedUp = [];
 		document.addEventListener("signed-up", (e) => __signedUp.push(e.detail.username))`)
 	is.NoErr(err)
 	return ctx, members
@@ -49,7 +49,7 @@ type fieldState struct {
 
 func field(t *testing.T, ctx context.Context, name string) fieldState {
 	t.Helper()
-	f, err := browsertest.Eval[fieldState](ctx, fmt.Sprintf(`((f) => ({value: f.value, invalid: f.getAttribute("aria-invalid"),
+	f, err := ltbrowser.Eval[fieldState](ctx, fmt.Sprintf(`((f) => ({value: f.value, invalid: f.getAttribute("aria-invalid"),
 		error: document.querySelector("#" + f.id + "-error").textContent}))(document.querySelector("#%s"))`, name))
 	is.New(t).NoErr(err)
 	return f
@@ -57,12 +57,12 @@ func field(t *testing.T, ctx context.Context, name string) fieldState {
 
 // waitError waits until the error shown next to the field name reads want.
 func waitError(ctx context.Context, name, want string) error {
-	return browsertest.WaitText(ctx, "#"+name+"-error", want)
+	return ltbrowser.WaitText(ctx, "#"+name+"-error", want)
 }
 
 func typeInto(t *testing.T, ctx context.Context, name, keys string) {
 	t.Helper()
-	is.New(t).NoErr(browsertest.Do(ctx, chromedp.SendKeys(chromedp.ID(name), keys)))
+	is.New(t).NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(chromedp.ID(name), keys)))
 }
 
 // Typing validates the form (debounced), and only the fields the user has
@@ -81,7 +81,7 @@ func TestBrowserValidatesUsedFieldsAsYouType(t *testing.T) {
 
 	typeInto(t, ctx, "username", "c")
 	is.NoErr(waitError(ctx, "username", ""))
-	is.NoErr(browsertest.Wait(ctx, "the username valid", `document.querySelector("#username").getAttribute("aria-invalid") === "false"`,
+	is.NoErr(ltbrowser.Wait(ctx, "the username valid", `document.querySelector("#username").getAttribute("aria-invalid") === "false"`,
 		`document.querySelector("#username").outerHTML`))
 
 	typeInto(t, ctx, "email", "ann@")
@@ -89,12 +89,12 @@ func TestBrowserValidatesUsedFieldsAsYouType(t *testing.T) {
 	is.Equal(field(t, ctx, "password"), fieldState{Invalid: "false"})
 
 	// Into the password and out again, typing nothing: it is used now.
-	is.NoErr(browsertest.Do(ctx, chromedp.Focus(chromedp.ID("password")), chromedp.Focus(chromedp.ID("username"))))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Focus(chromedp.ID("password")), chromedp.Focus(chromedp.ID("username"))))
 	is.NoErr(waitError(ctx, "password", "This field is required"))
 	is.Equal(field(t, ctx, "password"), fieldState{Invalid: "true", Error: "This field is required"})
 	is.Equal(field(t, ctx, "username"), fieldState{Value: "abc", Invalid: "false"})
 	is.Equal(field(t, ctx, "email"), fieldState{Value: "ann@", Invalid: "true", Error: "Must be a valid email address"})
-	kept, err := browsertest.Eval[bool](ctx, `window.__ltTestMark === "same page"`)
+	kept, err := ltbrowser.Eval[bool](ctx, `window.__ltTestMark === "same page"`)
 	is.NoErr(err)
 	is.True(kept) // all of it live
 }
@@ -106,7 +106,7 @@ func TestBrowserValidatesUsedFieldsAsYouType(t *testing.T) {
 // name must not show over a free newer one, nor an older free one over a
 // newer taken one.
 func TestBrowserUsernameCheckRacesTyping(t *testing.T) {
-	g := browsertest.NewGate()
+	g := ltbrowser.NewGate()
 	ctx, _ := openSignup(t, g)
 
 	for _, tc := range []struct {
@@ -121,21 +121,21 @@ func TestBrowserUsernameCheckRacesTyping(t *testing.T) {
 			is := is.New(t)
 			final := tc.first + tc.more
 			g.HoldNext(func(f url.Values) bool { return f.Get("_lt_action") == "validate" && f.Get("username") == tc.first })
-			is.NoErr(browsertest.Do(ctx, chromedp.Focus(chromedp.ID("username"))))
-			_, err := browsertest.Eval[chromedp.Void](ctx, `document.querySelector("#username").select()`)
+			is.NoErr(ltbrowser.Do(ctx, chromedp.Focus(chromedp.ID("username"))))
+			_, err := ltbrowser.Eval[chromedp.Void](ctx, `document.querySelector("#username").select()`)
 			is.NoErr(err)
 			typeInto(t, ctx, "username", tc.first)
 			is.NoErr(g.AwaitHeld()) // the server holds the check of the first text
 
 			typeInto(t, ctx, "username", tc.more)
-			is.NoErr(browsertest.Do(ctx, chromedp.Focus(chromedp.ID("email")))) // leaving the field sends its event at once
+			is.NoErr(ltbrowser.Do(ctx, chromedp.Focus(chromedp.ID("email")))) // leaving the field sends its event at once
 			g.Open()
 
 			// Wait until the server has answered a check of the final
 			// text and the page has applied every answer given so far.
 			is.NoErr(g.AwaitAnswered(func(f url.Values) bool { return f.Get("username") == final }))
 			seq := g.LastSeq()
-			is.NoErr(browsertest.Wait(ctx, fmt.Sprintf("seq %d applied, nothing pending", seq),
+			is.NoErr(ltbrowser.Wait(ctx, fmt.Sprintf("seq %d applied, nothing pending", seq),
 				fmt.Sprintf(`livesse.seq >= %d && document.querySelector("[data-lt-busy]") === null`, seq),
 				`"seq " + livesse.seq + ", busy: " + [...document.querySelectorAll("[data-lt-busy]")].map((e) => e.id || e.localName)`))
 			got := field(t, ctx, "username")
@@ -156,9 +156,9 @@ func TestBrowserUsernameCheckRacesTyping(t *testing.T) {
 // examples: a client bug, left to the client's owner).
 func TestBrowserSignsUpWithFlash(t *testing.T) {
 	is := is.New(t)
-	g := browsertest.NewGate()
+	g := ltbrowser.NewGate()
 	ctx, members := openSignup(t, g)
-	is.NoErr(browsertest.WaitText(ctx, "#members", "2 members"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#members", "2 members"))
 	checked := func(name, value string) func(url.Values) bool {
 		return func(f url.Values) bool {
 			return f.Get("_lt_action") == "validate" && f.Get("_lt_target") == name && f.Get(name) == value
@@ -168,29 +168,29 @@ func TestBrowserSignsUpWithFlash(t *testing.T) {
 	// A submit shows every field's error, used or not.
 	typeInto(t, ctx, "username", "ann")
 	is.NoErr(g.AwaitAnswered(checked("username", "ann")))
-	is.NoErr(browsertest.Do(ctx, chromedp.Click(chromedp.CSS(`button[name="sign_up"]`))))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Click(chromedp.CSS(`button[name="sign_up"]`))))
 	is.NoErr(waitError(ctx, "password", "This field is required"))
 	is.NoErr(waitError(ctx, "email", "This field is required"))
 
 	typeInto(t, ctx, "email", "ann@example.com")
 	typeInto(t, ctx, "password", "long enough")
 	is.NoErr(g.AwaitAnswered(checked("password", "long enough")))
-	is.NoErr(browsertest.Do(ctx, chromedp.Click(chromedp.CSS(`button[name="sign_up"]`))))
-	is.NoErr(browsertest.WaitText(ctx, ".flash-success", "Welcome, ann! Your account is ready."))
-	is.NoErr(browsertest.WaitText(ctx, "#members", "3 members"))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Click(chromedp.CSS(`button[name="sign_up"]`))))
+	is.NoErr(ltbrowser.WaitText(ctx, ".flash-success", "Welcome, ann! Your account is ready."))
+	is.NoErr(ltbrowser.WaitText(ctx, "#members", "3 members"))
 	is.True(members.Taken("ann"))
 	for _, name := range []string{"username", "email", "password"} {
 		is.Equal(field(t, ctx, name), fieldState{Invalid: "false"}) // emptied, no errors
 	}
-	is.NoErr(browsertest.Wait(ctx, "the signed-up event", `__signedUp.join() === "ann"`, `JSON.stringify(__signedUp)`))
-	kept, err := browsertest.Eval[bool](ctx, `window.__ltTestMark === "same page"`)
+	is.NoErr(ltbrowser.Wait(ctx, "the signed-up event", `__signedUp.join() === "ann"`, `JSON.stringify(__signedUp)`))
+	kept, err := ltbrowser.Eval[bool](ctx, `window.__ltTestMark === "same page"`)
 	is.NoErr(err)
 	is.True(kept)
 
 	// The next update drops the flash; the name is taken now.
 	typeInto(t, ctx, "username", "ann")
 	is.NoErr(waitError(ctx, "username", "This username is taken"))
-	present, err := browsertest.Eval[bool](ctx, `document.querySelector(".flash-success") !== null`)
+	present, err := ltbrowser.Eval[bool](ctx, `document.querySelector(".flash-success") !== null`)
 	is.NoErr(err)
 	is.True(!present)
 }
@@ -202,25 +202,25 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	is := is.New(t)
 	router, h, err := newRouter(NewMembers("admin", "root"))
 	is.NoErr(err)
-	srv := browsertest.Serve(t, router, h)
-	ctx := browsertest.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+	srv := ltbrowser.Serve(t, router, h)
+	ctx := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
 		return err
 	})))
-	resp, err := browsertest.NavigateResponse(ctx, chromedp.Navigate(srv.URL+"/"))
+	resp, err := ltbrowser.NavigateResponse(ctx, chromedp.Navigate(srv.URL+"/"))
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusOK))
 	status, err := attr(ctx, "html", "data-lt-status")
 	is.NoErr(err)
 	is.Equal(status, "") // no client ran
 
-	is.NoErr(browsertest.Do(ctx,
+	is.NoErr(ltbrowser.Do(ctx,
 		chromedp.SendKeys(chromedp.ID("username"), "Admin"),
 		chromedp.SendKeys(chromedp.ID("email"), "ann-at-example"),
 		chromedp.SendKeys(chromedp.ID("password"), "short"),
 	))
-	resp, err = browsertest.NavigateResponse(ctx, chromedp.Click(chromedp.CSS(`button[name="sign_up"]`)))
+	resp, err = ltbrowser.NavigateResponse(ctx, chromedp.Click(chromedp.CSS(`button[name="sign_up"]`)))
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusUnprocessableEntity))
 	for _, want := range []struct{ name, value, err string }{
@@ -238,7 +238,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	}
 
 	// Corrected and sent again: 303 to the page, which shows the flash.
-	is.NoErr(browsertest.Do(ctx,
+	is.NoErr(ltbrowser.Do(ctx,
 		chromedp.SetAttributeValue(chromedp.ID("username"), "value", ""),
 		chromedp.SetAttributeValue(chromedp.ID("password"), "value", ""),
 		chromedp.SetAttributeValue(chromedp.ID("email"), "value", ""),
@@ -255,7 +255,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 			}
 		}
 	}))
-	resp, err = browsertest.NavigateResponse(ctx, chromedp.Click(chromedp.CSS(`button[name="sign_up"]`)))
+	resp, err = ltbrowser.NavigateResponse(ctx, chromedp.Click(chromedp.CSS(`button[name="sign_up"]`)))
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusOK))
 	select {
@@ -275,14 +275,14 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 // the page's scripts disabled.
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	s, err := browsertest.DOMText(ctx, sel)
+	s, err := ltbrowser.DOMText(ctx, sel)
 	is.New(t).NoErr(err)
 	return s
 }
 
 // attr reads an attribute through the DOM domain ("" when absent).
 func attr(ctx context.Context, sel, name string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, ltbrowser.Timeout)
 	defer cancel()
 	r, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(sel), name))
 	return r.Value, err

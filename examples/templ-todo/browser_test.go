@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/matryer/is"
 	"go.uber.org/goleak"
 )
@@ -22,19 +22,19 @@ func openTodo(t *testing.T) context.Context {
 	is := is.New(t)
 	router, h, err := newRouter()
 	is.NoErr(err)
-	srv := browsertest.Serve(t, router, h)
-	ctx := browsertest.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(srv.URL+"/")))
-	is.NoErr(browsertest.WaitText(ctx, "#empty", "Nothing to do."))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
-	_, err = browsertest.Eval[chromedp.Void](ctx, `window.__ltTestMark = "same page"`)
+	srv := ltbrowser.Serve(t, router, h)
+	ctx := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(srv.URL+"/")))
+	is.NoErr(ltbrowser.WaitText(ctx, "#empty", "Nothing to do."))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
+	_, err = ltbrowser.Eval[chromedp.Void](ctx, `window.__ltTestMark = "same page"`)
 	is.NoErr(err)
 	return ctx
 }
 
 func add(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	is.New(t).NoErr(browsertest.Do(ctx, browsertest.FillAndClick("#add", map[string]string{"#name": name})))
+	is.New(t).NoErr(ltbrowser.Do(ctx, ltbrowser.FillAndClick("#add", map[string]string{"#name": name})))
 }
 
 // TestBrowserTodo adds, toggles and removes items in Chromium: every
@@ -45,37 +45,37 @@ func TestBrowserTodo(t *testing.T) {
 	ctx := openTodo(t)
 
 	add(t, ctx, "milk")
-	is.NoErr(browsertest.WaitText(ctx, "#item-1 .name", "milk"))
-	is.NoErr(browsertest.WaitText(ctx, "#left", "1 left"))
-	_, err := browsertest.Eval[chromedp.Void](ctx, `document.querySelector("#item-1").__kept = true`)
+	is.NoErr(ltbrowser.WaitText(ctx, "#item-1 .name", "milk"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#left", "1 left"))
+	_, err := ltbrowser.Eval[chromedp.Void](ctx, `document.querySelector("#item-1").__kept = true`)
 	is.NoErr(err)
 
 	add(t, ctx, `<b>eggs</b> & "more"`) // templ escapes it: text, not markup
-	is.NoErr(browsertest.WaitText(ctx, "#item-2 .name", `<b>eggs</b> & "more"`))
+	is.NoErr(ltbrowser.WaitText(ctx, "#item-2 .name", `<b>eggs</b> & "more"`))
 	add(t, ctx, "bread")
-	is.NoErr(browsertest.WaitText(ctx, "#item-3 .name", "bread"))
-	is.NoErr(browsertest.WaitText(ctx, "#left", "3 left"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#item-3 .name", "bread"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#left", "3 left"))
 
-	is.NoErr(browsertest.Do(ctx, chromedp.Click("#item-2 .toggle")))
-	is.NoErr(browsertest.Wait(ctx, "item 2 done", `document.querySelector("#item-2").classList.contains("done")`,
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Click("#item-2 .toggle")))
+	is.NoErr(ltbrowser.Wait(ctx, "item 2 done", `document.querySelector("#item-2").classList.contains("done")`,
 		`document.querySelector("#items").outerHTML`))
-	is.NoErr(browsertest.WaitText(ctx, "#left", "2 left"))
-	is.NoErr(browsertest.WaitText(ctx, "#item-2 .toggle", "Undo"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#left", "2 left"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#item-2 .toggle", "Undo"))
 
-	is.NoErr(browsertest.Do(ctx, chromedp.Click("#item-2 .remove")))
-	is.NoErr(browsertest.Wait(ctx, "item 2 gone", `document.querySelector("#item-2") === null`,
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Click("#item-2 .remove")))
+	is.NoErr(ltbrowser.Wait(ctx, "item 2 gone", `document.querySelector("#item-2") === null`,
 		`document.querySelector("#items").outerHTML`))
 
-	is.NoErr(browsertest.Do(ctx, chromedp.Click("#item-1 .toggle")))
-	is.NoErr(browsertest.WaitText(ctx, "#left", "1 left"))
-	is.NoErr(browsertest.Do(ctx, chromedp.Click("#clear")))
-	is.NoErr(browsertest.Wait(ctx, "item 1 cleared", `document.querySelector("#item-1") === null`,
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Click("#item-1 .toggle")))
+	is.NoErr(ltbrowser.WaitText(ctx, "#left", "1 left"))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Click("#clear")))
+	is.NoErr(ltbrowser.Wait(ctx, "item 1 cleared", `document.querySelector("#item-1") === null`,
 		`document.querySelector("main").outerHTML`))
 
-	names, err := browsertest.Eval[[]string](ctx, `[...document.querySelectorAll("#items .name")].map((e) => e.textContent)`)
+	names, err := ltbrowser.Eval[[]string](ctx, `[...document.querySelectorAll("#items .name")].map((e) => e.textContent)`)
 	is.NoErr(err)
 	is.Equal(names, []string{"bread"})
-	kept, err := browsertest.Eval[bool](ctx, `window.__ltTestMark === "same page"`)
+	kept, err := ltbrowser.Eval[bool](ctx, `window.__ltTestMark === "same page"`)
 	is.NoErr(err)
 	is.True(kept) // every change came live, without a navigation
 }
@@ -88,17 +88,17 @@ func TestBrowserKeepsItemElements(t *testing.T) {
 	ctx := openTodo(t)
 	for i, name := range []string{"one", "two", "three"} {
 		add(t, ctx, name)
-		is.NoErr(browsertest.WaitText(ctx, "#left", []string{"1 left", "2 left", "3 left"}[i]))
+		is.NoErr(ltbrowser.WaitText(ctx, "#left", []string{"1 left", "2 left", "3 left"}[i]))
 	}
-	_, err := browsertest.Eval[chromedp.Void](ctx, `window.__two = document.querySelector("#item-2")`)
+	_, err := ltbrowser.Eval[chromedp.Void](ctx, `window.__two = document.querySelector("#item-2")`)
 	is.NoErr(err)
 	add(t, ctx, "four")
-	is.NoErr(browsertest.WaitText(ctx, "#left", "4 left"))
-	is.NoErr(browsertest.Do(ctx, chromedp.Click("#item-2 .toggle")))
-	is.NoErr(browsertest.WaitText(ctx, "#left", "3 left"))
-	is.NoErr(browsertest.Do(ctx, chromedp.Click("#item-1 .remove")))
-	is.NoErr(browsertest.Wait(ctx, "item 1 gone", `document.querySelector("#item-1") === null`, `document.querySelector("#items").outerHTML`))
-	same, err := browsertest.Eval[bool](ctx, `window.__two === document.querySelector("#item-2") && window.__two.isConnected`)
+	is.NoErr(ltbrowser.WaitText(ctx, "#left", "4 left"))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Click("#item-2 .toggle")))
+	is.NoErr(ltbrowser.WaitText(ctx, "#left", "3 left"))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Click("#item-1 .remove")))
+	is.NoErr(ltbrowser.Wait(ctx, "item 1 gone", `document.querySelector("#item-1") === null`, `document.querySelector("#items").outerHTML`))
+	same, err := ltbrowser.Eval[bool](ctx, `window.__two === document.querySelector("#item-2") && window.__two.isConnected`)
 	is.NoErr(err)
 	is.True(same)
 }
@@ -110,8 +110,8 @@ func TestBrowserShowsActionError(t *testing.T) {
 	is := is.New(t)
 	ctx := openTodo(t)
 	add(t, ctx, "   ")
-	is.NoErr(browsertest.WaitText(ctx, "#error", "type what there is to do first"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#error", "type what there is to do first"))
 	add(t, ctx, "milk")
-	is.NoErr(browsertest.WaitText(ctx, "#item-1 .name", "milk"))
-	is.NoErr(browsertest.Wait(ctx, "the error to go", `document.querySelector("#error") === null`, `document.querySelector("main").outerHTML`))
+	is.NoErr(ltbrowser.WaitText(ctx, "#item-1 .name", "milk"))
+	is.NoErr(ltbrowser.Wait(ctx, "the error to go", `document.querySelector("#error") === null`, `document.querySelector("main").outerHTML`))
 }

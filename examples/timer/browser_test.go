@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/matryer/is"
 	"go.uber.org/goleak"
 )
@@ -22,14 +22,14 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func openTimer(t *testing.T, ctx context.Context, url string) {
 	t.Helper()
 	is := is.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(url)))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(url)))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
 }
 
 // seconds reads the tab's #seconds as a number.
 func seconds(t *testing.T, ctx context.Context) int {
 	t.Helper()
-	s, err := browsertest.Text(ctx, "#seconds")
+	s, err := ltbrowser.Text(ctx, "#seconds")
 	is.New(t).NoErr(err)
 	n, err := strconv.Atoi(s)
 	if err != nil {
@@ -40,7 +40,7 @@ func seconds(t *testing.T, ctx context.Context) int {
 
 // waitSeconds waits until the tab's #seconds reads at least min.
 func waitSeconds(ctx context.Context, min int) error {
-	return browsertest.Wait(ctx, fmt.Sprintf("#seconds >= %d", min),
+	return ltbrowser.Wait(ctx, fmt.Sprintf("#seconds >= %d", min),
 		fmt.Sprintf(`Number(document.querySelector("#seconds").textContent) >= %d`, min),
 		`"#seconds=" + document.querySelector("#seconds").textContent`)
 }
@@ -49,18 +49,18 @@ func TestBrowserTwoTabsBothTick(t *testing.T) {
 	is := is.New(t)
 	router, h, err := newRouter()
 	is.NoErr(err)
-	srv := browsertest.Serve(t, router, h)
+	srv := ltbrowser.Serve(t, router, h)
 	page := srv.URL + "/"
 
-	first := browsertest.New(t)
-	second := browsertest.NewTab(t, first)
+	first := ltbrowser.New(t)
+	second := ltbrowser.NewTab(t, first)
 	openTimer(t, first, page)
 	openTimer(t, second, page)
 
 	// Both tabs are in the browser's one session.
-	c1, err := browsertest.Cookie(first, page, "lt_session")
+	c1, err := ltbrowser.Cookie(first, page, "lt_session")
 	is.NoErr(err)
-	c2, err := browsertest.Cookie(second, page, "lt_session")
+	c2, err := ltbrowser.Cookie(second, page, "lt_session")
 	is.NoErr(err)
 	is.Equal(c1, c2) // the tabs share the session cookie
 
@@ -74,21 +74,21 @@ func TestBrowserTypingSurvivesTicks(t *testing.T) {
 	is := is.New(t)
 	router, h, err := newRouter()
 	is.NoErr(err)
-	srv := browsertest.Serve(t, router, h)
-	ctx := browsertest.New(t)
+	srv := ltbrowser.Serve(t, router, h)
+	ctx := ltbrowser.New(t)
 	openTimer(t, ctx, srv.URL+"/")
 
-	_, err = browsertest.Eval[chromedp.Void](ctx, `window.__ltUpdates = 0;
+	_, err = ltbrowser.Eval[chromedp.Void](ctx, `window.__ltUpdates = 0;
 		document.addEventListener("lt:update", () => window.__ltUpdates++)`)
 	is.NoErr(err)
 	updates := func() int {
-		n, err := browsertest.Eval[int](ctx, `window.__ltUpdates`)
+		n, err := ltbrowser.Eval[int](ctx, `window.__ltUpdates`)
 		is.NoErr(err)
 		return n
 	}
 	waitUpdates := func(min int) {
 		t.Helper()
-		is.NoErr(browsertest.Wait(ctx, fmt.Sprintf("%d lt:update events", min),
+		is.NoErr(ltbrowser.Wait(ctx, fmt.Sprintf("%d lt:update events", min),
 			fmt.Sprintf("window.__ltUpdates >= %d", min), `window.__ltUpdates + " lt:update events"`))
 	}
 
@@ -97,16 +97,16 @@ func TestBrowserTypingSurvivesTicks(t *testing.T) {
 	const typed = "ticks must not eat this"
 	for _, part := range []string{"ticks ", "must not ", "eat this"} {
 		n := updates()
-		is.NoErr(browsertest.Do(ctx, chromedp.SendKeys(chromedp.ID("note"), part)))
+		is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(chromedp.ID("note"), part)))
 		waitUpdates(n + 1)
 	}
 	// Two more ticks with the text in place.
 	waitUpdates(updates() + 2)
 
-	focus, err := browsertest.Eval[string](ctx, `document.activeElement.id`)
+	focus, err := ltbrowser.Eval[string](ctx, `document.activeElement.id`)
 	is.NoErr(err)
 	is.Equal(focus, "note") // the field kept focus through the updates
-	value, err := browsertest.Eval[string](ctx, `document.querySelector("#note").value`)
+	value, err := ltbrowser.Eval[string](ctx, `document.querySelector("#note").value`)
 	is.NoErr(err)
 	is.Equal(value, typed) // and every character typed
 	t.Logf("%d updates landed while typing; #seconds=%d", updates(), seconds(t, ctx))

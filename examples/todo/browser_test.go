@@ -12,7 +12,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/matryer/is"
 	"go.uber.org/goleak"
 )
@@ -29,18 +29,18 @@ func openTodo(t *testing.T) context.Context {
 	is := is.New(t)
 	router, h, err := newRouter()
 	is.NoErr(err)
-	srv := browsertest.Serve(t, router, h)
-	ctx := browsertest.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(srv.URL+"/")))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
-	_, err = browsertest.Eval[chromedp.Void](ctx, `window.__ltTestMark = "same page"`)
+	srv := ltbrowser.Serve(t, router, h)
+	ctx := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(srv.URL+"/")))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
+	_, err = ltbrowser.Eval[chromedp.Void](ctx, `window.__ltTestMark = "same page"`)
 	is.NoErr(err)
 	return ctx
 }
 
 func samePage(t *testing.T, ctx context.Context) {
 	t.Helper()
-	kept, err := browsertest.Eval[bool](ctx, `window.__ltTestMark === "same page"`)
+	kept, err := ltbrowser.Eval[bool](ctx, `window.__ltTestMark === "same page"`)
 	is.New(t).NoErr(err)
 	if !kept {
 		t.Fatal("the page was reloaded: an action was not live")
@@ -52,19 +52,19 @@ func samePage(t *testing.T, ctx context.Context) {
 func add(t *testing.T, ctx context.Context, id int, title string) {
 	t.Helper()
 	is := is.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.SendKeys(chromedp.ID("new-title"), title+kb.Enter)))
-	is.NoErr(browsertest.WaitText(ctx, fmt.Sprintf("#todo-%d .title", id), title))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(chromedp.ID("new-title"), title+kb.Enter)))
+	is.NoErr(ltbrowser.WaitText(ctx, fmt.Sprintf("#todo-%d .title", id), title))
 }
 
 func click(t *testing.T, ctx context.Context, sel string) {
 	t.Helper()
-	is.New(t).NoErr(browsertest.Do(ctx, chromedp.Click(chromedp.CSS(sel))))
+	is.New(t).NoErr(ltbrowser.Do(ctx, chromedp.Click(chromedp.CSS(sel))))
 }
 
 // titles lists the titles the list shows.
 func titles(t *testing.T, ctx context.Context) []string {
 	t.Helper()
-	s, err := browsertest.Eval[[]string](ctx, `[...document.querySelectorAll("#todo-list .title")].map((e) => e.textContent)`)
+	s, err := ltbrowser.Eval[[]string](ctx, `[...document.querySelectorAll("#todo-list .title")].map((e) => e.textContent)`)
 	is.New(t).NoErr(err)
 	return s
 }
@@ -74,7 +74,7 @@ func waitTitles(ctx context.Context, want ...string) error {
 	if len(want) == 0 {
 		w = "[]"
 	}
-	return browsertest.Wait(ctx, "the list "+w,
+	return ltbrowser.Wait(ctx, "the list "+w,
 		`JSON.stringify([...document.querySelectorAll("#todo-list .title")].map((e) => e.textContent)) === `+"`"+w+"`",
 		`JSON.stringify([...document.querySelectorAll("#todo-list .title")].map((e) => e.textContent))`)
 }
@@ -89,24 +89,24 @@ func TestBrowserTodo(t *testing.T) {
 	add(t, ctx, 1, "milk")
 	// The field empties for the next one once the POST is answered (the
 	// stream may show the item before).
-	is.NoErr(browsertest.Wait(ctx, "the new-todo field emptied", `document.querySelector("#new-title").value === ""`,
+	is.NoErr(ltbrowser.Wait(ctx, "the new-todo field emptied", `document.querySelector("#new-title").value === ""`,
 		`document.querySelector("#new-title").value`))
-	is.NoErr(browsertest.WaitText(ctx, "#left", "1 item left"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#left", "1 item left"))
 	add(t, ctx, 2, "eggs")
-	is.NoErr(browsertest.WaitText(ctx, "#left", "2 items left"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#left", "2 items left"))
 
 	// Done/Undo: the label changes on the button just clicked, which still
 	// has the focus.
 	toggle := `document.querySelector("#todo-1 .toggle")`
 	click(t, ctx, "#todo-1 .toggle")
-	is.NoErr(browsertest.WaitText(ctx, "#todo-1 .toggle", "Undo"))
-	focused, err := browsertest.Eval[bool](ctx, `document.activeElement === `+toggle+` && `+toggle+`.getAttribute("aria-pressed") === "true" && document.querySelector("#todo-1").className === "completed"`)
+	is.NoErr(ltbrowser.WaitText(ctx, "#todo-1 .toggle", "Undo"))
+	focused, err := ltbrowser.Eval[bool](ctx, `document.activeElement === `+toggle+` && `+toggle+`.getAttribute("aria-pressed") === "true" && document.querySelector("#todo-1").className === "completed"`)
 	is.NoErr(err)
 	is.True(focused)
-	is.NoErr(browsertest.WaitText(ctx, "#left", "1 item left"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#left", "1 item left"))
 	click(t, ctx, "#todo-1 .toggle")
-	is.NoErr(browsertest.WaitText(ctx, "#todo-1 .toggle", "Done"))
-	focused, err = browsertest.Eval[bool](ctx, `document.activeElement === `+toggle+` && `+toggle+`.getAttribute("aria-pressed") === "false"`)
+	is.NoErr(ltbrowser.WaitText(ctx, "#todo-1 .toggle", "Done"))
+	focused, err = ltbrowser.Eval[bool](ctx, `document.activeElement === `+toggle+` && `+toggle+`.getAttribute("aria-pressed") === "false"`)
 	is.NoErr(err)
 	is.True(focused)
 
@@ -114,31 +114,31 @@ func TestBrowserTodo(t *testing.T) {
 	// Enter saves.
 	edit := `document.querySelector("#todo-2 .edit")`
 	click(t, ctx, "#todo-2 .edit-button")
-	is.NoErr(browsertest.Wait(ctx, "the edit field focused", `document.activeElement === `+edit, `document.activeElement.outerHTML`))
-	is.NoErr(browsertest.Do(ctx, chromedp.KeyEvent(" and bread"+kb.Enter)))
-	is.NoErr(browsertest.WaitText(ctx, "#todo-2 .title", "eggs and bread"))
-	gone, err := browsertest.Eval[bool](ctx, edit+` === null`)
+	is.NoErr(ltbrowser.Wait(ctx, "the edit field focused", `document.activeElement === `+edit, `document.activeElement.outerHTML`))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.KeyEvent(" and bread"+kb.Enter)))
+	is.NoErr(ltbrowser.WaitText(ctx, "#todo-2 .title", "eggs and bread"))
+	gone, err := ltbrowser.Eval[bool](ctx, edit+` === null`)
 	is.NoErr(err)
 	is.True(gone)
 
 	// Escape cancels what was typed.
 	click(t, ctx, "#todo-2 .edit-button")
-	is.NoErr(browsertest.Wait(ctx, "the edit field focused", `document.activeElement === `+edit, `document.activeElement.outerHTML`))
-	is.NoErr(browsertest.Do(ctx, chromedp.KeyEvent(" and jam")))
-	is.NoErr(browsertest.Wait(ctx, "the text typed", edit+`.value === "eggs and bread and jam"`, edit+`.value`))
-	is.NoErr(browsertest.Do(ctx, chromedp.KeyEvent(kb.Escape)))
-	is.NoErr(browsertest.WaitText(ctx, "#todo-2 .title", "eggs and bread"))
+	is.NoErr(ltbrowser.Wait(ctx, "the edit field focused", `document.activeElement === `+edit, `document.activeElement.outerHTML`))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.KeyEvent(" and jam")))
+	is.NoErr(ltbrowser.Wait(ctx, "the text typed", edit+`.value === "eggs and bread and jam"`, edit+`.value`))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.KeyEvent(kb.Escape)))
+	is.NoErr(ltbrowser.WaitText(ctx, "#todo-2 .title", "eggs and bread"))
 	is.Equal(titles(t, ctx), []string{"milk", "eggs and bread"})
 
 	// Saving an empty title deletes the item, as the × button does.
 	click(t, ctx, "#todo-1 .edit-button")
-	is.NoErr(browsertest.Wait(ctx, "the edit field focused", `document.activeElement === document.querySelector("#todo-1 .edit")`, `document.activeElement.outerHTML`))
-	_, err = browsertest.Eval[chromedp.Void](ctx, `document.querySelector("#todo-1 .edit").select()`)
+	is.NoErr(ltbrowser.Wait(ctx, "the edit field focused", `document.activeElement === document.querySelector("#todo-1 .edit")`, `document.activeElement.outerHTML`))
+	_, err = ltbrowser.Eval[chromedp.Void](ctx, `document.querySelector("#todo-1 .edit").select()`)
 	is.NoErr(err)
-	is.NoErr(browsertest.Do(ctx, chromedp.KeyEvent(kb.Backspace+kb.Enter)))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.KeyEvent(kb.Backspace+kb.Enter)))
 	is.NoErr(waitTitles(ctx, "eggs and bread"))
 	click(t, ctx, "#todo-2 .delete")
-	is.NoErr(browsertest.Wait(ctx, "the list gone", `document.querySelector("#todo-list") === null`, `document.body.innerHTML`))
+	is.NoErr(ltbrowser.Wait(ctx, "the list gone", `document.querySelector("#todo-list") === null`, `document.body.innerHTML`))
 	samePage(t, ctx)
 }
 
@@ -152,11 +152,11 @@ func TestBrowserTodoFilters(t *testing.T) {
 	add(t, ctx, 2, "eggs")
 	add(t, ctx, 3, "bread")
 	click(t, ctx, "#todo-2 .toggle")
-	is.NoErr(browsertest.WaitText(ctx, "#left", "2 items left"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#left", "2 items left"))
 
 	click(t, ctx, "#filter-active")
 	is.NoErr(waitTitles(ctx, "milk", "bread"))
-	pressed, err := browsertest.Eval[string](ctx, `[...document.querySelectorAll("#controls [aria-pressed=true]")].map((b) => b.id).join()`)
+	pressed, err := ltbrowser.Eval[string](ctx, `[...document.querySelectorAll("#controls [aria-pressed=true]")].map((b) => b.id).join()`)
 	is.NoErr(err)
 	is.Equal(pressed, "filter-active")
 	click(t, ctx, "#todo-3 .toggle") // done: it leaves the active list
@@ -164,18 +164,18 @@ func TestBrowserTodoFilters(t *testing.T) {
 
 	click(t, ctx, "#filter-completed")
 	is.NoErr(waitTitles(ctx, "eggs", "bread"))
-	is.NoErr(browsertest.WaitText(ctx, "#clear-completed", "Clear completed (2)"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#clear-completed", "Clear completed (2)"))
 	click(t, ctx, "#clear-completed")
 	is.NoErr(waitTitles(ctx))
-	is.NoErr(browsertest.Do(ctx, chromedp.WaitNotPresent(chromedp.ID("clear-completed"))))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.WaitNotPresent(chromedp.ID("clear-completed"))))
 
 	click(t, ctx, "#filter-all")
 	is.NoErr(waitTitles(ctx, "milk"))
 	click(t, ctx, "#toggle-all")
-	is.NoErr(browsertest.WaitText(ctx, "#left", "0 items left"))
-	is.NoErr(browsertest.WaitText(ctx, "#toggle-all", "Mark all not done"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#left", "0 items left"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#toggle-all", "Mark all not done"))
 	click(t, ctx, "#toggle-all")
-	is.NoErr(browsertest.WaitText(ctx, "#left", "1 item left"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#left", "1 item left"))
 	samePage(t, ctx)
 }
 
@@ -186,9 +186,9 @@ func TestBrowserTodoWithoutJavaScript(t *testing.T) {
 	is := is.New(t)
 	router, h, err := newRouter()
 	is.NoErr(err)
-	srv := browsertest.Serve(t, router, h)
-	ctx := browsertest.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+	srv := ltbrowser.Serve(t, router, h)
+	ctx := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
 		return err
 	})))
@@ -242,9 +242,9 @@ func TestBrowserTodoWithoutJavaScript(t *testing.T) {
 }
 
 // navigateResponse runs actions that navigate the tab and returns the
-// response of the document that loaded, within browsertest.Timeout.
+// response of the document that loaded, within ltbrowser.Timeout.
 func navigateResponse(ctx context.Context, actions ...chromedp.Action[chromedp.Void]) (*network.Response, error) {
-	ctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, ltbrowser.Timeout)
 	defer cancel()
 	return chromedp.RunResponse(ctx, actions...)
 }
@@ -253,7 +253,7 @@ func navigateResponse(ctx context.Context, actions ...chromedp.Action[chromedp.V
 // the page's scripts disabled.
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, ltbrowser.Timeout)
 	defer cancel()
 	s, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(sel)))
 	is.New(t).NoErr(err)

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/matryer/is"
 	"go.uber.org/goleak"
 )
@@ -22,27 +22,27 @@ func TestBrowserWebhookReachesTheUsersTabs(t *testing.T) {
 	is := is.New(t)
 	router, h, err := newRouter()
 	is.NoErr(err)
-	srv := browsertest.Serve(t, router, h)
+	srv := ltbrowser.Serve(t, router, h)
 	page := srv.URL + "/"
 
 	// Alice on one device with two tabs; Bob on another device.
-	alice := browsertest.New(t)
-	is.NoErr(browsertest.SignIn(alice, page, "alice"))
-	aliceTab2 := browsertest.NewTab(t, alice)
-	is.NoErr(browsertest.OpenSignedIn(aliceTab2, page, "alice"))
-	bob := browsertest.NewDevice(t, alice)
-	is.NoErr(browsertest.SignIn(bob, page, "bob"))
+	alice := ltbrowser.New(t)
+	is.NoErr(ltbrowser.SignIn(alice, page, "alice"))
+	aliceTab2 := ltbrowser.NewTab(t, alice)
+	is.NoErr(ltbrowser.OpenSignedIn(aliceTab2, page, "alice"))
+	bob := ltbrowser.NewDevice(t, alice)
+	is.NoErr(ltbrowser.SignIn(bob, page, "bob"))
 
 	is.Equal(postWebhook(t, srv.URL, `{"user":"alice","message":"Build 42 passed"}`), http.StatusAccepted)
 	for _, tab := range []context.Context{alice, aliceTab2} {
-		is.NoErr(browsertest.WaitTextContains(tab, "#inbox", "Build 42 passed"))
-		is.NoErr(browsertest.WaitText(tab, "#latest", "New: Build 42 passed"))
+		is.NoErr(ltbrowser.WaitTextContains(tab, "#inbox", "Build 42 passed"))
+		is.NoErr(ltbrowser.WaitText(tab, "#latest", "New: Build 42 passed"))
 	}
 
 	// Bob's own webhook reaches him. Alice's, which was triggered before
 	// it, would have been applied to his tab first: it never was.
 	is.Equal(postWebhook(t, srv.URL, `{"user":"bob","message":"Deploy done"}`), http.StatusAccepted)
-	is.NoErr(browsertest.WaitTextContains(bob, "#inbox", "Deploy done"))
+	is.NoErr(ltbrowser.WaitTextContains(bob, "#inbox", "Deploy done"))
 	is.Equal(inbox(t, bob), []string{"Deploy done"})
 
 	// Webhooks arriving concurrently, from many goroutines, all land.
@@ -57,7 +57,7 @@ func TestBrowserWebhookReachesTheUsersTabs(t *testing.T) {
 	}
 	wg.Wait()
 	for _, tab := range []context.Context{alice, aliceTab2} {
-		is.NoErr(browsertest.Wait(tab, "11 notifications", `document.querySelectorAll("#inbox li").length === 11`,
+		is.NoErr(ltbrowser.Wait(tab, "11 notifications", `document.querySelectorAll("#inbox li").length === 11`,
 			`document.querySelectorAll("#inbox li").length + " notifications"`))
 	}
 	got := inbox(t, aliceTab2)
@@ -69,14 +69,14 @@ func TestBrowserWebhookReachesTheUsersTabs(t *testing.T) {
 	// Carol has no tab open: TriggerUser does nothing, but the inbox keeps
 	// the message, so the page she opens later shows it (from Mount).
 	is.Equal(postWebhook(t, srv.URL, `{"user":"carol","message":"while you were away"}`), http.StatusAccepted)
-	carol := browsertest.NewDevice(t, alice)
-	is.NoErr(browsertest.SignIn(carol, page, "carol"))
+	carol := ltbrowser.NewDevice(t, alice)
+	is.NoErr(ltbrowser.SignIn(carol, page, "carol"))
 	is.Equal(inbox(t, carol), []string{"while you were away"})
 
 	// Clearing in one tab clears the user's other tabs (Sync).
-	is.NoErr(browsertest.Do(alice, chromedp.Click(chromedp.ID("clear"))))
-	is.NoErr(browsertest.WaitText(alice, "#empty", "Nothing yet."))
-	is.NoErr(browsertest.WaitText(aliceTab2, "#empty", "Nothing yet."))
+	is.NoErr(ltbrowser.Do(alice, chromedp.Click(chromedp.ID("clear"))))
+	is.NoErr(ltbrowser.WaitText(alice, "#empty", "Nothing yet."))
+	is.NoErr(ltbrowser.WaitText(aliceTab2, "#empty", "Nothing yet."))
 	is.Equal(inbox(t, bob), []string{"Deploy done"}) // not Bob's
 }
 
@@ -84,9 +84,9 @@ func TestBrowserMalformedWebhooksChangeNothing(t *testing.T) {
 	is := is.New(t)
 	router, h, err := newRouter()
 	is.NoErr(err)
-	srv := browsertest.Serve(t, router, h)
-	alice := browsertest.New(t)
-	is.NoErr(browsertest.SignIn(alice, srv.URL+"/", "alice"))
+	srv := ltbrowser.Serve(t, router, h)
+	alice := ltbrowser.New(t)
+	is.NoErr(ltbrowser.SignIn(alice, srv.URL+"/", "alice"))
 
 	for _, tc := range []struct{ name, body, want string }{
 		{"empty body", ``, "empty body"},
@@ -114,7 +114,7 @@ func TestBrowserMalformedWebhooksChangeNothing(t *testing.T) {
 	// A good webhook after all of them: it is the only notification. Any
 	// bad one that had got through would have been triggered before it.
 	is.Equal(postWebhook(t, srv.URL, `{"user":"alice","message":"the good one"}`), http.StatusAccepted)
-	is.NoErr(browsertest.WaitTextContains(alice, "#inbox", "the good one"))
+	is.NoErr(ltbrowser.WaitTextContains(alice, "#inbox", "the good one"))
 	is.Equal(inbox(t, alice), []string{"the good one"})
 }
 
@@ -134,7 +134,7 @@ func postWebhook(t *testing.T, base, body string) int {
 // inbox returns the messages the tab of ctx shows, newest first.
 func inbox(t *testing.T, ctx context.Context) []string {
 	t.Helper()
-	msgs, err := browsertest.Eval[[]string](ctx, `[...document.querySelectorAll("#inbox .msg")].map((e) => e.textContent)`)
+	msgs, err := ltbrowser.Eval[[]string](ctx, `[...document.querySelectorAll("#inbox .msg")].map((e) => e.textContent)`)
 	is.New(t).NoErr(err)
 	return msgs
 }

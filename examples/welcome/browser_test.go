@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/lt/lttest"
 	"github.com/matryer/is"
@@ -24,47 +24,47 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestBrowserGreetsAfterThePageLoads(t *testing.T) {
 	is := is.New(t)
-	logs := browsertest.NewLogs("user")
+	logs := ltbrowser.NewLogs("user")
 	router, h, err := newRouter(&Page{Delay: 50 * time.Millisecond, Log: logs.Logger()})
 	is.NoErr(err)
-	srv := browsertest.Serve(t, router, h)
+	srv := ltbrowser.Serve(t, router, h)
 	page := srv.URL + "/"
 
-	ctx := browsertest.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(page)))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
-	is.NoErr(browsertest.SubmitSignIn(ctx, page, "alice"))
+	ctx := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(page)))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
+	is.NoErr(ltbrowser.SubmitSignIn(ctx, page, "alice"))
 	is.NoErr(logs.Await("welcome scheduled user=alice"))
-	is.NoErr(browsertest.WaitText(ctx, "#greeting", "Welcome back, alice!"))
-	seq, err := browsertest.Eval[int](ctx, `window.livesse.seq`)
+	is.NoErr(ltbrowser.WaitText(ctx, "#greeting", "Welcome back, alice!"))
+	seq, err := ltbrowser.Eval[int](ctx, `window.livesse.seq`)
 	is.NoErr(err)
 	is.True(seq >= 1) // the greeting came after the page, as a live update
 
 	// Dismissed, it stays away until the next visit.
-	is.NoErr(browsertest.Do(ctx, chromedp.Click(chromedp.ID("dismiss"))))
-	is.NoErr(browsertest.Wait(ctx, "the greeting to go", `document.querySelector("#greeting") === null`,
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Click(chromedp.ID("dismiss"))))
+	is.NoErr(ltbrowser.Wait(ctx, "the greeting to go", `document.querySelector("#greeting") === null`,
 		`document.querySelector("#greeting").textContent`))
 
 	// A reload is a new visit: the page starts without a greeting (Mount)
 	// and the server greets again.
-	is.NoErr(browsertest.Do(ctx, chromedp.Reload()))
-	is.NoErr(browsertest.WaitText(ctx, "#greeting", "Welcome back, alice!"))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Reload()))
+	is.NoErr(ltbrowser.WaitText(ctx, "#greeting", "Welcome back, alice!"))
 }
 
 func TestBrowserGreetingCancelledWhenTheTabCloses(t *testing.T) {
 	is := is.New(t)
-	logs := browsertest.NewLogs("user")
+	logs := ltbrowser.NewLogs("user")
 	// The greeting would come in an hour: the tab closes long before.
 	router, h, err := newRouter(&Page{Delay: time.Hour, Log: logs.Logger()},
 		lt.WithReconnectGrace(50*time.Millisecond))
 	is.NoErr(err)
-	srv := browsertest.Serve(t, router, h)
+	srv := ltbrowser.Serve(t, router, h)
 	page := srv.URL + "/"
 
-	browser := browsertest.New(t)
+	browser := ltbrowser.New(t)
 	tab, closeTab := newTab(t, browser)
-	is.NoErr(browsertest.Do(tab, chromedp.Navigate(page)))
-	is.NoErr(browsertest.SubmitSignIn(tab, page, "bob"))
+	is.NoErr(ltbrowser.Do(tab, chromedp.Navigate(page)))
+	is.NoErr(ltbrowser.SubmitSignIn(tab, page, "bob"))
 	is.NoErr(logs.Await("welcome scheduled user=bob")) // the timer runs
 
 	closeTab()

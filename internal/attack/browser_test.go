@@ -15,7 +15,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/go-chi/chi/v5"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt"
 	"github.com/matryer/is"
 )
@@ -91,7 +91,7 @@ func TestCrossSitePostFromBrowserRefused(t *testing.T) {
 	posts := &postLog{ch: make(chan postSeen, 16)}
 	r := chi.NewRouter()
 	r.Handle("/", posts.wrap(h)) // the page alone: a /favicon.ico is not a page
-	srv := browsertest.Serve(t, r, h)
+	srv := ltbrowser.Serve(t, r, h)
 
 	// The attacker's site: its pages attack srv.
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -109,18 +109,18 @@ fetch(%q, {method: "POST", credentials: "include", mode: "no-cors", body: new UR
 	}))
 	t.Cleanup(evil.Close)
 
-	ctx := browsertest.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(srv.URL+"/")))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
-	is.NoErr(browsertest.WaitText(ctx, "#n", "n=0"))
-	conn, err := browsertest.Eval[string](ctx, `window.livesse.conn`)
+	ctx := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(srv.URL+"/")))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#n", "n=0"))
+	conn, err := ltbrowser.Eval[string](ctx, `window.livesse.conn`)
 	is.NoErr(err)
 	group := lt.AnonymousIdentity(mustCookie(t, ctx, srv.URL)).GroupID
 
-	attacker := browsertest.NewTab(t, ctx) // the same browser, so the same cookies
+	attacker := ltbrowser.NewTab(t, ctx) // the same browser, so the same cookies
 	const refused = "lt: cross-site request refused: origin: cross-site request refused: cross-origin request detected from Sec-Fetch-Site header"
 	for _, path := range []string{"/form", "/fetch"} {
-		is.NoErr(browsertest.Do(attacker, chromedp.Navigate(evil.URL+path+"?conn="+conn)))
+		is.NoErr(ltbrowser.Do(attacker, chromedp.Navigate(evil.URL+path+"?conn="+conn)))
 		var p postSeen
 		select {
 		case p = <-posts.ch:
@@ -133,24 +133,24 @@ fetch(%q, {method: "POST", credentials: "include", mode: "no-cors", body: new UR
 		is.Equal(p.Body, refused+"\n")
 	}
 	// The form's navigation landed on the refusal.
-	is.NoErr(browsertest.Do(attacker, chromedp.Navigate(evil.URL+"/form?conn="+conn)))
-	is.NoErr(browsertest.Wait(attacker, "the refusal", `document.body && document.body.textContent.includes("cross-site request refused")`, `document.body.textContent`))
+	is.NoErr(ltbrowser.Do(attacker, chromedp.Navigate(evil.URL+"/form?conn="+conn)))
+	is.NoErr(ltbrowser.Wait(attacker, "the refusal", `document.body && document.body.textContent.includes("cross-site request refused")`, `document.body.textContent`))
 	is.Equal((<-posts.ch).Status, http.StatusForbidden)
 
 	// Nothing changed: the victim's tab and its group's state are as
 	// they were, and the victim's own click still works.
 	is.Equal(g.mountsOf(group), 1)
-	text, err := browsertest.Text(ctx, "#n")
+	text, err := ltbrowser.Text(ctx, "#n")
 	is.NoErr(err)
 	is.Equal(text, "n=0")
-	is.NoErr(browsertest.Do(ctx, chromedp.Click(chromedp.ID("bump"))))
-	is.NoErr(browsertest.WaitText(ctx, "#n", "n=1"))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Click(chromedp.ID("bump"))))
+	is.NoErr(ltbrowser.WaitText(ctx, "#n", "n=1"))
 	is.Equal((<-posts.ch).Status, http.StatusOK)
 }
 
 func mustCookie(t *testing.T, ctx context.Context, u string) string {
 	t.Helper()
-	v, err := browsertest.Cookie(ctx, u, "lt_session")
+	v, err := ltbrowser.Cookie(ctx, u, "lt_session")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func mustCookie(t *testing.T, ctx context.Context, u string) string {
 func TestHostileValuesInBrowser(t *testing.T) {
 	is := is.New(t)
 	srv, _ := xssApp(t)
-	ctx := browsertest.New(t)
+	ctx := ltbrowser.New(t)
 	var dialogs atomic.Int32
 	is.NoErr(chromedp.Listen(ctx, func(ev any) {
 		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
@@ -175,39 +175,39 @@ func TestHostileValuesInBrowser(t *testing.T) {
 			}()
 		}
 	}))
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(srv.URL+"/")))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
-	scripts, err := browsertest.Eval[int](ctx, `document.scripts.length`)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(srv.URL+"/")))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
+	scripts, err := ltbrowser.Eval[int](ctx, `document.scripts.length`)
 	is.NoErr(err)
 
 	const handlers = `document.querySelectorAll("[onerror],[onmouseover],[onload],[onclick]").length`
 	for _, v := range hostile {
 		js, _ := json.Marshal(v)
-		is.NoErr(browsertest.Do(ctx, browsertest.FillAndClick("#set", map[string]string{"#v": v})))
-		is.NoErr(browsertest.Wait(ctx, "the value as text", `document.querySelector("#t").textContent === `+string(js), `document.querySelector("#t").textContent`))
-		is.NoErr(browsertest.Do(ctx, browsertest.FillAndClick("#fail", map[string]string{"#v": v})))
-		is.NoErr(browsertest.Wait(ctx, "the error as text", `document.querySelector("#e").textContent === `+string(js), `document.querySelector("#e").textContent`))
-		n, err := browsertest.Eval[int](ctx, handlers)
+		is.NoErr(ltbrowser.Do(ctx, ltbrowser.FillAndClick("#set", map[string]string{"#v": v})))
+		is.NoErr(ltbrowser.Wait(ctx, "the value as text", `document.querySelector("#t").textContent === `+string(js), `document.querySelector("#t").textContent`))
+		is.NoErr(ltbrowser.Do(ctx, ltbrowser.FillAndClick("#fail", map[string]string{"#v": v})))
+		is.NoErr(ltbrowser.Wait(ctx, "the error as text", `document.querySelector("#e").textContent === `+string(js), `document.querySelector("#e").textContent`))
+		n, err := ltbrowser.Eval[int](ctx, handlers)
 		is.NoErr(err)
 		is.Equal(n, 0)
-		title, err := browsertest.Eval[string](ctx, `document.querySelector("#a").title`)
+		title, err := ltbrowser.Eval[string](ctx, `document.querySelector("#a").title`)
 		is.NoErr(err)
 		is.Equal(title, v)
-		n, err = browsertest.Eval[int](ctx, `document.scripts.length`)
+		n, err = ltbrowser.Eval[int](ctx, `document.scripts.length`)
 		is.NoErr(err)
 		is.Equal(n, scripts)
-		href, err := browsertest.Eval[string](ctx, `document.querySelector("#u").getAttribute("href")`)
+		href, err := ltbrowser.Eval[string](ctx, `document.querySelector("#u").getAttribute("href")`)
 		is.NoErr(err)
 		is.True(!strings.HasPrefix(strings.ToLower(strings.TrimSpace(href)), "javascript:"))
 
 		// The same state rendered as a whole page: the script sees the
 		// value as a string.
-		is.NoErr(browsertest.Do(ctx, chromedp.Reload()))
-		is.NoErr(browsertest.WaitStatus(ctx, "online"))
-		got, err := browsertest.Eval[string](ctx, `window.ltV`)
+		is.NoErr(ltbrowser.Do(ctx, chromedp.Reload()))
+		is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
+		got, err := ltbrowser.Eval[string](ctx, `window.ltV`)
 		is.NoErr(err)
 		is.Equal(got, v)
-		n, err = browsertest.Eval[int](ctx, handlers)
+		n, err = ltbrowser.Eval[int](ctx, handlers)
 		is.NoErr(err)
 		is.Equal(n, 0)
 		is.Equal(dialogs.Load(), int32(0))
@@ -215,7 +215,7 @@ func TestHostileValuesInBrowser(t *testing.T) {
 	is.Equal(dialogs.Load(), int32(0))
 
 	// A dialog would have been seen: the listener works.
-	_, err = browsertest.Eval[chromedp.Void](ctx, `setTimeout(() => alert("control"), 0)`)
+	_, err = ltbrowser.Eval[chromedp.Void](ctx, `setTimeout(() => alert("control"), 0)`)
 	is.NoErr(err)
 	waitUntil(t, "the control dialog", func() bool { return dialogs.Load() == 1 })
 }
@@ -242,21 +242,21 @@ func TestCrossOriginStreamsRefusedInBrowser(t *testing.T) {
 			foreign <- rec.status
 		}
 	}))
-	srv := browsertest.Serve(t, r, h)
+	srv := ltbrowser.Serve(t, r, h)
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, `<!doctype html><script>for (let i = 0; i < 10; i++) new EventSource(%q, {withCredentials: true});</script>`, srv.URL+"/")
 	}))
 	t.Cleanup(evil.Close)
 
-	ctx := browsertest.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(srv.URL+"/")))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
+	ctx := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(srv.URL+"/")))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
 	group := lt.AnonymousIdentity(mustCookie(t, ctx, srv.URL)).GroupID
 	is.Equal(g.mountsOf(group), 1)
 
-	attacker := browsertest.NewTab(t, ctx)
-	is.NoErr(browsertest.Do(attacker, chromedp.Navigate(evil.URL+"/")))
+	attacker := ltbrowser.NewTab(t, ctx)
+	is.NoErr(ltbrowser.Do(attacker, chromedp.Navigate(evil.URL+"/")))
 	for range 10 {
 		select {
 		case status := <-foreign:
@@ -268,6 +268,6 @@ func TestCrossOriginStreamsRefusedInBrowser(t *testing.T) {
 	is.Equal(g.mountsOf(group), 1) // no Mount ran for the attacker's streams
 	is.Equal(len(log.find(func(r record) bool { return r.Msg == "lt: request refused" && r.Attrs["status"] == "403" })), 10)
 	// The victim's page is still live.
-	is.NoErr(browsertest.Do(ctx, chromedp.Click(chromedp.ID("bump"))))
-	is.NoErr(browsertest.WaitText(ctx, "#n", "n=1"))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Click(chromedp.ID("bump"))))
+	is.NoErr(ltbrowser.WaitText(ctx, "#n", "n=1"))
 }

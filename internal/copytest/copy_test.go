@@ -23,7 +23,7 @@ const budget = 5 * time.Minute
 // allowed" is what a user would otherwise meet. Only the non-test files
 // are copied (the .go files, templates, SQL and whatever else the example
 // embeds or reads): the examples' own tests may use this repository's
-// internal test kits (internal/browsertest, internal/pgtest), which are
+// internal test kits (internal/pgtest), which are
 // not part of what a user copies. So go build and go vet check the
 // example's program, not its tests. The examples run in parallel and
 // share the module and build caches; modules that are not in the cache

@@ -9,7 +9,7 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt"
 	"github.com/matryer/is"
 )
@@ -21,13 +21,13 @@ import (
 func TestCompressedStreamInChromium(t *testing.T) {
 	is := is.New(t)
 	h := lt.Must(lt.New(lt.Must(lt.Parse("shared", sharedHTML)), &sharedCtrl{}, sharedState{}, lt.WithStreamCompression()))
-	srv := browsertest.Serve(t, h, h)
-	lead := browsertest.New(t)
-	other := browsertest.NewTab(t, lead)
+	srv := ltbrowser.Serve(t, h, h)
+	lead := ltbrowser.New(t)
+	other := ltbrowser.NewTab(t, lead)
 	net := listenNet(t, lead)
 	for _, tab := range []context.Context{lead, other} {
-		is.NoErr(browsertest.Do(tab, chromedp.Navigate(srv.URL+"/")))
-		is.NoErr(browsertest.WaitStatus(tab, "online"))
+		is.NoErr(ltbrowser.Do(tab, chromedp.Navigate(srv.URL+"/")))
+		is.NoErr(ltbrowser.WaitStatus(tab, "online"))
 	}
 	var resp *network.Response
 	is.NoErr(waitFor(func() bool {
@@ -43,9 +43,9 @@ func TestCompressedStreamInChromium(t *testing.T) {
 	is.Equal(encoding, "gzip") // the stream came compressed
 	for n := 1; n <= 30; n++ {
 		is.NoErr(h.TriggerAll(context.Background(), "bump", map[string]any{"n": n}))
-		is.NoErr(browsertest.WaitText(lead, "#n", strconv.Itoa(n)))
-		is.NoErr(browsertest.WaitText(other, "#n", strconv.Itoa(n)))
+		is.NoErr(ltbrowser.WaitText(lead, "#n", strconv.Itoa(n)))
+		is.NoErr(ltbrowser.WaitText(other, "#n", strconv.Itoa(n)))
 	}
-	is.NoErr(browsertest.Do(other, chromedp.Click(`#click`)))
-	is.NoErr(browsertest.WaitText(other, "#clicked", "yes"))
+	is.NoErr(ltbrowser.Do(other, chromedp.Click(`#click`)))
+	is.NoErr(ltbrowser.WaitText(other, "#clicked", "yes"))
 }

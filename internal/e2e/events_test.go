@@ -10,7 +10,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt"
 	"github.com/matryer/is"
 )
@@ -90,31 +90,31 @@ func TestEventsUnderStrictCSP(t *testing.T) {
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self'")
 		mux.ServeHTTP(w, r)
 	})
-	base := browsertest.Serve(t, csp, h).URL
-	ctx := browsertest.New(t)
+	base := ltbrowser.Serve(t, csp, h).URL
+	ctx := ltbrowser.New(t)
 	// Recorded from the start of every document, outside the page's CSP.
-	cctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
+	cctx, cancel := context.WithTimeout(ctx, ltbrowser.Timeout)
 	defer cancel()
 	_, err := chromedp.Call(cctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `window.__csp = [];
 		document.addEventListener("securitypolicyviolation", (e) => __csp.push(e.violatedDirective + " " + e.blockedURI));`})
 	is.NoErr(err)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(base+"/")))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
-	is.NoErr(browsertest.Wait(ctx, "the hook mounted", `window.__hook && __hook[0] === "mounted hooked"`, `JSON.stringify(window.__hook)`))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(base+"/")))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
+	is.NoErr(ltbrowser.Wait(ctx, "the hook mounted", `window.__hook && __hook[0] === "mounted hooked"`, `JSON.stringify(window.__hook)`))
 
 	// Typing: one debounced POST with what was typed, the field, and the
 	// fields used.
-	is.NoErr(browsertest.Do(ctx, chromedp.SendKeys("#name", "bob")))
-	is.NoErr(browsertest.WaitText(ctx, "#seen", "bob"))
-	is.NoErr(browsertest.WaitText(ctx, "#target", "name"))
-	is.NoErr(browsertest.WaitText(ctx, "#used", "true false"))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys("#name", "bob")))
+	is.NoErr(ltbrowser.WaitText(ctx, "#seen", "bob"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#target", "name"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#used", "true false"))
 
 	// Keys: Enter and Escape send their actions, and Enter does not submit
 	// the form.
-	is.NoErr(browsertest.Do(ctx, chromedp.SendKeys("#k", "x"+kb.Enter)))
-	is.NoErr(browsertest.WaitText(ctx, "#key", "save:x"))
-	is.NoErr(browsertest.Do(ctx, chromedp.SendKeys("#k", kb.Escape)))
-	is.NoErr(browsertest.WaitText(ctx, "#key", "cancel"))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys("#k", "x"+kb.Enter)))
+	is.NoErr(ltbrowser.WaitText(ctx, "#key", "save:x"))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys("#k", kb.Escape)))
+	is.NoErr(ltbrowser.WaitText(ctx, "#key", "cancel"))
 
 	// Server actions: the page follows, but for the ignored subtree; the
 	// pushed events reach the document and the hook; the list stays at its
@@ -123,31 +123,31 @@ func TestEventsUnderStrictCSP(t *testing.T) {
 	for range 4 {
 		is.NoErr(h.TriggerGroup(context.Background(), g, "tick", nil))
 	}
-	is.NoErr(browsertest.WaitText(ctx, "#n", "4"))
-	is.NoErr(browsertest.Wait(ctx, "the pushed events", `__ticks.join() === "1,2,3,4"`, `__ticks.join()`))
-	hook, err := browsertest.Eval[[]string](ctx, `__hook`)
+	is.NoErr(ltbrowser.WaitText(ctx, "#n", "4"))
+	is.NoErr(ltbrowser.Wait(ctx, "the pushed events", `__ticks.join() === "1,2,3,4"`, `__ticks.join()`))
+	hook, err := ltbrowser.Eval[[]string](ctx, `__hook`)
 	is.NoErr(err)
 	is.Equal(hook, []string{"mounted hooked", "tick 1", "tick 2", "tick 3", "tick 4"})
-	ignored, err := browsertest.Text(ctx, "#ignored")
+	ignored, err := ltbrowser.Text(ctx, "#ignored")
 	is.NoErr(err)
 	is.Equal(ignored, "0")
-	atBottom, err := browsertest.Eval[bool](ctx, `(l => l.scrollTop > 0 && l.scrollHeight - l.scrollTop - l.clientHeight < 2)(document.querySelector("#log"))`)
+	atBottom, err := ltbrowser.Eval[bool](ctx, `(l => l.scrollTop > 0 && l.scrollHeight - l.scrollTop - l.clientHeight < 2)(document.querySelector("#log"))`)
 	is.NoErr(err)
 	is.True(atBottom)
 
 	// A script runs an action with data.
-	s, err := browsertest.Eval[int](ctx, `livesse.action("save", {k: "api"}).then((m) => m.s)`)
+	s, err := ltbrowser.Eval[int](ctx, `livesse.action("save", {k: "api"}).then((m) => m.s)`)
 	is.NoErr(err)
 	is.True(s > 0)
-	is.NoErr(browsertest.WaitText(ctx, "#key", "save:api"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#key", "save:api"))
 
 	// The only violation is the page's inline script.
-	violations, err := browsertest.Eval[[]string](ctx, `__csp`)
+	violations, err := ltbrowser.Eval[[]string](ctx, `__csp`)
 	is.NoErr(err)
 	is.Equal(len(violations), 1)
 	is.True(strings.HasPrefix(violations[0], "script-src"))
 	is.True(strings.HasSuffix(violations[0], "inline"))
-	inline, err := browsertest.Eval[bool](ctx, `window.__inline === true`)
+	inline, err := ltbrowser.Eval[bool](ctx, `window.__inline === true`)
 	is.NoErr(err)
 	is.True(!inline)
 }

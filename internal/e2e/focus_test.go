@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt"
 	"github.com/matryer/is"
 )
@@ -44,7 +44,7 @@ func focusPage(t *testing.T) (*lt.Handler, string) {
 	h := lt.Must(lt.New(lt.Must(lt.Parse("focus", focusHTML)), &focusCtrl{}, focusState{}))
 	mux := http.NewServeMux()
 	mux.Handle("/{$}", h)
-	return h, browsertest.Serve(t, mux, h).URL
+	return h, ltbrowser.Serve(t, mux, h).URL
 }
 
 // A clicked button (focused by the click) shows what the server renders
@@ -52,24 +52,24 @@ func focusPage(t *testing.T) (*lt.Handler, string) {
 func TestClickedButtonShowsItsNewLabel(t *testing.T) {
 	is := is.New(t)
 	_, base := focusPage(t)
-	ctx := browsertest.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(base+"/")))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
+	ctx := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(base+"/")))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
 
-	is.NoErr(browsertest.Do(ctx, chromedp.Click("#toggle")))
-	focused, err := browsertest.Eval[string](ctx, `document.activeElement.id`)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Click("#toggle")))
+	focused, err := ltbrowser.Eval[string](ctx, `document.activeElement.id`)
 	is.NoErr(err)
 	is.Equal(focused, "toggle") // the click focused it
-	is.NoErr(browsertest.WaitText(ctx, "#toggle", "Undo"))
-	got, err := browsertest.Eval[[]string](ctx, `(b => [b.className, b.getAttribute("aria-pressed")])(document.querySelector("#toggle"))`)
+	is.NoErr(ltbrowser.WaitText(ctx, "#toggle", "Undo"))
+	got, err := ltbrowser.Eval[[]string](ctx, `(b => [b.className, b.getAttribute("aria-pressed")])(document.querySelector("#toggle"))`)
 	is.NoErr(err)
 	is.Equal(got, []string{"done", "true"})
-	is.NoErr(browsertest.Do(ctx, chromedp.Click("#toggle")))
-	is.NoErr(browsertest.WaitText(ctx, "#toggle", "Done"))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Click("#toggle")))
+	is.NoErr(ltbrowser.WaitText(ctx, "#toggle", "Done"))
 
-	is.NoErr(browsertest.Do(ctx, chromedp.Click("#in-form")))
-	is.NoErr(browsertest.WaitText(ctx, "#in-form", "Unfollow"))
-	value, err := browsertest.Eval[string](ctx, `document.querySelector("#in-form").value`)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Click("#in-form")))
+	is.NoErr(ltbrowser.WaitText(ctx, "#in-form", "Unfollow"))
+	value, err := ltbrowser.Eval[string](ctx, `document.querySelector("#in-form").value`)
 	is.NoErr(err)
 	is.Equal(value, "true")
 }
@@ -81,34 +81,34 @@ func TestClickedButtonShowsItsNewLabel(t *testing.T) {
 func TestFocusedFieldKeepsTypingTakesAttributes(t *testing.T) {
 	is := is.New(t)
 	h, base := focusPage(t)
-	ctx := browsertest.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(base+"/")))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
+	ctx := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(base+"/")))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
 	g := group(t, ctx, base)
 
-	is.NoErr(browsertest.Do(ctx, chromedp.SendKeys("#q", "typing")))
-	_, err := browsertest.Eval[chromedp.Void](ctx, `document.querySelector("#q").setSelectionRange(2, 4)`)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys("#q", "typing")))
+	_, err := ltbrowser.Eval[chromedp.Void](ctx, `document.querySelector("#q").setSelectionRange(2, 4)`)
 	is.NoErr(err)
 	is.NoErr(h.TriggerGroup(context.Background(), g, "mark", map[string]any{"class": "bad", "q": "from server", "r": "r1"}))
-	is.NoErr(browsertest.Wait(ctx, "the server's class", `document.querySelector("#q").className === "bad"`, `document.querySelector("#q").className`))
+	is.NoErr(ltbrowser.Wait(ctx, "the server's class", `document.querySelector("#q").className === "bad"`, `document.querySelector("#q").className`))
 	type field struct {
 		Value, Focused string
 		Start, End     int
 	}
 	const read = `(q => ({Value: q.value, Focused: document.activeElement.id, Start: q.selectionStart, End: q.selectionEnd}))(document.querySelector("#q"))`
-	got, err := browsertest.Eval[field](ctx, read)
+	got, err := ltbrowser.Eval[field](ctx, read)
 	is.NoErr(err)
 	is.Equal(got, field{Value: "typing", Focused: "q", Start: 2, End: 4})
-	r, err := browsertest.Eval[string](ctx, `document.querySelector("#r").value`)
+	r, err := ltbrowser.Eval[string](ctx, `document.querySelector("#r").value`)
 	is.NoErr(err)
 	is.Equal(r, "r1")
 
 	// Focused, not typed into: the server's value too.
-	_, err = browsertest.Eval[chromedp.Void](ctx, `document.querySelector("#r").focus()`)
+	_, err = ltbrowser.Eval[chromedp.Void](ctx, `document.querySelector("#r").focus()`)
 	is.NoErr(err)
 	is.NoErr(h.TriggerGroup(context.Background(), g, "mark", map[string]any{"class": "ok", "q": "from server", "r": "r2"}))
-	is.NoErr(browsertest.Wait(ctx, "the server's value in the focused field", `document.querySelector("#r").value === "r2"`, `document.querySelector("#r").value`))
-	cls, err := browsertest.Eval[string](ctx, `document.querySelector("#r").className + " " + document.activeElement.id`)
+	is.NoErr(ltbrowser.Wait(ctx, "the server's value in the focused field", `document.querySelector("#r").value === "r2"`, `document.querySelector("#r").value`))
+	cls, err := ltbrowser.Eval[string](ctx, `document.querySelector("#r").className + " " + document.activeElement.id`)
 	is.NoErr(err)
 	is.Equal(cls, "ok r")
 }

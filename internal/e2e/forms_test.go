@@ -10,7 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt"
 	"github.com/matryer/is"
 )
@@ -84,7 +84,7 @@ const fieldsJS = `({name: document.querySelector("#name").value, agree: document
 
 // readFields returns what the fields of the page of ctx hold.
 func readFields(ctx context.Context) (fields, error) {
-	return browsertest.Eval[fields](ctx, fieldsJS)
+	return ltbrowser.Eval[fields](ctx, fieldsJS)
 }
 
 // formsPage serves the forms page; held (if not nil) holds its event
@@ -106,14 +106,14 @@ func formsPage(t *testing.T, ctrl *formsCtrl, held chan struct{}, opts ...lt.Opt
 	mux.HandleFunc("/elsewhere", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprint(w, `<!DOCTYPE html><html><head><title>elsewhere</title></head><body><p id="elsewhere">elsewhere</p></body></html>`)
 	})
-	srv := browsertest.Serve(t, mux, h)
+	srv := ltbrowser.Serve(t, mux, h)
 	return h, srv.URL
 }
 
 // group returns the session group of the browser of ctx on the server at base.
 func group(t *testing.T, ctx context.Context, base string) string {
 	t.Helper()
-	sid, err := browsertest.Cookie(ctx, base+"/", "lt_session")
+	sid, err := ltbrowser.Cookie(ctx, base+"/", "lt_session")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,48 +128,48 @@ func TestFieldsKeepWhatTheUserEntered(t *testing.T) {
 	is := is.New(t)
 	held := make(chan struct{})
 	h, base := formsPage(t, &formsCtrl{}, held)
-	ctx := browsertest.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(base+"/")))
-	is.NoErr(browsertest.WaitStatus(ctx, "connecting"))
+	ctx := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(base+"/")))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "connecting"))
 
 	// Typed before the stream is there: its first render morphs the page.
-	is.NoErr(browsertest.Do(ctx,
+	is.NoErr(ltbrowser.Do(ctx,
 		chromedp.SendKeys(chromedp.ID("name"), "typed early"),
 		chromedp.Click(chromedp.ID("agree")),
 		chromedp.SendKeys(chromedp.CSS(`[name=note]`), "a note"),
 		chromedp.SetValue(chromedp.ID("pick"), "b"),
 	))
 	// None focused: ignoreActiveValue would keep the focused one anyway.
-	_, err := browsertest.Eval[chromedp.Void](ctx, `document.activeElement.blur();
+	_, err := ltbrowser.Eval[chromedp.Void](ctx, `document.activeElement.blur();
 		window.__updates = 0; document.addEventListener("lt:update", () => window.__updates++)`)
 	is.NoErr(err)
 	close(held)
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
-	is.NoErr(browsertest.Wait(ctx, "the first render", `window.__updates >= 1`, `window.__updates`))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
+	is.NoErr(ltbrowser.Wait(ctx, "the first render", `window.__updates >= 1`, `window.__updates`))
 	got, err := readFields(ctx)
 	is.NoErr(err)
 	is.Equal(got, fields{Name: "typed early", Agree: true, Note: "a note", Pick: "b"})
 
 	// An update around the fields, none of them focused.
-	_, err = browsertest.Eval[chromedp.Void](ctx, `document.activeElement.blur()`)
+	_, err = ltbrowser.Eval[chromedp.Void](ctx, `document.activeElement.blur()`)
 	is.NoErr(err)
 	g := group(t, ctx, base)
 	is.NoErr(h.TriggerGroup(context.Background(), g, "bump", nil))
-	is.NoErr(browsertest.WaitText(ctx, "#n", "1"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#n", "1"))
 	got, err = readFields(ctx)
 	is.NoErr(err)
 	is.Equal(got, fields{Name: "typed early", Agree: true, Note: "a note", Pick: "b"})
 
 	// The server renders new values: they replace the user's.
 	is.NoErr(h.TriggerGroup(context.Background(), g, "fill", map[string]any{"name": "from server", "note": "server note", "pick": "c"}))
-	is.NoErr(browsertest.Wait(ctx, "the server's values", `document.querySelector("#name").value === "from server"`, fieldsJS+`.name`))
+	is.NoErr(ltbrowser.Wait(ctx, "the server's values", `document.querySelector("#name").value === "from server"`, fieldsJS+`.name`))
 	got, err = readFields(ctx)
 	is.NoErr(err)
 	is.Equal(got, fields{Name: "from server", Agree: true, Note: "server note", Pick: "c"})
 
 	// Those are now what the fields hold: later updates keep them.
 	is.NoErr(h.TriggerGroup(context.Background(), g, "bump", nil))
-	is.NoErr(browsertest.WaitText(ctx, "#n", "2"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#n", "2"))
 	got, err = readFields(ctx)
 	is.NoErr(err)
 	is.Equal(got, fields{Name: "from server", Agree: true, Note: "server note", Pick: "c"})
@@ -181,33 +181,33 @@ func TestFieldsKeepWhatTheUserEntered(t *testing.T) {
 func TestResetFormEmptiesAfterSend(t *testing.T) {
 	is := is.New(t)
 	h, base := formsPage(t, &formsCtrl{}, nil)
-	ctx := browsertest.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(base+"/")))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
+	ctx := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(base+"/")))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
 
-	is.NoErr(browsertest.Do(ctx, chromedp.SendKeys(chromedp.ID("msg"), "hello"+kb.Enter)))
-	is.NoErr(browsertest.WaitText(ctx, "#log", "hello"))
-	is.NoErr(browsertest.Wait(ctx, "an empty chat box", `document.querySelector("#msg").value === ""`, `document.querySelector("#msg").value`))
-	focused, err := browsertest.Eval[string](ctx, `document.activeElement.id`)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(chromedp.ID("msg"), "hello"+kb.Enter)))
+	is.NoErr(ltbrowser.WaitText(ctx, "#log", "hello"))
+	is.NoErr(ltbrowser.Wait(ctx, "an empty chat box", `document.querySelector("#msg").value === ""`, `document.querySelector("#msg").value`))
+	focused, err := ltbrowser.Eval[string](ctx, `document.activeElement.id`)
 	is.NoErr(err)
 	is.Equal(focused, "msg") // still there to type the next one
 	// Sent with the button: the box has lost focus, and is emptied too.
-	is.NoErr(browsertest.Do(ctx,
+	is.NoErr(ltbrowser.Do(ctx,
 		chromedp.SendKeys(chromedp.ID("msg"), "again"),
 		chromedp.Click(chromedp.CSS("#chat button")),
 	))
-	is.NoErr(browsertest.WaitText(ctx, "#log", "helloagain"))
-	is.NoErr(browsertest.Wait(ctx, "an empty chat box", `document.querySelector("#msg").value === ""`, `document.querySelector("#msg").value`))
+	is.NoErr(ltbrowser.WaitText(ctx, "#log", "helloagain"))
+	is.NoErr(ltbrowser.Wait(ctx, "an empty chat box", `document.querySelector("#msg").value === ""`, `document.querySelector("#msg").value`))
 
-	is.NoErr(browsertest.Do(ctx, chromedp.SendKeys(chromedp.ID("draft"), "kept"+kb.Enter)))
-	is.NoErr(browsertest.WaitText(ctx, "#log", "helloagainkept"))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(chromedp.ID("draft"), "kept"+kb.Enter)))
+	is.NoErr(ltbrowser.WaitText(ctx, "#log", "helloagainkept"))
 	got, err := readFields(ctx)
 	is.NoErr(err)
 	is.Equal(got.Draft, "kept")
-	_, err = browsertest.Eval[chromedp.Void](ctx, `document.activeElement.blur()`)
+	_, err = ltbrowser.Eval[chromedp.Void](ctx, `document.activeElement.blur()`)
 	is.NoErr(err)
 	is.NoErr(h.TriggerGroup(context.Background(), group(t, ctx, base), "bump", nil))
-	is.NoErr(browsertest.WaitText(ctx, "#n", "1"))
+	is.NoErr(ltbrowser.WaitText(ctx, "#n", "1"))
 	got, err = readFields(ctx)
 	is.NoErr(err)
 	is.Equal(got.Draft, "kept")
@@ -221,10 +221,10 @@ func TestLeftPageClosesItsStream(t *testing.T) {
 	is := is.New(t)
 	gone := make(chan struct{}, 8)
 	h, base := formsPage(t, &formsCtrl{gone: gone}, nil, lt.WithReconnectGrace(100*time.Millisecond))
-	ctx := browsertest.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(base+"/")))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
-	_, err := browsertest.Eval[chromedp.Void](ctx, `window.__mark = true`)
+	ctx := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(base+"/")))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
+	_, err := ltbrowser.Eval[chromedp.Void](ctx, `window.__mark = true`)
 	is.NoErr(err)
 	g := group(t, ctx, base)
 
@@ -240,29 +240,29 @@ func TestLeftLeaderHandsTheStreamOver(t *testing.T) {
 	is := is.New(t)
 	gone := make(chan struct{}, 8)
 	h, base := formsPage(t, &formsCtrl{gone: gone}, nil, lt.WithReconnectGrace(100*time.Millisecond))
-	first := browsertest.New(t)
-	is.NoErr(browsertest.Do(first, chromedp.Navigate(base+"/")))
-	is.NoErr(browsertest.WaitStatus(first, "online"))
-	_, err := browsertest.Eval[chromedp.Void](first, `window.__mark = true`)
+	first := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(first, chromedp.Navigate(base+"/")))
+	is.NoErr(ltbrowser.WaitStatus(first, "online"))
+	_, err := ltbrowser.Eval[chromedp.Void](first, `window.__mark = true`)
 	is.NoErr(err)
-	second := browsertest.NewTab(t, first)
-	is.NoErr(browsertest.Do(second, chromedp.Navigate(base+"/")))
-	is.NoErr(browsertest.WaitStatus(second, "online"))
-	lead, err := browsertest.Eval[bool](first, `window.livesse.leader`)
+	second := ltbrowser.NewTab(t, first)
+	is.NoErr(ltbrowser.Do(second, chromedp.Navigate(base+"/")))
+	is.NoErr(ltbrowser.WaitStatus(second, "online"))
+	lead, err := ltbrowser.Eval[bool](first, `window.livesse.leader`)
 	is.NoErr(err)
 	is.True(lead)
 	g := group(t, first, base)
 
 	leaveAndComeBack(t, first, base, gone, func() {
-		is.NoErr(browsertest.Wait(second, "the other tab to lead", `window.livesse.leader`, `window.livesse.leader`))
+		is.NoErr(ltbrowser.Wait(second, "the other tab to lead", `window.livesse.leader`, `window.livesse.leader`))
 		is.NoErr(h.TriggerGroup(context.Background(), g, "bump", nil))
-		is.NoErr(browsertest.WaitText(second, "#n", "1"))
+		is.NoErr(ltbrowser.WaitText(second, "#n", "1"))
 	})
-	lead, err = browsertest.Eval[bool](first, `window.livesse.leader`)
+	lead, err = ltbrowser.Eval[bool](first, `window.livesse.leader`)
 	is.NoErr(err)
 	is.True(!lead) // it follows the tab that took over
 	is.NoErr(h.TriggerGroup(context.Background(), g, "bump", nil))
-	is.NoErr(browsertest.WaitText(second, "#n", "2"))
+	is.NoErr(ltbrowser.WaitText(second, "#n", "2"))
 	is.NoErr(waitInPage(first, "the update", `document.querySelector("#n")?.textContent === "2"`))
 }
 
@@ -274,35 +274,35 @@ func leaveAndComeBack(t *testing.T, ctx context.Context, base string, gone chan 
 	t.Helper()
 	is := is.New(t)
 	is.Equal(len(gone), 0)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(base+"/elsewhere")))
-	is.NoErr(browsertest.WaitText(ctx, "#elsewhere", "elsewhere"))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(base+"/elsewhere")))
+	is.NoErr(ltbrowser.WaitText(ctx, "#elsewhere", "elsewhere"))
 	select {
 	case <-gone:
-	case <-time.After(browsertest.Timeout):
-		t.Fatalf("the connection of the page left did not end within %v", browsertest.Timeout)
+	case <-time.After(ltbrowser.Timeout):
+		t.Fatalf("the connection of the page left did not end within %v", ltbrowser.Timeout)
 	}
 	for _, f := range away {
 		f()
 	}
 	// Back (chromedp.NavigateBack waits for a load event, which a page
 	// restored from the cache does not fire).
-	_, err := browsertest.Eval[chromedp.Void](ctx, `setTimeout(() => history.back(), 0)`)
+	_, err := ltbrowser.Eval[chromedp.Void](ctx, `setTimeout(() => history.back(), 0)`)
 	is.NoErr(err)
 	is.NoErr(waitInPage(ctx, "the page back online", `document.documentElement.dataset.ltStatus === "online"`))
-	cached, err := browsertest.Eval[bool](ctx, `window.__mark === true`)
+	cached, err := ltbrowser.Eval[bool](ctx, `window.__mark === true`)
 	is.NoErr(err)
 	t.Logf("back from the back/forward cache: %v", cached)
 }
 
 // waitInPage waits until the JavaScript expression cond is truthy in the
-// page of ctx, polling in the page, for at most browsertest.Timeout; it
-// starts over when the page navigates. (browsertest.Wait's polling does not
+// page of ctx, polling in the page, for at most ltbrowser.Timeout; it
+// starts over when the page navigates. (ltbrowser.Wait's polling does not
 // see a page restored from the back/forward cache.)
 func waitInPage(ctx context.Context, what, cond string) error {
-	deadline := time.Now().Add(browsertest.Timeout)
+	deadline := time.Now().Add(ltbrowser.Timeout)
 	js := `new Promise((done) => { const f = () => (` + cond + `) ? done(true) : setTimeout(f, 5); f(); })`
 	for {
-		_, err := browsertest.Eval[bool](ctx, js)
+		_, err := ltbrowser.Eval[bool](ctx, js)
 		if err == nil {
 			return nil
 		}

@@ -19,7 +19,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/security"
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/internal/proxytest"
 	"github.com/livesse/livesse/lt"
 	"github.com/matryer/is"
@@ -153,8 +153,8 @@ func serveH2(t *testing.T, start func(*testing.T, http.Handler) h2Site, opts ...
 // h2Browser starts Chromium, ignoring certificate errors.
 func h2Browser(t *testing.T) context.Context {
 	t.Helper()
-	b := browsertest.New(t)
-	ctx, cancel := context.WithTimeout(b, browsertest.Timeout)
+	b := ltbrowser.New(t)
+	ctx, cancel := context.WithTimeout(b, ltbrowser.Timeout)
 	defer cancel()
 	if _, err := chromedp.CallBrowser(ctx, security.SetIgnoreCertificateErrors, security.SetIgnoreCertificateErrorsParams{Ignore: true}); err != nil {
 		t.Fatalf("ignoring certificate errors: %v", err)
@@ -236,10 +236,10 @@ func (l *netLog) count() int {
 // openH2 navigates tab to url and waits until the client is online.
 func openH2(t *testing.T, tab context.Context, url string, what string) {
 	t.Helper()
-	if err := browsertest.Do(tab, chromedp.Navigate(url)); err != nil {
+	if err := ltbrowser.Do(tab, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("%s: loading the page: %v", what, err)
 	}
-	if err := browsertest.WaitStatus(tab, "online"); err != nil {
+	if err := ltbrowser.WaitStatus(tab, "online"); err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
 }
@@ -258,14 +258,14 @@ type applied struct {
 
 func record(t *testing.T, tab context.Context) {
 	t.Helper()
-	if err := browsertest.Do(tab, chromedp.Evaluate[chromedp.Void](recordJS)); err != nil {
+	if err := ltbrowser.Do(tab, chromedp.Evaluate[chromedp.Void](recordJS)); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func recorded(t *testing.T, tab context.Context) []applied {
 	t.Helper()
-	got, err := browsertest.Eval[[]applied](tab, `window.__h2`)
+	got, err := ltbrowser.Eval[[]applied](tab, `window.__h2`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +274,7 @@ func recorded(t *testing.T, tab context.Context) []applied {
 
 // waitAtLeast waits until the tab's count is n or more.
 func waitAtLeast(tab context.Context, n int) error {
-	return browsertest.Wait(tab, fmt.Sprintf("#n to reach %d", n),
+	return ltbrowser.Wait(tab, fmt.Sprintf("#n to reach %d", n),
 		fmt.Sprintf("Number(document.querySelector('#n').textContent) >= %d", n),
 		"document.querySelector('#n').textContent")
 }
@@ -292,15 +292,15 @@ func TestHTTP2LiveUpdates(t *testing.T) {
 			const heartbeat = 5 * time.Second // nothing else is written on an idle stream for this long
 			srv, s := serveH2(t, site.start, lt.WithHeartbeat(heartbeat))
 			b := h2Browser(t)
-			lead, other := b, browsertest.NewTab(t, b)
+			lead, other := b, ltbrowser.NewTab(t, b)
 			net := listenNet(t, lead)
 			openH2(t, lead, s.URL+"/", "the first tab")
 			openH2(t, other, s.URL+"/", "the second tab")
-			isLeader, err := browsertest.Eval[bool](lead, `window.livesse.leader`)
+			isLeader, err := ltbrowser.Eval[bool](lead, `window.livesse.leader`)
 			is.NoErr(err)
 			is.True(isLeader) // the first tab holds the stream the two share
 
-			nav, err := browsertest.Eval[string](lead, `performance.getEntriesByType('navigation')[0].nextHopProtocol`)
+			nav, err := ltbrowser.Eval[string](lead, `performance.getEntriesByType('navigation')[0].nextHopProtocol`)
 			is.NoErr(err)
 			is.Equal(nav, "h2") // the page came over HTTP/2
 			// The leader's latest stream (it reconnects to name the second
@@ -317,16 +317,16 @@ func TestHTTP2LiveUpdates(t *testing.T) {
 			}
 
 			is.NoErr(srv.h.TriggerAll(context.Background(), "bump", nil))
-			is.NoErr(browsertest.WaitText(lead, "#n", "1"))
-			is.NoErr(browsertest.WaitText(other, "#n", "1"))
+			is.NoErr(ltbrowser.WaitText(lead, "#n", "1"))
+			is.NoErr(ltbrowser.WaitText(other, "#n", "1"))
 
 			// A click in the second tab: its POST answer brings its own
 			// update, and the broadcast reaches the first tab on its stream.
 			record(t, lead)
 			for n := 2; n <= 6; n++ {
-				is.NoErr(browsertest.Do(other, chromedp.Click("#bump")))
-				is.NoErr(browsertest.WaitText(other, "#n", strconv.Itoa(n)))
-				is.NoErr(browsertest.WaitText(lead, "#n", strconv.Itoa(n)))
+				is.NoErr(ltbrowser.Do(other, chromedp.Click("#bump")))
+				is.NoErr(ltbrowser.WaitText(other, "#n", strconv.Itoa(n)))
+				is.NoErr(ltbrowser.WaitText(lead, "#n", strconv.Itoa(n)))
 				type post struct {
 					End   float64 `json:"end"`
 					Proto string  `json:"proto"`
@@ -334,8 +334,8 @@ func TestHTTP2LiveUpdates(t *testing.T) {
 				// The update may come on the stream before the POST's own
 				// answer has ended: await the answer's timing entry.
 				const posts = `performance.getEntriesByType('resource').filter((e) => e.initiatorType === 'fetch' && e.responseEnd > 0).length`
-				is.NoErr(browsertest.Wait(other, "the POST's answer", posts+` >= `+strconv.Itoa(n-1), posts))
-				p, err := browsertest.Eval[post](other, `(() => {
+				is.NoErr(ltbrowser.Wait(other, "the POST's answer", posts+` >= `+strconv.Itoa(n-1), posts))
+				p, err := ltbrowser.Eval[post](other, `(() => {
 					const e = performance.getEntriesByType('resource').filter((e) => e.initiatorType === 'fetch').pop();
 					return {end: performance.timeOrigin + e.responseEnd, proto: e.nextHopProtocol};
 				})()`)
@@ -381,7 +381,7 @@ func TestHTTP2TwentyTabs(t *testing.T) {
 	b := h2Browser(t)
 	ctxs := []context.Context{b}
 	for len(ctxs) < tabs {
-		ctxs = append(ctxs, browsertest.NewTab(t, b))
+		ctxs = append(ctxs, ltbrowser.NewTab(t, b))
 	}
 	nets := make([]*netLog, tabs)
 	for i, tab := range ctxs {
@@ -392,7 +392,7 @@ func TestHTTP2TwentyTabs(t *testing.T) {
 	scripts := make([]page.ScriptIdentifier, tabs)
 	hideChannel := func(t *testing.T) {
 		for i, tab := range ctxs {
-			ctx, cancel := context.WithTimeout(tab, browsertest.Timeout)
+			ctx, cancel := context.WithTimeout(tab, ltbrowser.Timeout)
 			res, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: noChannelJS})
 			cancel()
 			if err != nil {
@@ -403,7 +403,7 @@ func TestHTTP2TwentyTabs(t *testing.T) {
 	}
 	showChannel := func(t *testing.T) {
 		for i, tab := range ctxs {
-			ctx, cancel := context.WithTimeout(tab, browsertest.Timeout)
+			ctx, cancel := context.WithTimeout(tab, ltbrowser.Timeout)
 			_, err := chromedp.Call(ctx, page.RemoveScriptToEvaluateOnNewDocument, page.RemoveScriptToEvaluateOnNewDocumentParams{Identifier: scripts[i]})
 			cancel()
 			if err != nil {
@@ -426,12 +426,12 @@ func TestHTTP2TwentyTabs(t *testing.T) {
 				t.Helper()
 				n++
 				is.NoErr(srv.h.TriggerAll(context.Background(), "bump", nil))
-				eachTab(t, ctxs, func(tab context.Context) error { return browsertest.WaitText(tab, "#n", strconv.Itoa(n)) })
+				eachTab(t, ctxs, func(tab context.Context) error { return ltbrowser.WaitText(tab, "#n", strconv.Itoa(n)) })
 				eachTab(t, ctxs, func(tab context.Context) error {
-					return browsertest.Do(tab, browsertest.FillAndClick("#bump", map[string]string{}))
+					return ltbrowser.Do(tab, ltbrowser.FillAndClick("#bump", map[string]string{}))
 				})
 				n += tabs
-				eachTab(t, ctxs, func(tab context.Context) error { return browsertest.WaitText(tab, "#n", strconv.Itoa(n)) })
+				eachTab(t, ctxs, func(tab context.Context) error { return ltbrowser.WaitText(tab, "#n", strconv.Itoa(n)) })
 				for _, r := range srv.requests(false) {
 					is.Equal(r.Proto, s.Upstream) // the pages and POSTs over HTTP/2 to Go, HTTP/1.1 from nginx
 				}
@@ -465,7 +465,7 @@ func TestHTTP2TwentyTabs(t *testing.T) {
 			loadAll(t, ctxs, s.URL+"/")
 			t.Logf("shared loaded %v", time.Since(t0))
 			// The new pages start from the session's saved state.
-			shown, err := browsertest.Text(ctxs[0], "#n")
+			shown, err := ltbrowser.Text(ctxs[0], "#n")
 			is.NoErr(err)
 			n, err = strconv.Atoi(shown)
 			is.NoErr(err)
@@ -493,10 +493,10 @@ func loadAll(t *testing.T, tabs []context.Context, url string) {
 	t.Helper()
 	openH2(t, tabs[0], url, "tab 1")
 	eachTab(t, tabs[1:], func(tab context.Context) error {
-		if err := browsertest.Do(tab, chromedp.Navigate(url)); err != nil {
+		if err := ltbrowser.Do(tab, chromedp.Navigate(url)); err != nil {
 			return err
 		}
-		return browsertest.WaitStatus(tab, "online")
+		return ltbrowser.WaitStatus(tab, "online")
 	})
 }
 
@@ -517,13 +517,13 @@ func eachTab(t *testing.T, tabs []context.Context, f func(tab context.Context) e
 	}
 }
 
-// waitFor polls cond until it holds, for at most browsertest.Timeout; the
+// waitFor polls cond until it holds, for at most ltbrowser.Timeout; the
 // error says what show says then.
 func waitFor(cond func() bool, show func() string) error {
-	deadline := time.Now().Add(browsertest.Timeout)
+	deadline := time.Now().Add(ltbrowser.Timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("still %s after %v", show(), browsertest.Timeout)
+			return fmt.Errorf("still %s after %v", show(), ltbrowser.Timeout)
 		}
 		time.Sleep(5 * time.Millisecond) // poll interval
 	}
@@ -544,7 +544,7 @@ func TestHTTP2ResumeAfterCut(t *testing.T) {
 			is := is.New(t)
 			srv, s := serveH2(t, site.start, lt.WithRetry(100*time.Millisecond))
 			b := h2Browser(t)
-			lead, other := b, browsertest.NewTab(t, b)
+			lead, other := b, ltbrowser.NewTab(t, b)
 			net := listenNet(t, lead)
 			openH2(t, lead, s.URL+"/", "the first tab")
 			openH2(t, other, s.URL+"/", "the second tab")
@@ -552,8 +552,8 @@ func TestHTTP2ResumeAfterCut(t *testing.T) {
 			// (the first tab's stream takes it in after it loaded, with a
 			// render): from there on, every update is on the stream.
 			is.NoErr(srv.h.TriggerAll(context.Background(), "bump", nil))
-			is.NoErr(browsertest.WaitText(lead, "#n", "1"))
-			is.NoErr(browsertest.WaitText(other, "#n", "1"))
+			is.NoErr(ltbrowser.WaitText(lead, "#n", "1"))
+			is.NoErr(ltbrowser.WaitText(other, "#n", "1"))
 			record(t, lead)
 			record(t, other)
 
@@ -584,8 +584,8 @@ func TestHTTP2ResumeAfterCut(t *testing.T) {
 			releaseBurst()
 			s.Cut()
 			for _, tab := range []context.Context{lead, other} {
-				is.NoErr(browsertest.WaitText(tab, "#n", strconv.Itoa(total)))
-				is.NoErr(browsertest.WaitStatus(tab, "online"))
+				is.NoErr(ltbrowser.WaitText(tab, "#n", strconv.Itoa(total)))
+				is.NoErr(ltbrowser.WaitStatus(tab, "online"))
 			}
 			is.NoErr(<-burst)
 

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt"
 	"github.com/matryer/is"
 )
@@ -38,10 +38,10 @@ func openTabs(t *testing.T, browser context.Context, page string, n int) []tab {
 	for i := range tabs {
 		ctx, cancel := closableTab(t, browser)
 		tabs[i] = tab{ctx, cancel}
-		if err := browsertest.Do(ctx, chromedp.Navigate(page)); err != nil {
+		if err := ltbrowser.Do(ctx, chromedp.Navigate(page)); err != nil {
 			t.Fatalf("tab %d: %v", i+1, err)
 		}
-		if err := browsertest.WaitStatus(ctx, "online"); err != nil {
+		if err := ltbrowser.WaitStatus(ctx, "online"); err != nil {
 			t.Fatalf("tab %d of %d: %v", i+1, n, err)
 		}
 	}
@@ -71,7 +71,7 @@ func openTabsAtOnce(t *testing.T, browser context.Context, page string, n, batch
 					errs[i] = fmt.Errorf("opening the tab: %v", err)
 					return
 				}
-				errs[i] = browsertest.Do(ctx, chromedp.Navigate(page))
+				errs[i] = ltbrowser.Do(ctx, chromedp.Navigate(page))
 			}()
 		}
 		wg.Wait()
@@ -83,7 +83,7 @@ func openTabsAtOnce(t *testing.T, browser context.Context, page string, n, batch
 	}
 	for i, err := range errs {
 		if err == nil {
-			err = browsertest.WaitStatus(tabs[i].ctx, "online")
+			err = ltbrowser.WaitStatus(tabs[i].ctx, "online")
 		}
 		if err != nil {
 			t.Fatalf("tab %d of %d: %v", i+1, n, err)
@@ -97,7 +97,7 @@ func leaders(t *testing.T, tabs []tab) []int {
 	t.Helper()
 	var out []int
 	for i, tb := range tabs {
-		lead, err := browsertest.Eval[bool](tb.ctx, `window.livesse.leader`)
+		lead, err := ltbrowser.Eval[bool](tb.ctx, `window.livesse.leader`)
 		if err != nil {
 			t.Fatalf("tab %d: %v", i+1, err)
 		}
@@ -112,7 +112,7 @@ func leaders(t *testing.T, tabs []tab) []int {
 func waitAll(t *testing.T, tabs []tab, sel, want string) {
 	t.Helper()
 	for i, tb := range tabs {
-		if err := browsertest.WaitText(tb.ctx, sel, want); err != nil {
+		if err := ltbrowser.WaitText(tb.ctx, sel, want); err != nil {
 			t.Fatalf("tab %d of %d: %v", i+1, len(tabs), err)
 		}
 	}
@@ -131,22 +131,22 @@ func TestInsecureTabsShareOneStream(t *testing.T) {
 	is := is.New(t)
 	h := lt.Must(lt.New(lt.Must(lt.Parse("logged", loggedHTML)), &sharedCtrl{}, sharedState{}))
 	counter := &streamCounter{h: h}
-	srv := browsertest.Serve(t, counter, h)
-	page := browsertest.InsecureURL(srv) + "/"
-	is.True(strings.HasPrefix(page, "http://"+browsertest.InsecureHost+":"))
+	srv := ltbrowser.Serve(t, counter, h)
+	page := ltbrowser.InsecureURL(srv) + "/"
+	is.True(strings.HasPrefix(page, "http://"+ltbrowser.InsecureHost+":"))
 
-	browser := browsertest.NewInsecure(t)
+	browser := ltbrowser.NewInsecure(t)
 	all := openTabs(t, browser, page, tabs)
-	is.NoErr(browsertest.CheckInsecure(all[0].ctx))
+	is.NoErr(ltbrowser.CheckInsecure(all[0].ctx))
 	is.Equal(leaders(t, all), []int{1}) // the first tab, alone at first, leads
 
 	is.NoErr(h.TriggerAll(context.Background(), "bump", map[string]any{"n": 1}))
 	waitAll(t, all, "#n", "1")
 	// A POST of the last tab goes out beside the shared stream.
 	last := all[tabs-1].ctx
-	is.NoErr(browsertest.Do(last, chromedp.Click(`#click`)))
-	is.NoErr(browsertest.WaitText(last, "#clicked", "yes"))
-	is.NoErr(browsertest.WaitText(all[tabs-2].ctx, "#clicked", "no"))
+	is.NoErr(ltbrowser.Do(last, chromedp.Click(`#click`)))
+	is.NoErr(ltbrowser.WaitText(last, "#clicked", "yes"))
+	is.NoErr(ltbrowser.WaitText(all[tabs-2].ctx, "#clicked", "no"))
 	is.NoErr(waitStreams(counter, 1))
 	is.Equal(counter.conns.Load(), int64(tabs)) // the one stream serves every tab
 	t.Logf("%d tabs: 1 stream open, at most %d at once", tabs, counter.peak.Load())
@@ -158,7 +158,7 @@ func TestInsecureTabsShareOneStream(t *testing.T) {
 	// machine: more would rightly end in a full render, not a replay.
 	const from, to, cut = 2, 61, 12
 	for _, tb := range all {
-		_, err := browsertest.Eval[int](tb.ctx, `shown.length = 0`)
+		_, err := ltbrowser.Eval[int](tb.ctx, `shown.length = 0`)
 		is.NoErr(err)
 	}
 	burst, half := make(chan error, 1), make(chan struct{})
@@ -186,12 +186,12 @@ func TestInsecureTabsShareOneStream(t *testing.T) {
 	t.Logf("the leader took %v to close; the burst ended %v after", closed.Round(time.Millisecond), (time.Since(start) - closed).Round(time.Millisecond))
 	waitAll(t, rest, "#n", strconv.Itoa(to))
 	for i, tb := range rest {
-		if err := browsertest.WaitStatus(tb.ctx, "online"); err != nil {
+		if err := ltbrowser.WaitStatus(tb.ctx, "online"); err != nil {
 			t.Fatalf("tab %d: %v", i+2, err)
 		}
 	}
 	for i, tb := range rest {
-		shown, err := browsertest.Eval[[]string](tb.ctx, `shown`)
+		shown, err := ltbrowser.Eval[[]string](tb.ctx, `shown`)
 		is.NoErr(err)
 		if err := everyUpdateOnce(shown, from, to); err != nil {
 			t.Errorf("tab %d: %v", i+2, err)
@@ -201,9 +201,9 @@ func TestInsecureTabsShareOneStream(t *testing.T) {
 	is.NoErr(waitStreams(counter, 1))
 	is.Equal(counter.conns.Load(), int64(tabs-1))
 	// The new stream is live for POSTs too, and the clicked tab kept its state.
-	is.NoErr(browsertest.WaitText(last, "#clicked", "yes"))
-	is.NoErr(browsertest.Do(rest[0].ctx, chromedp.Click(`#click`)))
-	is.NoErr(browsertest.WaitText(rest[0].ctx, "#clicked", "yes"))
+	is.NoErr(ltbrowser.WaitText(last, "#clicked", "yes"))
+	is.NoErr(ltbrowser.Do(rest[0].ctx, chromedp.Click(`#click`)))
+	is.NoErr(ltbrowser.WaitText(rest[0].ctx, "#clicked", "yes"))
 }
 
 // everyUpdateOnce checks a log of "seq:n" (loggedHTML's shown) against a
@@ -240,25 +240,25 @@ func TestStuckPostIsOffline(t *testing.T) {
 	is := is.New(t)
 	h := lt.Must(lt.New(lt.Must(lt.Parse("logged", loggedHTML)), &sharedCtrl{}, sharedState{}))
 	counter := &streamCounter{h: h}
-	srv := browsertest.Serve(t, counter, h)
-	base := browsertest.InsecureURL(srv) + "/?page="
+	srv := ltbrowser.Serve(t, counter, h)
+	base := ltbrowser.InsecureURL(srv) + "/?page="
 
-	browser := browsertest.NewInsecure(t)
+	browser := ltbrowser.NewInsecure(t)
 	var all []tab
 	for i := range pages {
 		all = append(all, openTabs(t, browser, base+strconv.Itoa(i+1), 1)...)
 	}
 	is.NoErr(waitStreams(counter, pages))
 	first := all[0].ctx
-	_, err := browsertest.Eval[bool](first, `window.statuses = []; new MutationObserver(() => statuses.push(document.documentElement.dataset.ltStatus)).observe(document.documentElement, {attributes: true, attributeFilter: ["data-lt-status"]}); true`)
+	_, err := ltbrowser.Eval[bool](first, `window.statuses = []; new MutationObserver(() => statuses.push(document.documentElement.dataset.ltStatus)).observe(document.documentElement, {attributes: true, attributeFilter: ["data-lt-status"]}); true`)
 	is.NoErr(err)
-	is.NoErr(browsertest.Do(first, chromedp.Click(`#click`)))
-	is.NoErr(browsertest.WaitStatus(first, "offline"))
-	is.NoErr(browsertest.WaitText(first, "#clicked", "no")) // still waiting
+	is.NoErr(ltbrowser.Do(first, chromedp.Click(`#click`)))
+	is.NoErr(ltbrowser.WaitStatus(first, "offline"))
+	is.NoErr(ltbrowser.WaitText(first, "#clicked", "no")) // still waiting
 	all[pages-1].close()                                    // a connection for the POST
-	is.NoErr(browsertest.WaitText(first, "#clicked", "yes"))
-	is.NoErr(browsertest.WaitStatus(first, "online"))
-	statuses, err := browsertest.Eval[[]string](first, `statuses`)
+	is.NoErr(ltbrowser.WaitText(first, "#clicked", "yes"))
+	is.NoErr(ltbrowser.WaitStatus(first, "online"))
+	statuses, err := ltbrowser.Eval[[]string](first, `statuses`)
 	is.NoErr(err)
 	is.Equal(statuses, []string{"offline", "online"}) // and nothing else
 }

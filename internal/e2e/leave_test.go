@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt"
 	"github.com/matryer/is"
 )
@@ -62,13 +62,13 @@ func leavePage(t *testing.T, ctrl *formsCtrl) (*lt.Handler, string, *cutListener
 }
 
 // awaitGone waits for an OnDisconnect report on gone, for at most
-// browsertest.Timeout: far less than the 30 s grace.
+// ltbrowser.Timeout: far less than the 30 s grace.
 func awaitGone(t *testing.T, gone chan struct{}, what string) {
 	t.Helper()
 	select {
 	case <-gone:
-	case <-time.After(browsertest.Timeout):
-		t.Fatalf("%s: OnDisconnect did not run within %v (the grace is 30 s)", what, browsertest.Timeout)
+	case <-time.After(ltbrowser.Timeout):
+		t.Fatalf("%s: OnDisconnect did not run within %v (the grace is 30 s)", what, ltbrowser.Timeout)
 	}
 }
 
@@ -79,27 +79,27 @@ func TestClosedTabEndsItsConnectionAtOnce(t *testing.T) {
 	is := is.New(t)
 	gone := make(chan struct{}, 8)
 	h, base, _ := leavePage(t, &formsCtrl{gone: gone})
-	browser := browsertest.New(t)
+	browser := ltbrowser.New(t)
 	leader, closeLeader := closableTab(t, browser)
-	is.NoErr(browsertest.Do(leader, chromedp.Navigate(base+"/")))
-	is.NoErr(browsertest.WaitStatus(leader, "online"))
+	is.NoErr(ltbrowser.Do(leader, chromedp.Navigate(base+"/")))
+	is.NoErr(ltbrowser.WaitStatus(leader, "online"))
 	follower, closeFollower := closableTab(t, browser)
-	is.NoErr(browsertest.Do(follower, chromedp.Navigate(base+"/")))
-	is.NoErr(browsertest.WaitStatus(follower, "online"))
-	lead, err := browsertest.Eval[bool](leader, `window.__statuses = []; new MutationObserver(() => __statuses.push(document.documentElement.dataset.ltStatus)).observe(document.documentElement, {attributes: true}); window.livesse.leader`)
+	is.NoErr(ltbrowser.Do(follower, chromedp.Navigate(base+"/")))
+	is.NoErr(ltbrowser.WaitStatus(follower, "online"))
+	lead, err := ltbrowser.Eval[bool](leader, `window.__statuses = []; new MutationObserver(() => __statuses.push(document.documentElement.dataset.ltStatus)).observe(document.documentElement, {attributes: true}); window.livesse.leader`)
 	is.NoErr(err)
 	is.True(lead)
 	// Both on the stream (OnDisconnect pairs with a stream's attach).
 	g := group(t, leader, base)
 	is.NoErr(h.TriggerGroup(context.Background(), g, "bump", nil))
-	is.NoErr(browsertest.WaitText(leader, "#n", "1"))
-	is.NoErr(browsertest.WaitText(follower, "#n", "1"))
+	is.NoErr(ltbrowser.WaitText(leader, "#n", "1"))
+	is.NoErr(ltbrowser.WaitText(follower, "#n", "1"))
 
 	closeFollower()
 	awaitGone(t, gone, "the follower closed")
 	is.NoErr(h.TriggerGroup(context.Background(), g, "bump", nil))
-	is.NoErr(browsertest.WaitText(leader, "#n", "2"))
-	statuses, err := browsertest.Eval[[]string](leader, `window.__statuses`)
+	is.NoErr(ltbrowser.WaitText(leader, "#n", "2"))
+	statuses, err := ltbrowser.Eval[[]string](leader, `window.__statuses`)
 	is.NoErr(err)
 	for _, s := range statuses {
 		if s == "offline" { // its stream never failed (it reconnects without the follower)
@@ -118,18 +118,18 @@ func TestCutStreamKeepsItsConnection(t *testing.T) {
 	is := is.New(t)
 	gone := make(chan struct{}, 8)
 	h, base, l := leavePage(t, &formsCtrl{gone: gone})
-	ctx := browsertest.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(base+"/")))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
-	conn, err := browsertest.Eval[string](ctx, `window.__offline = false; new MutationObserver(() => document.documentElement.dataset.ltStatus === "offline" && (__offline = true)).observe(document.documentElement, {attributes: true}); window.livesse.conn`)
+	ctx := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(base+"/")))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
+	conn, err := ltbrowser.Eval[string](ctx, `window.__offline = false; new MutationObserver(() => document.documentElement.dataset.ltStatus === "offline" && (__offline = true)).observe(document.documentElement, {attributes: true}); window.livesse.conn`)
 	is.NoErr(err)
 
 	l.cut()
-	is.NoErr(browsertest.Wait(ctx, "the cut seen", `window.__offline`, `document.documentElement.dataset.ltStatus`))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
+	is.NoErr(ltbrowser.Wait(ctx, "the cut seen", `window.__offline`, `document.documentElement.dataset.ltStatus`))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
 	is.NoErr(h.TriggerGroup(context.Background(), group(t, ctx, base), "bump", nil))
-	is.NoErr(browsertest.WaitText(ctx, "#n", "1"))
-	after, err := browsertest.Eval[string](ctx, `window.livesse.conn`)
+	is.NoErr(ltbrowser.WaitText(ctx, "#n", "1"))
+	after, err := ltbrowser.Eval[string](ctx, `window.livesse.conn`)
 	is.NoErr(err)
 	is.Equal(after, conn) // resumed: the same connection, never ended
 	is.Equal(len(gone), 0)

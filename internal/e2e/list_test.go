@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt"
 	"github.com/matryer/is"
 	"go.uber.org/goleak"
@@ -56,13 +56,13 @@ const listHTML = `<!DOCTYPE html><html><head><title>list</title></head><body>` +
 func TestKeyedListKeepsRowNodes(t *testing.T) {
 	is := is.New(t)
 	h := lt.Must(lt.New(lt.Must(lt.Parse("list", listHTML)), &listCtrl{}, listState{Items: []int{1, 2, 3, 4, 5}}))
-	srv := browsertest.Serve(t, h, h)
-	ctx := browsertest.New(t)
-	is.NoErr(browsertest.Do(ctx, chromedp.Navigate(srv.URL+"/")))
-	is.NoErr(browsertest.WaitStatus(ctx, "online"))
-	_, err := browsertest.Eval[chromedp.Void](ctx, `document.querySelectorAll("#list li").forEach((li) => { li.__mark = li.id })`)
+	srv := ltbrowser.Serve(t, h, h)
+	ctx := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(srv.URL+"/")))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
+	_, err := ltbrowser.Eval[chromedp.Void](ctx, `document.querySelectorAll("#list li").forEach((li) => { li.__mark = li.id })`)
 	is.NoErr(err)
-	sid, err := browsertest.Cookie(ctx, srv.URL+"/", "lt_session")
+	sid, err := ltbrowser.Cookie(ctx, srv.URL+"/", "lt_session")
 	is.NoErr(err)
 	group := lt.AnonymousIdentity(sid).GroupID
 
@@ -77,7 +77,7 @@ func TestKeyedListKeepsRowNodes(t *testing.T) {
 	is.NoErr(marksKept(ctx, 4))
 	step("add", 6, "4,1,3,5,6")
 	is.NoErr(marksKept(ctx, 4)) // the four old rows are the same nodes; 6 is new
-	marked, err := browsertest.Eval[bool](ctx, `"__mark" in document.getElementById("item-6")`)
+	marked, err := ltbrowser.Eval[bool](ctx, `"__mark" in document.getElementById("item-6")`)
 	is.NoErr(err)
 	is.True(!marked)
 }
@@ -85,13 +85,13 @@ func TestKeyedListKeepsRowNodes(t *testing.T) {
 // waitOrder waits until the list shows the ids in want, comma-separated.
 func waitOrder(ctx context.Context, want string) error {
 	order := `Array.from(document.querySelectorAll("#list li")).map((li) => li.id.slice(5)).join(",")`
-	return browsertest.Wait(ctx, "list order "+want, order+` === "`+want+`"`, order)
+	return ltbrowser.Wait(ctx, "list order "+want, order+` === "`+want+`"`, order)
 }
 
 // marksKept checks that n rows still carry the mark set on their node,
 // each its own id.
 func marksKept(ctx context.Context, n int) error {
-	kept, err := browsertest.Eval[int](ctx, `Array.from(document.querySelectorAll("#list li")).filter((li) => li.__mark === li.id).length`)
+	kept, err := ltbrowser.Eval[int](ctx, `Array.from(document.querySelectorAll("#list li")).filter((li) => li.__mark === li.id).length`)
 	if err != nil {
 		return err
 	}

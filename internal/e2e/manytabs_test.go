@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt"
 	"github.com/matryer/is"
 )
@@ -43,7 +43,7 @@ func (c *carried) count(h http.Handler) http.Handler {
 
 // wait waits until streams event streams are open, carrying tabs tabs.
 func (c *carried) wait(streams, tabs int) error {
-	deadline := time.Now().Add(browsertest.Timeout)
+	deadline := time.Now().Add(ltbrowser.Timeout)
 	for c.streams.Load() != int64(streams) || c.tabs.Load() != int64(tabs) {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%d streams carry %d tabs, want %d carrying %d", c.streams.Load(), c.tabs.Load(), streams, tabs)
@@ -73,16 +73,16 @@ func seventyTabs(t *testing.T, secure bool) {
 	is := is.New(t)
 	streams := &carried{}
 	h := lt.Must(lt.New(lt.Must(lt.Parse("shared", sharedHTML)), &sharedCtrl{}, sharedState{}, lt.WithMetrics(streams)))
-	srv := browsertest.Serve(t, streams.count(h), h)
+	srv := ltbrowser.Serve(t, streams.count(h), h)
 	page := srv.URL + "/"
-	browser := browsertest.New(t)
+	browser := ltbrowser.New(t)
 	if !secure {
-		page = browsertest.InsecureURL(srv) + "/"
-		browser = browsertest.NewInsecure(t)
+		page = ltbrowser.InsecureURL(srv) + "/"
+		browser = ltbrowser.NewInsecure(t)
 	}
 	all := openTabsAtOnce(t, browser, page, tabs, 10)
 	if !secure {
-		is.NoErr(browsertest.CheckInsecure(all[0].ctx))
+		is.NoErr(ltbrowser.CheckInsecure(all[0].ctx))
 	}
 	// Two streams carry the 70 tabs, led by two of them; one of the
 	// streams named 64 (no stream names more).
@@ -93,12 +93,12 @@ func seventyTabs(t *testing.T, secure bool) {
 	is.NoErr(h.TriggerAll(context.Background(), "bump", map[string]any{"n": 7}))
 	waitAll(t, all, "#n", "7")
 	for _, i := range []int{tabs - 1, 0, 63, 64} {
-		is.NoErr(browsertest.Do(all[i].ctx, chromedp.Click(`#click`)))
-		is.NoErr(browsertest.WaitText(all[i].ctx, "#clicked", "yes"))
+		is.NoErr(ltbrowser.Do(all[i].ctx, chromedp.Click(`#click`)))
+		is.NoErr(ltbrowser.WaitText(all[i].ctx, "#clicked", "yes"))
 	}
-	is.NoErr(browsertest.WaitText(all[tabs-2].ctx, "#clicked", "no"))
+	is.NoErr(ltbrowser.WaitText(all[tabs-2].ctx, "#clicked", "no"))
 	for i, tb := range all {
-		if err := browsertest.WaitStatus(tb.ctx, "online"); err != nil {
+		if err := ltbrowser.WaitStatus(tb.ctx, "online"); err != nil {
 			t.Fatalf("tab %d: %v", i+1, err)
 		}
 	}

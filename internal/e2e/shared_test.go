@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt"
 	"github.com/matryer/is"
 )
@@ -66,20 +66,20 @@ func TestTabsShareOneStream(t *testing.T) {
 	is := is.New(t)
 	h := lt.Must(lt.New(lt.Must(lt.Parse("shared", sharedHTML)), &sharedCtrl{}, sharedState{}))
 	counter := &streamCounter{h: h}
-	srv := browsertest.Serve(t, counter, h)
+	srv := ltbrowser.Serve(t, counter, h)
 	is.True(srv.TLS == nil && strings.HasPrefix(srv.URL, "http://")) // plain HTTP/1.1
 	page := srv.URL + "/"
 
 	// The browser's first tab stays blank: closing it would end the browser.
-	browser := browsertest.New(t)
+	browser := ltbrowser.New(t)
 	first, closeFirst := closableTab(t, browser)
 	ctxs := []context.Context{first}
 	for len(ctxs) < tabs {
-		ctxs = append(ctxs, browsertest.NewTab(t, browser))
+		ctxs = append(ctxs, ltbrowser.NewTab(t, browser))
 	}
 	for i, ctx := range ctxs {
-		is.NoErr(browsertest.Do(ctx, chromedp.Navigate(page)))
-		if err := browsertest.WaitStatus(ctx, "online"); err != nil {
+		is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(page)))
+		if err := ltbrowser.WaitStatus(ctx, "online"); err != nil {
 			t.Fatalf("tab %d: %v", i+1, err)
 		}
 	}
@@ -88,7 +88,7 @@ func TestTabsShareOneStream(t *testing.T) {
 		t.Helper()
 		var out []int
 		for i, ctx := range ctxs {
-			lead, err := browsertest.Eval[bool](ctx, `window.livesse.leader`)
+			lead, err := ltbrowser.Eval[bool](ctx, `window.livesse.leader`)
 			is.NoErr(err)
 			if lead {
 				out = append(out, i+1)
@@ -101,7 +101,7 @@ func TestTabsShareOneStream(t *testing.T) {
 	waitAll := func(ctxs []context.Context, sel, want string) {
 		t.Helper()
 		for i, ctx := range ctxs {
-			if err := browsertest.WaitText(ctx, sel, want); err != nil {
+			if err := ltbrowser.WaitText(ctx, sel, want); err != nil {
 				t.Fatalf("tab %d of %d: %v", i+1, len(ctxs), err)
 			}
 		}
@@ -112,9 +112,9 @@ func TestTabsShareOneStream(t *testing.T) {
 	// A POST of the last tab goes out beside the shared stream and updates
 	// that tab only.
 	last := ctxs[tabs-1]
-	is.NoErr(browsertest.Do(last, chromedp.Click(`#click`)))
-	is.NoErr(browsertest.WaitText(last, "#clicked", "yes"))
-	is.NoErr(browsertest.WaitText(ctxs[tabs-2], "#clicked", "no"))
+	is.NoErr(ltbrowser.Do(last, chromedp.Click(`#click`)))
+	is.NoErr(ltbrowser.WaitText(last, "#clicked", "yes"))
+	is.NoErr(ltbrowser.WaitText(ctxs[tabs-2], "#clicked", "no"))
 
 	is.NoErr(waitStreams(counter, 1))
 	is.Equal(counter.conns.Load(), int64(tabs)) // the one stream serves every tab
@@ -127,7 +127,7 @@ func TestTabsShareOneStream(t *testing.T) {
 	is.NoErr(h.TriggerAll(context.Background(), "bump", map[string]any{"n": 2}))
 	waitAll(rest, "#n", "2")
 	for i, ctx := range rest {
-		if err := browsertest.WaitStatus(ctx, "online"); err != nil {
+		if err := ltbrowser.WaitStatus(ctx, "online"); err != nil {
 			t.Fatalf("tab %d: %v", i+2, err)
 		}
 	}
@@ -135,13 +135,13 @@ func TestTabsShareOneStream(t *testing.T) {
 	is.NoErr(waitStreams(counter, 1))
 	is.Equal(counter.conns.Load(), int64(tabs-1))
 	// The clicked tab kept its own state through the hand-over.
-	is.NoErr(browsertest.WaitText(last, "#clicked", "yes"))
+	is.NoErr(ltbrowser.WaitText(last, "#clicked", "yes"))
 	t.Logf("after the hand-over: 1 stream, at most %d at once", counter.peak.Load())
 }
 
 // waitStreams waits until the server has exactly n event streams open.
 func waitStreams(c *streamCounter, n int) error {
-	deadline := time.Now().Add(browsertest.Timeout)
+	deadline := time.Now().Add(ltbrowser.Timeout)
 	for c.h.Streams() != n {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%d event streams open, want %d", c.h.Streams(), n)
@@ -151,7 +151,7 @@ func waitStreams(c *streamCounter, n int) error {
 	return nil
 }
 
-// closableTab opens a tab like browsertest.NewTab and returns it with a
+// closableTab opens a tab like ltbrowser.NewTab and returns it with a
 // function that closes it, as a user closes a tab.
 func closableTab(t *testing.T, browserCtx context.Context) (context.Context, func()) {
 	t.Helper()

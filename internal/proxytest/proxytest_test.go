@@ -18,7 +18,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/go-chi/chi/v5"
-	"github.com/livesse/livesse/internal/browsertest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/internal/proxytest"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/lt/lttest"
@@ -708,28 +708,28 @@ func TestTwentyBrowserTabsThroughProxy(t *testing.T) {
 	is := is.New(t)
 	a := newApp(t, nil)
 	px := proxytest.Start(t, a.Srv.URL, proxytest.Options{})
-	browser := browsertest.New(t)
+	browser := ltbrowser.New(t)
 	tabs := []context.Context{browser}
 	for len(tabs) < 20 {
-		tabs = append(tabs, browsertest.NewTab(t, browser))
+		tabs = append(tabs, ltbrowser.NewTab(t, browser))
 	}
 	for i, tab := range tabs {
-		if err := browsertest.Do(tab, chromedp.Navigate(px.URL+"/")); err != nil {
+		if err := ltbrowser.Do(tab, chromedp.Navigate(px.URL+"/")); err != nil {
 			t.Fatalf("tab %d of 20 could not load the page: %v", i+1, err)
 		}
-		if err := browsertest.WaitStatus(tab, "online"); err != nil {
+		if err := ltbrowser.WaitStatus(tab, "online"); err != nil {
 			t.Fatalf("tab %d of 20: %v", i+1, err)
 		}
 	}
 	is.NoErr(a.H.TriggerAll(context.Background(), "increment", nil))
 	for i, tab := range tabs {
-		if err := browsertest.WaitText(tab, "#count", "1"); err != nil {
+		if err := ltbrowser.WaitText(tab, "#count", "1"); err != nil {
 			t.Fatalf("tab %d of 20 missed the update: %v", i+1, err)
 		}
 	}
 	last := tabs[19]
-	is.NoErr(browsertest.Do(last, chromedp.Click(chromedp.ID("inc"))))
-	if err := browsertest.WaitText(last, "#count", "2"); err != nil {
+	is.NoErr(ltbrowser.Do(last, chromedp.Click(chromedp.ID("inc"))))
+	if err := ltbrowser.WaitText(last, "#count", "2"); err != nil {
 		t.Fatalf("the click in tab 20 did not land: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package browsertest
+package ltbrowser
 
 import (
 	"bytes"

@@ -1,17 +1,17 @@
-// Package browsertest runs livesse pages in a real headless Chromium for
+// Package ltbrowser runs livesse pages in a real headless Chromium for
 // tests, with chromedp: one browser per test, tabs that share its cookies,
 // the app served on a loopback httptest.Server, and bounded waits that
 // poll inside the page.
 //
-//	srv := browsertest.Serve(t, router, h)
-//	ctx := browsertest.New(t)
-//	err := browsertest.Do(ctx, chromedp.Navigate(srv.URL+"/"))
-//	err = browsertest.WaitText(ctx, "#count", "0")
+//	srv := ltbrowser.Serve(t, router, h)
+//	ctx := ltbrowser.New(t)
+//	err := ltbrowser.Do(ctx, chromedp.Navigate(srv.URL+"/"))
+//	err = ltbrowser.WaitText(ctx, "#count", "0")
 //
 // Chromium is found at $LIVESSE_CHROMIUM, else /usr/bin/chromium, else as
 // chromium on the PATH. Without it the tests are skipped, except under
 // CI=true, where a missing browser fails them.
-package browsertest
+package ltbrowser
 
 import (
 	"context"
@@ -109,9 +109,9 @@ func start(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context 
 	path, err := Chromium()
 	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("browsertest: %v; install it with apt-get install chromium (or set LIVESSE_CHROMIUM)", err)
+			t.Fatalf("ltbrowser: %v; install it with apt-get install chromium (or set LIVESSE_CHROMIUM)", err)
 		}
-		t.Skipf("browsertest: skipping browser test: %v (apt-get install chromium, or set LIVESSE_CHROMIUM)", err)
+		t.Skipf("ltbrowser: skipping browser test: %v (apt-get install chromium, or set LIVESSE_CHROMIUM)", err)
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(allocatorOptions(path, t.TempDir()), extra...)...)
 	logf := &testLog{t: t}
@@ -124,7 +124,7 @@ func start(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context 
 		cctx, ccancel := context.WithTimeout(ctx, closeTimeout)
 		defer ccancel()
 		if err := chromedp.Cancel(cctx); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, chromedp.ErrInvalidContext) {
-			t.Logf("browsertest: closing the browser: %v", err)
+			t.Logf("ltbrowser: closing the browser: %v", err)
 		}
 		cancel()      // waits until the browser process has exited
 		cancelAlloc() // waits for the allocator's goroutines
@@ -132,7 +132,7 @@ func start(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context 
 	// The first Do starts the browser and binds it to ctx, so it must not
 	// run under a timeout; a watchdog bounds it instead.
 	if err := startBounded(ctx, cancel, "start the browser"); err != nil {
-		t.Fatalf("browsertest: %s: %v", path, err)
+		t.Fatalf("ltbrowser: %s: %v", path, err)
 	}
 	return ctx
 }
@@ -169,7 +169,7 @@ func NewTab(t testing.TB, browserCtx context.Context) context.Context {
 	ctx, cancel := chromedp.NewContext(browserCtx)
 	t.Cleanup(cancel) // closes the tab and waits for it
 	if err := startBounded(ctx, cancel, "open a tab"); err != nil {
-		t.Fatalf("browsertest: %v", err)
+		t.Fatalf("ltbrowser: %v", err)
 	}
 	return ctx
 }
@@ -198,7 +198,7 @@ func Serve(t testing.TB, router http.Handler, h *lt.Handler) *httptest.Server {
 	srv := httptest.NewServer(router) // listens on 127.0.0.1
 	t.Cleanup(func() {
 		if err := h.Close(); err != nil {
-			t.Errorf("browsertest: closing the live handler: %v", err)
+			t.Errorf("ltbrowser: closing the live handler: %v", err)
 		}
 		srv.Close()
 	})
@@ -347,7 +347,7 @@ func NewDevice(t testing.TB, browserCtx context.Context) context.Context {
 	stuck := time.AfterFunc(30*time.Second, cancel)
 	err := chromedp.Do(ctx)
 	if !stuck.Stop() || err != nil {
-		t.Fatalf("browsertest: opening a browser context: %v", err)
+		t.Fatalf("ltbrowser: opening a browser context: %v", err)
 	}
 	return ctx
 }

@@ -1,4 +1,4 @@
-package browsertest
+package ltbrowser
 
 import (
 	"context"
@@ -34,7 +34,7 @@ func NewInsecure(t testing.TB) context.Context {
 func InsecureURL(srv *httptest.Server) string {
 	u, err := url.Parse(srv.URL)
 	if err != nil {
-		panic(fmt.Sprintf("browsertest: the server's URL %q: %v", srv.URL, err))
+		panic(fmt.Sprintf("ltbrowser: the server's URL %q: %v", srv.URL, err))
 	}
 	u.Host = InsecureHost + ":" + u.Port()
 	return u.String()
