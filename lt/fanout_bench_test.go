@@ -3,12 +3,12 @@ package lt_test
 import (
 	"testing"
 
-	"github.com/livesse/livesse/internal/fanouttest"
+	"github.com/livesse/livesse/internal/test/fanouttest"
 )
 
 // BenchmarkFanOut measures one TriggerAll reaching 500 tabs, each its own
 // session on its own loopback connection, until every tab has read its
-// update (internal/fanouttest). Per delivery it reports the time (both
+// update (internal/test/fanouttest). Per delivery it reports the time (both
 // ends share the process and the machine, as in cmd/ltload) and the
 // allocations, nearly all of them the server's: the readers count update
 // events in a fixed buffer.

@@ -3,7 +3,7 @@ package lt_test
 import (
 	"testing"
 
-	"github.com/livesse/livesse/internal/fanouttest"
+	"github.com/livesse/livesse/internal/test/fanouttest"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/lt/ltprom"
 	"github.com/prometheus/client_golang/prometheus"

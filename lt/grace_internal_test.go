@@ -10,7 +10,7 @@ import (
 	"github.com/matryer/is"
 )
 
-// A regression test, moved from internal/specsnippets/timer, where it
+// A regression test, moved from internal/test/specsnippets/timer, where it
 // relied on the race detector and failed only sometimes: when a
 // connection's reconnect grace ran out, its timer's goroutine took it out
 // of the Handler under h.mu but ended it (conn.close, whose OnDisconnect

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/livesse/livesse/internal/pgtest"
+	"github.com/livesse/livesse/internal/test/pgtest"
 	"github.com/livesse/livesse/pgnotify"
 	"github.com/matryer/is"
 )

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/livesse/livesse/internal/pgtest"
+	"github.com/livesse/livesse/internal/test/pgtest"
 	"github.com/livesse/livesse/pgnotify"
 	"github.com/matryer/is"
 )

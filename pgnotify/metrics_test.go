@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livesse/livesse/internal/pgtest"
+	"github.com/livesse/livesse/internal/test/pgtest"
 	"github.com/livesse/livesse/lt"
 	"github.com/matryer/is"
 )

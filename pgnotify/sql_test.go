@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/livesse/livesse/internal/pgtest"
+	"github.com/livesse/livesse/internal/test/pgtest"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/lt/lttest"
 	"github.com/livesse/livesse/pgnotify"

@@ -79,7 +79,7 @@ go vet ./...
 # vuln.go.dev, govulncheck's default, may not be reachable). Vulnerabilities
 # that the code calls in a required module fail the run; the standard
 # library's are listed as a warning, since they are fixed by a Go release
-# and not by this repository (internal/vulncheck reads govulncheck's JSON).
+# and not by this repository (internal/test/vulncheck reads govulncheck's JSON).
 staticcheck_pkg=honnef.co/go/tools/cmd/staticcheck@v0.8.2
 govulncheck_pkg=golang.org/x/vuln/cmd/govulncheck@v1.9.0
 vulndb=golang.org/x/vulndb@v0.0.0-20261105234957-e22db6528018
@@ -108,10 +108,10 @@ indexdb=$(pinned "golang.org/x/vulndb/cmd/indexdb@${vulndb##*@}")
 (cd "$scratch" && go mod download "$vulndb")
 "$indexdb" -vulns "$(go env GOMODCACHE)/$vulndb/data/osv" -out "$scratch/vulndb"
 "$govulncheck" -db "file://$scratch/vulndb" -format json ./... >"$scratch/vuln.json"
-go run ./internal/vulncheck -stdlib=warn <"$scratch/vuln.json"
+go run ./internal/test/vulncheck -stdlib=warn <"$scratch/vuln.json"
 
 # pg_virtualenv (Debian's postgresql-common) creates a cluster in a temp
-# dir, exports the PG* variables that pgx and internal/pgtest read, runs
+# dir, exports the PG* variables that pgx and internal/test/pgtest read, runs
 # the command and drops the cluster afterwards. Left to itself it takes
 # 5432 when that is free, says "Creating/Dropping cluster" on stdout and,
 # whenever the command fails, prints the last 100 lines of the server log

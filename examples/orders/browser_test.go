@@ -5,7 +5,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/livesse/livesse/lt/ltbrowser"
-	"github.com/livesse/livesse/internal/pgtest"
+	"github.com/livesse/livesse/internal/test/pgtest"
 	"github.com/matryer/is"
 )
 

@@ -8,7 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/livesse/livesse/internal/pgtest"
+	"github.com/livesse/livesse/internal/test/pgtest"
 	"github.com/livesse/livesse/lt/lttest"
 	"github.com/matryer/is"
 )

@@ -3,13 +3,13 @@ package ltotel_test
 import (
 	"testing"
 
-	"github.com/livesse/livesse/internal/fanouttest"
+	"github.com/livesse/livesse/internal/test/fanouttest"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/lt/ltotel"
 )
 
 // BenchmarkFanOut measures what ltotel's metrics cost a fan-out: one
-// TriggerAll reaching 500 streams (internal/fanouttest) on two Handlers
+// TriggerAll reaching 500 streams (internal/test/fanouttest) on two Handlers
 // side by side, one without metrics and one with ltotel's (on the
 // OpenTelemetry SDK, read by a ManualReader); fanouttest.Compare reports
 // the median wall and CPU time per delivery of each, and their ratios:

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/livesse/livesse/internal/pgtest"
+	"github.com/livesse/livesse/internal/test/pgtest"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/lt/ltotel"
 	"github.com/livesse/livesse/lt/lttest"

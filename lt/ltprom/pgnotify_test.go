@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livesse/livesse/internal/pgtest"
+	"github.com/livesse/livesse/internal/test/pgtest"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/lt/ltprom"
 	"github.com/livesse/livesse/pgnotify"
