@@ -37,6 +37,7 @@
 
 import { start } from './live.js';
 import { morph } from './morph.js';
+import { nav } from './nav.js';
 
 // Morph in place (morph.js) so that focus, caret, the value being typed and
 // scroll positions survive: the morph keeps the values of the fields keep
@@ -59,7 +60,7 @@ const update = (html, keep) => {
 
 const go = () => {
   stick(document.querySelectorAll('[data-lt-stick]'));
-  start(window, update);
+  start(window, update, nav);
 };
 // The tag is deferred, but be safe if an app loads it otherwise.
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', go);

@@ -51,7 +51,9 @@ let elections = 0; // in this realm: part of the tabs' ids
  * morph(html, focus), where focus is the field the user is typing in (see
  * userFields), else null. It does nothing when the page has no livesse script tag, when
  * the browser lacks EventSource or fetch (plain form posts keep working) or
- * when a client already runs on the page.
+ * when a client already runs on the page. nav, if given (nav.js), is
+ * called with win and {conn(), receive(msg), adopt(conn, seq, html, from)}
+ * and returns the function that applies an update's u.
  *
  * All tabs of a browser on the same page share one stream (a browser opens
  * at most 6 HTTP/1.1 connections per origin): one tab, the leader, opens
@@ -124,7 +126,7 @@ let elections = 0; // in this realm: part of the tabs' ids
  * its stream's first hb, and the beacon's fields), full {conn} (that tab
  * is one too many) and bye {id}; from tabs without a leader, claim {id, b}.
  */
-export function start(win, morph) {
+export function start(win, morph, nav) {
   const doc = win.document;
   const tag = doc.querySelector('script[data-lt-conn]');
   const root = doc.documentElement;
@@ -149,8 +151,9 @@ export function start(win, morph) {
   let attempt = 0;
   let status = ''; // the stream's: connecting, online or offline
   let stuck = 0; // POSTs that cannot be sent (see PROBE_MS)
+  let onURL = null; // applies an update's u (nav.js)
 
-  const page = 'livesse:' + win.location.pathname + win.location.search;
+  let page = 'livesse:' + win.location.pathname + win.location.search;
   let name = page; // the channel's and the lock's: '#' + n for the tabs over 64
   let group = 0; // n
   const BC = win.BroadcastChannel;
@@ -271,6 +274,7 @@ export function start(win, morph) {
     morph(html, keep);
     flush();
     hooked.sync();
+    if (msg.u && onURL) onURL(msg.u);
     emit('lt:update', { seq: state.seq });
     // Server-pushed events: [name, detail] pairs, once the page shows them.
     for (const [n, d] of msg.e || []) {
@@ -865,14 +869,34 @@ export function start(win, morph) {
   // it keeps for a network loss. sendBeacon outlives the page. Back from
   // the back/forward cache, the stream finds the connection gone and gets
   // a new one with a render.
-  win.addEventListener('pagehide', () => {
-    const nav = win.navigator;
-    if (nav && nav.sendBeacon) nav.sendBeacon(win.location.href, new URLSearchParams({ _lt_leave: state.conn }));
+  const leave = (href) => {
+    const n = win.navigator;
+    if (n && n.sendBeacon) n.sendBeacon(href, new URLSearchParams({ _lt_leave: state.conn }));
     hide();
-  });
+  };
+  win.addEventListener('pagehide', () => leave(win.location.href));
   win.addEventListener('pageshow', (e) => e.persisted && !bc && (BC ? ((group = 0), elect()) : alone()));
   doc.addEventListener('visibilitychange', () => BC || alone());
   if (BC) elect();
   else alone();
+
+  // adopt takes up the connection c (at seq s) of another live page whose
+  // body html is swapped in (live navigation, nav.js): the tab leaves its
+  // connection (from: a URL of its page), its stream and its group, and
+  // joins those of the page it now shows, at the URL it now has.
+  const adopt = (c, s, html, from) => {
+    leave(from);
+    Object.assign(state, { conn: c, seq: s, tree: null });
+    statics = new Map();
+    pending.clear();
+    fresh = false;
+    morph(html, () => false);
+    hooked.sync();
+    page = 'livesse:' + win.location.pathname + win.location.search;
+    group = 0;
+    if (BC) elect();
+    else alone();
+  };
+  if (nav) onURL = nav(win, { conn: () => state.conn, receive: (m) => receive(m, false), adopt });
 }
 
