@@ -217,14 +217,7 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 			stop := h.watch(st, s.cancel)
 			h.mu.Unlock()
 			detached = true
-			logAttrs := streamLog(r) // r is not for after this handler returns
-			go func() {
-				defer h.wg.Done()
-				defer s.end(h)
-				defer st.Close()
-				defer stop()
-				h.serve(s, st, logAttrs)
-			}()
+			h.start(s, st, stop, streamLog(r)) // r is not for after this handler returns
 			return
 		case !errors.Is(err, ssehub.ErrCannotTake):
 			h.log.Error("lt: cannot take the connection for a stream", "path", clip(r.URL.Path, maxLoggedPath), "err", err)
@@ -242,20 +235,54 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	h.serve(s, st, streamLog(r))
 }
 
-// serve writes the stream's events until it ends.
+// serve writes the events of a stream kept in its handler until it ends.
 func (h *Handler) serve(s *stream, st *ssehub.Stream, logAttrs []any) {
 	start := time.Now()
 	s.st.Store(st)
 	defer s.st.Store(nil)
+	err := ssehub.Serve(s.ctx, st, s, h.streamOptions())
+	h.logStreamEnd(st, s, logAttrs, start, err)
+}
+
+// start serves a taken stream without a goroutine of its own
+// (ssehub.Start): an idle stream then holds no stack, and its updates are
+// written by the goroutines that publish them. What ends it (its context,
+// a failed write, a client gone) stops the watch, closes the connection
+// and releases the stream, once, then settles the Handler's WaitGroup,
+// which the caller added to.
+func (h *Handler) start(s *stream, st *ssehub.Stream, stopWatch func(), logAttrs []any) {
+	start := time.Now()
+	end := func(err error) {
+		s.st.Store(nil)
+		h.logStreamEnd(st, s, logAttrs, start, err)
+		stopWatch()
+		st.Close()
+		s.end(h)
+		h.wg.Done()
+	}
+	// Events published from here on reach the stream through TrySend;
+	// those published before, Start's first write sends.
+	s.st.Store(st)
+	if err := ssehub.Start(s.ctx, st, s, h.streamOptions(), end); err != nil {
+		end(err)
+	}
+}
+
+// streamOptions is how the Handler's streams are served.
+func (h *Handler) streamOptions() ssehub.Options {
 	opts := ssehub.Options{
 		Heartbeat: h.opts.heartbeat, WriteTimeout: h.opts.writeTimeout, HeartbeatEvent: "hb", Retry: h.opts.retry,
 	}
 	if h.timed {
 		opts.Written = h.written
 	}
-	err := ssehub.Serve(s.ctx, st, s, opts)
-	// The request log of the stream: net/http's middleware saw a taken
-	// stream start, not end (chi's Logger writes "000 0B").
+	return opts
+}
+
+// logStreamEnd writes the request log of a stream that ended with err:
+// net/http's middleware saw a taken stream start, not end (chi's Logger
+// writes "000 0B").
+func (h *Handler) logStreamEnd(st *ssehub.Stream, s *stream, logAttrs []any, start time.Time, err error) {
 	events, bytes := st.Sent()
 	attrs := append(logAttrs, "status", http.StatusOK, "events", events, "bytes", bytes, "tabs", len(s.members),
 		"duration", time.Since(start).Round(time.Millisecond))

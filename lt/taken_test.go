@@ -3,6 +3,7 @@ package lt_test
 import (
 	"context"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -63,4 +64,35 @@ func TestTakenStreamsEndOnClose(t *testing.T) {
 	is.NoErr(f.H.Close())
 	tab.WaitClosed()
 	f.J.waitFor(t, "disconnect")
+}
+
+// A taken stream has no goroutine of its own while it is idle
+// (ssehub.Start): its updates are written by the goroutine that published
+// them, so an idle tab costs no stack.
+func TestTakenStreamsHoldNoGoroutine(t *testing.T) {
+	is := is.New(t)
+	f := newFixture(t)
+	tabs := make([]*lttest.Tab, 5)
+	for i := range tabs {
+		tabs[i] = lttest.Open(t, f.URL+"/page")
+	}
+	is.NoErr(f.H.TriggerAll(context.Background(), "add_item", map[string]any{"item": "idle"}))
+	for _, tab := range tabs {
+		tab.WaitFor("<li>idle</li>")
+	}
+	is.Equal(streamGoroutines(), 0)
+}
+
+// streamGoroutines counts the goroutines that run a stream's code: Serve,
+// or a writer or heartbeat of a stream served by ssehub.Start.
+func streamGoroutines() int {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	n := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "ssehub.Serve(") || strings.Contains(g, "ssehub.(*Stream).writeStarted") || strings.Contains(g, "ssehub.(*Stream).beatStarted") {
+			n++
+		}
+	}
+	return n
 }

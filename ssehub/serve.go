@@ -77,23 +77,7 @@ func Serve(ctx context.Context, s *Stream, src Source, opt Options) error {
 	}()
 	s.WriteTimeout = opt.WriteTimeout
 	s.written = opt.Written
-	beat := func(text string) error {
-		var b []byte
-		switch {
-		case opt.HeartbeatEvent != "":
-			data := strconv.AppendInt(nil, hb.Milliseconds(), 10)
-			if opt.Retry > 0 {
-				data = strconv.AppendInt(append(data, ' '), opt.Retry.Milliseconds(), 10)
-			}
-			b = s.frame([]Event{{NoID: true, Type: opt.HeartbeatEvent, Data: data, Retry: opt.Retry}})
-		case opt.Retry > 0:
-			b = Event{NoID: true, Retry: opt.Retry}.appendComment(s.buf[:0], text)
-		default:
-			b = append(append(s.buf[:0], ": "...), sanitizeField(text)+"\n\n"...)
-		}
-		n, err := s.write(b)
-		return s.count(err, 1, n, true)
-	}
+	beat := func(text string) error { return s.heartbeat(opt, hb, text) }
 	// A first heartbeat tells the client the stream is live before any
 	// event exists, and pushes the response through buffering proxies.
 	err := beat("ok")
@@ -136,6 +120,26 @@ func Serve(ctx context.Context, s *Stream, src Source, opt Options) error {
 			t.Reset(hb)
 		}
 	}
+}
+
+// heartbeat writes one heartbeat of interval hb as opt says. s.mu is
+// held.
+func (s *Stream) heartbeat(opt Options, hb time.Duration, text string) error {
+	var b []byte
+	switch {
+	case opt.HeartbeatEvent != "":
+		data := strconv.AppendInt(nil, hb.Milliseconds(), 10)
+		if opt.Retry > 0 {
+			data = strconv.AppendInt(append(data, ' '), opt.Retry.Milliseconds(), 10)
+		}
+		b = s.frame([]Event{{NoID: true, Type: opt.HeartbeatEvent, Data: data, Retry: opt.Retry}})
+	case opt.Retry > 0:
+		b = Event{NoID: true, Retry: opt.Retry}.appendComment(s.buf[:0], text)
+	default:
+		b = append(append(s.buf[:0], ": "...), sanitizeField(text)+"\n\n"...)
+	}
+	n, err := s.write(b)
+	return s.count(err, 1, n, true)
 }
 
 // sendPending writes what TrySend left over, then src's next events. s.mu

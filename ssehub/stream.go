@@ -48,6 +48,9 @@ type Stream struct {
 	written func(events, bytes int, heartbeat bool) // Options.Written, under Serve
 	// What Serve and TrySend wrote, under mu (Sent).
 	sentEvents, sentBytes int64
+	// A stream served by Start rather than Serve: no goroutine of its own
+	// (start.go).
+	started atomic.Pointer[started]
 
 	w            http.ResponseWriter
 	rc           *http.ResponseController
@@ -234,26 +237,36 @@ func (s *Stream) writeWithin(b []byte, d time.Duration) error {
 // the bytes at once. It reports whether the events were handled; when it
 // returns false the caller signals src.Changed and Serve's goroutine
 // writes them (a socket that took only part of them gets the rest from
-// there, with the write deadline). Streams made by Open, and connections
-// that expose no file descriptor (TLS), always return false.
+// there, with the write deadline). A stream served by Start has no
+// goroutine to signal: there TrySend starts one to write what the socket
+// would not take at once, and returns true. Streams made by Open, and
+// connections that expose no file descriptor (TLS), always return false.
 //
 // It saves a fan-out to many streams a goroutine switch per stream: the
 // goroutine that published the events writes them.
 func (s *Stream) TrySend(src Source) bool {
-	if !s.canTry || !s.mu.TryLock() {
+	if !s.canTry {
 		return false
 	}
-	defer s.mu.Unlock()
-	if !s.serving || s.pending != nil {
-		return false
+	if !s.mu.TryLock() {
+		return s.wakeStarted() // another write holds the stream
 	}
-	s.trySrc = src
-	err := s.socket.Write(s.tryFn)
-	s.trySrc = nil
-	// An error means the connection is closed and tryFn did not run: src's
-	// events stay for Serve's goroutine, whose write meets the same error
-	// and ends the stream.
-	return err == nil && s.tried
+	handled := false
+	if s.serving && s.pending == nil {
+		s.trySrc = src
+		err := s.socket.Write(s.tryFn)
+		s.trySrc = nil
+		// An error means the connection is closed and tryFn did not run:
+		// src's events stay for the stream's writer, whose write meets
+		// the same error and ends the stream.
+		handled = err == nil && s.tried
+	}
+	serving := s.serving
+	s.mu.Unlock()
+	if !handled && serving {
+		return s.wakeStarted()
+	}
+	return handled
 }
 
 // tryWrite is TrySend's write, run by syscall.RawConn.Write with the
