@@ -18,6 +18,7 @@ import (
 // and no buffer per stream. A run against it measures what a run against
 // lt pays anyway: the kernel's loopback writes and the r3labs clients.
 type bareWriter struct {
+	head   string // the response head and first event: bareHead, or the table's
 	mu     sync.Mutex
 	conns  []net.Conn
 	closed bool
@@ -46,7 +47,7 @@ func (b *bareWriter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("hijacking the stream: %v", err), http.StatusInternalServerError)
 		return
 	}
-	if err := writeWithin(conn, []byte(bareHead)); err != nil {
+	if err := writeWithin(conn, []byte(b.head)); err != nil {
 		_ = conn.Close()
 		return
 	}

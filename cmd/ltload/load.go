@@ -42,7 +42,7 @@ func startChild(ctx context.Context, cfg config, nofile uint64) (*child, error) 
 	args := append(append([]string(nil), argv[1:]...), serveFlag,
 		"-listen", cfg.Listen, "-nofile", strconv.FormatUint(nofile, 10), "-heartbeat", cfg.Heartbeat.String(), "-in-handler="+strconv.FormatBool(cfg.InHandler),
 		"-gzip="+strconv.FormatBool(cfg.Gzip),
-		"-baseline="+strconv.FormatBool(cfg.Baseline))
+		"-baseline="+strconv.FormatBool(cfg.Baseline), "-page", cfg.Page)
 	if cfg.HeapProfile != "" {
 		// A finer sample than Go's default (512 KiB), so that per-stream
 		// allocations of a few KiB show up in the profile.
@@ -195,7 +195,7 @@ func run(ctx context.Context, cfg config) (res *Result, err error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	cfg.stderr = &syncWriter{w: cfg.stderr} // the child's stderr and our progress lines
-	nofile := uint64(cfg.N) + 1024          // N sockets on each side, plus room
+	nofile := uint64(cfg.N) + spareFiles    // N sockets on each side, plus room
 	if _, err := raiseNoFile(nofile); err != nil {
 		return nil, err
 	}

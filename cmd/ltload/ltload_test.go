@@ -176,3 +176,60 @@ func TestGzipRun(t *testing.T) {
 	t.Logf("wire bytes per update: %.1f as is, %.1f gzipped", wire[false], wire[true])
 	is.True(wire[true] < wire[false])
 }
+
+// TestTableCompareRun runs -compare on the table page, with equal states
+// and with a different order per stream: both servers deliver every
+// action to every stream as an update, and each figure comes as a ratio.
+func TestTableCompareRun(t *testing.T) {
+	for _, differ := range []bool{false, true} {
+		t.Run(map[bool]string{false: "equal", true: "differ"}[differ], func(t *testing.T) {
+			is := is.New(t)
+			cfg := defaultConfig()
+			cfg.N, cfg.K, cfg.Page, cfg.Differ, cfg.Compare = 20, 3, pageTable, differ, true
+			cfg.Interval, cfg.Settle = 20*time.Millisecond, 50*time.Millisecond
+			cfg.Timeout, cfg.ActionWait = 2*time.Minute, 30*time.Second
+			var progress bytes.Buffer
+			cfg.stderr = &progress
+			cmp, err := runCompare(context.Background(), cfg)
+			t.Log(progress.String())
+			is.NoErr(err)
+			for _, r := range []*Result{cmp.Bare, cmp.LT} {
+				is.Equal(r.Open.Opened, 20)
+				is.Equal(r.Delivery.Delivered, 60) // every action reached every stream
+				is.Equal(r.Delivery.ResyncRenders, 0)
+				is.Equal(r.Delivery.StreamErrors, 0)
+				is.True(r.FanOut.FirstMs > 0)
+				is.True(r.FanOut.LaterMedianMs > 0)
+			}
+			is.True(cmp.Bare.Baseline)
+			is.True(!cmp.LT.Baseline)
+			is.True(len(cmp.Ratios) > 0)
+			for _, r := range cmp.Ratios {
+				if r.Bare > 0 {
+					is.Equal(r.Ratio, r.LT/r.Bare)
+				}
+			}
+			var out bytes.Buffer
+			cmp.print(&out)
+			is.True(bytes.Contains(out.Bytes(), []byte("lt / bare writer")))
+			is.Equal(bytes.Contains(out.Bytes(), []byte("a different order per stream")), differ)
+		})
+	}
+}
+
+func TestPageFlags(t *testing.T) {
+	is := is.New(t)
+	cfg, err := parseFlags([]string{"-page", "table", "-states", "differ", "-compare"}, &bytes.Buffer{})
+	is.NoErr(err)
+	is.Equal(cfg.Page, pageTable)
+	is.True(cfg.Differ && cfg.Compare)
+	for _, bad := range [][]string{
+		{"-page", "chart"},
+		{"-states", "differ"}, // the counter has one state
+		{"-states", "some"},
+		{"-compare", "-baseline"},
+	} {
+		_, err := parseFlags(bad, &bytes.Buffer{})
+		is.True(err != nil) // refused
+	}
+}

@@ -36,6 +36,21 @@
 // one update per tick) from a bare writer with no lt in between, so the
 // same clients, triggers and report measure this machine's floor.
 //
+// With -page table the child serves a 1,000-row table page whose one cell
+// changes with each tick (issue 16), and with -states differ each stream
+// asks for its own order of the rows, so that no two tabs render alike.
+//
+// With -compare ltload runs the bare writer, then lt, with the same
+// streams and actions, and prints lt's figures (latency percentiles,
+// first and later fan-out per delivery, server CPU per delivery, memory
+// per stream, wire bytes) as ratios to the bare writer's: on a shared
+// machine the ratio reproduces where the absolute figures do not.
+//
+//	go run ./cmd/ltload -n 10000 -k 20 -page table -compare
+//
+// Each process needs a descriptor per stream and a few more: one server
+// process serves at most the hard RLIMIT_NOFILE less 256 streams.
+//
 // Everything is bounded: -n streams, -k actions, -timeout overall. Only
 // loopback addresses are accepted.
 package main
@@ -70,6 +85,9 @@ type config struct {
 	ClientGC    bool          // keep this process's collector on during the actions
 	Baseline    bool          // the child serves the events from a bare writer, not lt
 	Gzip        bool          // the child's lt.WithStreamCompression; the clients ask for gzip
+	Page        string        // pageCounter or pageTable
+	Differ      bool          // each stream its own state (-states differ; the table page only)
+	Compare     bool          // run the bare writer, then lt, and print lt's figures as ratios
 	HeapProfile string        // write the child's heap profile (idle streams) here
 	CPUProfile  string        // write the child's CPU profile (actions phase) here
 	JSON        bool
@@ -92,12 +110,23 @@ func defaultConfig() config {
 		OpenTimeout: 30 * time.Second,
 		Settle:      time.Second,
 		Listen:      "127.0.0.1:0",
+		Page:        pageCounter,
 		stderr:      os.Stderr,
 	}
 }
 
 // maxStreams bounds -n: the tool measures one machine, not a cluster.
 const maxStreams = 50000
+
+// The pages the child serves (-page).
+const (
+	pageCounter = "counter" // the ticker: one value
+	pageTable   = "table"   // a 1,000-row table whose one cell changes (table.go)
+)
+
+// spareFiles is the descriptors each process needs besides one per
+// stream: listeners, pipes, the runtime's, the control requests'.
+const spareFiles = 256
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	cfg := defaultConfig()
@@ -118,6 +147,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&cfg.InHandler, "in-handler", false, "the server keeps streams in their handlers instead of taking the connections over (lt.WithStreamsInHandler)")
 	fs.BoolVar(&cfg.Gzip, "gzip", false, "the server gzips the streams (lt.WithStreamCompression) and the clients send Accept-Encoding: gzip and inflate")
 	fs.BoolVar(&cfg.Baseline, "baseline", false, "serve the same events from a bare writer with no lt in between, to measure this machine's floor")
+	fs.StringVar(&cfg.Page, "page", cfg.Page, "the page: counter (one value changes) or table (a 1,000-row table, one cell changes)")
+	states := fs.String("states", "equal", "equal: every stream shows the same page; differ: each its own order of the table's rows (-page table)")
+	fs.BoolVar(&cfg.Compare, "compare", false, "run the bare writer, then lt, with the same streams and actions, and print lt's figures as ratios to the bare writer's")
 	fs.StringVar(&cfg.HeapProfile, "heapprofile", "", "write the server's heap profile, taken with the streams idle, to this file (and its goroutines to file.goroutines.txt)")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write the server's CPU profile of the actions phase to this file")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the result as JSON")
@@ -126,6 +158,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	switch *states {
+	case "equal":
+	case "differ":
+		cfg.Differ = true
+	default:
+		return cfg, fmt.Errorf("-states %q: want equal or differ", *states)
 	}
 	return cfg, cfg.check()
 }
@@ -138,6 +177,12 @@ func (c config) check() error {
 		return fmt.Errorf("-k %d: want 1 to 10,000 actions", c.K)
 	case c.Timeout <= 0 || c.ActionWait <= 0 || c.OpenTimeout <= 0 || c.Interval < 0 || c.Settle < 0:
 		return errors.New("durations must be positive")
+	case c.Page != pageCounter && c.Page != pageTable:
+		return fmt.Errorf("-page %q: want %s or %s", c.Page, pageCounter, pageTable)
+	case c.Differ && c.Page != pageTable:
+		return errors.New("-states differ is for -page table (the counter has one state)")
+	case c.Compare && c.Baseline:
+		return errors.New("-compare runs the bare writer itself; leave out -baseline")
 	case c.Rate <= 0 || c.Concurrency < 1:
 		return errors.New("-rate and -concurrency must be positive")
 	case c.Baseline && c.InHandler:
@@ -153,6 +198,17 @@ func (c config) check() error {
 // server says what the child serves, for the report: a baseline must not
 // pass for a measure of lt.
 func (c config) server() string {
+	s := c.serverKind()
+	if c.Page == pageTable {
+		s += "; table page"
+		if c.Differ {
+			s += ", a different order per stream"
+		}
+	}
+	return s
+}
+
+func (c config) serverKind() string {
 	switch {
 	case c.Baseline:
 		return "bare writer (baseline, no lt)"
@@ -180,6 +236,21 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cfg.Compare {
+		cmp, err := runCompare(ctx, cfg)
+		if cfg.JSON {
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(cmp)
+		} else {
+			cmp.print(os.Stdout)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ltload:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	res, err := run(ctx, cfg)
 	if res != nil {
 		if cfg.JSON {

@@ -31,6 +31,7 @@ type Result struct {
 	Wire       wireResult     `json:"wire"`
 	Delivery   deliveryResult `json:"delivery"`
 	PerAction  []actionResult `json:"per_action"`
+	FanOut     fanOutResult   `json:"fan_out"`
 	CPU        cpuResult      `json:"cpu_actions_phase"`
 	Targets    targetResult   `json:"targets"`
 }
@@ -87,6 +88,19 @@ type deliveryResult struct {
 	Latency          latency `json:"latency"` // receive time - TriggerAll start
 	TriggerP50       float64 `json:"trigger_call_p50_ms"`
 	TriggerMax       float64 `json:"trigger_call_max_ms"`
+}
+
+// fanOutResult compares the first action after the streams opened with
+// the later ones: the time from TriggerAll to the last stream's delivery,
+// and that divided by the streams (wall time per delivery).
+type fanOutResult struct {
+	FirstMs            float64 `json:"first_ms"`
+	LaterMedianMs      float64 `json:"later_median_ms"`
+	FirstPerDeliveryUs float64 `json:"first_per_delivery_us"`
+	LaterPerDeliveryUs float64 `json:"later_per_delivery_us"`
+	FirstOverLater     float64 `json:"first_over_later"`
+	// The server's CPU time per delivery over the actions phase.
+	ServerCPUPerDeliveryUs float64 `json:"server_cpu_per_delivery_us"`
 }
 
 type actionResult struct {
@@ -208,6 +222,10 @@ func (r *Result) summarize(ss *streamSet, triggers []triggerResult) {
 		r.Wire.PerUpdate = float64(r.Wire.ActionsPhase) / float64(d.Delivered)
 	}
 	d.Latency = percentiles(all)
+	r.FanOut = fanOut(r.PerAction, r.Open.Opened)
+	if d.Delivered > 0 {
+		r.FanOut.ServerCPUPerDeliveryUs = r.CPU.Server * 1000 / float64(d.Delivered)
+	}
 	tl := percentiles(trig)
 	d.TriggerP50, d.TriggerMax = tl.P50, tl.Max
 	r.Targets = targetResult{P99Ms: 100, PerStreamKiB: 16}
@@ -215,6 +233,30 @@ func (r *Result) summarize(ss *streamSet, triggers []triggerResult) {
 	m := r.Memory.IdlePerStream
 	r.Targets.RSSOK = m.RSS < 16<<10
 	r.Targets.HeapStackOK = m.HeapInuse+m.StackInuse < 16<<10
+}
+
+// fanOut is the first action's fan-out against the median of the later
+// ones'.
+func fanOut(per []actionResult, streams int) fanOutResult {
+	var f fanOutResult
+	if len(per) == 0 || streams == 0 {
+		return f
+	}
+	f.FirstMs = per[0].Latency.Max
+	f.FirstPerDeliveryUs = f.FirstMs * 1000 / float64(streams)
+	if len(per) > 1 {
+		later := make([]float64, 0, len(per)-1)
+		for _, a := range per[1:] {
+			later = append(later, a.Latency.Max)
+		}
+		slices.Sort(later)
+		f.LaterMedianMs = later[len(later)/2]
+		f.LaterPerDeliveryUs = f.LaterMedianMs * 1000 / float64(streams)
+		if f.LaterMedianMs > 0 {
+			f.FirstOverLater = f.FirstMs / f.LaterMedianMs
+		}
+	}
+	return f
 }
 
 func kib(b float64) string { return fmt.Sprintf("%.1f KiB", b/1024) }
@@ -263,6 +305,10 @@ func (r *Result) print(w io.Writer) {
 	p("wire      %.1f B read from the sockets per delivered update during the actions (%d B in all, before inflating; heartbeats included)",
 		r.Wire.PerUpdate, r.Wire.ActionsPhase)
 	p("latency   p50 %s, p99 %s, max %s (receive time - TriggerAll start, all deliveries)", fms(d.Latency.P50), fms(d.Latency.P99), fms(d.Latency.Max))
+	if f := r.FanOut; f.FirstMs > 0 {
+		p("fan-out   first action %s to the last stream (%.1f µs per delivery), later ones median %s (%.1f µs); first/later %.2f; server CPU %.1f µs per delivery",
+			fms(f.FirstMs), f.FirstPerDeliveryUs, fms(f.LaterMedianMs), f.LaterPerDeliveryUs, f.FirstOverLater, f.ServerCPUPerDeliveryUs)
+	}
 	p("trigger   the TriggerAll call took p50 %s, max %s", fms(d.TriggerP50), fms(d.TriggerMax))
 	if r.CPU.Wall > 0 {
 		p("cpu       actions phase %.2f s: server %.2f s CPU, clients (this process) %.2f s CPU, other processes %.2f s CPU",

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -86,6 +85,7 @@ func serveMain(args []string) int {
 	inHandler := fs.Bool("in-handler", false, "lt.WithStreamsInHandler")
 	gzip := fs.Bool("gzip", false, "lt.WithStreamCompression")
 	baseline := fs.Bool("baseline", false, "serve the events from the bare writer (baseline.go) instead of lt")
+	page := fs.String("page", pageCounter, "the page: counter or table")
 	want := fs.Uint64("nofile", 0, "raise RLIMIT_NOFILE to at least this")
 	rate := fs.Int("memprofilerate", 0, "runtime.MemProfileRate (0: Go's default)")
 	if err := fs.Parse(args); err != nil {
@@ -105,10 +105,17 @@ func serveMain(args []string) int {
 		return fail(err)
 	}
 	var t target
-	if *baseline {
-		t = &bareWriter{}
-	} else {
-		lp, err := newLTTarget(*heartbeat, *inHandler, *gzip)
+	switch {
+	case *baseline && *page == pageTable:
+		head, err := bareTableHead()
+		if err != nil {
+			return fail(err)
+		}
+		t = &bareWriter{head: head}
+	case *baseline:
+		t = &bareWriter{head: bareHead}
+	default:
+		lp, err := newLTTarget(*page, *heartbeat, *inHandler, *gzip)
 		if err != nil {
 			return fail(err)
 		}
@@ -165,22 +172,20 @@ type target interface {
 // ltTarget is the ticker page served by lt.
 type ltTarget struct{ h *lt.Handler }
 
-func newLTTarget(heartbeat time.Duration, inHandler, gzip bool) (*ltTarget, error) {
-	page, err := lt.Parse("ltload", pageHTML)
+func newLTTarget(page string, heartbeat time.Duration, inHandler, gzip bool) (*ltTarget, error) {
+	opts := ltOptions(heartbeat, inHandler, gzip)
+	if page == pageTable {
+		h, err := newTableHandler(opts)
+		if err != nil {
+			return nil, err
+		}
+		return &ltTarget{h: h}, nil
+	}
+	tpl, err := lt.Parse("ltload", pageHTML)
 	if err != nil {
 		return nil, fmt.Errorf("parsing the page: %w", err)
 	}
-	opts := []lt.Option{lt.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))}
-	if heartbeat > 0 {
-		opts = append(opts, lt.WithHeartbeat(heartbeat))
-	}
-	if inHandler {
-		opts = append(opts, lt.WithStreamsInHandler())
-	}
-	if gzip {
-		opts = append(opts, lt.WithStreamCompression())
-	}
-	h, err := lt.New(page, &ticker{}, tickState{}, opts...)
+	h, err := lt.New(tpl, &ticker{}, tickState{}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("lt.New: %w", err)
 	}

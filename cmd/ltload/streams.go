@@ -105,12 +105,16 @@ func (s *stream) open(err error) {
 	})
 }
 
+// maxEventBytes bounds one event the clients read: the table page's first
+// render is about 60 KiB, over r3labs' default of 64 KiB with its JSON.
+const maxEventBytes = 1 << 20
+
 // run subscribes with the r3labs client, as lttest does: a fresh
 // connection (no _lt_conn), its own cookie jar (its own session), no
 // reconnection (a lost stream is a failure to report, not to hide).
 func (s *stream) run(ctx context.Context, pageURL string, tr http.RoundTripper, rec *recorder) {
 	jar, _ := cookiejar.New(nil)
-	c := sse.NewClient(pageURL)
+	c := sse.NewClient(pageURL, sse.ClientMaxBufferSize(maxEventBytes))
 	c.Connection = &http.Client{Jar: jar, Transport: tr}
 	c.ReconnectStrategy = &backoff.StopBackOff{}
 	err := c.SubscribeRawWithContext(ctx, func(m *sse.Event) { s.handle(m, rec) })
@@ -189,7 +193,8 @@ func (ss *streamSet) close() {
 	ss.wg.Wait()
 }
 
-// openStreams opens cfg.N streams on pageURL, at most cfg.Rate per second
+// openStreams opens cfg.N streams on pageURL (each its own order with
+// cfg.Differ), at most cfg.Rate per second
 // and cfg.Concurrency at a time, and returns once every one has rendered,
 // failed or timed out. The streams live until close (or ctx ends).
 func openStreams(ctx context.Context, cfg config, pageURL string, tr http.RoundTripper, rec *recorder) (*streamSet, time.Duration) {
@@ -231,10 +236,14 @@ func openStreams(ctx context.Context, cfg config, pageURL string, tr http.RoundT
 		}
 		ss.all = append(ss.all, s)
 		ss.wg.Add(1)
+		u := pageURL
+		if cfg.Differ {
+			u += "?sort=" + strconv.Itoa(i) // its own order of the rows
+		}
 		go func() {
 			defer ss.wg.Done()
 			defer pcancel()
-			s.run(pctx, pageURL, tr, rec)
+			s.run(pctx, u, tr, rec)
 		}()
 	}
 	opening.Wait()
