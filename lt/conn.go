@@ -67,6 +67,10 @@ type conn struct {
 	trace context.Context
 	// resyncs counts its queued resync jobs, under mu (Handler.Resyncing).
 	resyncs int64
+	// listSeq is the seq of the last update that carried list operations
+	// (list.go), under mu: a tab behind it that the log cannot catch up
+	// makes the connection mount again.
+	listSeq uint64
 }
 
 // traceCtx is the context whose trace the job running now continues.
@@ -404,16 +408,22 @@ func (c *conn) append(errMsg view, full bool, tree *livetree.Frag, plain []byte,
 	switch {
 	case full:
 		u = c.snapshot()
+		u.lists = errMsg.lists // after Mount again: the lists start over (list.go)
 		c.log.Append(eventRender(c, seq, u, ""))
 	case !changed:
 		return published{}, nil
-	case u.kind == 'd' && len(u.statics) == 0 && u.events == nil && u.url == nil:
+	case u.kind == 'd' && len(u.statics) == 0 && u.events == nil && u.url == nil && u.lists == nil:
 		// The common update, a diff of values, is logged as the diff
 		// alone, which the connections of a fan-out share; next wraps it.
 		c.log.Append(ssehub.Event{Type: loggedDiff, Data: u.body})
 	default:
 		c.log.Append(ssehub.Event{Type: "update", Data: c.message(seq, u, "")})
 	}
+	if u.lists != nil {
+		c.listSeq = seq
+	}
+	// The items are in the log now: the view and the outcome hold no copy.
+	c.errMsg.lists, c.errMsg.listHTML, c.out.lists = nil, nil, nil
 	return published{seq, u}, c.stream
 }
 
@@ -471,6 +481,10 @@ func (a *attachment) next(dst []ssehub.Event, buf []byte) ([]ssehub.Event, []byt
 	if a.resume {
 		a.resume = false
 		c.h.m.Resumed(false)
+	}
+	if a.remountLocked() { // list.go
+		a.full, a.seq = false, head
+		return dst, buf // the render follows Mount
 	}
 	a.full, a.seq = false, head
 	ev := eventRender(c, head, c.snapshot(), a.replaced)

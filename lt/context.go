@@ -32,8 +32,9 @@ type Context struct {
 	// method returns so that they never wait for themselves. Without h,
 	// BroadcastAction triggers at once.
 	bs      []broadcast
-	flash   []Flash // Flash, until the call ends (outcome)
-	events  []byte  // PushEvent's, until the call ends (outcome)
+	flash   []Flash   // Flash, until the call ends (outcome)
+	events  []byte    // PushEvent's, until the call ends (outcome)
+	lists   *listCall // List operations, until the call ends (outcome, list.go)
 	h       *Handler
 	params  map[string]string
 	url     string     // the tab's URL, path and query (URL, navigate.go)

@@ -21,6 +21,7 @@ import (
 //	{{ltFieldError "email"}} the message of the field errors (FieldErrors) for field email, "" if none
 //	{{ltInvalid "email"}}    whether field email has one: aria-invalid="{{ltInvalid "email"}}"
 //	{{ltFlash}}              this render's flashes (Context.Flash): {{range ltFlash}}{{.Kind}} {{.Message}}{{end}}
+//	{{ltList "feed"}}        the items Mount and Params put in the live list feed, in the page they render (Context.List)
 func Funcs() template.FuncMap {
 	// Placeholders: each render binds them to the connection it renders.
 	return viewFuncs(&view{})
@@ -85,6 +86,7 @@ type renderers struct {
 	st     *livetree.Statics
 	in     *livetree.Interner // makes equal renders, and their equal parts, one tree
 	fn     *funcRenderer      // NewFunc's page instead of a template (renderfunc.go)
+	list   listTemplate       // renders list items (list.go)
 }
 
 type renderer struct {

@@ -18,6 +18,7 @@ type update struct {
 	statics []byte // statics the client does not have yet, as JSON; may be nil
 	events  []byte // events for the client to dispatch (PushEvent), as JSON; may be nil
 	url     []byte // the URL the tab moves to (PushURL, navigate.go), as JSON; may be nil
+	lists   []byte // list operations (List, list.go), as JSON; may be nil
 }
 
 // change turns a new rendering (a tree, or plain HTML when the output did
@@ -114,6 +115,10 @@ func (c *conn) appendMessage(dst []byte, seq uint64, u update, errMsg, old strin
 	if len(u.url) > 0 {
 		b.WriteString(`,"u":`)
 		b.Write(u.url)
+	}
+	if len(u.lists) > 0 {
+		b.WriteString(`,"L":`)
+		b.Write(u.lists)
 	}
 	if errMsg != "" {
 		b.WriteString(`,"error":`)

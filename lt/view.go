@@ -20,6 +20,11 @@ type view struct {
 	flash  []Flash     // {{ltFlash}}
 	events []byte      // the update's "e": a JSON array of [name, detail]; nil for none
 	url    []byte      // the update's "u": the URL the tab moves to (navigate.go); nil for none
+	lists  []byte      // the update's "L": list operations (list.go); nil for none
+	// listHTML is what {{ltList}} shows: the items Mount and Params put
+	// in lists, in the page they render (list.go); nil in other renders,
+	// which no batch shares.
+	listHTML map[string]template.HTML
 }
 
 // errView is the view of an error message alone.
@@ -57,12 +62,14 @@ type outcome struct {
 	flash  []Flash
 	events []byte // a JSON array, nil for none
 	nav    navigation
+	lists  *listCall // List operations (list.go)
 }
 
 // outcome takes what the call that returned err gathered on c, leaving c
 // ready for the next call.
 func (c *Context) outcome(err error) outcome {
-	o := outcome{flash: c.flash}
+	o := outcome{flash: c.flash, lists: c.lists}
+	c.lists = nil
 	if len(c.events) > 0 {
 		o.events = append(c.events, ']') // c.events is ",[n,d],[n,d]"
 		o.events[0] = '['
@@ -85,7 +92,7 @@ func (c *Context) outcome(err error) outcome {
 
 // view is the view of a call's outcome with errMsg as {{ltError}}.
 func (o outcome) view(errMsg string) view {
-	return view{err: errMsg, fields: o.fields, flash: o.flash, events: o.events, url: o.nav.json()}
+	return view{err: errMsg, fields: o.fields, flash: o.flash, events: o.events, url: o.nav.json(), lists: o.lists.json()}
 }
 
 // carry makes u, the update of a render with view v, carry v's events
@@ -94,7 +101,7 @@ func (o outcome) view(errMsg string) view {
 // sequence number for them, since the client applies, and so dispatches,
 // only updates that are new. c.mu is held.
 func (v view) carry(c *conn, u update, changed bool) (update, bool) {
-	if len(v.events) == 0 && v.url == nil {
+	if len(v.events) == 0 && v.url == nil && v.lists == nil {
 		return u, changed
 	}
 	if !changed {
@@ -104,7 +111,7 @@ func (v view) carry(c *conn, u update, changed bool) (update, bool) {
 			u = update{kind: 'h', body: c.fallback}
 		}
 	}
-	u.events, u.url = v.events, v.url
+	u.events, u.url, u.lists = v.events, v.url, v.lists
 	return u, true
 }
 
@@ -122,5 +129,6 @@ func viewFuncs(v *view) template.FuncMap {
 			return ok
 		},
 		"ltFlash": func() []Flash { return v.flash },
+		"ltList":  func(id string) template.HTML { return v.listHTML[id] },
 	}
 }
