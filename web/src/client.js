@@ -38,6 +38,7 @@
 import { start } from './live.js';
 import { morph } from './morph.js';
 import { nav } from './nav.js';
+import { lists } from './list.js';
 
 // Morph in place (morph.js) so that focus, caret, the value being typed and
 // scroll positions survive: the morph keeps the values of the fields keep
@@ -50,11 +51,12 @@ import { nav } from './nav.js';
 // owns it). A data-lt-stick element scrolled to its bottom stays at its
 // bottom as it grows.
 const stick = (all) => all.forEach((e) => (e.scrollTop = e.scrollHeight));
-const update = (html, keep) => {
+const update = (html, keep, L) => {
   const bottom = [...document.querySelectorAll('[data-lt-stick]')].filter(
     (e) => e.scrollHeight - e.scrollTop - e.clientHeight < 2,
   );
   morph(document.body, html, keep);
+  lists(document, L, keep); // a live list's items (list.js), after the morph
   stick(bottom);
 };
 

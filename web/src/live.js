@@ -8,8 +8,8 @@ import { learn, decode, patch, render, region } from './tree.js';
 import { liveForm, formBody, buttonBody, fieldBody } from './actions.js';
 import { keyAction, timing } from './events.js';
 import { hooks } from './hooks.js';
-import { BUSY } from './morph.js';
-import { uploads } from './upload.js';
+import { BUSY, LIST } from './morph.js';
+import { viewport } from './list.js';
 
 const FAILED = 'data-lt-failed';
 
@@ -223,7 +223,6 @@ export function start(win, morph, nav) {
     show();
     if (leader) beacon();
   };
-  const up = uploads(win); // a form's files: progress, cancel (upload.js)
   const emit = (type, detail) => doc.dispatchEvent(new win.CustomEvent(type, { detail }));
   const fail = (status, message) => {
     console.warn('livesse:', status, message);
@@ -255,6 +254,10 @@ export function start(win, morph, nav) {
       }
       state.conn = msg.c;
     }
+    // A render for another connection (Mount ran) or one whose L says
+    // Mount ran again: the lists are what it shows. Otherwise the page
+    // keeps their items (list.js).
+    const relist = reset && (msg.c !== state.conn || !!msg.L);
     let html;
     try {
       learn(statics, msg.S);
@@ -273,9 +276,10 @@ export function start(win, morph, nav) {
     }
     if (reset) fresh = false;
     state.seq = msg.s;
-    morph(html, keep);
+    morph(html, relist ? keep : (el) => keep(el) || el.hasAttribute?.(LIST), !relist && msg.L);
     flush();
     hooked.sync();
+    scan();
     if (msg.u && onURL) onURL(msg.u);
     emit('lt:update', { seq: state.seq });
     // Server-pushed events: [name, detail] pairs, once the page shows them.
@@ -466,13 +470,12 @@ export function start(win, morph, nav) {
         .then(answered, answered);
     }, PROBE_MS);
     try {
-      const res = await (up(body, form) ||
-        win.fetch(win.location.href, {
-          method: 'POST',
-          body,
-          headers: { Accept: 'application/json' },
-          credentials: 'same-origin',
-        }));
+      const res = await win.fetch(win.location.href, {
+        method: 'POST',
+        body,
+        headers: { Accept: 'application/json' },
+        credentials: 'same-origin',
+      });
       const msg = await res.json().catch(() => null);
       out = { ok: res.ok, msg, error: msg && msg.error };
       // A non-JSON answer after a redirect is a handler that does not speak
@@ -494,9 +497,8 @@ export function start(win, morph, nav) {
       const shown = res.status === 422 && msg && !msg.error && msg.c === state.conn;
       if (!(res.ok || shown) || !msg) fail(res.status, (msg && msg.error) || 'HTTP ' + res.status);
     } catch (err) {
-      out.error = String((err && err.message) || err);
-      // Its files cancelled (upload.js): not sent, on purpose.
-      if (err.name !== 'AbortError') el.setAttribute(FAILED, ''), fail(0, out.error);
+      el.setAttribute(FAILED, '');
+      fail(0, (out.error = String((err && err.message) || err)));
     } finally {
       win.clearTimeout(slow);
       answered();
@@ -605,6 +607,8 @@ export function start(win, morph, nav) {
 
   // hooked: the elements bound to hooks by data-lt-hook (hooks.js).
   const hooked = hooks(doc, (name, data) => action(name, data));
+  // data-lt-viewport-bottom/top: an action as a list's end comes into view.
+  const scan = viewport(doc, win.IntersectionObserver, (el, a) => post(el, buttonBody(a, '', state.conn)));
 
   // action runs an action with data (an object: a value, or an array of
   // them, per field), as a form POST: {ok, msg, error}.
@@ -636,6 +640,7 @@ export function start(win, morph, nav) {
     hook: hooked.define,
   });
   hooked.sync();
+  scan();
 
   // A follower joins once it holds its own lock (the leader's request for
   // it would be granted at once otherwise), or, without locks, once it

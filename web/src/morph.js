@@ -6,6 +6,7 @@
 import { field } from './fields.js';
 
 export const BUSY = 'data-lt-busy';
+export const LIST = 'data-lt-list';
 const IGNORE = 'data-lt-ignore';
 
 /**
@@ -47,7 +48,8 @@ const IGNORE = 'data-lt-ignore';
  * contenteditable element is left whole.
  *
  * Left alone: an element with data-lt-ignore and everything in it (its
- * attributes too: a script owns it); aria-busy and data-lt-busy on an
+ * attributes too: a script owns it); the children of a live list's
+ * container (data-lt-list) that hold(el) names (list.js); aria-busy and data-lt-busy on an
  * element whose action is pending (data-lt-busy, set by the client).
  */
 export function morph(root, content, hold = () => false) {
@@ -155,7 +157,7 @@ function run(from) {
 }
 
 // sync makes node (text, comment or element) what next is.
-function sync(node, next, hold) {
+export function sync(node, next, hold) {
   if (node.nodeType !== 1) {
     if (node.nodeValue !== next.nodeValue) node.nodeValue = next.nodeValue;
     return;
@@ -173,6 +175,6 @@ function sync(node, next, hold) {
   for (const a of [...node.attributes]) {
     if (!next.hasAttribute(a.name) && !mine(a.name)) node.removeAttribute(a.name);
   }
-  children(node, next, hold);
+  if (!(node.hasAttribute(LIST) && hold(node))) children(node, next, hold);
   if (done) done();
 }
