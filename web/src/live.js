@@ -10,6 +10,7 @@ import { keyAction, timing } from './events.js';
 import { hooks } from './hooks.js';
 import { BUSY, LIST } from './morph.js';
 import { viewport } from './list.js';
+import { uploads } from './upload.js';
 
 const FAILED = 'data-lt-failed';
 
@@ -223,6 +224,7 @@ export function start(win, morph, nav) {
     show();
     if (leader) beacon();
   };
+  const up = uploads(win); // a form's files: progress, cancel (upload.js)
   const emit = (type, detail) => doc.dispatchEvent(new win.CustomEvent(type, { detail }));
   const fail = (status, message) => {
     console.warn('livesse:', status, message);
@@ -470,12 +472,13 @@ export function start(win, morph, nav) {
         .then(answered, answered);
     }, PROBE_MS);
     try {
-      const res = await win.fetch(win.location.href, {
-        method: 'POST',
-        body,
-        headers: { Accept: 'application/json' },
-        credentials: 'same-origin',
-      });
+      const res = await (up(body, form) ||
+        win.fetch(win.location.href, {
+          method: 'POST',
+          body,
+          headers: { Accept: 'application/json' },
+          credentials: 'same-origin',
+        }));
       const msg = await res.json().catch(() => null);
       out = { ok: res.ok, msg, error: msg && msg.error };
       // A non-JSON answer after a redirect is a handler that does not speak
@@ -497,8 +500,9 @@ export function start(win, morph, nav) {
       const shown = res.status === 422 && msg && !msg.error && msg.c === state.conn;
       if (!(res.ok || shown) || !msg) fail(res.status, (msg && msg.error) || 'HTTP ' + res.status);
     } catch (err) {
-      el.setAttribute(FAILED, '');
-      fail(0, (out.error = String((err && err.message) || err)));
+      out.error = String((err && err.message) || err);
+      // Its files cancelled (upload.js): not sent, on purpose.
+      if (err.name !== 'AbortError') el.setAttribute(FAILED, ''), fail(0, out.error);
     } finally {
       win.clearTimeout(slow);
       answered();
