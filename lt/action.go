@@ -280,14 +280,14 @@ func (h *Handler) forwards(connID string) bool {
 // and runs it as this client's action, with the same request data. The
 // update reaches the tab on its stream there: the answer is 202.
 func (h *Handler) forward(w http.ResponseWriter, r *http.Request, id Identity, connID, name string, form url.Values) {
-	fr := forwardedRequest(r, form)
+	fr := forwardRequest(r, form)
 	if n := fr.size(); n > h.opts.maxForward {
 		h.refuseAction(name, w, r, http.StatusRequestEntityTooLarge, fmt.Errorf(
 			"%w: an action for a tab on another instance carries %d bytes, over the %d that are forwarded (WithMaxForwardBytes)",
 			ErrBadRequest, n, h.opts.maxForward), true)
 		return
 	}
-	m := Message{Kind: ToConn, Target: connID, To: ownerOf(connID), Action: name, Identity: &id, Request: fr}
+	m := message{Kind: toConn, Target: connID, To: ownerOf(connID), Action: name, Identity: &id, Request: fr}
 	ctx := r.Context()
 	if h.tr != nil {
 		ctx = h.tr.Extract(ctx, headerCarrier(r.Header)) // lt.publish carries it to the owner
@@ -307,17 +307,17 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, id Identity, c
 	writeJSON(w, http.StatusAccepted, b.Bytes())
 }
 
-// forwardedRequest is what another instance needs of r to run its action
+// forwardRequest is what another instance needs of r to run its action
 // as this POST: everything an app may check, the form but not its files.
-func forwardedRequest(r *http.Request, form url.Values) *ForwardedRequest {
-	return &ForwardedRequest{
+func forwardRequest(r *http.Request, form url.Values) *forwardedRequest {
+	return &forwardedRequest{
 		Method: r.Method, URL: r.URL.RequestURI(), Host: r.Host, RemoteAddr: r.RemoteAddr, TLS: r.TLS != nil,
 		Header: r.Header.Clone(), Form: form,
 	}
 }
 
 // size is about how many bytes f adds to a message.
-func (f *ForwardedRequest) size() int {
+func (f *forwardedRequest) size() int {
 	n := len(f.Method) + len(f.URL) + len(f.Host) + len(f.RemoteAddr)
 	for _, m := range []map[string][]string{f.Header, f.Form} {
 		for k, vs := range m {

@@ -3,10 +3,13 @@ package lt_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -120,25 +123,36 @@ func TestBadMessagesDropped(t *testing.T) {
 	group := lt.AnonymousIdentity(cookie(t, tab, a.URL)).GroupID
 	evil := bus.Instance("evil")
 	other := lt.Identity{GroupID: "anon:someone-else"}
+	// What another instance sends arrives as JSON (its Broadcaster's).
+	wire := func(js string) lt.Message {
+		t.Helper()
+		var m lt.Message
+		is.NoErr(json.Unmarshal([]byte(js), &m))
+		return m
+	}
+	q := strconv.Quote
+	var m lt.Message
+	is.True(errors.Is(json.Unmarshal([]byte(`{"p":"page","k":"everyone","t":`+q(group)+`,"a":"increment"}`), &m), lt.ErrBadMessage)) // refused before any Handler
+	id, err := json.Marshal(other)
+	is.NoErr(err)
 	for _, m := range []lt.Message{
-		{Page: "other-page", Kind: lt.ToGroup, Target: group, Action: "increment"},
-		{Page: "page", Kind: "everyone", Target: group, Action: "increment"},
-		{Page: "page", Kind: lt.ToGroup, Target: group, Action: "drop_tables"},
-		{Page: "page", Kind: lt.ToGroup, Target: group, Action: "mount"},
-		{Page: "page", Kind: lt.ToConn, Target: tab.Conn(), Action: "increment"},                   // no identity
-		{Page: "page", Kind: lt.ToConn, Target: tab.Conn(), Action: "increment", Identity: &other}, // not the owner
-		{Page: "page", Kind: lt.ToConn, Target: "a.unknown", Action: "increment", Identity: &other},
+		wire(`{"p":"other-page","k":"group","t":` + q(group) + `,"a":"increment"}`),
+		wire(`{"p":"page","k":"group","t":` + q(group) + `,"a":"drop_tables"}`),
+		wire(`{"p":"page","k":"group","t":` + q(group) + `,"a":"mount"}`),
+		wire(`{"p":"page","k":"conn","t":` + q(tab.Conn()) + `,"a":"increment"}`),                         // no identity
+		wire(`{"p":"page","k":"conn","t":` + q(tab.Conn()) + `,"a":"increment","id":` + string(id) + `}`), // not the owner
+		wire(`{"p":"page","k":"conn","t":"a.unknown","a":"increment","id":` + string(id) + `}`),
 	} {
 		is.NoErr(evil.Publish(waitCtx(t), m))
 	}
 	// A good message after the bad ones: the first update the tab sees is
 	// this one, so none of the bad ones was applied.
-	is.NoErr(evil.Publish(waitCtx(t), lt.Message{Page: "page", Kind: lt.ToGroup, Target: group, Action: "set_msg", Data: map[string]any{"msg": "good"}}))
+	is.NoErr(evil.Publish(waitCtx(t), lt.Must(lt.ServerAction("page", lt.ToGroup, group, "set_msg", map[string]any{"msg": "good"}))))
 	ev := tab.Next()
 	is.True(strings.Contains(ev.HTML, "msg=good"))
 	is.True(strings.Contains(ev.HTML, "n=0"))
 	is.Equal(ev.Seq, uint64(1))
-	for _, want := range []string{"unknown kind", "unknown action", "forwarded action dropped"} {
+	for _, want := range []string{"unknown action", "forwarded action dropped"} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("log does not mention %q:\n%s", want, logs.String())
 		}
@@ -199,8 +213,8 @@ func TestTriggerAllAndPagelessMessages(t *testing.T) {
 	t1.WaitFor("n=1")
 	t2.WaitFor("n=1")
 	sql := bus.Instance("sql")
-	is.NoErr(sql.Publish(waitCtx(t), lt.Message{Kind: lt.ToAll, Action: "set_msg", Data: map[string]any{"msg": "from sql"}}))
-	is.NoErr(sql.Publish(waitCtx(t), lt.Message{Kind: lt.ToAll, Action: "only_on_other_pages"}))
+	is.NoErr(sql.Publish(waitCtx(t), lt.Must(lt.ServerAction("", lt.ToAll, "", "set_msg", map[string]any{"msg": "from sql"}))))
+	is.NoErr(sql.Publish(waitCtx(t), lt.Must(lt.ServerAction("", lt.ToAll, "", "only_on_other_pages", nil))))
 	t1.WaitFor("msg=from sql")
 	t2.WaitFor("msg=from sql")
 }

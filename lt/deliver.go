@@ -12,8 +12,8 @@ type subscriber struct{ h *Handler }
 // broadcaster's channel, so every field is checked: a message for another
 // page is ignored, one naming an unknown action or connection is logged
 // and dropped, never applied.
-func (s subscriber) Deliver(m Message) {
-	h := s.h
+func (s subscriber) Deliver(msg Message) {
+	h, m := s.h, msg.m
 	switch {
 	case m.Page == "":
 		// For every page that has the action (a SQL trigger that does not
@@ -25,7 +25,7 @@ func (s subscriber) Deliver(m Message) {
 		return
 	}
 	switch {
-	case m.Close && (m.Action != "" || (m.Kind != ToGroup && m.Kind != ToUser && m.Kind != ToConn)):
+	case m.Close && (m.Action != "" || (m.Kind != ToGroup && m.Kind != ToUser && m.Kind != toConn)):
 		h.log.Warn("lt: a close message must name a group, a user or a connection, and no action; dropped", "from", m.Instance)
 	case m.Kind == ToGroup || m.Kind == ToUser || m.Kind == ToAll:
 		var span Span
@@ -35,11 +35,11 @@ func (s subscriber) Deliver(m Message) {
 		}
 		err := h.applyLocal(m) // logged
 		endSpan(span, err)
-	case m.Kind == ToConn && !m.Close && m.Action == paramsAction:
+	case m.Kind == toConn && !m.Close && m.Action == paramsAction:
 		h.deliverParams(m) // navigate.go
-	case m.Kind == ToConn && !m.Close:
+	case m.Kind == toConn && !m.Close:
 		h.deliverToConn(m)
-	case m.Kind == ToConn:
+	case m.Kind == toConn:
 		h.deliverLeave(m) // leave.go
 	default:
 		h.log.Warn("lt: message of unknown kind dropped", "from", m.Instance, "kind", m.Kind)
@@ -48,7 +48,7 @@ func (s subscriber) Deliver(m Message) {
 
 // deliverToConn runs an action POST that reached another instance on the
 // connection this instance holds, as if the tab had posted here.
-func (h *Handler) deliverToConn(m Message) {
+func (h *Handler) deliverToConn(m message) {
 	if ownerOf(m.Target) != h.opts.broadcaster.Instance() {
 		return // for another instance
 	}
@@ -122,5 +122,14 @@ func (c *conn) resync() {
 		}
 		c.mu.Unlock()
 	}()
-	c.remount() // list.go
+	if m := c.h.ct.mount; m != nil {
+		// Its broadcasts are dropped: every tab resyncs anyway.
+		if out, _, err := c.call(*m, "", nil, nil, false); err == nil {
+			c.state = out
+		} else {
+			c.h.log.Warn("lt: Mount failed during resync; keeping the state", "conn", c.id, "err", err)
+		}
+	}
+	c.resyncParams() // navigate.go
+	c.publish(view{}, true, nil, nil)
 }

@@ -319,7 +319,6 @@ func (h *Handler) newConn(r *http.Request, id Identity, forPage bool) (*conn, pa
 
 	var mountErr error
 	var p page
-	r, lists := withListSink(r) // what Mount and Params put in lists, the page shows (list.go)
 	err := c.do(r.Context(), func() {
 		if h.ct.mount != nil {
 			ctx := c.newContextFor(r)
@@ -334,9 +333,7 @@ func (h *Handler) newConn(r *http.Request, id Identity, forPage bool) (*conn, pa
 		if mountErr = c.mountParams(r); mountErr != nil { // navigate.go
 			return
 		}
-		v := h.pageView(r, id)
-		v.listHTML = lists.html()
-		tree, plain, err := h.render(rs, c.state.Interface(), v)
+		tree, plain, err := h.render(rs, c.state.Interface(), h.pageView(r, id))
 		if err != nil {
 			mountErr = err
 			return
@@ -365,7 +362,7 @@ func (h *Handler) newConn(r *http.Request, id Identity, forPage bool) (*conn, pa
 // context.Context is the request's, so it is not c's reused one.
 func (c *conn) newContextFor(r *http.Request) *Context {
 	ctx := c.baseContext()
-	ctx.Context, ctx.req, ctx.lists = r.Context(), r, listSink(r)
+	ctx.Context, ctx.req = r.Context(), r
 	return &ctx
 }
 
@@ -487,13 +484,13 @@ func (h *Handler) members(m map[string]*set, key, skip string) []*conn {
 // Broadcaster's error if the other instances could not be told by the
 // time ctx is done (this instance's tabs are updated all the same).
 func (h *Handler) TriggerGroup(ctx context.Context, groupID, action string, data map[string]any) error {
-	return h.trigger(ctx, Message{Kind: ToGroup, Target: groupID, Action: action, Data: data})
+	return h.trigger(ctx, message{Kind: ToGroup, Target: groupID, Action: action, Data: data})
 }
 
 // TriggerUser is TriggerGroup for every connection of a logged-in user
 // (identified by an Authenticator), whichever groups they are in.
 func (h *Handler) TriggerUser(ctx context.Context, userID, action string, data map[string]any) error {
-	return h.trigger(ctx, Message{Kind: ToUser, Target: userID, Action: action, Data: data})
+	return h.trigger(ctx, message{Kind: ToUser, Target: userID, Action: action, Data: data})
 }
 
 // CloseGroup ends every connection of the session group, on every
@@ -501,15 +498,15 @@ func (h *Handler) TriggerUser(ctx context.Context, userID, action string, data m
 // group's updates. Their streams end; the tabs reconnect as whoever they
 // now are. With no connection open it does nothing.
 func (h *Handler) CloseGroup(ctx context.Context, groupID string) error {
-	return h.closeTargets(ctx, Message{Kind: ToGroup, Target: groupID, Close: true})
+	return h.closeTargets(ctx, message{Kind: ToGroup, Target: groupID, Close: true})
 }
 
 // CloseUser is CloseGroup for every connection of a user.
 func (h *Handler) CloseUser(ctx context.Context, userID string) error {
-	return h.closeTargets(ctx, Message{Kind: ToUser, Target: userID, Close: true})
+	return h.closeTargets(ctx, message{Kind: ToUser, Target: userID, Close: true})
 }
 
-func (h *Handler) closeTargets(ctx context.Context, m Message) error {
+func (h *Handler) closeTargets(ctx context.Context, m message) error {
 	_ = h.applyLocal(m) // a close cannot fail
 	return h.publish(ctx, m)
 }
@@ -518,10 +515,10 @@ func (h *Handler) closeTargets(ctx context.Context, m Message) error {
 // every instance: for pages that show the same data to everyone (a
 // dashboard).
 func (h *Handler) TriggerAll(ctx context.Context, action string, data map[string]any) error {
-	return h.trigger(ctx, Message{Kind: ToAll, Action: action, Data: data})
+	return h.trigger(ctx, message{Kind: ToAll, Action: action, Data: data})
 }
 
-func (h *Handler) trigger(ctx context.Context, m Message) (err error) {
+func (h *Handler) trigger(ctx context.Context, m message) (err error) {
 	if _, err := h.ct.lookup(m.Action); err != nil {
 		return err
 	}
@@ -542,7 +539,7 @@ func (h *Handler) trigger(ctx context.Context, m Message) (err error) {
 // applyLocal queues m on this instance's connections. The error says on
 // how many of them it could not be queued (ErrQueueFull): those end once
 // their queued work is done, and their tabs mount afresh.
-func (h *Handler) applyLocal(m Message) error {
+func (h *Handler) applyLocal(m message) error {
 	if m.Close {
 		for _, c := range h.targets(m) {
 			h.closeConn(c)
@@ -598,7 +595,7 @@ func (h *Handler) applyLocal(m Message) error {
 }
 
 // targets returns this instance's connections a message is for.
-func (h *Handler) targets(m Message) []*conn {
+func (h *Handler) targets(m message) []*conn {
 	switch m.Kind {
 	case ToAll:
 		return h.all(m.Except)
@@ -628,7 +625,7 @@ func (h *Handler) all(skip string) []*conn {
 // publish sends m to the other instances, if there are any, waiting for
 // the broadcaster until ctx is done, and at most publishTimeout. The trace
 // context of ctx goes with it.
-func (h *Handler) publish(ctx context.Context, m Message) (err error) {
+func (h *Handler) publish(ctx context.Context, m message) (err error) {
 	if h.opts.broadcaster == nil {
 		return nil
 	}
@@ -642,7 +639,7 @@ func (h *Handler) publish(ctx context.Context, m Message) (err error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
 	defer cancel()
-	if err := h.opts.broadcaster.Publish(ctx, m); err != nil {
+	if err := h.opts.broadcaster.Publish(ctx, Message{m}); err != nil {
 		h.log.Error("lt: publishing to other instances failed", "action", m.Action, "err", err)
 		return fmt.Errorf("lt: telling other instances: %w", err)
 	}
@@ -700,7 +697,7 @@ func (h *Handler) fanOut(from *conn, bs []broadcast) {
 
 func (h *Handler) fanOutGroup(ctx context.Context, group string, skip *conn, bs []broadcast) {
 	for _, b := range bs {
-		h.spread(ctx, Message{Kind: ToGroup, Target: group, Action: b.action, Data: b.data, Except: connID(skip), FromBroadcast: true})
+		h.spread(ctx, message{Kind: ToGroup, Target: group, Action: b.action, Data: b.data, Except: connID(skip), FromBroadcast: true})
 	}
 }
 
@@ -708,14 +705,14 @@ func (h *Handler) fanOutGroup(ctx context.Context, group string, skip *conn, bs 
 // client action.
 func (h *Handler) syncGroup(ctx context.Context, group string, skip *conn, action string, data map[string]any) {
 	if h.ct.sync != nil {
-		h.spread(ctx, Message{Kind: ToGroup, Target: group, Action: action, Data: data, Sync: true, Except: connID(skip)})
+		h.spread(ctx, message{Kind: ToGroup, Target: group, Action: action, Data: data, Sync: true, Except: connID(skip)})
 	}
 }
 
 // spread applies m here and on the other instances, logging (not
 // returning) a failure to publish: it follows an action that succeeded.
 // ctx holds the trace of the action that caused it.
-func (h *Handler) spread(ctx context.Context, m Message) {
+func (h *Handler) spread(ctx context.Context, m message) {
 	_ = h.applyLocal(m) // logged
 	_ = h.publish(context.WithoutCancel(ctx), m)
 }

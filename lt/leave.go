@@ -28,7 +28,7 @@ func (h *Handler) serveLeave(w http.ResponseWriter, r *http.Request, id Identity
 	case err != nil && h.forwards(connID):
 		// Held by another instance: it checks the requester there, as for
 		// a forwarded action.
-		m := Message{Kind: ToConn, Target: connID, To: ownerOf(connID), Close: true, Identity: &id}
+		m := message{Kind: toConn, Target: connID, To: ownerOf(connID), Close: true, Identity: &id}
 		if err := h.publish(r.Context(), m); err != nil {
 			h.refuse(w, r, http.StatusGone, fmt.Errorf("%w: no live instance holds it: %v", ErrUnknownConnection, err), true)
 			return
@@ -57,7 +57,7 @@ func (h *Handler) leave(c *conn) {
 // deliverLeave ends the connection a tab that left names, when another
 // instance received its beacon: if this instance holds it and the
 // requester owns it.
-func (h *Handler) deliverLeave(m Message) {
+func (h *Handler) deliverLeave(m message) {
 	if ownerOf(m.Target) != h.opts.broadcaster.Instance() {
 		return // for another instance
 	}

@@ -374,7 +374,7 @@ func (c *conn) navigate(u, key string, params map[string]string, req *http.Reque
 // saw them; the update reaches the tab on its stream there. The answer is
 // 202.
 func (h *Handler) forwardParams(w http.ResponseWriter, r *http.Request, id Identity, connID string, form url.Values) {
-	fr := forwardedRequest(r, form)
+	fr := forwardRequest(r, form)
 	if n := fr.size(); n > h.opts.maxForward {
 		h.refuse(w, r, http.StatusRequestEntityTooLarge, fmt.Errorf(
 			"%w: a URL change for a tab on another instance carries %d bytes, over the %d that are forwarded (WithMaxForwardBytes)",
@@ -389,7 +389,7 @@ func (h *Handler) forwardParams(w http.ResponseWriter, r *http.Request, id Ident
 		}
 		data["p"] = pm
 	}
-	m := Message{Kind: ToConn, Target: connID, To: ownerOf(connID), Action: paramsAction, Identity: &id, Request: fr, Data: data}
+	m := message{Kind: toConn, Target: connID, To: ownerOf(connID), Action: paramsAction, Identity: &id, Request: fr, Data: data}
 	ctx := r.Context()
 	if h.tr != nil {
 		ctx = h.tr.Extract(ctx, headerCarrier(r.Header))
@@ -413,7 +413,7 @@ func (h *Handler) forwardParams(w http.ResponseWriter, r *http.Request, id Ident
 // POST that reached another instance. Every field is checked: a message
 // that does not carry the requester, the request, a URL of this site and
 // string parameters is logged and dropped.
-func (h *Handler) deliverParams(m Message) {
+func (h *Handler) deliverParams(m message) {
 	if ownerOf(m.Target) != h.opts.broadcaster.Instance() {
 		return // for another instance
 	}

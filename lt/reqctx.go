@@ -41,7 +41,7 @@ func withRouteCopy(ctx context.Context) context.Context {
 // then the URL's query; there is no body), in a context that is c's, with
 // the requester's Identity (IdentityFrom) and the page's chi route (its
 // pattern and URL parameters) as the page's request had them.
-func (f *ForwardedRequest) request(c *conn) *http.Request {
+func (f *forwardedRequest) request(c *conn) *http.Request {
 	// A copy of the page's route, for the app to use as its own.
 	ctx := withRouteCopy(WithIdentity(c.ctx, c.ident))
 	u, err := url.ParseRequestURI(f.URL)

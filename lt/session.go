@@ -19,7 +19,7 @@ import (
 // action), or the other instances could not be told. data must not be
 // modified after the call.
 type Session interface {
-	TriggerAction(action string, data map[string]interface{}) error
+	TriggerAction(action string, data map[string]any) error
 }
 
 // Identity says who a request is for. GroupID is the session group: the
@@ -82,6 +82,6 @@ type groupSession struct {
 	group string
 }
 
-func (s groupSession) TriggerAction(action string, data map[string]interface{}) error {
+func (s groupSession) TriggerAction(action string, data map[string]any) error {
 	return s.h.TriggerGroup(context.Background(), s.group, action, data)
 }

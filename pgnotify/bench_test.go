@@ -54,7 +54,7 @@ func publishToDeliver(b *testing.B, batched bool) {
 	s := stamper{at: make(chan time.Time, 1)}
 	defer l.Subscribe(s)()
 	ctx := b.Context()
-	m := lt.Message{Page: "page", Kind: lt.ToGroup, Target: "anon:0123456789abcdef", Action: "tick", Data: map[string]any{"n": 1}}
+	m := lt.Must(lt.ServerAction("page", lt.ToGroup, "anon:0123456789abcdef", "tick", map[string]any{"n": 1}))
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for range b.N {
@@ -103,7 +103,7 @@ func BenchmarkListenerThroughput(b *testing.B) {
 	l := newListener(b, db, "b", pgnotify.WithQueueSize(max(b.N, 16384)))
 	payloads := make([]string, b.N)
 	for i := range payloads {
-		p, err := a.SealMessage(lt.Message{Kind: lt.ToGroup, Target: "anon:0123456789abcdef", Action: "tick", Data: map[string]any{"n": i}})
+		p, err := a.SealMessage(lt.Must(lt.ServerAction("", lt.ToGroup, "anon:0123456789abcdef", "tick", map[string]any{"n": i})))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -187,7 +187,7 @@ func publishThroughput(b *testing.B, publishers int, batched bool) {
 	t0 := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			m := lt.Message{Page: "page", Kind: lt.ToAll, Action: "tick", Data: map[string]any{"n": seq.Add(1)}}
+			m := lt.Must(lt.ServerAction("page", lt.ToAll, "", "tick", map[string]any{"n": seq.Add(1)}))
 			if err := a.Publish(b.Context(), m); err != nil {
 				b.Error(err)
 				return
@@ -254,7 +254,7 @@ func instances(b *testing.B, n int) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			k := seq.Add(1)
-			m := lt.Message{Page: "page", Kind: lt.ToAll, Action: "tick", Data: map[string]any{"n": k}}
+			m := lt.Must(lt.ServerAction("page", lt.ToAll, "", "tick", map[string]any{"n": k}))
 			if err := ls[int(k)%n].Publish(b.Context(), m); err != nil {
 				b.Error(err)
 				return

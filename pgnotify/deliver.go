@@ -95,17 +95,18 @@ func (l *Listener) receive(ctx context.Context, payload string) (lt.Message, tim
 // reference by its SHA-256. stored is true for a stored message. It
 // returns the message with the time its sender made it.
 func (l *Listener) accept(ctx context.Context, payload string, stored bool) (m lt.Message, made time.Time, err error) {
-	m, err = l.acceptAt(ctx, payload, stored, &made)
-	return m, made, err
+	e, err := l.acceptAt(ctx, payload, stored, &made)
+	return e.Message, made, err
 }
 
-func (l *Listener) acceptAt(ctx context.Context, payload string, stored bool, made *time.Time) (lt.Message, error) {
+// acceptAt is accept, returning the whole envelope of the message.
+func (l *Listener) acceptAt(ctx context.Context, payload string, stored bool, made *time.Time) (envelope, error) {
 	o, err := l.keys.open(l.cfg.channel, payload)
 	if err != nil {
-		return lt.Message{}, err
+		return envelope{}, err
 	}
 	if err := l.replay.check(o.id, o.time, l.cfg.now()); err != nil {
-		return lt.Message{}, err
+		return envelope{}, err
 	}
 	*made = time.UnixMicro(o.time) // a stored message's own, read below, comes last
 	var e envelope
@@ -115,40 +116,40 @@ func (l *Listener) acceptAt(ctx context.Context, payload string, stored bool, ma
 		e, err = decode(o.body)
 	}
 	if err != nil {
-		return lt.Message{}, err
+		return envelope{}, err
 	}
 	if stored && (e.Ref != "" || e.Beacon != "") {
-		return lt.Message{}, fmt.Errorf("%w: a stored message is a reference or a beacon", ErrBadPayload)
+		return envelope{}, fmt.Errorf("%w: a stored message is a reference or a beacon", ErrBadPayload)
 	}
 	if e.Instance == l.cfg.instance && !e.Echo {
-		return lt.Message{}, errSkip // applied by this instance when it sent it
+		return envelope{}, errSkip // applied by this instance when it sent it
 	}
 	if e.Beacon != "" {
 		l.beaconReceived(e.Instance, e.Beacon, time.Duration(e.Every)*time.Millisecond)
-		return lt.Message{}, errSkip
+		return envelope{}, errSkip
 	}
 	l.heard(e.Instance, 0)
 	if e.To != "" && e.To != l.cfg.instance {
-		return lt.Message{}, errSkip // for another instance
+		return envelope{}, errSkip // for another instance
 	}
 	if e.Ref == "" {
-		return e.Message, nil
+		return e, nil
 	}
 	inner, err := l.fetch(ctx, e)
 	if err != nil {
-		return lt.Message{}, err
+		return envelope{}, err
 	}
 	if inner[:2] != payload[:2] {
-		return lt.Message{}, fmt.Errorf("%w: a stored message of another type than its reference", ErrBadPayload)
+		return envelope{}, fmt.Errorf("%w: a stored message of another type than its reference", ErrBadPayload)
 	}
-	m, err := l.acceptAt(ctx, inner, true, made)
+	in, err := l.acceptAt(ctx, inner, true, made)
 	switch {
 	case err != nil:
-		return lt.Message{}, fmt.Errorf("stored message %.12s…: %w", e.Ref, err)
-	case m.Instance != e.Instance || m.To != e.To:
-		return lt.Message{}, fmt.Errorf("%w: a stored message from another sender, or for another instance, than its reference", ErrBadPayload)
+		return envelope{}, fmt.Errorf("stored message %.12s…: %w", e.Ref, err)
+	case in.Instance != e.Instance || in.Message.To() != e.To:
+		return envelope{}, fmt.Errorf("%w: a stored message from another sender, or for another instance, than its reference", ErrBadPayload)
 	}
-	return m, nil
+	return in, nil
 }
 
 // fetch reads the payload a reference names from lt_messages, and checks

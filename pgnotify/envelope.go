@@ -28,23 +28,23 @@ import (
 // with HMAC-SHA256 over the channel name, a newline and the payload
 // without the signature. Times are microseconds since the Unix epoch.
 //
-// Only then is the JSON decoded. From an instance it is
+// Only then is the JSON decoded. From an instance it is one object:
+// pgnotify's keys, then those of the lt.Message it carries (its JSON
+// form, see lt.Message.MarshalJSON, with "lt" its lt.MessageVersion):
 //
-//	{"v":2,"i":"web-1","p":"orders","k":"all","t":"","a":"refresh","d":{...}}
+//	{"v":2,"i":"web-1","lt":1,"p":"orders","k":"all","t":"","a":"refresh","d":{...}}
 //
-// with e (true) asking the sending instance to apply the message too
-// (PublishTx); the other keys are lt.Message's JSON fields: i sender, p
-// page ("" for every page with the action), k kind (group, user, conn,
-// all), t target, a action, d data (an object), x a connection to skip, s
-// Sync, id the requester of a forwarded action, b sent by
-// BroadcastAction, z close, to the one instance the message is for, rq a
-// forwarded request. From SQL it has only v, p, k, t, a and d, and is a
-// server action: kind all, user or group with an action, nothing else.
+// pgnotify's keys are v (EnvelopeVersion), i the sending instance, e
+// (true) asking the sending instance to apply the message too
+// (PublishTx), and, for what carries no message, r, bc and ev below; to,
+// the one instance the message is for, is the message's own. From SQL
+// it has only v, p, k, t, a and d, and is a server action: kind all,
+// user or group with an action, nothing else (lt.ServerAction).
 //
 // A message too large for a notification (8000 bytes) is stored whole, as
 // it would have been notified, in lt_messages under the SHA-256 of its
 // bytes, and the notification is a message of the same type whose JSON is
-// {"v":2,"i":"web-1","r":"<hex SHA-256>","to":"web-2"} (from SQL:
+// {"v":2,"i":"web-1","to":"web-2","r":"<hex SHA-256>"} (from SQL:
 // {"v":2,"r":"..."}).
 //
 // An instance also announces itself with beacons, {"v":2,"i":"web-1",
@@ -58,13 +58,6 @@ const maxNotifyPayload = 8000
 // sqlInstance is the sender of the messages lt_notify sends.
 const sqlInstance = "@sql"
 
-// Bounds of an envelope's fields; longer ones are refused.
-const (
-	maxPageLen   = 128
-	maxActionLen = 128
-	maxTargetLen = 512
-)
-
 // Beacons.
 const (
 	beaconHello = "hello"
@@ -72,25 +65,52 @@ const (
 	beaconBye   = "bye"
 )
 
-// envelope is the JSON of a message.
+// envelope is pgnotify's part of a notification's JSON; Message, the
+// rest of it, is decoded by lt. A reference or a beacon carries no
+// message (Message is the zero lt.Message).
 type envelope struct {
-	V      int    `json:"v"`
-	Echo   bool   `json:"e,omitempty"`
-	Ref    string `json:"r,omitempty"`  // a stored message: the hex SHA-256 of its payload
-	Beacon string `json:"bc,omitempty"` // hello, alive or bye
-	Every  int64  `json:"ev,omitempty"` // a beacon's interval, in milliseconds
-	lt.Message
+	V        int    `json:"v"`
+	Instance string `json:"i,omitempty"` // the sender; sqlInstance for lt_notify
+	To       string `json:"to,omitempty"`
+	Echo     bool   `json:"e,omitempty"`
+	Ref      string `json:"r,omitempty"`  // a stored message: the hex SHA-256 of its payload
+	Beacon   string `json:"bc,omitempty"` // hello, alive or bye
+	Every    int64  `json:"ev,omitempty"` // a beacon's interval, in milliseconds
+
+	Message lt.Message `json:"-"`
 }
 
-// encode returns the compact JSON of e, without HTML escaping.
+// carries reports whether e carries a message (it is neither a beacon
+// nor a reference).
+func (e *envelope) carries() bool { return e.Ref == "" && e.Beacon == "" }
+
+// encode returns the compact JSON of e, without HTML escaping: its own
+// keys, then, if it carries one, its message's.
 func encode(e envelope) ([]byte, error) {
+	if e.carries() {
+		e.To = "" // the message's own "to"
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(e); err != nil {
 		return nil, fmt.Errorf("pgnotify: encoding message: %w", err)
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	head := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	if !e.carries() {
+		return head, nil
+	}
+	body, err := e.Message.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("pgnotify: cannot publish: %w", err)
+	}
+	if len(body) <= 2 { // {}
+		return head, nil
+	}
+	out := make([]byte, 0, len(head)+len(body))
+	out = append(out, head[:len(head)-1]...)
+	out = append(out, ',')
+	return append(out, body[1:]...), nil
 }
 
 // decode parses and validates the JSON of an authenticated instance
@@ -103,7 +123,15 @@ func decode(body []byte) (envelope, error) {
 	if e.Instance == sqlInstance {
 		return e, fmt.Errorf("%w: sender %s is not an instance id", ErrBadPayload, clip(e.Instance))
 	}
-	return e, e.validate()
+	if err := e.validate(body); err != nil {
+		return e, err
+	}
+	if e.carries() {
+		if err := e.Message.UnmarshalJSON(body); err != nil {
+			return e, fmt.Errorf("%w: %w", ErrBadPayload, err)
+		}
+	}
+	return e, nil
 }
 
 // sqlEnvelope is all that a message from SQL may hold.
@@ -130,24 +158,31 @@ func decodeSQL(body []byte) (envelope, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return envelope{}, fmt.Errorf("%w: data after the JSON object", ErrBadPayload)
 	}
-	e := envelope{V: s.V, Echo: true, Ref: s.Ref, Message: lt.Message{
-		Instance: sqlInstance, Page: s.Page, Kind: s.Kind, Target: s.Target, Action: s.Action, Data: s.Data,
-	}}
-	if e.Ref == "" && (e.Kind == lt.ToConn || e.Action == "") {
-		return e, fmt.Errorf("%w: SQL sends server actions only (kind all, user or group, with an action)", ErrBadPayload)
+	e := envelope{V: s.V, Instance: sqlInstance, Echo: true, Ref: s.Ref}
+	if e.Ref != "" {
+		if s.Page != "" || s.Kind != "" || s.Target != "" || s.Action != "" || s.Data != nil {
+			return e, fmt.Errorf("%w: a reference carries only v, i, e, to and r (a hex SHA-256)", ErrBadPayload)
+		}
+		return e, e.validate(nil)
 	}
-	return e, e.validate()
+	if err := e.validate(nil); err != nil {
+		return e, err
+	}
+	m, err := lt.ServerAction(s.Page, s.Kind, s.Target, s.Action, s.Data)
+	if err != nil {
+		return e, fmt.Errorf("%w: SQL sends server actions only (kind all, user or group, with an action): %w", ErrBadPayload, err)
+	}
+	e.Message = m
+	return e, nil
 }
 
-// bare reports whether m carries nothing but its sender and recipient.
-func bare(m *lt.Message) bool {
-	return m.Page == "" && m.Kind == "" && m.Target == "" && m.Action == "" && m.Data == nil &&
-		m.Except == "" && !m.Sync && m.Identity == nil && !m.FromBroadcast && !m.Close && m.Request == nil
-}
+// envelopeKeys are the keys a reference or a beacon may have.
+var envelopeKeys = map[string]bool{"v": true, "i": true, "to": true, "e": true, "r": true, "bc": true, "ev": true}
 
-// validate checks every field a sender could get wrong; lt checks the
-// rest (pages, actions, connections and identities it knows).
-func (e *envelope) validate() error {
+// validate checks pgnotify's keys; lt checks the message's (UnmarshalJSON)
+// and the Handler those it knows (pages, actions, connections,
+// identities). body is the JSON e was decoded from, nil from SQL.
+func (e *envelope) validate(body []byte) error {
 	if e.V != EnvelopeVersion {
 		return fmt.Errorf("%w %d", ErrUnknownVersion, e.V)
 	}
@@ -157,62 +192,33 @@ func (e *envelope) validate() error {
 	if e.To != "" && !lt.ValidInstance(e.To) {
 		return fmt.Errorf("%w: recipient %s is not an instance id", ErrBadPayload, clip(e.To))
 	}
+	bare := func() bool {
+		if body == nil {
+			return true
+		}
+		var keys map[string]json.RawMessage
+		if json.Unmarshal(body, &keys) != nil {
+			return false
+		}
+		for k := range keys {
+			if !envelopeKeys[k] {
+				return false
+			}
+		}
+		return true
+	}
 	switch {
 	case e.Beacon != "":
 		if e.Beacon != beaconHello && e.Beacon != beaconAlive && e.Beacon != beaconBye ||
-			e.Every <= 0 || e.Echo || e.Ref != "" || e.To != "" || !bare(&e.Message) {
+			e.Every <= 0 || e.Echo || e.Ref != "" || e.To != "" || !bare() {
 			return fmt.Errorf("%w: a beacon carries only v, i, bc (hello, alive, bye) and a positive ev", ErrBadPayload)
 		}
-		return nil
 	case e.Ref != "":
-		if !validDigest(e.Ref) || e.Every != 0 || !bare(&e.Message) {
+		if !validDigest(e.Ref) || e.Every != 0 || !bare() {
 			return fmt.Errorf("%w: a reference carries only v, i, e, to and r (a hex SHA-256)", ErrBadPayload)
 		}
-		return nil
 	case e.Every != 0:
 		return fmt.Errorf("%w: ev outside a beacon", ErrBadPayload)
-	}
-	switch e.Kind {
-	case lt.ToGroup, lt.ToUser, lt.ToConn:
-		if e.Target == "" {
-			return fmt.Errorf("%w: kind %s without a target", ErrBadPayload, e.Kind)
-		}
-	case lt.ToAll:
-	default:
-		return fmt.Errorf("%w: unknown kind %s", ErrBadPayload, clip(string(e.Kind)))
-	}
-	switch {
-	case e.Close && (e.Action != "" || e.Request != nil):
-		return fmt.Errorf("%w: a close names no action and no request", ErrBadPayload)
-	case e.Close && e.Kind == lt.ToConn && (e.Identity == nil || e.To == ""):
-		return fmt.Errorf("%w: a close of a connection (a tab that left) names the requester and the instance", ErrBadPayload)
-	case e.Close && e.Kind != lt.ToGroup && e.Kind != lt.ToUser && e.Kind != lt.ToConn:
-		return fmt.Errorf("%w: a close names a group, a user or a connection", ErrBadPayload)
-	case e.Action == "" && !e.Close:
-		return fmt.Errorf("%w: no action", ErrBadPayload)
-	case e.Request != nil && e.Kind != lt.ToConn:
-		return fmt.Errorf("%w: a forwarded request goes to a connection", ErrBadPayload)
-	}
-	for _, f := range []struct {
-		name, v string
-		max     int
-	}{
-		{"page", e.Page, maxPageLen},
-		{"action", e.Action, maxActionLen},
-		{"target", e.Target, maxTargetLen},
-		{"except", e.Except, maxTargetLen},
-	} {
-		if err := checkLen(f.name, f.v, f.max); err != nil {
-			return err
-		}
-	}
-	if id := e.Identity; id != nil {
-		if err := checkLen("identity user", id.UserID, maxTargetLen); err != nil {
-			return err
-		}
-		if err := checkLen("identity group", id.GroupID, maxTargetLen); err != nil {
-			return err
-		}
 	}
 	return nil
 }
@@ -228,13 +234,6 @@ func validDigest(s string) bool {
 		}
 	}
 	return true
-}
-
-func checkLen(name, v string, maxLen int) error {
-	if len(v) > maxLen {
-		return fmt.Errorf("%w: %s is %d bytes, over %d", ErrBadPayload, name, len(v), maxLen)
-	}
-	return nil
 }
 
 // clip quotes s for a log line, cut to a few dozen bytes.

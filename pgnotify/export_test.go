@@ -2,6 +2,8 @@ package pgnotify
 
 import (
 	"context"
+	"encoding/json"
+	"testing"
 	"time"
 
 	"github.com/livesse/livesse/lt"
@@ -52,8 +54,7 @@ func (l *Listener) Seal(body string, t time.Time) string {
 // SealMessage makes the payload Publish would send for m (small enough
 // for a notification).
 func (l *Listener) SealMessage(m lt.Message) (string, error) {
-	m.Instance = l.cfg.instance
-	body, err := encode(envelope{V: EnvelopeVersion, Message: m})
+	body, err := encode(envelope{V: EnvelopeVersion, Instance: l.cfg.instance, Message: m})
 	if err != nil {
 		return "", err
 	}
@@ -79,3 +80,50 @@ func KeyIDs(secret []byte) (instance, sql string) {
 // WithoutBatches makes Publish send each notification in a statement of
 // its own, as before batches: the benchmarks' baseline.
 func WithoutBatches() Option { return func(c *config) { c.hooks.unbatched = true } }
+
+// Msg is what the tests read and build of an lt.Message: its JSON form
+// (lt's wire keys) and its sender.
+type Msg struct {
+	Instance      string         `json:"i,omitempty"`
+	Page          string         `json:"p"`
+	Kind          lt.Kind        `json:"k"`
+	Target        string         `json:"t"`
+	Action        string         `json:"a"`
+	Data          map[string]any `json:"d,omitempty"`
+	Except        string         `json:"x,omitempty"`
+	Sync          bool           `json:"s,omitempty"`
+	Identity      *lt.Identity   `json:"id,omitempty"`
+	FromBroadcast bool           `json:"b,omitempty"`
+	Close         bool           `json:"z,omitempty"`
+	To            string         `json:"to,omitempty"`
+	Request       map[string]any `json:"rq,omitempty"`
+}
+
+// M is the lt.Message of w, as lt decodes it from another instance.
+func (w Msg) M(tb testing.TB) lt.Message {
+	tb.Helper()
+	b, err := json.Marshal(w)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var m lt.Message
+	if err := m.UnmarshalJSON(b); err != nil {
+		tb.Fatalf("lt refuses %s: %v", b, err)
+	}
+	return m
+}
+
+// View is what a test reads of m.
+func View(tb testing.TB, m lt.Message) Msg {
+	tb.Helper()
+	b, err := m.MarshalJSON()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var w Msg
+	if err := json.Unmarshal(b, &w); err != nil {
+		tb.Fatal(err)
+	}
+	w.Instance = m.From()
+	return w
+}

@@ -177,17 +177,18 @@ func waitCtx(t testing.TB) context.Context {
 
 // recorder is a Subscriber that records what it gets.
 type recorder struct {
-	msgs    chan lt.Message
+	t       testing.TB
+	msgs    chan pgnotify.Msg
 	resyncs chan struct{}
 }
 
 func newRecorder(t *testing.T, l *pgnotify.Listener) *recorder {
-	r := &recorder{msgs: make(chan lt.Message, 1000), resyncs: make(chan struct{}, 100)}
+	r := &recorder{t: t, msgs: make(chan pgnotify.Msg, 1000), resyncs: make(chan struct{}, 100)}
 	t.Cleanup(l.Subscribe(r))
 	return r
 }
 
-func (r *recorder) Deliver(m lt.Message) { r.msgs <- m }
+func (r *recorder) Deliver(m lt.Message) { r.msgs <- pgnotify.View(r.t, m) }
 
 // none checks nothing was delivered (before a message the test sent after
 // the ones that must not be).
@@ -202,14 +203,14 @@ func (r *recorder) none(t *testing.T) {
 func (r *recorder) Resync() { r.resyncs <- struct{}{} }
 
 // next returns the next message delivered.
-func (r *recorder) next(t *testing.T) lt.Message {
+func (r *recorder) next(t *testing.T) pgnotify.Msg {
 	t.Helper()
 	select {
 	case m := <-r.msgs:
 		return m
 	case <-time.After(wait):
 		t.Fatal("no message delivered")
-		return lt.Message{}
+		return pgnotify.Msg{}
 	}
 }
 
@@ -238,5 +239,5 @@ func awaitPeers(t testing.TB, ls ...*pgnotify.Listener) {
 
 // msgAll is a message for every tab of the test page.
 func msgAll(action string, data map[string]any) lt.Message {
-	return lt.Message{Page: "page", Kind: lt.ToAll, Action: action, Data: data}
+	return lt.Must(lt.ServerAction("page", lt.ToAll, "", action, data))
 }

@@ -52,26 +52,26 @@ func FuzzReceive(f *testing.F) {
 		f.Add(string(q))
 	}
 	msgs := []lt.Message{
-		{Instance: "a", Page: "page", Kind: lt.ToAll, Action: "refresh"},
-		{Instance: "a", Page: "page", Kind: lt.ToGroup, Target: "anon:g", Action: "set_msg", Data: map[string]any{"msg": "hi"}},
-		{Instance: "a", Page: "page", Kind: lt.ToUser, Target: "ann", Close: true},
-		{Instance: "a", Page: "page", Kind: lt.ToConn, Target: "b.xyz", Action: "add_item", To: "b",
-			Identity: &lt.Identity{GroupID: "anon:g"}, Request: &lt.ForwardedRequest{Method: "POST", URL: "/page", Form: map[string][]string{"item": {"x"}}}},
+		Msg{Page: "page", Kind: lt.ToAll, Action: "refresh"}.M(f),
+		Msg{Page: "page", Kind: lt.ToGroup, Target: "anon:g", Action: "set_msg", Data: map[string]any{"msg": "hi"}}.M(f),
+		Msg{Page: "page", Kind: lt.ToUser, Target: "ann", Close: true}.M(f),
+		Msg{Page: "page", Kind: "conn", Target: "b.xyz", Action: "add_item", To: "b",
+			Identity: &lt.Identity{GroupID: "anon:g"}, Request: map[string]any{"m": "POST", "u": "/page", "f": map[string]any{"item": []any{"x"}}}}.M(f),
 	}
 	for _, m := range msgs {
-		add(seal(a, envelope{V: 2, Message: m}, t0), true)
-		add(seal(a, envelope{V: 2, Message: m}, t0.Add(-MessageWindow-time.Second)), false) // stale
-		add(seal(other, envelope{V: 2, Message: m}, t0), false)                             // another secret
-		body := mustEncode(f, envelope{V: 1, Message: m})
+		add(seal(a, envelope{V: 2, Instance: "a", Message: m}, t0), true)
+		add(seal(a, envelope{V: 2, Instance: "a", Message: m}, t0.Add(-MessageWindow-time.Second)), false) // stale
+		add(seal(other, envelope{V: 2, Instance: "a", Message: m}, t0), false)                             // another secret
+		body := mustEncode(f, envelope{V: 1, Instance: "a", Message: m})
 		f.Add(string(body))
 	}
-	add(seal(a, envelope{V: 2, Echo: true, Message: msgs[1]}, t0), true)
-	add(seal(a, envelope{V: 2, Beacon: beaconHello, Every: 5000, Message: lt.Message{Instance: "a"}}, t0), false)
-	add(seal(a, envelope{V: 2, Message: lt.Message{Instance: "a", Kind: lt.ToAll}}, t0), false) // no action
-	big := seal(a, envelope{V: 2, Message: lt.Message{Instance: "a", Kind: lt.ToAll, Action: "big", Data: map[string]any{"s": strings.Repeat("x", 9000)}}}, t0)
-	add(seal(a, envelope{V: 2, Ref: store(big), Message: lt.Message{Instance: "a"}}, t0), true)
-	add(seal(a, envelope{V: 2, Ref: store(big), Message: lt.Message{Instance: "a", To: "c"}}, t0), false)
-	add(seal(a, envelope{V: 2, Ref: strings.Repeat("0", 64), Message: lt.Message{Instance: "a"}}, t0), false)
+	add(seal(a, envelope{V: 2, Instance: "a", Echo: true, Message: msgs[1]}, t0), true)
+	add(seal(a, envelope{V: 2, Instance: "a", Beacon: beaconHello, Every: 5000}, t0), false)
+	add(a.keys.seal("livesse", t0.UnixMicro(), []byte(`{"v":2,"i":"a","k":"all"}`)), false) // no action
+	big := seal(a, envelope{V: 2, Instance: "a", Message: Msg{Kind: lt.ToAll, Action: "big", Data: map[string]any{"s": strings.Repeat("x", 9000)}}.M(f)}, t0)
+	add(seal(a, envelope{V: 2, Instance: "a", Ref: store(big)}, t0), true)
+	add(seal(a, envelope{V: 2, Instance: "a", To: "c", Ref: store(big)}, t0), false)
+	add(seal(a, envelope{V: 2, Instance: "a", Ref: strings.Repeat("0", 64)}, t0), false)
 	add(sign(`{"a": "refresh", "k": "all", "p": "", "t": "", "v": 2}`, t0), true)
 	add(sign(`{"a": "x", "d": {"n": 1}, "k": "user", "p": "page", "t": "42", "v": 2}`, t0), true)
 	add(sign(`{"a": "x", "k": "conn", "p": "page", "t": "b.xyz", "v": 2}`, t0), false)
@@ -91,8 +91,8 @@ func FuzzReceive(f *testing.F) {
 		if !deliverable[payload] {
 			t.Fatalf("delivered %+v from a payload not made with the key for delivery: %q", m, payload)
 		}
-		if m.Instance == "" || (m.Action == "" && !m.Close) {
-			t.Fatalf("delivered an incomplete message %+v", m)
+		if _, err := m.MarshalJSON(); err != nil {
+			t.Fatalf("delivered an incomplete message %v (%v)", m, err)
 		}
 		if _, _, ok := b.receive(t.Context(), payload); ok {
 			t.Fatalf("delivered twice: %q", payload)

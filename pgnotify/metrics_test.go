@@ -44,8 +44,8 @@ func TestMetricsLag(t *testing.T) {
 	a := offline(t, "a", nil)
 	b := offline(t, "b", nil, WithMetrics(rec))
 	made := t0.Add(-1500 * time.Millisecond) // b's clock reads t0
-	payload := a.keys.seal("livesse", made.UnixMicro(), mustEncode(t, envelope{V: 2, Message: lt.Message{
-		Instance: "a", Page: "page", Kind: lt.ToAll, Action: "tick"}}))
+	payload := a.keys.seal("livesse", made.UnixMicro(), mustEncode(t, envelope{V: 2, Instance: "a", Message: Msg{
+		Page: "page", Kind: lt.ToAll, Action: "tick"}.M(t)}))
 	_, _, ok := b.receive(t.Context(), payload)
 	is.True(ok)
 	_, _, ok = b.receive(t.Context(), payload) // a replay: refused, not delivered
@@ -63,8 +63,8 @@ func TestMetricsPublished(t *testing.T) {
 	l, err := New(t.Context(), pool, WithSecret(testSecret), WithInstance("a"), WithMetrics(rec))
 	is.NoErr(err)
 	defer l.Close()
-	is.NoErr(l.Publish(t.Context(), lt.Message{Page: "p", Kind: lt.ToAll, Action: "tick"}))
-	is.NoErr(l.Publish(t.Context(), lt.Message{Page: "p", Kind: lt.ToAll, Action: "tick", Data: map[string]any{"big": strings.Repeat("x", 9000)}}))
+	is.NoErr(l.Publish(t.Context(), lt.Must(lt.ServerAction("p", lt.ToAll, "", "tick", nil))))
+	is.NoErr(l.Publish(t.Context(), lt.Must(lt.ServerAction("p", lt.ToAll, "", "tick", map[string]any{"big": strings.Repeat("x", 9000)}))))
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	is.Equal(rec.published, []string{"small", "large"})

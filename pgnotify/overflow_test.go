@@ -12,13 +12,14 @@ import (
 // blocker is a Subscriber whose Deliver blocks until released, as a stuck
 // consumer would.
 type blocker struct {
+	t       testing.TB
 	entered chan string
 	release chan struct{}
 	resyncs chan struct{}
 }
 
 func (b *blocker) Deliver(m lt.Message) {
-	b.entered <- m.Action
+	b.entered <- pgnotify.View(b.t, m).Action
 	<-b.release
 }
 
@@ -33,7 +34,7 @@ func TestOverflowResyncs(t *testing.T) {
 	// No beacons: the test counts every notification b reads.
 	a := newListener(t, db, "a", pgnotify.WithoutBeacons())
 	b := newListener(t, db, "b", pgnotify.WithoutBeacons(), pgnotify.WithQueueSize(1), pgnotify.WithReceiveHook(func() { reads <- struct{}{} }))
-	blk := &blocker{entered: make(chan string, 10), release: make(chan struct{}), resyncs: make(chan struct{}, 10)}
+	blk := &blocker{t: t, entered: make(chan string, 10), release: make(chan struct{}), resyncs: make(chan struct{}, 10)}
 	t.Cleanup(b.Subscribe(blk))
 	ctx := waitCtx(t)
 	read := func() {

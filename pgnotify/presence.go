@@ -5,8 +5,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-
-	"github.com/livesse/livesse/lt"
 )
 
 // Presence: which instances are live, so that Publish can refuse a message
@@ -227,7 +225,7 @@ func (l *Listener) sayBye() {
 }
 
 func (l *Listener) notifyBeacon(ctx context.Context, kind string) error {
-	body, err := encode(envelope{V: EnvelopeVersion, Beacon: kind, Every: l.beaconInterval().Milliseconds(), Message: lt.Message{Instance: l.cfg.instance}})
+	body, err := encode(envelope{V: EnvelopeVersion, Beacon: kind, Every: l.beaconInterval().Milliseconds(), Instance: l.cfg.instance})
 	if err != nil {
 		return err
 	}

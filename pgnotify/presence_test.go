@@ -37,9 +37,7 @@ func TestPublishTo(t *testing.T) {
 
 	big := strings.Repeat("x", 20000)
 	for _, data := range []map[string]any{{"n": 1.0}, {"big": big}} {
-		m := msgAll("for b", data)
-		m.To = "b"
-		is.NoErr(a.Publish(ctx, m))
+		is.NoErr(a.Publish(ctx, pgnotify.Msg{Page: "page", Kind: lt.ToAll, Action: "for b", Data: data, To: "b"}.M(t)))
 		got := onB.next(t)
 		is.Equal(got.To, "b")
 		is.Equal(got.Data, data)
@@ -60,8 +58,7 @@ func TestPublishTo(t *testing.T) {
 	_, err = db.Exec(ctx, `SELECT lt_notify('before', 'all')`)
 	is.NoErr(err)
 	for _, data := range []map[string]any{nil, {"big": big}} {
-		m := msgAll("for the ghost", data)
-		m.Kind, m.Target, m.To = lt.ToConn, "ghost.abc", "ghost"
+		m := pgnotify.Msg{Page: "page", Kind: "conn", Target: "ghost.abc", Action: "for the ghost", Data: data, To: "ghost"}.M(t)
 		err := a.Publish(ctx, m)
 		is.True(errors.Is(err, lt.ErrNoInstance))
 		is.True(strings.Contains(err.Error(), `"ghost"`))
@@ -80,9 +77,7 @@ func TestPublishTo(t *testing.T) {
 	is.Equal(rows, 0)
 
 	// Its own id is always live; a message for it alone goes nowhere.
-	m := msgAll("for a", nil)
-	m.To = "a"
-	is.NoErr(a.Publish(ctx, m))
+	is.NoErr(a.Publish(ctx, pgnotify.Msg{Page: "page", Kind: lt.ToAll, Action: "for a", To: "a"}.M(t)))
 	_, err = db.Exec(ctx, `SELECT lt_notify('last', 'all')`)
 	is.NoErr(err)
 	n, err := raw.Conn().WaitForNotification(ctx)
@@ -105,9 +100,7 @@ func TestPresence(t *testing.T) {
 	c := newListener(t, db, "c")
 	awaitPeers(t, a, b, c)
 	to := func(id string) error {
-		m := msgAll("x", nil)
-		m.To = id
-		return a.Publish(ctx, m)
+		return a.Publish(ctx, pgnotify.Msg{Page: "page", Kind: lt.ToAll, Action: "x", To: id}.M(t))
 	}
 	is.NoErr(to("b"))
 	is.NoErr(to("c"))

@@ -11,7 +11,7 @@ import (
 )
 
 // Publish sends m to every other instance, through the pool, at once, or,
-// when m.To is set, to that instance only: if no live instance has that
+// when m.To() is set, to that instance only: if no live instance has that
 // id, it returns an error wrapping lt.ErrNoInstance and sends and stores
 // nothing. It returns once PostgreSQL has committed the notification.
 // Concurrent calls share a statement, and so a commit (PostgreSQL commits
@@ -33,7 +33,8 @@ func (l *Listener) Publish(ctx context.Context, m lt.Message) error {
 //
 //	tx, _ := pool.Begin(ctx)
 //	_, _ = tx.Exec(ctx, "INSERT INTO orders ...")
-//	_ = l.PublishTx(ctx, tx, lt.Message{Page: "orders", Kind: lt.ToAll, Action: "refresh"})
+//	m, _ := lt.ServerAction("orders", lt.ToAll, "", "refresh", nil)
+//	_ = l.PublishTx(ctx, tx, m)
 //	err := tx.Commit(ctx) // every dashboard, on every instance, refreshes
 //
 // The transaction must commit within MessageWindow (2 minutes) of the
@@ -57,19 +58,15 @@ func (l *Listener) send(ctx context.Context, tx Execer, m lt.Message, echo bool)
 	if l.closed.Load() {
 		return ErrClosed
 	}
-	m.Instance = l.cfg.instance
-	if m.To != "" && !l.live(m.To) {
-		return fmt.Errorf("pgnotify: publishing %s to %s %q: %w: %q", m.Action, m.Kind, m.Target, lt.ErrNoInstance, m.To)
+	to := m.To()
+	if to != "" && !l.live(to) {
+		return fmt.Errorf("pgnotify: publishing %s: %w: %q", m, lt.ErrNoInstance, to)
 	}
-	if m.To == l.cfg.instance && !echo {
+	if to == l.cfg.instance && !echo {
 		return nil // for this instance only, which applies it itself
 	}
-	e := envelope{V: EnvelopeVersion, Echo: echo, Message: m}
-	if err := e.validate(); err != nil {
-		// The receivers would refuse it: say so here instead.
-		return fmt.Errorf("pgnotify: cannot publish: %w", err)
-	}
-	body, err := encode(e)
+	// encode refuses what the receivers would refuse: say so here instead.
+	body, err := encode(envelope{V: EnvelopeVersion, Instance: l.cfg.instance, Echo: echo, Message: m})
 	if err != nil {
 		return err
 	}
@@ -89,15 +86,14 @@ func (l *Listener) send(ctx context.Context, tx Execer, m lt.Message, echo bool)
 		_, err = db.Exec(ctx, "SELECT pg_notify($1, $2)", l.cfg.channel, payload)
 	default:
 		sum := sha256.Sum256([]byte(payload))
-		ref, rerr := encode(envelope{V: EnvelopeVersion, Echo: echo, Ref: hex.EncodeToString(sum[:]),
-			Message: lt.Message{Instance: m.Instance, To: m.To}})
+		ref, rerr := encode(envelope{V: EnvelopeVersion, Instance: l.cfg.instance, To: to, Echo: echo, Ref: hex.EncodeToString(sum[:])})
 		if rerr != nil {
 			return rerr
 		}
 		_, err = db.Exec(ctx, storeAndNotify, sum[:], payload, l.cfg.channel, l.keys.seal(l.cfg.channel, now, ref))
 	}
 	if err != nil {
-		return fmt.Errorf("pgnotify: publishing %s to %s %q: %w", m.Action, m.Kind, m.Target, err)
+		return fmt.Errorf("pgnotify: publishing %s: %w", m, err)
 	}
 	l.stats.published.Add(1)
 	if mm := l.cfg.metrics; mm != nil {

@@ -275,7 +275,7 @@ func TestGrantedRolePushesServerActionsOnly(t *testing.T) {
 	_, err = at.rep.Exec(ctx, `SELECT lt_notify('set_msg', 'user', 'ann', '{"msg": "from the reporter"}', 'page')`)
 	is.NoErr(err)
 	m := at.onB.next(t)
-	is.Equal(m, lt.Message{Instance: "@sql", Page: "page", Kind: lt.ToUser, Target: "ann", Action: "set_msg", Data: map[string]any{"msg": "from the reporter"}})
+	is.Equal(m, pgnotify.Msg{Page: "page", Kind: lt.ToUser, Target: "ann", Action: "set_msg", Data: map[string]any{"msg": "from the reporter"}})
 	at.ann.WaitFor("msg=from the reporter<")
 
 	// No connection messages; envelope keys in the data stay data, and in

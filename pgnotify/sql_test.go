@@ -181,7 +181,7 @@ func TestStatementTriggerRecipe(t *testing.T) {
 		}
 		is.Equal(m.Action, "order_added")
 		is.Equal(m.Kind, lt.ToUser)
-		is.Equal(m.Instance, "@sql")
+		is.Equal(m.Instance, "") // from SQL: no instance
 		_, dup := got[m.Target]
 		is.True(!dup) // one notification per user
 		got[m.Target] = m.Data["count"].(float64)

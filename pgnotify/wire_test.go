@@ -217,16 +217,16 @@ func TestStoredMessageBound(t *testing.T) {
 		return hex.EncodeToString(sum[:])
 	}
 	msg := func(action string) envelope {
-		return envelope{V: 2, Message: lt.Message{Instance: "a", Kind: lt.ToAll, Action: action}}
+		return envelope{V: 2, Instance: "a", Message: lt.Must(lt.ServerAction("", lt.ToAll, "", action, nil))}
 	}
 	ref := func(digest string) string {
-		return seal(envelope{V: 2, Ref: digest, Message: lt.Message{Instance: "a"}})
+		return seal(envelope{V: 2, Instance: "a", Ref: digest})
 	}
 
 	good := store(seal(msg("big")))
 	m, _, ok := b.receive(t.Context(), ref(good))
 	is.True(ok)
-	is.Equal(m.Action, "big")
+	is.Equal(View(t, m).Action, "big")
 
 	// The row was replaced by another authentic message: refused.
 	other := seal(msg("other"))
@@ -254,10 +254,10 @@ func TestStoredMessageBound(t *testing.T) {
 	// A reference for another instance is not even fetched; one for b is.
 	fetched := 0
 	b.fetchRow = func(context.Context, []byte, bool) (string, error) { fetched++; return "", pgx.ErrNoRows }
-	_, _, ok = b.receive(t.Context(), seal(envelope{V: 2, Ref: good, Message: lt.Message{Instance: "a", To: "c"}}))
+	_, _, ok = b.receive(t.Context(), seal(envelope{V: 2, Instance: "a", To: "c", Ref: good}))
 	is.True(!ok)
 	is.Equal(fetched, 0)
-	_, _, _ = b.receive(t.Context(), seal(envelope{V: 2, Ref: good, Message: lt.Message{Instance: "a", To: "b"}}))
+	_, _, _ = b.receive(t.Context(), seal(envelope{V: 2, Instance: "a", To: "b", Ref: good}))
 	is.Equal(fetched, 1)
 }
 
@@ -268,8 +268,8 @@ func BenchmarkReceive(b *testing.B) {
 	l := offline(b, "b", nil, WithClock(time.Now))
 	payloads := make([]string, b.N)
 	for i := range payloads {
-		payloads[i] = a.keys.seal("livesse", time.Now().UnixMicro(), mustEncode(b, envelope{V: 2, Message: lt.Message{
-			Instance: "a", Page: "page", Kind: lt.ToGroup, Target: "anon:0123456789abcdef", Action: "tick", Data: map[string]any{"n": i}}}))
+		payloads[i] = a.keys.seal("livesse", time.Now().UnixMicro(), mustEncode(b, envelope{V: 2, Instance: "a", Message: lt.Must(lt.ServerAction(
+			"page", lt.ToGroup, "anon:0123456789abcdef", "tick", map[string]any{"n": i}))}))
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -283,8 +283,8 @@ func BenchmarkReceive(b *testing.B) {
 // Sealing one small message, as Publish does before sending it.
 func BenchmarkSeal(b *testing.B) {
 	a := offline(b, "a", nil)
-	body := mustEncode(b, envelope{V: 2, Message: lt.Message{
-		Instance: "a", Page: "page", Kind: lt.ToGroup, Target: "anon:0123456789abcdef", Action: "tick", Data: map[string]any{"n": 1}}})
+	body := mustEncode(b, envelope{V: 2, Instance: "a", Message: lt.Must(lt.ServerAction(
+		"page", lt.ToGroup, "anon:0123456789abcdef", "tick", map[string]any{"n": 1}))})
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = a.keys.seal("livesse", time.Now().UnixMicro(), body)
@@ -294,8 +294,8 @@ func BenchmarkSeal(b *testing.B) {
 // For comparison: decoding the same message's JSON alone, all that
 // version 1 did.
 func BenchmarkDecodeOnly(b *testing.B) {
-	body := mustEncode(b, envelope{V: 2, Message: lt.Message{
-		Instance: "a", Page: "page", Kind: lt.ToGroup, Target: "anon:0123456789abcdef", Action: "tick", Data: map[string]any{"n": 1}}})
+	body := mustEncode(b, envelope{V: 2, Instance: "a", Message: lt.Must(lt.ServerAction(
+		"page", lt.ToGroup, "anon:0123456789abcdef", "tick", map[string]any{"n": 1}))})
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := decode(body); err != nil {

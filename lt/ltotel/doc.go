@@ -90,7 +90,7 @@
 //	  lt.publish      the update appended to the connection's log for its stream (livesse.seq)
 //	lt.server_action  TriggerGroup, TriggerUser, TriggerAll (livesse.page, livesse.action)
 //	  lt.publish      the message sent to the other instances (also after an action that syncs other
-//	                  tabs or broadcasts); the trace context travels in lt.Message.Trace, through
+//	                  tabs or broadcasts); the trace context travels inside the lt.Message, through
 //	                  PostgreSQL with pgnotify
 //	lt.deliver        on an instance that receives a message: a child of the sender's lt.publish, in
 //	                  its trace (livesse.page, livesse.action, livesse.from: the sending instance)

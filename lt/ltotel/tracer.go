@@ -22,7 +22,7 @@ const (
 )
 
 // Tracer makes lt's spans with OpenTelemetry (pass it to lt.WithTracer),
-// and carries their trace context in HTTP headers and in lt.Message.Trace
+// and carries their trace context in HTTP headers and inside each lt.Message
 // with a propagation.TextMapPropagator. It is safe for concurrent use.
 //
 // Spans get the kind their role has in OpenTelemetry's conventions:

@@ -59,12 +59,12 @@ func TestListenerMetrics(t *testing.T) {
 	got := inbox(make(chan lt.Message, 10))
 	defer b.Subscribe(got)()
 
-	small := lt.Message{Kind: lt.ToAll, Page: "p", Action: "set", Data: map[string]any{"v": "small"}}
-	large := lt.Message{Kind: lt.ToAll, Page: "p", Action: "set", Data: map[string]any{"v": strings.Repeat("z", 9000)}}
+	small := lt.Must(lt.ServerAction("p", lt.ToAll, "", "set", map[string]any{"v": "small"}))
+	large := lt.Must(lt.ServerAction("p", lt.ToAll, "", "set", map[string]any{"v": strings.Repeat("z", 9000)}))
 	is.NoErr(a.Publish(ctx, small))
 	is.NoErr(a.Publish(ctx, large))
-	is.Equal(got.next(t).Data["v"], "small")
-	is.Equal(got.next(t).Data["v"], large.Data["v"])
+	is.Equal(got.next(t).String(), small.String())
+	is.Equal(got.next(t).String(), large.String())
 
 	sa := scrape(t, regA)
 	is.Equal(sa[`livesse_pgnotify_published_messages_total{via="notify"}`], 1.0)
