@@ -122,14 +122,5 @@ func (c *conn) resync() {
 		}
 		c.mu.Unlock()
 	}()
-	if m := c.h.ct.mount; m != nil {
-		// Its broadcasts are dropped: every tab resyncs anyway.
-		if out, _, err := c.call(*m, "", nil, nil, false); err == nil {
-			c.state = out
-		} else {
-			c.h.log.Warn("lt: Mount failed during resync; keeping the state", "conn", c.id, "err", err)
-		}
-	}
-	c.resyncParams() // navigate.go
-	c.publish(view{}, true, nil, nil)
+	c.remount() // list.go
 }

@@ -319,6 +319,7 @@ func (h *Handler) newConn(r *http.Request, id Identity, forPage bool) (*conn, pa
 
 	var mountErr error
 	var p page
+	r, lists := withListSink(r) // what Mount and Params put in lists, the page shows (list.go)
 	err := c.do(r.Context(), func() {
 		if h.ct.mount != nil {
 			ctx := c.newContextFor(r)
@@ -333,7 +334,9 @@ func (h *Handler) newConn(r *http.Request, id Identity, forPage bool) (*conn, pa
 		if mountErr = c.mountParams(r); mountErr != nil { // navigate.go
 			return
 		}
-		tree, plain, err := h.render(rs, c.state.Interface(), h.pageView(r, id))
+		v := h.pageView(r, id)
+		v.listHTML = lists.html()
+		tree, plain, err := h.render(rs, c.state.Interface(), v)
 		if err != nil {
 			mountErr = err
 			return
@@ -362,7 +365,7 @@ func (h *Handler) newConn(r *http.Request, id Identity, forPage bool) (*conn, pa
 // context.Context is the request's, so it is not c's reused one.
 func (c *conn) newContextFor(r *http.Request) *Context {
 	ctx := c.baseContext()
-	ctx.Context, ctx.req = r.Context(), r
+	ctx.Context, ctx.req, ctx.lists = r.Context(), r, listSink(r)
 	return &ctx
 }
 
