@@ -226,7 +226,7 @@ func TestListRefusesBadItems(t *testing.T) {
 	r := tab.Act("bad", nil)
 	is.Equal(r.Status, http.StatusOK)
 	is.True(strings.Contains(r.HTML, "n=6")) // every one refused
-	is.Equal(liveListOps(t, r.Raw()), "")       // and nothing sent
+	is.Equal(liveListOps(t, r.Raw()), "")    // and nothing sent
 }
 
 func TestListBoundsOneCall(t *testing.T) {

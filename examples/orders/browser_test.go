@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/internal/test/pgtest"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/matryer/is"
 )
 

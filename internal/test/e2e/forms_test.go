@@ -10,8 +10,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/matryer/is"
 )
 

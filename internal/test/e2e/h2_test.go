@@ -19,9 +19,9 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/security"
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/internal/test/proxytest"
 	"github.com/livesse/livesse/lt"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/matryer/is"
 )
 

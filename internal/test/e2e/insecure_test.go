@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/matryer/is"
 )
 
@@ -255,7 +255,7 @@ func TestStuckPostIsOffline(t *testing.T) {
 	is.NoErr(ltbrowser.Do(first, chromedp.Click(`#click`)))
 	is.NoErr(ltbrowser.WaitStatus(first, "offline"))
 	is.NoErr(ltbrowser.WaitText(first, "#clicked", "no")) // still waiting
-	all[pages-1].close()                                    // a connection for the POST
+	all[pages-1].close()                                  // a connection for the POST
 	is.NoErr(ltbrowser.WaitText(first, "#clicked", "yes"))
 	is.NoErr(ltbrowser.WaitStatus(first, "online"))
 	statuses, err := ltbrowser.Eval[[]string](first, `statuses`)

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/matryer/is"
 )
 

@@ -18,9 +18,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/go-chi/chi/v5"
-	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/internal/test/proxytest"
 	"github.com/livesse/livesse/lt"
+	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt/lttest"
 	"github.com/matryer/is"
 	"go.uber.org/goleak"
