@@ -247,6 +247,10 @@ export function start(win, morph, nav) {
 
   // apply is the one place where a message reaches the page.
   function apply(msg, reset) {
+    // A render for another connection (Mount ran) or one whose L says
+    // Mount ran again: the lists are what it shows. Otherwise the page
+    // keeps their items (list.js).
+    const relist = reset && (msg.c !== state.conn || !!msg.L);
     if (reset) {
       // A new connection (the server restarted): its seqs start over and
       // its fragment ids may stand for other statics.
@@ -256,10 +260,6 @@ export function start(win, morph, nav) {
       }
       state.conn = msg.c;
     }
-    // A render for another connection (Mount ran) or one whose L says
-    // Mount ran again: the lists are what it shows. Otherwise the page
-    // keeps their items (list.js).
-    const relist = reset && (msg.c !== state.conn || !!msg.L);
     let html;
     try {
       learn(statics, msg.S);

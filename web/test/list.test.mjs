@@ -141,3 +141,47 @@ test('viewport without IntersectionObserver does nothing', () => {
   const watch = viewport(doc, undefined, () => assert.fail('sent'));
   watch();
 });
+
+// live.js's part: which morphs keep a list's items, and what L reaches them.
+test('the client keeps lists through updates and its own renders, and starts them over after Mount ran again', async () => {
+  const { start } = await import('../src/live.js');
+  const doc = new EventTarget();
+  doc.documentElement = { dataset: {} };
+  const tag = { dataset: { ltConn: 'c1', ltSeq: '0' } };
+  doc.querySelector = (sel) => (sel === 'script[data-lt-conn]' ? tag : null);
+  doc.querySelectorAll = () => [];
+  const sources = [];
+  const win = Object.assign(new EventTarget(), {
+    document: doc,
+    location: { href: 'https://ex.com/' },
+    CustomEvent,
+    EventSource: class extends EventTarget {
+      constructor() {
+        super();
+        sources.push(this);
+      }
+      close() {}
+    },
+    fetch() {},
+    setTimeout: () => 1,
+    clearTimeout() {},
+  });
+  const box = { hasAttribute: (n) => n === LIST };
+  const seen = []; // per morph: does it keep the list's items, and its L
+  start(win, (html, hold, L) => seen.push([hold(box), L || null]));
+  const S = { 1: ['<!DOCTYPE html><html><body><ul id="feed" data-lt-list>', '</ul></body></html>'] };
+  const send = (type, msg) => sources[0].dispatchEvent(Object.assign(new Event(type), { data: JSON.stringify(msg) }));
+  const L = [['a', 'feed', '<li id="a">a</li>']];
+  send('render', { c: 'c1', s: 1, r: { f: 1, v: [''] }, S }); // the page's first render
+  send('update', { c: 'c1', s: 2, d: {}, L });
+  send('render', { c: 'c1', s: 5, r: { f: 1, v: [''] } }); // a reconnect, far behind
+  send('render', { c: 'c1', s: 6, r: { f: 1, v: ['<li id="m">m</li>'] }, L: [['x']] }); // Mount ran again
+  send('render', { c: 'c2', o: 'c1', s: 1, r: { f: 1, v: [''] }, S }); // a new connection
+  assert.deepEqual(seen, [
+    [true, null],
+    [true, L],
+    [true, null],
+    [false, null],
+    [false, null],
+  ]);
+});
