@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -85,4 +87,61 @@ func TestBrowserScrollToTheEnd(t *testing.T) {
 	attr, err := ltbrowser.Eval[bool](ctx, `document.querySelector("#feed").hasAttribute("data-lt-viewport-bottom")`)
 	is.NoErr(err)
 	is.True(!attr)
+}
+
+// serveOn serves a fresh app on ln until the test ends or stop is called.
+func serveOn(t *testing.T, ln net.Listener) (stop func()) {
+	t.Helper()
+	router, h, err := newRouter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(router)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	stopped := false
+	stop = func() {
+		if !stopped {
+			stopped = true
+			h.Close() // ends the live streams first: the server waits for none
+			srv.Close()
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// A tab whose connection is gone (here the server restarted) gets a new
+// connection, whose Mount and Params start the list over: the page shows
+// the first page again, not the rows it had with a position that no
+// longer matches them, and scrolling goes on from there in order.
+func TestBrowserNewConnectionStartsTheListOver(t *testing.T) {
+	is := is.New(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	is.NoErr(err)
+	addr := ln.Addr().String()
+	stop := serveOn(t, ln)
+	ctx := ltbrowser.New(t)
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate("http://"+addr+"/")))
+	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
+	for p := 2; p <= 3; p++ {
+		is.NoErr(scrollTo(ctx, p*PageSize))
+	}
+	conn, err := ltbrowser.Eval[string](ctx, `livesse.conn`)
+	is.NoErr(err)
+
+	stop()
+	ln, err = net.Listen("tcp", addr)
+	is.NoErr(err)
+	serveOn(t, ln)
+	is.NoErr(ltbrowser.Wait(ctx, "a new connection", `livesse.conn !== `+fmt.Sprintf("%q", conn), `livesse.conn`))
+	is.NoErr(ltbrowser.Wait(ctx, "the first page again",
+		rowsJS+`.join() === Array.from({length: 20}, (_, i) => i + 1).join()`, rowsJS+`.join()`))
+	is.NoErr(scrollTo(ctx, 2*PageSize))
+	rows, err := ltbrowser.Eval[[]int](ctx, rowsJS)
+	is.NoErr(err)
+	for i, id := range rows {
+		is.Equal(id, i+1)
+	}
 }
