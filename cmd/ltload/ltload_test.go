@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livesse/livesse/internal/test/pgtest"
 	"github.com/matryer/is"
 	"go.uber.org/goleak"
 )
@@ -17,6 +18,9 @@ import (
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == serveFlag {
 		os.Exit(serveMain(os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == instanceFlag {
+		os.Exit(instanceMain(os.Args[2:]))
 	}
 	goleak.VerifyTestMain(m)
 }
@@ -231,5 +235,45 @@ func TestPageFlags(t *testing.T) {
 	} {
 		_, err := parseFlags(bad, &bytes.Buffer{})
 		is.True(err != nil) // refused
+	}
+}
+
+// TestInstancesRun starts two instance processes on a PostgreSQL database
+// of the test's own (pgtest; skipped without PostgreSQL), batched and a
+// transaction per message: every message one instance publishes is run by
+// the other, and none is dropped.
+func TestInstancesRun(t *testing.T) {
+	pgtest.Require(t)
+	if os.Getenv("DATABASE_URL") != "" {
+		t.Skip("the instances find their database through the PG* variables (pg_virtualenv)")
+	}
+	db := pgtest.Pool(t)
+	t.Setenv("PGDATABASE", db.Config().ConnConfig.Database)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, unbatched := range []bool{false, true} {
+		is := is.New(t)
+		var stderr bytes.Buffer
+		res, err := runInstances(context.Background(), instancesConfig{N: 2, Messages: 200, Publishers: 8, Unbatched: unbatched,
+			Timeout: time.Minute, stderr: &stderr, cmd: []string{exe}})
+		t.Log(stderr.String())
+		is.NoErr(err)
+		is.Equal(len(res.Reports), 2)
+		var published, delivered int64
+		for _, r := range res.Reports {
+			published += r.Published
+			delivered += r.Delivered
+			is.Equal(r.Dropped, int64(0))
+		}
+		is.Equal(published, int64(200))
+		is.Equal(res.Batched, !unbatched)
+		if unbatched {
+			is.Equal(delivered, int64(400)) // PublishTx: each message reached both instances
+			is.Equal(res.PerStatement, 1.0) // a commit each
+		} else {
+			is.Equal(delivered, int64(200)) // each message reached the other instance
+		}
 	}
 }

@@ -88,6 +88,10 @@ type config struct {
 	Page        string        // pageCounter or pageTable
 	Differ      bool          // each stream its own state (-states differ; the table page only)
 	Compare     bool          // run the bare writer, then lt, and print lt's figures as ratios
+	Instances   int           // instances mode (instances.go): instance processes on one PostgreSQL
+	Messages    int           // instances mode: messages in all
+	Publishers  int           // instances mode: publishing goroutines in all
+	Unbatched   bool          // instances mode: a transaction per message
 	HeapProfile string        // write the child's heap profile (idle streams) here
 	CPUProfile  string        // write the child's CPU profile (actions phase) here
 	JSON        bool
@@ -111,6 +115,8 @@ func defaultConfig() config {
 		Settle:      time.Second,
 		Listen:      "127.0.0.1:0",
 		Page:        pageCounter,
+		Messages:    30000,
+		Publishers:  64,
 		stderr:      os.Stderr,
 	}
 }
@@ -150,6 +156,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.Page, "page", cfg.Page, "the page: counter (one value changes) or table (a 1,000-row table, one cell changes)")
 	states := fs.String("states", "equal", "equal: every stream shows the same page; differ: each its own order of the table's rows (-page table)")
 	fs.BoolVar(&cfg.Compare, "compare", false, "run the bare writer, then lt, with the same streams and actions, and print lt's figures as ratios to the bare writer's")
+	fs.IntVar(&cfg.Instances, "instances", 0, "instead of streams: start this many instance processes on the PostgreSQL of the PG* variables and measure cross-instance server actions (TriggerAll) until all are delivered")
+	fs.IntVar(&cfg.Messages, "messages", cfg.Messages, "with -instances: messages to publish in all")
+	fs.IntVar(&cfg.Publishers, "publishers", cfg.Publishers, "with -instances: publishing goroutines in all, spread over the instances")
+	fs.BoolVar(&cfg.Unbatched, "unbatched", false, "with -instances: publish each message in a transaction of its own (pgnotify's PublishTx), not in Publish's batches")
 	fs.StringVar(&cfg.HeapProfile, "heapprofile", "", "write the server's heap profile, taken with the streams idle, to this file (and its goroutines to file.goroutines.txt)")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write the server's CPU profile of the actions phase to this file")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the result as JSON")
@@ -177,6 +187,10 @@ func (c config) check() error {
 		return fmt.Errorf("-k %d: want 1 to 10,000 actions", c.K)
 	case c.Timeout <= 0 || c.ActionWait <= 0 || c.OpenTimeout <= 0 || c.Interval < 0 || c.Settle < 0:
 		return errors.New("durations must be positive")
+	case c.Instances < 0 || c.Instances > 16:
+		return fmt.Errorf("-instances %d: want 1 to 16 processes", c.Instances)
+	case c.Instances > 0 && (c.Messages < 1 || c.Messages > 1000000 || c.Publishers < 1 || c.Publishers > 1024):
+		return errors.New("-messages must be 1 to 1,000,000 and -publishers 1 to 1,024")
 	case c.Page != pageCounter && c.Page != pageTable:
 		return fmt.Errorf("-page %q: want %s or %s", c.Page, pageCounter, pageTable)
 	case c.Differ && c.Page != pageTable:
@@ -226,6 +240,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == serveFlag {
 		os.Exit(serveMain(os.Args[2:]))
 	}
+	if len(os.Args) > 1 && os.Args[1] == instanceFlag {
+		os.Exit(instanceMain(os.Args[2:]))
+	}
 	cfg, err := parseFlags(os.Args[1:], os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return
@@ -236,6 +253,22 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cfg.Instances > 0 {
+		res, err := runInstances(ctx, instancesConfig{N: cfg.Instances, Messages: cfg.Messages, Publishers: cfg.Publishers,
+			Unbatched: cfg.Unbatched, Timeout: cfg.Timeout, stderr: os.Stderr})
+		if res != nil {
+			if cfg.JSON {
+				_ = json.NewEncoder(os.Stdout).Encode(res)
+			} else {
+				res.print(os.Stdout)
+			}
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ltload:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if cfg.Compare {
 		cmp, err := runCompare(ctx, cfg)
 		if cfg.JSON {
