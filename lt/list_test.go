@@ -343,3 +343,54 @@ func TestListMountsAgainWhenTheLogNoLongerReaches(t *testing.T) {
 	is.Equal(liveListOps(t, ev.Raw()), "")
 	is.Equal(ctrl.mounts.Load(), int32(2))
 }
+
+// syncListCtrl's Sync puts the item the acting tab added in the list of
+// the session group's other tabs.
+type syncListCtrl struct{}
+
+func (*syncListCtrl) Add(s liveListState, ctx *lt.Context) (liveListState, error) {
+	return s, ctx.List("feed", "item").Append(liveListItem{ctx.GetInt("id"), "added"})
+}
+
+func (*syncListCtrl) Sync(s liveListState, ctx *lt.Context) (liveListState, error) {
+	return s, ctx.List("feed", "item").Append(liveListItem{ctx.GetInt("id"), "synced"})
+}
+
+func TestListFromSync(t *testing.T) {
+	is := is.New(t)
+	h, err := lt.New(lt.Must(lt.Parse("l", liveListHTML)), &syncListCtrl{}, liveListState{})
+	is.NoErr(err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() {
+		srv.Close()
+		h.Close()
+	})
+	a := lttest.Open(t, srv.URL)
+	b := lttest.Open(t, srv.URL, lttest.WithJar(a.Jar())) // the same session group
+	r := a.Act("add", url.Values{"id": {"5"}})
+	is.Equal(liveListOps(t, r.Raw()), `[["a","feed","<li id=\"i5\" class=\"c\">added</li>"]]`)
+	is.Equal(liveListOps(t, b.Next().Raw()), `[["a","feed","<li id=\"i5\" class=\"c\">synced</li>"]]`)
+}
+
+// A server action triggered on one instance puts items in the lists of
+// tabs on another.
+func TestListAcrossInstances(t *testing.T) {
+	is := is.New(t)
+	bus := lt.NewBus()
+	serve := func(name string) (string, *lt.Handler) {
+		h, err := lt.New(lt.Must(lt.Parse("l", liveListHTML)), &liveListCtrl{mounts: new(atomic.Int32)}, liveListState{},
+			lt.WithBroadcaster(bus.Instance(name)), lt.WithSecret(testSecret))
+		is.NoErr(err)
+		srv := httptest.NewServer(h)
+		t.Cleanup(func() {
+			h.Close()
+			srv.Close()
+		})
+		return srv.URL, h
+	}
+	_, ha := serve("a")
+	ub, _ := serve("b")
+	tab := lttest.Open(t, ub)
+	is.NoErr(ha.TriggerAll(context.Background(), "add", map[string]any{"text": "from a"}))
+	is.Equal(liveListOps(t, tab.Next().Raw()), `[["a","feed","<li id=\"i4\" class=\"c\">from a</li>"]]`)
+}
