@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -393,4 +394,27 @@ func TestListAcrossInstances(t *testing.T) {
 	tab := lttest.Open(t, ub)
 	is.NoErr(ha.TriggerAll(context.Background(), "add", map[string]any{"text": "from a"}))
 	is.Equal(liveListOps(t, tab.Next().Raw()), `[["a","feed","<li id=\"i4\" class=\"c\">from a</li>"]]`)
+}
+
+// A page a RenderFunc renders has no named templates: its lists refuse
+// every item, with an error.
+func TestListOnAFuncPageRefusesItems(t *testing.T) {
+	is := is.New(t)
+	var got error
+	render := func(_ context.Context, w io.Writer, _ any) error {
+		_, err := io.WriteString(w, `<ul id="feed" data-lt-list></ul>`)
+		return err
+	}
+	h, err := lt.NewFunc("f", render, &limitCtrl{err: &got}, liveListState{})
+	is.NoErr(err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() {
+		srv.Close()
+		h.Close()
+	})
+	tab := lttest.Open(t, srv.URL)
+	r := tab.Act("fill", nil)
+	is.Equal(r.Status, http.StatusOK)
+	is.True(got != nil && strings.Contains(got.Error(), "RenderFunc"))
+	is.Equal(liveListOps(t, r.Raw()), "")
 }
