@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/livesse/livesse/internal/livetree"
-	"github.com/livesse/livesse/ssehub"
+	"github.com/livesse/livesse/internal/sse"
 )
 
 // maxQueue bounds the work waiting on one connection. It is far above what
@@ -46,7 +46,7 @@ type conn struct {
 	out       outcome           // what the last call showed besides its state
 	tree      *livetree.Frag    // the page as last published
 	enc       *livetree.Encoder // what statics the client has
-	log       ssehub.Log
+	log       sse.Log
 	callCtx   Context // the Context of every job's method call (conn.call)
 
 	id       string
@@ -415,9 +415,9 @@ func (c *conn) append(errMsg view, full bool, tree *livetree.Frag, plain []byte,
 	case u.kind == 'd' && len(u.statics) == 0 && u.events == nil && u.url == nil && u.lists == nil:
 		// The common update, a diff of values, is logged as the diff
 		// alone, which the connections of a fan-out share; next wraps it.
-		c.log.Append(ssehub.Event{Type: loggedDiff, Data: u.body})
+		c.log.Append(sse.Event{Type: loggedDiff, Data: u.body})
 	default:
-		c.log.Append(ssehub.Event{Type: "update", Data: c.message(seq, u, "")})
+		c.log.Append(sse.Event{Type: "update", Data: c.message(seq, u, "")})
 	}
 	if u.lists != nil {
 		c.listSeq = seq
@@ -453,7 +453,7 @@ type attachment struct {
 // log after a.seq, or a full render when the client asked for one or the
 // log no longer reaches back. The messages of logged diffs are written
 // into buf, whose extended version it returns too.
-func (a *attachment) next(dst []ssehub.Event, buf []byte) ([]ssehub.Event, []byte) {
+func (a *attachment) next(dst []sse.Event, buf []byte) ([]sse.Event, []byte) {
 	c := a.c
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -18,7 +18,7 @@ import (
 	"github.com/livesse/livesse/internal/livetree"
 	"github.com/livesse/livesse/internal/origin"
 	"github.com/livesse/livesse/internal/sessioncookie"
-	"github.com/livesse/livesse/ssehub"
+	"github.com/livesse/livesse/internal/sse"
 	"github.com/livesse/livesse/web"
 )
 
@@ -62,9 +62,9 @@ type Handler struct {
 
 	mu        sync.Mutex
 	closed    bool
-	watcher   *ssehub.Watcher // of taken streams' clients, from the first one on (the process's poller, shared)
-	noWatcher bool            // NewWatcher failed
-	streams   int             // open event streams
+	watcher   *sse.Watcher // of taken streams' clients, from the first one on (the process's poller, shared)
+	noWatcher bool         // NewWatcher failed
+	streams   int          // open event streams
 	conns     map[string]*conn
 	order     []*conn // conns in the order they opened, nil where one closed (conn.pos)
 	holes     int     // nils in order
@@ -776,9 +776,9 @@ func (h *Handler) Close() error {
 // watch has the client of a taken stream watched, so that its closing
 // ends the stream at once, and returns what stops the watch. h.mu is
 // held.
-func (h *Handler) watch(st *ssehub.Stream, gone func()) (stop func()) {
+func (h *Handler) watch(st *sse.Stream, gone func()) (stop func()) {
 	if h.watcher == nil && !h.noWatcher {
-		w, err := ssehub.NewWatcher()
+		w, err := sse.NewWatcher()
 		if err != nil {
 			h.log.Warn("lt: cannot watch streams for closed clients; heartbeats will notice them", "err", err)
 			h.noWatcher = true

@@ -250,7 +250,7 @@ func WithStreamsInHandler() Option { return func(o *options) { o.hijack = false 
 // responses and other clients' streams are sent as they are.
 //
 // What it costs: each compressed stream keeps the last
-// ssehub.DefaultGzipHistory (256) bytes it sent, the context its next
+// sse.DefaultGzipHistory (256) bytes it sent, the context its next
 // write refers back to (0.1-0.8 KiB more memory per stream, measured),
 // and compressing takes about 1-2 µs of CPU per event (9-16 % more per
 // delivery in a fan-out to 10,000 streams). What it saves: a one-value

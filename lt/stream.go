@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/livesse/livesse/ssehub"
+	"github.com/livesse/livesse/internal/sse"
 )
 
 // maxStreamConns bounds the connections one stream carries: the tabs of a
@@ -22,14 +22,14 @@ const maxStreamConns = 64
 // browser opens at most six HTTP/1.1 connections per origin.
 type stream struct {
 	// What a fan-out's delivery touches comes first, together.
-	st       atomic.Pointer[ssehub.Stream] // set while it is served
+	st       atomic.Pointer[sse.Stream] // set while it is served
 	members  []*attachment
-	scratch  []ssehub.Event // Next's result, reused
-	messages []byte         // the Data of Next's result, where next wrote it, reused
+	scratch  []sse.Event // Next's result, reused
+	messages []byte      // the Data of Next's result, where next wrote it, reused
 	// The first arrays of members and scratch, which are all most streams
 	// need: a fan-out then touches two objects less per stream.
 	member0  [1]*attachment
-	scratch0 [1]ssehub.Event
+	scratch0 [1]sse.Event
 
 	changed chan struct{}
 	ctx     context.Context
@@ -55,10 +55,10 @@ func (s *stream) signal() {
 	}
 }
 
-// Next implements ssehub.Source. The slice it returns, and the data of
+// Next implements sse.Source. The slice it returns, and the data of
 // the updates in it, are reused by the next call, which ssehub makes only
 // after it has written these events.
-func (s *stream) Next() []ssehub.Event {
+func (s *stream) Next() []sse.Event {
 	evs, buf := s.scratch[:0], s.messages[:0]
 	for _, a := range s.members {
 		evs, buf = a.next(evs, buf)
@@ -90,7 +90,7 @@ func (s *stream) Next() []ssehub.Event {
 // events holds on to once written: an update, a small page's render.
 const maxKeptEvent = 4096
 
-// Changed implements ssehub.Source.
+// Changed implements sse.Source.
 func (s *stream) Changed() <-chan struct{} { return s.changed }
 
 // serveStream attaches an event stream to the connections the client
@@ -199,12 +199,12 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	h.m.Streams(1, s.tabs)
 	if h.opts.gzip {
 		w.Header().Add("Vary", "Accept-Encoding")
-		if ssehub.AcceptsGzip(r) {
+		if sse.AcceptsGzip(r) {
 			w.Header().Set("Content-Encoding", "gzip") // ssehub compresses the stream
 		}
 	}
 	if h.opts.hijack {
-		st, err := ssehub.Take(w)
+		st, err := sse.Take(w)
 		switch {
 		case err == nil:
 			h.mu.Lock()
@@ -219,13 +219,13 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 			detached = true
 			h.start(s, st, stop, streamLog(r)) // r is not for after this handler returns
 			return
-		case !errors.Is(err, ssehub.ErrCannotTake):
+		case !errors.Is(err, sse.ErrCannotTake):
 			h.log.Error("lt: cannot take the connection for a stream", "path", clip(r.URL.Path, maxLoggedPath), "err", err)
 			return
 		}
 		h.log.Debug("lt: stream stays in its handler", "path", clip(r.URL.Path, maxLoggedPath), "err", err)
 	}
-	st, err := ssehub.Open(w)
+	st, err := sse.Open(w)
 	if err != nil {
 		h.log.Error("lt: cannot stream", "path", clip(r.URL.Path, maxLoggedPath), "err", err)
 		return
@@ -236,21 +236,21 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 }
 
 // serve writes the events of a stream kept in its handler until it ends.
-func (h *Handler) serve(s *stream, st *ssehub.Stream, logAttrs []any) {
+func (h *Handler) serve(s *stream, st *sse.Stream, logAttrs []any) {
 	start := time.Now()
 	s.st.Store(st)
 	defer s.st.Store(nil)
-	err := ssehub.Serve(s.ctx, st, s, h.streamOptions())
+	err := sse.Serve(s.ctx, st, s, h.streamOptions())
 	h.logStreamEnd(st, s, logAttrs, start, err)
 }
 
 // start serves a taken stream without a goroutine of its own
-// (ssehub.Start): an idle stream then holds no stack, and its updates are
+// (sse.Start): an idle stream then holds no stack, and its updates are
 // written by the goroutines that publish them. What ends it (its context,
 // a failed write, a client gone) stops the watch, closes the connection
 // and releases the stream, once, then settles the Handler's WaitGroup,
 // which the caller added to.
-func (h *Handler) start(s *stream, st *ssehub.Stream, stopWatch func(), logAttrs []any) {
+func (h *Handler) start(s *stream, st *sse.Stream, stopWatch func(), logAttrs []any) {
 	start := time.Now()
 	end := func(err error) {
 		s.st.Store(nil)
@@ -263,14 +263,14 @@ func (h *Handler) start(s *stream, st *ssehub.Stream, stopWatch func(), logAttrs
 	// Events published from here on reach the stream through TrySend;
 	// those published before, Start's first write sends.
 	s.st.Store(st)
-	if err := ssehub.Start(s.ctx, st, s, h.streamOptions(), end); err != nil {
+	if err := sse.Start(s.ctx, st, s, h.streamOptions(), end); err != nil {
 		end(err)
 	}
 }
 
 // streamOptions is how the Handler's streams are served.
-func (h *Handler) streamOptions() ssehub.Options {
-	opts := ssehub.Options{
+func (h *Handler) streamOptions() sse.Options {
+	opts := sse.Options{
 		Heartbeat: h.opts.heartbeat, WriteTimeout: h.opts.writeTimeout, HeartbeatEvent: "hb", Retry: h.opts.retry,
 	}
 	if h.timed {
@@ -282,7 +282,7 @@ func (h *Handler) streamOptions() ssehub.Options {
 // logStreamEnd writes the request log of a stream that ended with err:
 // net/http's middleware saw a taken stream start, not end (chi's Logger
 // writes "000 0B").
-func (h *Handler) logStreamEnd(st *ssehub.Stream, s *stream, logAttrs []any, start time.Time, err error) {
+func (h *Handler) logStreamEnd(st *sse.Stream, s *stream, logAttrs []any, start time.Time, err error) {
 	events, bytes := st.Sent()
 	attrs := append(logAttrs, "status", http.StatusOK, "events", events, "bytes", bytes, "tabs", len(s.members),
 		"duration", time.Since(start).Round(time.Millisecond))

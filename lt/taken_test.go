@@ -67,7 +67,7 @@ func TestTakenStreamsEndOnClose(t *testing.T) {
 }
 
 // A taken stream has no goroutine of its own while it is idle
-// (ssehub.Start): its updates are written by the goroutine that published
+// (sse.Start): its updates are written by the goroutine that published
 // them, so an idle tab costs no stack.
 func TestTakenStreamsHoldNoGoroutine(t *testing.T) {
 	is := is.New(t)
@@ -84,13 +84,13 @@ func TestTakenStreamsHoldNoGoroutine(t *testing.T) {
 }
 
 // streamGoroutines counts the goroutines that run a stream's code: Serve,
-// or a writer or heartbeat of a stream served by ssehub.Start.
+// or a writer or heartbeat of a stream served by sse.Start.
 func streamGoroutines() int {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]
 	n := 0
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "ssehub.Serve(") || strings.Contains(g, "ssehub.(*Stream).writeStarted") || strings.Contains(g, "ssehub.(*Stream).beatStarted") {
+		if strings.Contains(g, "sse.Serve(") || strings.Contains(g, "sse.(*Stream).writeStarted") || strings.Contains(g, "sse.(*Stream).beatStarted") {
 			n++
 		}
 	}

@@ -5,7 +5,7 @@ import (
 	"strconv"
 
 	"github.com/livesse/livesse/internal/livetree"
-	"github.com/livesse/livesse/ssehub"
+	"github.com/livesse/livesse/internal/sse"
 )
 
 // This file is the seam of the update format (docs/protocol.md): what a
@@ -138,6 +138,6 @@ func writeJSONString(b *bytes.Buffer, s string) { livetree.WriteString(b, s) }
 
 // eventRender is a full render at seq; clients always apply it. old names
 // the connection it replaces, if any. c.mu is held.
-func eventRender(c *conn, seq uint64, u update, old string) ssehub.Event {
-	return ssehub.Event{Seq: seq, Type: "render", Data: c.messageFor(seq, u, "", old)}
+func eventRender(c *conn, seq uint64, u update, old string) sse.Event {
+	return sse.Event{Seq: seq, Type: "render", Data: c.messageFor(seq, u, "", old)}
 }

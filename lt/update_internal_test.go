@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/livesse/livesse/ssehub"
+	"github.com/livesse/livesse/internal/sse"
 	"github.com/matryer/is"
 )
 
@@ -21,7 +21,7 @@ func TestLoggedDiffIsTheUpdateMessage(t *testing.T) {
 		c.stream = a
 		diffs := []string{`{"0":"1"}`, `{"2":{"0":"x"}}`, `{}`}
 		for _, d := range diffs {
-			c.log.Append(ssehub.Event{Type: loggedDiff, Data: []byte(d)})
+			c.log.Append(sse.Event{Type: loggedDiff, Data: []byte(d)})
 		}
 		evs, _ := a.next(nil, make([]byte, 0, 8)) // a small buffer, so that next must grow it
 		is.Equal(len(evs), len(diffs))

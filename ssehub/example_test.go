@@ -2,6 +2,9 @@ package ssehub_test
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 
 	"github.com/livesse/livesse/ssehub"
 )
@@ -11,7 +14,7 @@ import (
 // what it missed, unless the log no longer reaches that far back; then it
 // must resynchronise from a snapshot (lt sends a full render).
 func ExampleLog() {
-	log := &ssehub.Log{MaxEvents: 3}
+	log := ssehub.NewLog(3, 0)
 	for _, data := range []string{"a", "b", "c", "d", "e"} {
 		log.Append(ssehub.Event{Type: "update", Data: []byte(data)})
 	}
@@ -30,4 +33,35 @@ func ExampleLog() {
 	//   id 4: d
 	//   id 5: e
 	// resume after 1: false
+}
+
+// A handler opens a stream on its response and sends events; the client
+// (here net/http's, reading the body) sees them as they are flushed.
+func ExampleOpen() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, err := ssehub.Open(w)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		defer s.Close()
+		_ = s.Send(ssehub.Event{Seq: 1, Type: "greeting", Data: []byte("hello\nworld")})
+	}))
+	defer srv.Close()
+
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Println(resp.Header.Get("Content-Type"))
+	fmt.Print(string(body))
+	// Output:
+	// text/event-stream; charset=utf-8
+	// id: 1
+	// event: greeting
+	// data: hello
+	// data: world
 }

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package ssehub
+package sse
 
 import (
 	"errors"

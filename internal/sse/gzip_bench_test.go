@@ -1,4 +1,4 @@
-package ssehub
+package sse
 
 import (
 	"bytes"
@@ -31,7 +31,7 @@ func tickUpdates(n int) [][]byte {
 // the bytes each event became (wire-B/event; as is, the events average
 // the figure of "as-is"). A figure, not a timing:
 //
-//	go test ./ssehub -run '^$' -bench GzipPerStream -benchtime 1x
+//	go test ./internal/sse -run '^$' -bench GzipPerStream -benchtime 1x
 func BenchmarkGzipPerStream(b *testing.B) {
 	evs := tickUpdates(200)
 	type compressor interface{ write([]byte) int }
@@ -106,7 +106,7 @@ func heapInuse() uint64 {
 // compressing ltload's tick update (and a heartbeat in ten) against the
 // history.
 //
-//	go test ./ssehub -run '^$' -bench GzipStreamWrite
+//	go test ./internal/sse -run '^$' -bench GzipStreamWrite
 func BenchmarkGzipStreamWrite(b *testing.B) {
 	evs := tickUpdates(1000)
 	var g gzipStream

@@ -1,4 +1,4 @@
-package ssehub
+package sse
 
 // Log is a sequence-numbered, bounded buffer of the recent events of one
 // connection. It is the connection's outgoing queue and its replay buffer at

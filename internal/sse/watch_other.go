@@ -1,6 +1,6 @@
 //go:build !linux
 
-package ssehub
+package sse
 
 // Watcher notices when the clients of taken streams close their
 // connections. On this platform it watches nothing: a closed client is

@@ -1,4 +1,4 @@
-package ssehub
+package sse
 
 import (
 	"unsafe"

@@ -5,7 +5,7 @@
 // ssehub knows nothing of templates. A Source (implemented by package lt)
 // supplies the events after a sequence number, or a snapshot when the events
 // a client missed are no longer buffered; Serve writes them to one response.
-package ssehub
+package sse
 
 import (
 	"bytes"

@@ -1,6 +1,6 @@
 //go:build unix && !linux
 
-package ssehub
+package sse
 
 import "golang.org/x/sys/unix"
 

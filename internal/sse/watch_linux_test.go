@@ -1,4 +1,4 @@
-package ssehub
+package sse
 
 import (
 	"context"
@@ -144,7 +144,7 @@ func pollerState(t *testing.T, state string) bool {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "ssehub.(*poller).run") {
+		if strings.Contains(g, "sse.(*poller).run") {
 			header, _, _ := strings.Cut(g, "\n")
 			return strings.Contains(header, state)
 		}

@@ -1,4 +1,4 @@
-package ssehub
+package sse
 
 import (
 	"bufio"
@@ -52,7 +52,7 @@ func streamGoroutines() int {
 	buf = buf[:runtime.Stack(buf, true)]
 	n := 0
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "ssehub.Serve(") || strings.Contains(g, "ssehub.(*Stream).writeStarted") || strings.Contains(g, "ssehub.(*Stream).beatStarted") {
+		if strings.Contains(g, "sse.Serve(") || strings.Contains(g, "sse.(*Stream).writeStarted") || strings.Contains(g, "sse.(*Stream).beatStarted") {
 			n++
 		}
 	}
