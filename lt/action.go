@@ -67,11 +67,8 @@ func (h *Handler) serveAction(w http.ResponseWriter, r *http.Request) {
 		h.servePresign(w, r, id, field, form) // presign.go
 		return
 	}
-	if pw, ok := h.checkPresigned(w, r, id, form, asJSON); !ok {
+	if !h.checkPresigned(w, r, id, form, asJSON) {
 		return
-	} else if pw != nil {
-		w = pw
-		defer pw.done()
 	}
 	connID := form.Get(fieldConn)
 	asJSON = asJSON || connID != ""

@@ -65,6 +65,7 @@ func (h *Handler) deliverToConn(m message) {
 	c, err := h.lookup(m.Target, *m.Identity)
 	if err != nil {
 		h.log.Warn("lt: forwarded action dropped", "from", m.Instance, "action", m.Action, "err", err)
+		h.dropFreshFiles(m.Request.Form, m.Identity.GroupID) // upload_token.go
 		return
 	}
 	req := m.Request.request(c)
@@ -79,9 +80,15 @@ func (h *Handler) deliverToConn(m message) {
 		_, _, err := c.act(meth, m.Action, formData(req.PostForm), req)
 		c.trace = nil
 		endSpan(span, err)
+		if err != nil {
+			h.dropFreshFiles(req.PostForm, m.Identity.GroupID)
+		}
 	})
 	if err != nil && err != ErrClosed {
 		h.log.Warn("lt: forwarded action not queued", "conn", c.id, "err", err)
+	}
+	if err != nil {
+		h.dropFreshFiles(req.PostForm, m.Identity.GroupID)
 	}
 }
 

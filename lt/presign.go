@@ -118,15 +118,26 @@ func declaredType(t string) string {
 // in its field's Store with the size the browser promised and a sniffed
 // type the field accepts, and the field must not get more than MaxFiles.
 // Each then reaches the action as an uploaded file (Context.Files), its
-// Type the sniffed one. A POST with none goes on unchanged (nil, true).
-// Otherwise checkPresigned refuses the POST (false): 400 for a reference
-// that does not check out, 413 for too many files, 422 for an object
-// missing or not as promised, which it deletes along with the request's
-// other presigned objects; a Store that fails answers 500 and deletes
-// nothing, so that the action can be sent again. When it accepts the
-// POST, the returned writer deletes the objects if the action does not
-// run or fails, as for files in the body.
-func (h *Handler) checkPresigned(w http.ResponseWriter, r *http.Request, id Identity, form url.Values, asJSON bool) (*filesWriter, bool) {
+// Type the sniffed one. A POST with none goes on (true). Otherwise
+// checkPresigned refuses the POST (false): 400 for a reference that does
+// not check out, 413 for too many files, 422 for an object missing or not
+// as promised (deleted: it is not what was signed for), 500 for a Store
+// that fails (the action can be sent again).
+//
+// lt deletes no object that passed its check, whatever becomes of the
+// action: a pending reference can be sent again (it is good for an hour),
+// and the object of an action that succeeded is the app's, which a
+// replayed reference with a failing action must not delete. An object of
+// an action that failed or did not run stays in the bucket, like one
+// whose form was never sent, for the bucket's lifecycle rule to expire
+// (docs/uploads.md, Cleanup).
+//
+// It also removes fieldFresh from a body lt did not parse as uploads: the
+// keys of the files this request stored come from parseUploads only.
+func (h *Handler) checkPresigned(w http.ResponseWriter, r *http.Request, id Identity, form url.Values, asJSON bool) bool {
+	if !h.streamsUploads(r) {
+		delete(form, fieldFresh)
+	}
 	var keys []string
 	for k := range form {
 		if strings.HasPrefix(k, fieldPresigned) {
@@ -134,7 +145,7 @@ func (h *Handler) checkPresigned(w http.ResponseWriter, r *http.Request, id Iden
 		}
 	}
 	if len(keys) == 0 {
-		return nil, true
+		return true
 	}
 	asJSON = asJSON || form.Get(fieldConn) != ""
 	now := time.Now()
@@ -144,32 +155,30 @@ func (h *Handler) checkPresigned(w http.ResponseWriter, r *http.Request, id Iden
 		u, ok := h.opts.uploads[field]
 		if _, presigns := u.Store.(Presigner); !ok || !presigns {
 			h.refuse(w, r, http.StatusBadRequest, &UploadError{Field: clip(field, 64), Reason: "takes no direct uploads"}, asJSON)
-			return nil, false
+			return false
 		}
 		for _, v := range form[k] {
 			f, ok := h.uploadSigner().checkPending(v, field, id.GroupID, now)
 			if !ok {
-				h.deleteFiles(promised)
 				h.refuse(w, r, http.StatusBadRequest, fmt.Errorf("%w: a presigned upload's reference for %q is not valid (forged, another session's, or over an hour old)", ErrBadRequest, field), asJSON)
-				return nil, false
+				return false
 			}
 			promised = append(promised, f)
 		}
 		if n := len(form[k]) + len(form[fieldFile+field]); n > u.MaxFiles {
-			h.deleteFiles(promised)
 			h.refuse(w, r, http.StatusRequestEntityTooLarge, &UploadError{Field: field, Reason: fmt.Sprintf("too many files (at most %d)", u.MaxFiles)}, asJSON)
-			return nil, false
+			return false
 		}
 	}
 	verified := make([]File, 0, len(promised))
 	for _, f := range promised {
-		got, status, err := h.statPresigned(r.Context(), f)
+		got, bad, status, err := h.statPresigned(r.Context(), f)
 		if err != nil {
-			if status != http.StatusInternalServerError {
-				h.deleteFiles(promised)
+			if bad {
+				h.deleteFiles([]File{f})
 			}
 			h.refuse(w, r, status, err, asJSON)
-			return nil, false
+			return false
 		}
 		verified = append(verified, got)
 	}
@@ -180,26 +189,27 @@ func (h *Handler) checkPresigned(w http.ResponseWriter, r *http.Request, id Iden
 		form.Add(fieldFile+f.Field, h.uploadSigner().sign(f, id.GroupID, now))
 	}
 	r.Form = withQuery(form, r.URL.RawQuery) // form is r.PostForm
-	return keepFilesIfOK(w, verified, h.deleteFiles).(*filesWriter), true
+	return true
 }
 
 // statPresigned checks that the object of f, a presigned upload, is as
-// promised, and returns f with its sniffed type.
-func (h *Handler) statPresigned(ctx context.Context, f File) (File, int, error) {
+// promised, and returns f with its sniffed type; bad tells, on an error,
+// that the object is there but not what was promised.
+func (h *Handler) statPresigned(ctx context.Context, f File) (_ File, bad bool, status int, _ error) {
 	p := h.opts.uploads[f.Field].Store.(Presigner) // checked by the caller
 	size, head, err := p.Stat(ctx, f.Key)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return File{}, http.StatusUnprocessableEntity, &UploadError{Field: f.Field, Reason: "not uploaded (no file arrived in storage)"}
+		return File{}, false, http.StatusUnprocessableEntity, &UploadError{Field: f.Field, Reason: "not uploaded (no file arrived in storage)"}
 	case err != nil:
-		return File{}, http.StatusInternalServerError, fmt.Errorf("lt: checking a presigned upload of %q: %w", f.Field, err)
+		return File{}, false, http.StatusInternalServerError, fmt.Errorf("lt: checking a presigned upload of %q: %w", f.Field, err)
 	case size != f.Size:
-		return File{}, http.StatusUnprocessableEntity, &UploadError{Field: f.Field, Reason: fmt.Sprintf("not the file promised (%d bytes, not %d)", size, f.Size)}
+		return File{}, true, http.StatusUnprocessableEntity, &UploadError{Field: f.Field, Reason: fmt.Sprintf("not the file promised (%d bytes, not %d)", size, f.Size)}
 	}
 	typ := http.DetectContentType(head)
 	if !accepts(h.opts.uploads[f.Field].Accept, typ) {
-		return File{}, http.StatusUnprocessableEntity, &UploadError{Field: f.Field, Reason: "type not accepted (" + mediaType(typ) + ")"}
+		return File{}, true, http.StatusUnprocessableEntity, &UploadError{Field: f.Field, Reason: "type not accepted (" + mediaType(typ) + ")"}
 	}
 	f.Type = mediaType(typ)
-	return f, 0, nil
+	return f, false, 0, nil
 }

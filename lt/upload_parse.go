@@ -23,6 +23,13 @@ import (
 // reference (see upload_token.go): "_lt_file.avatar".
 const fieldFile = "_lt_file."
 
+// fieldFresh carries, once per file, the key of each file the request's
+// body brought (parseUploads), so that the instance a POST is forwarded
+// to deletes them if the action fails there (dropFreshFiles): a
+// reference alone could be one sent again, of a file an action kept.
+// Never taken from a client.
+const fieldFresh = "_lt_fresh"
+
 // parseUploads reads a multipart body of a page with upload fields as a
 // stream: each file of a declared field goes to its Store as it arrives
 // (its reference, signed, is added to the form under fieldFile+field);
@@ -69,7 +76,7 @@ func (h *Handler) parseUploads(w http.ResponseWriter, r *http.Request, id Identi
 			if err != nil {
 				return fail(bodyStatus(err), fmt.Errorf("%w: field %q: %v", ErrBadRequest, clip(name, 64), clipErr(err)))
 			}
-			if !strings.HasPrefix(name, fieldFile) { // references come from lt only
+			if !strings.HasPrefix(name, fieldFile) && name != fieldFresh { // these come from lt only
 				form.Add(name, v)
 			}
 			continue
@@ -88,6 +95,7 @@ func (h *Handler) parseUploads(w http.ResponseWriter, r *http.Request, id Identi
 		}
 		files = append(files, f)
 		form.Add(fieldFile+name, h.uploadSigner().sign(f, id.GroupID, time.Now()))
+		form.Add(fieldFresh, f.Key)
 	}
 	if fields == 0 {
 		return fail(http.StatusBadRequest, fmt.Errorf("%w: a multipart body without parts: is its boundary the one Content-Type names?", ErrBadRequest))

@@ -31,10 +31,12 @@ type upState struct {
 	Names []string
 }
 
-// upCtrl records the files its actions received.
+// upCtrl records the files its actions received, and their references
+// (a page could echo them).
 type upCtrl struct {
 	mu    *sync.Mutex
 	got   *[]lt.File
+	refs  *[]string
 	calls *int
 }
 
@@ -42,6 +44,7 @@ func (c *upCtrl) Save(s upState, ctx *lt.Context) (upState, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	*c.calls++
+	*c.refs = append(*c.refs, ctx.Request().PostForm["_lt_file.avatar"]...)
 	files := ctx.Files("avatar")
 	*c.got = append(*c.got, files...)
 	for _, f := range files {
@@ -62,6 +65,7 @@ type upFixture struct {
 	dir   string
 	mu    sync.Mutex
 	got   []lt.File
+	refs  []string
 	calls int
 }
 
@@ -71,7 +75,7 @@ func newUpFixture(t testing.TB, u lt.Upload, opts ...lt.Option) *upFixture {
 	if u.Store == nil {
 		u.Store = lt.DiskStore{Dir: f.dir}
 	}
-	h, err := lt.New(lt.Must(lt.Parse("up", upHTML)), &upCtrl{mu: &f.mu, got: &f.got, calls: &f.calls}, upState{},
+	h, err := lt.New(lt.Must(lt.Parse("up", upHTML)), &upCtrl{mu: &f.mu, got: &f.got, refs: &f.refs, calls: &f.calls}, upState{},
 		append([]lt.Option{lt.WithUpload("avatar", u)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -145,4 +147,31 @@ func (c *Context) Files(field string) []File {
 		}
 	}
 	return out
+}
+
+// dropFreshFiles deletes the files of a forwarded action that failed, or
+// did not run, on this instance: those the forwarding instance stored
+// for that very POST (their keys under fieldFresh, their references
+// checking out for group), as it does itself for an action that fails
+// there. Files the form refers to otherwise (a reference sent again) are
+// left alone.
+func (h *Handler) dropFreshFiles(form url.Values, group string) {
+	fresh := form[fieldFresh]
+	if len(fresh) == 0 {
+		return
+	}
+	now := time.Now()
+	var files []File
+	for k, vs := range form {
+		field, ok := strings.CutPrefix(k, fieldFile)
+		if !ok {
+			continue
+		}
+		for _, v := range vs {
+			if f, ok := h.uploadSigner().check(v, field, group, now); ok && slices.Contains(fresh, f.Key) {
+				files = append(files, f)
+			}
+		}
+	}
+	h.deleteFiles(files)
 }

@@ -249,8 +249,11 @@ func TestPresignRefusals(t *testing.T) {
 // to: an object missing, of another size than promised, or of a type
 // that lies is refused (422, the field named) and deleted; a reference
 // that does not check out is refused (400); more than MaxFiles, 413; a
-// pending reference never passes for a checked one; and the object of an
-// action that fails is deleted, as a file in the body would be.
+// pending reference never passes for a checked one. An object that
+// passed its check is never deleted by lt (the action's failing or not
+// running included): its reference may be sent again once the object is
+// the app's (TestPresignedReferenceSentAgain); the bucket's lifecycle rule
+// expires the unused ones.
 func TestPresignedUploadChecked(t *testing.T) {
 	html := []byte("<html><script>alert(1)</script>" + strings.Repeat(" ", 1000))
 	for _, c := range []struct {
@@ -267,7 +270,7 @@ func TestPresignedUploadChecked(t *testing.T) {
 		{name: "never uploaded", promise: 1000, status: http.StatusUnprocessableEntity, says: "avatar: not uploaded"},
 		{name: "fewer bytes than promised", promise: 2000, send: content(1000), status: http.StatusUnprocessableEntity, says: "avatar: not the file promised (1000 bytes, not 2000)"},
 		{name: "a type that lies", promise: len(html), send: html, status: http.StatusUnprocessableEntity, says: "avatar: type not accepted (text/html)"},
-		{name: "the action fails", promise: 1000, send: content(1000), status: http.StatusUnprocessableEntity, says: "refused", calls: 1, filesGot: 1,
+		{name: "the action fails", promise: 1000, send: content(1000), status: http.StatusUnprocessableEntity, says: "refused", calls: 1, filesGot: 1, objectKept: true,
 			form: func(ref string, _ *http.Client, _ *app) url.Values {
 				return url.Values{"save": {""}, "fail": {"1"}, "_lt_presigned.avatar": {ref}}
 			}},
@@ -275,7 +278,7 @@ func TestPresignedUploadChecked(t *testing.T) {
 			form: func(ref string, _ *http.Client, _ *app) url.Values {
 				return url.Values{"save": {""}, "_lt_presigned.avatar": {"x" + ref[1:]}}
 			}},
-		{name: "two files for a field of one", promise: 1000, send: content(1000), status: http.StatusRequestEntityTooLarge, says: "too many files",
+		{name: "two files for a field of one", promise: 1000, send: content(1000), status: http.StatusRequestEntityTooLarge, says: "too many files", objectKept: true,
 			form: func(ref string, _ *http.Client, _ *app) url.Values {
 				return url.Values{"save": {""}, "_lt_presigned.avatar": {ref, ref}}
 			}},
@@ -329,4 +332,33 @@ func TestPresignedReferenceOfAnotherSession(t *testing.T) {
 	is.Equal(status, http.StatusSeeOther)
 	got, _ := a.rec.got()
 	is.Equal(len(got), 1)
+}
+
+// A presigned upload's reference sent again once its action succeeded
+// (the object is the app's now) with an action that fails, with too many
+// files, or with an unknown action: the object stays.
+func TestPresignedReferenceSentAgain(t *testing.T) {
+	is := is.New(t)
+	s3 := newFakeS3(t)
+	a := newApp(t, lt.Upload{Store: s3.store()})
+	s3.cors.allow(a.URL)
+	status, p := presign(t, a.client, a.URL+"/", "avatar", "a.png", 1000, "image/png")
+	is.Equal(status, http.StatusOK)
+	is.Equal(put(t, a.URL, p, content(1000)), http.StatusOK)
+	status, _ = postForm(t, a.client, a.URL+"/", url.Values{"save": {""}, "_lt_presigned.avatar": {p.Ref}})
+	is.Equal(status, http.StatusSeeOther)
+	kept := s3.keys(t)
+	is.Equal(len(kept), 1)
+	for _, again := range []struct {
+		form   url.Values
+		status int
+	}{
+		{url.Values{"save": {""}, "fail": {"1"}, "_lt_presigned.avatar": {p.Ref}}, http.StatusUnprocessableEntity},
+		{url.Values{"save": {""}, "_lt_presigned.avatar": {p.Ref, p.Ref}}, http.StatusRequestEntityTooLarge},
+		{url.Values{"nosuchaction": {""}, "_lt_presigned.avatar": {p.Ref}}, http.StatusBadRequest},
+	} {
+		status, _ := postForm(t, a.client, a.URL+"/", again.form)
+		is.Equal(status, again.status)
+		is.Equal(s3.keys(t), kept) // the app's object stays
+	}
 }
