@@ -30,7 +30,6 @@ const INPUTS = 'input[type=file]';
  */
 export function uploads(win) {
   const doc = win.document;
-  const href = () => win.location.href;
   const entries = new WeakMap(); // input -> its entries {file, li, p, url, x, job, gone}
   const of = new WeakMap(); // File -> its entry
   const cancelled = { name: 'AbortError' };
@@ -57,8 +56,8 @@ export function uploads(win) {
   };
 
   // mark shows on entry e a refusal's message (data-lt-failed), or none.
-  const mark = (e, m = '') => {
-    e.li.querySelector('small').textContent = m;
+  const mark = (e, m) => {
+    e.li.querySelector('small').textContent = m || '';
     e.li.toggleAttribute('data-lt-failed', !!m);
   };
 
@@ -109,64 +108,65 @@ export function uploads(win) {
       for (const k in headers) x.setRequestHeader(k, headers[k]);
       x.upload.onprogress = x.upload.onload = (p) => prog(p.loaded / p.total);
       x.onload = () => ok({ ok: x.status < 300, status: x.status, json: async () => JSON.parse(x.responseText) });
-      x.onerror = () => no(Error('network error'));
+      x.onerror = () => no(Error('network'));
       x.onabort = () => no(cancelled);
       x.send(body);
     });
 
-  // direct puts the file of entry e straight to storage: a presign POST,
-  // then the PUT. It returns the reference; a refusal, marked on the
-  // entry, is thrown as {res}.
-  const direct = async (job, field, e) => {
-    const f = e.file;
-    e.job = job;
-    e.p = -1;
-    mark(e);
-    let res = await win.fetch(href(), {
-      method: 'POST',
-      body: new URLSearchParams({ _lt_presign: field, name: f.name, size: f.size, type: f.type }),
-    });
-    const j = await res.json().catch(() => ({}));
-    // Removed during its PUT: left out (the reference, of a gone entry).
-    if (res.ok) res = await send(e, 'PUT', j.url, f, j.headers, (r) => progress(e, r * 100)).catch((err) => (job.all || !e.gone ? Promise.reject(err) : res));
-    if (res.ok) return j.ref;
-    mark(e, j.error || 'HTTP ' + res.status);
-    throw { res: { status: res.status, json: async () => 0 } }; // told: not lt:error's
-  };
-
   return (body, form) => {
     if (!win.XMLHttpRequest || !(body instanceof win.FormData)) return;
+    const url = win.location.href;
     const job = {};
+    const all = [...body];
+    // begin marks entry e as sent by this POST, from 0%, without refusal.
+    const begin = (e) => {
+      e.job = job;
+      e.p = -1;
+      mark(e);
+    };
+    // direct puts the file of entry e (of field) straight to storage: a
+    // presign POST, then the PUT; it keeps the reference in e.ref. A
+    // refusal is marked on the entry and kept in job.res.
+    const direct = async (field, e) => {
+      const f = e.file;
+      begin(e);
+      let res = await win.fetch(url, {
+        method: 'POST',
+        body: new URLSearchParams({ _lt_presign: field, name: f.name, size: f.size, type: f.type }),
+      });
+      const j = await res.json().catch(() => ({}));
+      // Removed during its PUT: left out (a gone entry).
+      if (res.ok) res = await send(e, 'PUT', j.url, f, j.headers, (r) => progress(e, r * 100)).catch((err) => (job.all || !e.gone ? Promise.reject(err) : res));
+      if (res.ok) return (e.ref = j.ref);
+      mark(e, j.error || 'HTTP ' + res.status);
+      job.res = { status: res.status, json: async () => 0 }; // told: not lt:error's
+    };
     const run = async () => {
-      // The fields as sent, each file's entry with it: [name, value, entry].
-      const items = await Promise.all(
-        [...body].map(async ([k, v]) => {
+      await Promise.all(
+        all.map(([k, v]) => {
           const e = of.get(v);
-          return e?.input.getAttribute('data-lt-upload') === 'direct' ? ['_lt_presigned.' + k, await direct(job, k, e), e] : [k, v, e];
+          if (e) e.ref = 0; // this POST's, never an older one's
+          return e && !e.gone && e.input.getAttribute('data-lt-upload') === 'direct' && direct(k, e);
         }),
       );
       if (job.all) throw cancelled;
+      if (job.res) return job.res;
       const fd = new win.FormData();
       const parts = []; // [entry, its offset in the files sent]
       let size = 0;
-      for (const [k, v, e] of items) {
-        if (!e?.gone) fd.append(k, v);
-        if (v === e?.file && !e.gone) {
-          parts.push([e, size]);
-          size += v.size;
-          e.job = job;
-          e.p = -1;
-          mark(e);
+      for (const [k, v] of all) {
+        const e = of.get(v);
+        if (e?.ref) e.gone || fd.append('_lt_presigned.' + k, e.ref);
+        else if (!e?.gone) {
+          fd.append(k, v);
+          if (e) begin(e), parts.push([e, size]), (size += v.size);
         }
       }
-      return send(job, 'POST', href(), fd, { Accept: 'application/json' }, (r) => {
+      return send(job, 'POST', url, fd, { Accept: 'application/json' }, (r) => {
         for (const [e, o] of parts) progress(e, e.file.size ? ((r * size - o) * 100) / e.file.size : 100);
       });
     };
     // A success clears the form's files.
-    return run().then(
-      (res) => (res.ok && clear(form), res),
-      (err) => err.res || Promise.reject(err),
-    );
+    return run().then((res) => (res.ok && clear(form), res));
   };
 }

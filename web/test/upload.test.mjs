@@ -353,7 +353,12 @@ test('a presign refused marks its file, and the action is not sent', async () =>
     ['a.png', 10, 'image/png'],
     ['big.png', 500, 'image/png'],
   ]);
-  const res = await p.up(body(p, form), form);
+  const answer = p.up(body(p, form), form);
+  await tick();
+  await tick();
+  // The other file's PUT ends (the POST answers once every file is done).
+  p.xhrs[0].answer(200, {});
+  const res = await answer;
   assert.equal(res.status, 413);
   assert.equal(await res.json(), 0); // live.js then reports HTTP 413: the entry says why
   assert.deepEqual(
@@ -368,4 +373,39 @@ test('bodies that are not a form’s FormData are left to fetch', () => {
   assert.equal(p.up(new URLSearchParams('a=1'), null), undefined);
   delete p.win.XMLHttpRequest;
   assert.equal(p.up(new p.win.FormData(), p.doc.querySelector('form')), undefined);
+});
+
+test('a direct file removed before the submit is not presigned; a submit again presigns and PUTs anew', async () => {
+  const p = page(DIRECT);
+  const form = p.doc.querySelector('form');
+  choose(p, form.elements.gallery, [
+    ['a.png', 10, 'image/png'],
+    ['b.png', 20, 'image/png'],
+  ]);
+  p.doc.querySelector('[data-lt-file] button').click();
+  const first = p.up(body(p, form), form);
+  await tick();
+  await tick();
+  assert.deepEqual(
+    p.presigns.map((x) => x.name),
+    ['b.png'],
+  );
+  p.xhrs[0].answer(200, {});
+  await tick();
+  await tick();
+  p.xhrs[1].answer(422, { error: 'refused' }); // the action failed
+  assert.equal((await first).status, 422);
+  const second = p.up(body(p, form), form);
+  await tick();
+  await tick();
+  assert.deepEqual(
+    p.presigns.map((x) => x.name),
+    ['b.png', 'b.png'],
+  );
+  p.xhrs[2].answer(200, {});
+  await tick();
+  await tick();
+  assert.deepEqual([...p.xhrs[3].body], [['_lt_presigned.gallery', 'ref-b.png']]);
+  p.xhrs[3].answer(200, {});
+  assert.equal((await second).ok, true);
 });
