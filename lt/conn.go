@@ -55,6 +55,7 @@ type conn struct {
 	key      string // state-store key: group and page path
 	params   map[string]string
 	url      string          // the tab's URL, path and query, as the browser shows it (navigate.go)
+	moved    []byte          // the "u" of a full render once the server moved the tab (PushURL, ReplaceURL): for one that missed it; c.mu
 	fallback []byte          // the live region instead, when the output did not split
 	ctx      context.Context // done when the connection ends for good
 	cancel   context.CancelFunc

@@ -192,10 +192,10 @@ func ValidInstance(id string) bool {
 
 // newConnID makes a connection id; with a broadcaster it names the
 // instance that holds the connection, so other instances can forward
-// actions for it.
+// actions for it, and the page (idTag).
 func (h *Handler) newConnID() string {
 	if b := h.opts.broadcaster; b != nil {
-		return b.Instance() + "." + sessioncookie.NewID()
+		return b.Instance() + "." + idTag(h.name) + sessioncookie.NewID() // navigate.go
 	}
 	return sessioncookie.NewID()
 }

@@ -2,6 +2,8 @@ package lt
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -238,6 +240,9 @@ func (c *conn) followURL(out reflect.Value, ctx *Context) (reflect.Value, error)
 	}
 	c.setURL(to)
 	ctx.url = to
+	c.mu.Lock()
+	c.moved = navigation{url: to, replace: true}.json()
+	c.mu.Unlock()
 	return out, nil
 }
 
@@ -319,7 +324,7 @@ func (h *Handler) serveParams(w http.ResponseWriter, r *http.Request, id Identit
 	case errors.Is(err, ErrForeignConnection):
 		h.refuse(w, r, http.StatusForbidden, err, true)
 		return
-	case err != nil && h.forwards(connID):
+	case err != nil && h.forwards(connID) && h.mintedHere(connID):
 		h.forwardParams(w, r, id, connID, form)
 		return
 	case err != nil:
@@ -360,6 +365,9 @@ func (h *Handler) serveParams(w http.ResponseWriter, r *http.Request, id Identit
 // returns the update, the error message the tab shows and Params' error.
 func (c *conn) navigate(u, key string, params map[string]string, req *http.Request) (published, string, error) {
 	c.setURL(u)
+	c.mu.Lock()
+	c.moved = nil // the tab moved itself: it has the URL
+	c.mu.Unlock()
 	c.params, c.callCtx.params = params, params
 	if key != c.key {
 		c.key, c.saved = key, nil // its actions now save the new path's state
@@ -444,6 +452,26 @@ func (h *Handler) deliverParams(m message) {
 	if err := c.enqueue(func() { _, _, _ = c.navigate(u, key, params, req) }); err != nil && err != ErrClosed {
 		h.log.Warn("lt: forwarded URL change not queued", "conn", c.id, "err", err)
 	}
+}
+
+// idTag is the part of a connection id, after its instance's name, that
+// names the page (Handler) it belongs to: 6 characters of a hash of the
+// page's name, which every instance gives the same page. With it an
+// instance tells that a _lt_params POST names a connection of another
+// page before forwarding it to the instance holding it, where the page
+// would not find it: the tab gets 410 and loads the URL, instead of a 202
+// whose update never comes.
+func idTag(page string) string {
+	sum := sha256.Sum256([]byte(page))
+	return base64.RawURLEncoding.EncodeToString(sum[:])[:6]
+}
+
+// mintedHere reports whether connID is a connection id this page (on any
+// instance) could have made: one without an instance's name, or whose
+// page tag is this page's.
+func (h *Handler) mintedHere(connID string) bool {
+	i := strings.LastIndexByte(connID, '.')
+	return i < 0 || strings.HasPrefix(connID[i+1:], idTag(h.name))
 }
 
 // stringMap is path parameters as a message carries them: absent, or an

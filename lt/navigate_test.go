@@ -398,3 +398,56 @@ func TestParamsPostForwarded(t *testing.T) {
 	ev := tab.WaitFor("list=2 page=4 url=/lists/2?page=4 mounts=1 params=2 ")
 	is.True(!strings.Contains(ev.HTML, "list=3")) // the stranger's, before it, moved nothing
 }
+
+// A full render carries the tab's URL ("u" with "r") once the server moved
+// it (PushURL, ReplaceURL), so that a tab that missed the update's u, and
+// gets a render instead, replaces its URL; once the tab moved itself
+// (_lt_params) it has its URL, and renders carry none.
+func TestRenderCarriesMovedURL(t *testing.T) {
+	is := is.New(t)
+	mux := http.NewServeMux()
+	mux.Handle("/lists/{list}", newLists(t))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	tab := lttest.Open(t, srv.URL+"/lists/1?page=1")
+	u := func() string {
+		t.Helper()
+		typ, data := firstEvent(t, tab, srv.URL+"/lists/1")
+		is.Equal(typ, "render")
+		var m struct{ U json.RawMessage }
+		is.NoErr(json.Unmarshal(data, &m))
+		return string(m.U)
+	}
+	is.Equal(u(), "") // loaded there
+
+	is.Equal(tab.Act("next", nil).Status, http.StatusOK)
+	is.Equal(u(), `{"p":"/lists/1?page=2","r":true}`)
+	is.Equal(tab.Act("go", url.Values{"to": {"../lists/2"}}).Status, http.StatusOK)
+	is.Equal(u(), `{"p":"/lists/1?page=2","r":true}`) // another path: not moved until the tab posts there
+
+	is.Equal(tab.Patch("/lists/2?page=9").Status, http.StatusOK)
+	is.Equal(u(), "")
+}
+
+// A _lt_params POST naming a connection of another page (another Handler)
+// that another instance holds gets 410 at once, so that the tab loads the
+// URL: forwarded, the instance holding it would not find it on that page,
+// and the 202's update would never come.
+func TestParamsPostForAnotherPagesConnection(t *testing.T) {
+	is := is.New(t)
+	bus := lt.NewBus()
+	serve := func(id string) string {
+		r := chi.NewRouter()
+		r.Handle("/lists/{list}", newLists(t, lt.WithBroadcaster(bus.Instance(id)), lt.WithSecret(testSecret)))
+		r.Handle("/others/{list}", newLists(t, lt.WithBroadcaster(bus.Instance(id)), lt.WithSecret(testSecret), lt.WithName("others")))
+		srv := httptest.NewServer(r)
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	a, b := serve("a"), serve("b")
+	tab := lttest.Open(t, a+"/lists/1")
+	jar := sameSession(t, tab, a, b)
+	is.Equal(postForm(t, jar, b+"/others/2", url.Values{"_lt_conn": {tab.Conn()}, "_lt_params": {"1"}}), http.StatusGone)
+	is.Equal(postForm(t, jar, b+"/lists/2", url.Values{"_lt_conn": {tab.Conn()}, "_lt_params": {"1"}}), http.StatusAccepted)
+	tab.WaitFor("list=2 page=0 url=/lists/2 ")
+}

@@ -43,25 +43,26 @@ func (c *conn) change(tree *livetree.Frag, plain []byte, b *batch) (u update, ok
 	case tree != nil:
 		c.tree, c.fallback = tree, nil
 		r, st := c.enc.Full(tree, true)
-		return update{kind: 'r', body: r, statics: st}, true
+		return update{kind: 'r', body: r, statics: st, url: c.moved}, true
 	default:
 		region := splitPage(plain).region
 		if c.tree == nil && c.fallback != nil && bytes.Equal(region, c.fallback) {
 			return update{}, false
 		}
 		c.tree, c.fallback = nil, bytes.Clone(region)
-		return update{kind: 'h', body: c.fallback}, true
+		return update{kind: 'h', body: c.fallback, url: c.moved}, true
 	}
 }
 
 // snapshot is the whole current page, for a client that cannot be caught up
-// with updates. c.mu is held.
+// with updates, and the tab's URL if the server moved it (a client that
+// missed the update's u replaces its URL). c.mu is held.
 func (c *conn) snapshot() update {
 	if c.tree == nil {
-		return update{kind: 'h', body: c.fallback}
+		return update{kind: 'h', body: c.fallback, url: c.moved}
 	}
 	r, st := c.enc.Full(c.tree, true)
-	return update{kind: 'r', body: r, statics: st}
+	return update{kind: 'r', body: r, statics: st, url: c.moved}
 }
 
 // document renders the page's full HTML from the current tree. c.mu is held.
