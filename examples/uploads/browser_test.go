@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/livesse/livesse/lt"
@@ -473,4 +474,29 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 			is.Equal(len(a.stored(t)), 2)
 		})
 	}
+}
+
+// Images dropped on the gallery's zone (drop.js) are listed as if chosen,
+// and go up with the form.
+func TestBrowserDragAndDrop(t *testing.T) {
+	forModes(t, func(t *testing.T, a *app) {
+		is := is.New(t)
+		f := newFiles(t)
+		paths := []string{f.image(t, "one.png"), f.image(t, "two.png")}
+		at, err := ltbrowser.Eval[[]float64](a.ctx, `(() => { const r = document.querySelector("#gallery-drop").getBoundingClientRect();
+			return [r.left + r.width / 2, r.top + r.height / 2] })()`)
+		is.NoErr(err)
+		data := &input.DragData{Items: []*input.DragDataItem{}, Files: paths, DragOperationsMask: 1}
+		is.NoErr(ltbrowser.Do(a.ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			for _, typ := range []input.DispatchDragEventType{input.DispatchDragEventTypeDragEnter, input.DispatchDragEventTypeDragOver, input.DispatchDragEventTypeDrop} {
+				if _, err := cdp.Call(ctx, tg, input.DispatchDragEvent, input.DispatchDragEventParams{Type: typ, X: at[0], Y: at[1], Data: data}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})))
+		is.NoErr(ltbrowser.Wait(a.ctx, "two entries", `document.querySelectorAll("#gallery-list [data-lt-file]").length === 2`, `document.querySelector("#gallery-list").innerHTML`))
+		a.click(t, `button[name="add_photos"]`)
+		is.NoErr(ltbrowser.WaitText(a.ctx, "#count", "2 photos"))
+	})
 }

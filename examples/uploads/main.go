@@ -2,7 +2,8 @@
 // is sent (a preview of the file chosen) and after, and a gallery that
 // takes up to ten images at once, each with its progress and a button
 // that removes it, before or during the upload; a reset button cancels
-// them all. Files too large or of another type are refused next to their
+// them all; images dropped on the gallery's zone are taken too (drop.js,
+// a few lines of the page's own). Files too large or of another type are refused next to their
 // field. Without JavaScript both forms are plain multipart forms (303).
 //
 //	go run ./examples/uploads                # files in a temporary directory
@@ -35,7 +36,7 @@ import (
 	"github.com/livesse/livesse/lt"
 )
 
-//go:embed uploads.html
+//go:embed uploads.html drop.js
 var files embed.FS
 
 // The fields' limits.
@@ -154,6 +155,10 @@ func newApp(store Store, direct bool, secret []byte) (http.Handler, *lt.Handler,
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/{$}", h)
+	mux.HandleFunc("GET /drop.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		http.ServeFileFS(w, r, files, "drop.js")
+	})
 	mux.HandleFunc("GET /files/{key}", func(w http.ResponseWriter, r *http.Request) {
 		serveFile(w, r, store, r.PathValue("key"))
 	})
