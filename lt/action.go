@@ -25,7 +25,7 @@ const (
 // serveAction runs the action a POST names. With the JavaScript client
 // (the form carries _lt_conn) it runs on that tab's live connection and
 // answers with the update as JSON. Without it, as a plain HTML form post,
-// it runs on the session group's last state and answers 303 to the page
+// it runs on the session's last state and answers 303 to the page
 // (post/redirect/get), or 422 with the page re-rendered to show the error.
 func (h *Handler) serveAction(w http.ResponseWriter, r *http.Request) {
 	asJSON := strings.Contains(r.Header.Get("Accept"), "application/json")
@@ -327,7 +327,7 @@ func (f *forwardedRequest) size() int {
 }
 
 // plainAction serves a form post without the JavaScript client. Posts of
-// one session group on one page run one at a time, each on the state the
+// one session on one page run one at a time, each on the state the
 // one before it saved, so that none is lost.
 func (h *Handler) plainAction(w http.ResponseWriter, r *http.Request, id Identity, name string, data map[string]any) {
 	key := stateKey(id, r)
@@ -337,7 +337,7 @@ func (h *Handler) plainAction(w http.ResponseWriter, r *http.Request, id Identit
 	ctrl := h.ct.newController(h.proto)
 	ctx := &Context{
 		Context: r.Context(), action: name, data: data, req: r, client: true, params: urlParams(r), id: id,
-		session: groupSession{h: h, group: id.GroupID}, h: h, url: tabURL(r), nav: navigation{allowed: true},
+		session: groupSession{h: h, group: id.SessionID}, h: h, url: tabURL(r), nav: navigation{allowed: true},
 	}
 	if h.ct.mount != nil {
 		mctx := *ctx
@@ -387,8 +387,8 @@ func (h *Handler) plainAction(w http.ResponseWriter, r *http.Request, id Identit
 		return
 	}
 	h.store.save(nil, key, out)
-	h.fanOutGroup(r.Context(), id.GroupID, nil, ctx.bs)
-	h.syncGroup(r.Context(), id.GroupID, nil, name, data)
+	h.fanOutGroup(r.Context(), id.SessionID, nil, ctx.bs)
+	h.syncGroup(r.Context(), id.SessionID, nil, name, data)
 	h.setFlash(w, r, id, o.flash)
 	http.Redirect(w, r, o.redirect(r), http.StatusSeeOther) // the page, or where the action moved it
 }
@@ -439,7 +439,7 @@ func (h *Handler) refuseAs(w http.ResponseWriter, r *http.Request, status int, e
 // maxLoggedPath bounds how much of a request's path a log line repeats.
 const maxLoggedPath = 256
 
-// keyLocks serializes work by key (a session group's page), holding a
+// keyLocks serializes work by key (a session's page), holding a
 // lock only while someone uses it.
 type keyLocks struct {
 	mu sync.Mutex

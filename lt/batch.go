@@ -13,7 +13,7 @@ import (
 )
 
 // A batch shares work among the connections one server action reaches
-// (TriggerAll, TriggerGroup, TriggerUser, a message from another
+// (TriggerAll, TriggerSession, TriggerUser, a message from another
 // instance). Connections that end in equal states render once, and
 // connections whose pages were one tree and become another share one
 // diff: at 10,000 tabs of one page that turns 10,000 template executions

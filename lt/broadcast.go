@@ -12,9 +12,9 @@ type Kind string
 
 // The kinds of ServerAction.
 const (
-	ToGroup Kind = "group" // every connection of a session group
-	ToUser  Kind = "user"  // every connection of a user
-	ToAll   Kind = "all"   // every connection of the page (no target)
+	ToSession Kind = "group" // every connection of a session group
+	ToUser    Kind = "user"  // every connection of a user
+	ToAll     Kind = "all"   // every connection of the page (no target)
 	// toConn is one connection: an action POST (or a leave, or a URL
 	// change) that reached an instance which does not hold it. Only lt
 	// makes these.

@@ -58,10 +58,10 @@ func TestTriggerAcrossInstances(t *testing.T) {
 	tabB := lttest.Open(t, b.URL+"/page", lttest.WithJar(sameSession(t, tabA, a.URL, b.URL)))
 	is.True(strings.HasPrefix(tabA.Conn(), "a."))
 	is.True(strings.HasPrefix(tabB.Conn(), "b."))
-	group := lt.AnonymousIdentity(cookie(t, tabA, a.URL)).GroupID
+	group := lt.AnonymousIdentity(cookie(t, tabA, a.URL)).SessionID
 
-	is.NoErr(b.H.TriggerGroup(context.Background(), group, "increment", nil)) // from instance b ...
-	tabA.WaitFor("n=1")                                                       // ... reaches the tab on a
+	is.NoErr(b.H.TriggerSession(context.Background(), group, "increment", nil)) // from instance b ...
+	tabA.WaitFor("n=1")                                                         // ... reaches the tab on a
 	tabB.WaitFor("n=1")
 
 	// A client action on a syncs the tab on b.
@@ -120,9 +120,9 @@ func TestBadMessagesDropped(t *testing.T) {
 	var logs syncBuffer
 	a := newInstance(t, bus.Instance("a"), lt.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	tab := lttest.Open(t, a.URL+"/page")
-	group := lt.AnonymousIdentity(cookie(t, tab, a.URL)).GroupID
+	group := lt.AnonymousIdentity(cookie(t, tab, a.URL)).SessionID
 	evil := bus.Instance("evil")
-	other := lt.Identity{GroupID: "anon:someone-else"}
+	other := lt.Identity{SessionID: "anon:someone-else"}
 	// What another instance sends arrives as JSON (its Broadcaster's).
 	wire := func(js string) lt.Message {
 		t.Helper()
@@ -147,7 +147,7 @@ func TestBadMessagesDropped(t *testing.T) {
 	}
 	// A good message after the bad ones: the first update the tab sees is
 	// this one, so none of the bad ones was applied.
-	is.NoErr(evil.Publish(waitCtx(t), lt.Must(lt.ServerAction("page", lt.ToGroup, group, "set_msg", map[string]any{"msg": "good"}))))
+	is.NoErr(evil.Publish(waitCtx(t), lt.Must(lt.ServerAction("page", lt.ToSession, group, "set_msg", map[string]any{"msg": "good"}))))
 	ev := tab.Next()
 	is.True(strings.Contains(ev.HTML, "msg=good"))
 	is.True(strings.Contains(ev.HTML, "n=0"))

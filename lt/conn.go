@@ -213,7 +213,7 @@ func (c *conn) do(ctx context.Context, f func()) error {
 // invoke runs a state method as a job body and publishes the new render.
 // It returns the error the method returned (shown to this tab) and the
 // broadcasts the method asked for. The state after an action becomes the
-// session group's saved state; after a lifecycle method (OnConnect, Sync)
+// session's saved state; after a lifecycle method (OnConnect, Sync)
 // it does not, since that tab did not act.
 func (c *conn) invoke(m reflect.Method, action string, data map[string]any, b *batch) (broadcasts []broadcast, err error) {
 	broadcasts, _, _, err = c.invokeUpdate(m, action, data, nil, false, b)
@@ -278,13 +278,13 @@ func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any
 // act is a client action as a job body, whether the tab posted it here or
 // another instance forwarded it (req is then rebuilt from what it sent):
 // the action, the broadcasts it asked for, and, when it succeeded, Sync on
-// the group's other tabs. It returns the update, the error message the
+// the session's other tabs. It returns the update, the error message the
 // tab shows and the action's error.
 func (c *conn) act(m reflect.Method, action string, data map[string]any, req *http.Request) (published, string, error) {
 	bs, pub, msg, err := c.invokeUpdate(m, action, data, req, true, nil)
 	c.h.fanOut(c, bs)
 	if err == nil {
-		c.h.syncGroup(c.traceCtx(), c.ident.GroupID, c, action, data)
+		c.h.syncGroup(c.traceCtx(), c.ident.SessionID, c, action, data)
 	}
 	return pub, msg, err
 }

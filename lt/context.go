@@ -51,18 +51,18 @@ func (c *Context) Action() string { return c.action }
 // anonymous session.
 func (c *Context) UserID() string { return c.id.UserID }
 
-// GroupID is the session group of this connection: every tab of an
+// SessionID is the session of this connection: every tab of an
 // anonymous browser session, or every device of a logged-in user, unless
 // the Authenticator groups them otherwise.
-func (c *Context) GroupID() string { return c.id.GroupID }
+func (c *Context) SessionID() string { return c.id.SessionID }
 
-// Session returns the session group of this connection. Its TriggerAction
-// reaches every connection of the group; it is safe to keep and to use
+// Session returns the session of this connection. Its TriggerAction
+// reaches every connection of the session; it is safe to keep and to use
 // from any goroutine after this call returns.
 func (c *Context) Session() Session { return c.session }
 
 // BroadcastAction runs action with data on every other connection of this
-// session group (the other tabs), after the current method returns. Use it
+// session (the other tabs), after the current method returns. Use it
 // for explicit cross-tab updates when the controller has no Sync method.
 func (c *Context) BroadcastAction(action string, data map[string]any) error {
 	if c.h == nil {
@@ -78,7 +78,7 @@ func (c *Context) BroadcastAction(action string, data map[string]any) error {
 // FromClient reports whether a client caused this call: the method is an
 // action that a browser posted (live, or as a plain form without
 // JavaScript), on this instance or on another that forwarded the POST
-// here. It is false for server actions (TriggerAction, TriggerGroup,
+// here. It is false for server actions (TriggerAction, TriggerSession,
 // TriggerUser, TriggerAll, lt_notify from SQL, BroadcastAction) and for
 // lifecycle methods (Mount, OnConnect, Sync). An action meant for the
 // server alone refuses client calls with it:

@@ -25,9 +25,9 @@ func (s subscriber) Deliver(msg Message) {
 		return
 	}
 	switch {
-	case m.Close && (m.Action != "" || (m.Kind != ToGroup && m.Kind != ToUser && m.Kind != toConn)):
+	case m.Close && (m.Action != "" || (m.Kind != ToSession && m.Kind != ToUser && m.Kind != toConn)):
 		h.log.Warn("lt: a close message must name a group, a user or a connection, and no action; dropped", "from", m.Instance)
-	case m.Kind == ToGroup || m.Kind == ToUser || m.Kind == ToAll:
+	case m.Kind == ToSession || m.Kind == ToUser || m.Kind == ToAll:
 		var span Span
 		if h.tr != nil {
 			_, span = h.tr.Start(h.tr.Extract(context.Background(), mapCarrier(m.Trace)), "lt.deliver",
@@ -65,7 +65,7 @@ func (h *Handler) deliverToConn(m message) {
 	c, err := h.lookup(m.Target, *m.Identity)
 	if err != nil {
 		h.log.Warn("lt: forwarded action dropped", "from", m.Instance, "action", m.Action, "err", err)
-		h.dropFreshFiles(m.Request.Form, m.Identity.GroupID) // upload_token.go
+		h.dropFreshFiles(m.Request.Form, m.Identity.SessionID) // upload_token.go
 		return
 	}
 	req := m.Request.request(c)
@@ -81,14 +81,14 @@ func (h *Handler) deliverToConn(m message) {
 		c.trace = nil
 		endSpan(span, err)
 		if err != nil {
-			h.dropFreshFiles(req.PostForm, m.Identity.GroupID)
+			h.dropFreshFiles(req.PostForm, m.Identity.SessionID)
 		}
 	})
 	if err != nil && err != ErrClosed {
 		h.log.Warn("lt: forwarded action not queued", "conn", c.id, "err", err)
 	}
 	if err != nil {
-		h.dropFreshFiles(req.PostForm, m.Identity.GroupID)
+		h.dropFreshFiles(req.PostForm, m.Identity.SessionID)
 	}
 }
 

@@ -20,7 +20,7 @@
 //     shutdown that ends its streams.
 //   - Push from outside a request (timers, webhooks, jobs):
 //     Session.TriggerAction from a controller that kept its session, or
-//     Handler.TriggerGroup, TriggerUser and TriggerAll from anywhere.
+//     Handler.TriggerSession, TriggerUser and TriggerAll from anywhere.
 //     WithAuthenticator groups a user's devices; otherwise a session
 //     cookie groups a browser's tabs.
 //   - Several instances: pass WithBroadcaster a broadcaster from package

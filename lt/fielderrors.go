@@ -30,7 +30,7 @@ import (
 // tab only: unlike after any other error, that state is rendered (so the
 // form shows what the user entered, also in the 422 page a form without
 // JavaScript gets) and is the tab's state for its next action, but it is
-// not saved for the session group, so a reload or another tab shows the
+// not saved for the session, so a reload or another tab shows the
 // last state an action succeeded with. The pattern is to bind the form
 // into the state and return that state with its errors:
 //

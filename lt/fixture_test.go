@@ -99,7 +99,7 @@ func (c *ctrl) Mount(s state, ctx *lt.Context) (state, error) {
 func (c *ctrl) OnConnect(s state, ctx *lt.Context) (state, error) {
 	c.session = ctx.Session()
 	c.j.mu.Lock()
-	c.j.sessions[ctx.GroupID()] = ctx.Session()
+	c.j.sessions[ctx.SessionID()] = ctx.Session()
 	c.j.mu.Unlock()
 	c.j.add("connect")
 	go func() {

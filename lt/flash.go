@@ -43,7 +43,7 @@ const maxFlashes = 16
 // script or an element hook to act on (feed a chart, play a sound, focus
 // a field). It is sent with the update of this call: from a client's
 // action to the tab that acted, from a server action (TriggerAction,
-// TriggerGroup, TriggerAll, BroadcastAction) or Sync to each tab it runs
+// TriggerSession, TriggerAll, BroadcastAction) or Sync to each tab it runs
 // on, after the page has changed, in order with the tab's updates, also
 // when the page did not change. A tab that reconnects gets the events it
 // missed while the server still has them in its replay log; one that
@@ -80,7 +80,7 @@ const maxEventBytes = 32 << 10
 // The flash cookie carries the flashes of a form posted without
 // JavaScript to the page its 303 redirects to: base64url(JSON of
 // [[kind, message]...]) "." expiry (Unix seconds) "." signature of both,
-// the session group and the page's path as the handler sees it. The
+// the session and the page's path as the handler sees it. The
 // cookie's own path is "/", so that a proxy that strips a prefix from
 // paths cannot make the browser withhold it; only the page it was made
 // for shows and clears it.
@@ -114,11 +114,11 @@ func (h *Handler) setFlash(w http.ResponseWriter, r *http.Request, id Identity, 
 
 // flashSigned is what a flash cookie's signature covers.
 func flashSigned(payload string, id Identity, r *http.Request) string {
-	return payload + "\x00" + id.GroupID + "\x00" + r.URL.Path
+	return payload + "\x00" + id.SessionID + "\x00" + r.URL.Path
 }
 
 // flashes returns the flashes r's flash cookie carries for this page and
-// the session group id, and whether it carries a cookie made for them
+// the session id, and whether it carries a cookie made for them
 // (expired or not).
 func (h *Handler) flashes(r *http.Request, id Identity) ([]Flash, bool) {
 	ck, err := r.Cookie(flashCookie)

@@ -16,15 +16,15 @@ import (
 	"github.com/matryer/is"
 )
 
-// TriggerAction from any goroutine reaches every stream of the session
-// group, and never a stream of another group.
+// TriggerAction from any goroutine reaches every stream of the session,
+// and never a stream of another session.
 func TestTriggerActionReachesGroupOnly(t *testing.T) {
 	is := is.New(t)
 	f := newFixture(t)
 	a1 := lttest.Open(t, f.URL+"/page")
 	a2 := lttest.Open(t, f.URL+"/page", lttest.WithJar(a1.Jar())) // second tab, same browser
 	b := lttest.Open(t, f.URL+"/page")                            // another browser
-	groupA, groupB := lt.AnonymousIdentity(cookie(t, a1, f.URL)).GroupID, lt.AnonymousIdentity(cookie(t, b, f.URL)).GroupID
+	groupA, groupB := lt.AnonymousIdentity(cookie(t, a1, f.URL)).SessionID, lt.AnonymousIdentity(cookie(t, b, f.URL)).SessionID
 	is.True(groupA != groupB)
 	f.J.waitFor(t, "connect")
 
@@ -86,7 +86,7 @@ func TestForgedAndForeignConnectionsRefused(t *testing.T) {
 	is.Equal(ev.Conn, first.Conn)
 }
 
-// Sync runs on the other tabs of the group after a client action;
+// Sync runs on the other tabs of the session after a client action;
 // BroadcastAction runs an action there explicitly.
 func TestSyncAndBroadcastAction(t *testing.T) {
 	is := is.New(t)
@@ -127,7 +127,7 @@ func TestLifecycleOrder(t *testing.T) {
 	f.J.waitFor(t, "ctx done")
 	got := slices.DeleteFunc(f.J.list(), func(e string) bool { return e == "ctx done" })
 	is.Equal(got, []string{"mount", "connect", "increment", "disconnect"})
-	is.True(errors.Is(f.H.TriggerGroup(context.Background(), "anon:x", "increment", nil), lt.ErrClosed))
+	is.True(errors.Is(f.H.TriggerSession(context.Background(), "anon:x", "increment", nil), lt.ErrClosed))
 }
 
 // A tab whose stream does not come back within the grace period ends for
@@ -172,9 +172,9 @@ func TestChiRouteParamsAndMiddleware(t *testing.T) {
 	f := newFixture(t)
 	tab := lttest.Open(t, f.URL+"/items/42/")
 	is.True(strings.Contains(tab.HTML(), "param=42"))
-	group := lt.AnonymousIdentity(cookie(t, tab, f.URL)).GroupID
+	group := lt.AnonymousIdentity(cookie(t, tab, f.URL)).SessionID
 	// A server action has no request, but still sees the page's params.
-	is.NoErr(f.H.TriggerGroup(context.Background(), group, "show_param", nil))
+	is.NoErr(f.H.TriggerSession(context.Background(), group, "show_param", nil))
 	tab.WaitFor("msg=param=42")
 
 	resp, err := http.Get(f.URL + "/items/7/")
@@ -203,7 +203,7 @@ func TestAuthenticatorGroupsAUsersDevices(t *testing.T) {
 	is.NoErr(f.H.TriggerUser(context.Background(), "ann", "increment", nil))
 	phone.WaitFor("n=1")
 	laptop.WaitFor("n=1")
-	is.NoErr(f.H.TriggerGroup(context.Background(), "user:bob", "set_msg", map[string]any{"msg": "bob"}))
+	is.NoErr(f.H.TriggerSession(context.Background(), "user:bob", "set_msg", map[string]any{"msg": "bob"}))
 	ev := bob.Next()
 	is.Equal(ev.Seq, uint64(1)) // ann's update never reached bob
 	is.True(strings.Contains(ev.HTML, "msg=bob"))
@@ -230,7 +230,7 @@ func TestIdentityFromContext(t *testing.T) {
 	tab := lttest.Open(t, srv.URL+"/")
 	is.NoErr(h.TriggerUser(context.Background(), "zoe", "increment", nil))
 	tab.WaitFor("n=1")
-	is.NoErr(h.TriggerGroup(context.Background(), "user:zoe", "increment", nil))
+	is.NoErr(h.TriggerSession(context.Background(), "user:zoe", "increment", nil))
 	tab.WaitFor("n=2")
 }
 
@@ -293,7 +293,7 @@ func TestBroadcastDoesNotEcho(t *testing.T) {
 	is.Equal(bumps, 3)
 }
 
-// CloseGroup ends the group's connections (sign-out); others keep theirs.
+// CloseSession ends the session's connections (sign-out); others keep theirs.
 func TestCloseGroupAndUser(t *testing.T) {
 	is := is.New(t)
 	bus := lt.NewBus()
@@ -311,7 +311,7 @@ func TestCloseGroupAndUser(t *testing.T) {
 		is.Equal(tab.Act("increment", nil).Status, http.StatusGone)
 	}
 	is.Equal(bob.Act("increment", nil).Status, http.StatusOK)
-	is.NoErr(b.H.CloseGroup(context.Background(), "user:bob"))
+	is.NoErr(b.H.CloseSession(context.Background(), "user:bob"))
 	bob.WaitClosed()
 	is.Equal(bob.Act("increment", nil).Status, http.StatusGone)
 }

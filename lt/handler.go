@@ -57,7 +57,7 @@ type Handler struct {
 	tr         Tracer      // nil without WithTracer
 	written    func(events, bytes int, heartbeat bool)
 	resyncing  atomic.Int64 // connections whose resync job has not run
-	// plainLocks serializes the JavaScript-free posts of a group's page.
+	// plainLocks serializes the JavaScript-free posts of a session's page.
 	plainLocks keyLocks
 
 	mu        sync.Mutex
@@ -90,7 +90,7 @@ type Handler struct {
 // per tab and pointer fields (a database pool) are shared.
 //
 // The state must round-trip through encoding/json: lt copies it that way
-// and keeps each session group's last state so that reloads and posts
+// and keeps each session's last state so that reloads and posts
 // without JavaScript continue from it.
 //
 // The template is rendered with the state as dot. Parse it with Parse,
@@ -249,10 +249,10 @@ func (h *Handler) identify(w http.ResponseWriter, r *http.Request) (id Identity,
 		if err != nil {
 			return Identity{}, false, err
 		}
-		if id = id.normalized(); id.GroupID != "" {
+		if id = id.normalized(); id.SessionID != "" {
 			return id, false, nil
 		}
-	} else if id, ok := IdentityFrom(r.Context()); ok && id.normalized().GroupID != "" {
+	} else if id, ok := IdentityFrom(r.Context()); ok && id.normalized().SessionID != "" {
 		return id.normalized(), sessioncookie.Issued(r.Context()), nil
 	}
 	sid, issued := h.cookies.Ensure(w, r, h.opts.cookieName, h.opts.secureCookie)
@@ -260,7 +260,7 @@ func (h *Handler) identify(w http.ResponseWriter, r *http.Request) (id Identity,
 }
 
 // initialState decodes the state a new connection (or a JavaScript-free
-// request) starts from: the group's last state on this page, or the
+// request) starts from: the session's last state on this page, or the
 // handler's initial state.
 func (h *Handler) initialState(key string) reflect.Value {
 	v := reflect.New(h.ct.state)
@@ -271,7 +271,7 @@ func (h *Handler) initialState(key string) reflect.Value {
 	return v.Elem()
 }
 
-func stateKey(id Identity, r *http.Request) string { return id.GroupID + "\x00" + r.URL.Path }
+func stateKey(id Identity, r *http.Request) string { return id.SessionID + "\x00" + r.URL.Path }
 
 // newConn creates and registers a connection for r, runs Mount and renders
 // the live region. Work for the connection that arrives after registration
@@ -291,7 +291,7 @@ func (h *Handler) newConn(r *http.Request, id Identity, forPage bool) (*conn, pa
 	var idJSON bytes.Buffer
 	writeJSONString(&idJSON, c.id)
 	c.idJSON = idJSON.String()
-	c.session = groupSession{h: h, group: id.GroupID}
+	c.session = groupSession{h: h, group: id.SessionID}
 	c.callCtx = c.baseContext()
 	h.mu.Lock()
 	if h.closed {
@@ -308,7 +308,7 @@ func (h *Handler) newConn(r *http.Request, id Identity, forPage bool) (*conn, pa
 	h.m.Connections(1)
 	c.pos = len(h.order)
 	h.order = append(h.order, c)
-	addTo(h.groups, id.GroupID, c)
+	addTo(h.groups, id.SessionID, c)
 	if id.UserID != "" {
 		addTo(h.users, id.UserID, c)
 	}
@@ -369,7 +369,7 @@ func (c *conn) newContextFor(r *http.Request) *Context {
 	return &ctx
 }
 
-// set is the connections of a session group or a user; for the client a
+// set is the connections of a session or a user; for the client a
 // set stands for (see clientSet), also its open streams, oldest first.
 type set struct {
 	conns   map[*conn]struct{}
@@ -415,7 +415,7 @@ func (h *Handler) closeConnLocked(c *conn) {
 		if h.holes++; h.holes > len(h.order)/2 {
 			h.compactOrder()
 		}
-		removeFrom(h.groups, c.ident.GroupID, c)
+		removeFrom(h.groups, c.ident.SessionID, c)
 		removeFrom(h.users, c.ident.UserID, c)
 	}
 	c.close()
@@ -461,7 +461,7 @@ func (h *Handler) renderDocument(state any, v view) ([]byte, error) {
 	return []byte(tree.Render(rs.st)), nil
 }
 
-// members returns the connections of a group or user, except the one
+// members returns the connections of a session or user, except the one
 // with id skip.
 func (h *Handler) members(m map[string]*set, key, skip string) []*conn {
 	h.mu.Lock()
@@ -479,32 +479,32 @@ func (h *Handler) members(m map[string]*set, key, skip string) []*conn {
 	return out
 }
 
-// TriggerGroup runs action with data on every connection of the session
-// group, on every instance, and pushes each result to its tab; see
+// TriggerSession runs action with data on every connection of the session,
+// on every instance, and pushes each result to its tab; see
 // Session.TriggerAction. With no connection open it does nothing: the
 // action is for live tabs, and a page rendered later starts from Mount.
 // It returns ErrUnknownAction for a name that is not an action, and the
 // Broadcaster's error if the other instances could not be told by the
 // time ctx is done (this instance's tabs are updated all the same).
-func (h *Handler) TriggerGroup(ctx context.Context, groupID, action string, data map[string]any) error {
-	return h.trigger(ctx, message{Kind: ToGroup, Target: groupID, Action: action, Data: data})
+func (h *Handler) TriggerSession(ctx context.Context, sessionID, action string, data map[string]any) error {
+	return h.trigger(ctx, message{Kind: ToSession, Target: sessionID, Action: action, Data: data})
 }
 
-// TriggerUser is TriggerGroup for every connection of a logged-in user
-// (identified by an Authenticator), whichever groups they are in.
+// TriggerUser is TriggerSession for every connection of a logged-in user
+// (identified by an Authenticator), whichever sessions they are in.
 func (h *Handler) TriggerUser(ctx context.Context, userID, action string, data map[string]any) error {
 	return h.trigger(ctx, message{Kind: ToUser, Target: userID, Action: action, Data: data})
 }
 
-// CloseGroup ends every connection of the session group, on every
+// CloseSession ends every connection of the session, on every
 // instance, for good: for sign-out, so that open tabs stop receiving the
 // group's updates. Their streams end; the tabs reconnect as whoever they
 // now are. With no connection open it does nothing.
-func (h *Handler) CloseGroup(ctx context.Context, groupID string) error {
-	return h.closeTargets(ctx, message{Kind: ToGroup, Target: groupID, Close: true})
+func (h *Handler) CloseSession(ctx context.Context, sessionID string) error {
+	return h.closeTargets(ctx, message{Kind: ToSession, Target: sessionID, Close: true})
 }
 
-// CloseUser is CloseGroup for every connection of a user.
+// CloseUser is CloseSession for every connection of a user.
 func (h *Handler) CloseUser(ctx context.Context, userID string) error {
 	return h.closeTargets(ctx, message{Kind: ToUser, Target: userID, Close: true})
 }
@@ -691,16 +691,16 @@ func (c *conn) runServerAction(a *serverAction) {
 }
 
 // fanOut runs the actions a method of from broadcast on the other
-// connections of its group.
+// connections of its session.
 func (h *Handler) fanOut(from *conn, bs []broadcast) {
 	if len(bs) > 0 { // the group id sits in a part of the conn a fan-out does not otherwise touch
-		h.fanOutGroup(from.traceCtx(), from.ident.GroupID, from, bs)
+		h.fanOutGroup(from.traceCtx(), from.ident.SessionID, from, bs)
 	}
 }
 
 func (h *Handler) fanOutGroup(ctx context.Context, group string, skip *conn, bs []broadcast) {
 	for _, b := range bs {
-		h.spread(ctx, message{Kind: ToGroup, Target: group, Action: b.action, Data: b.data, Except: connID(skip), FromBroadcast: true})
+		h.spread(ctx, message{Kind: ToSession, Target: group, Action: b.action, Data: b.data, Except: connID(skip), FromBroadcast: true})
 	}
 }
 
@@ -708,7 +708,7 @@ func (h *Handler) fanOutGroup(ctx context.Context, group string, skip *conn, bs 
 // client action.
 func (h *Handler) syncGroup(ctx context.Context, group string, skip *conn, action string, data map[string]any) {
 	if h.ct.sync != nil {
-		h.spread(ctx, message{Kind: ToGroup, Target: group, Action: action, Data: data, Sync: true, Except: connID(skip)})
+		h.spread(ctx, message{Kind: ToSession, Target: group, Action: action, Data: data, Sync: true, Except: connID(skip)})
 	}
 }
 

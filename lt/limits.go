@@ -17,13 +17,13 @@ const maxPending = 10000 // Handler.maxPending, which tests lower
 var errPageFull = fmt.Errorf("%w on the page", ErrTooManyConnections)
 
 // clientSet is the set the per-client limits count in for id: a
-// signed-in user's (all of their groups and devices), else its session
-// group's; nil while the client has no connection.
+// signed-in user's (all of their sessions and devices), else its
+// session's; nil while the client has no connection.
 func (h *Handler) clientSet(id Identity) *set {
 	if id.UserID != "" {
 		return h.users[id.UserID]
 	}
-	return h.groups[id.GroupID]
+	return h.groups[id.SessionID]
 }
 
 // admitLocked makes room for one more connection of id: over the client's

@@ -68,7 +68,7 @@ func TestClientConnectionLimit(t *testing.T) {
 	is.True(h.live(a) && h.live(c) && h.live(d) && h.live(other))
 
 	// A signed-in user is one client whatever the groups.
-	u1, u2 := Identity{UserID: "u", GroupID: "g1"}, Identity{UserID: "u", GroupID: "g2"}
+	u1, u2 := Identity{UserID: "u", SessionID: "g1"}, Identity{UserID: "u", SessionID: "g2"}
 	x, y := h.open(t, u1), h.open(t, u2)
 	z := h.open(t, u1)
 	h.open(t, u2)

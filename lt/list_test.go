@@ -346,7 +346,7 @@ func TestListMountsAgainWhenTheLogNoLongerReaches(t *testing.T) {
 }
 
 // syncListCtrl's Sync puts the item the acting tab added in the list of
-// the session group's other tabs.
+// the session's other tabs.
 type syncListCtrl struct{}
 
 func (*syncListCtrl) Add(s liveListState, ctx *lt.Context) (liveListState, error) {

@@ -41,16 +41,16 @@ type Message struct{ m message }
 
 // ServerAction returns the Message that runs action with data, as a
 // server action, on every connection of page's Handlers (kind ToAll,
-// target ""), of the session group target (ToGroup) or of the user
+// target ""), of the session target (ToSession) or of the user
 // target (ToUser) on the instances that receive it: what TriggerAll,
-// TriggerGroup and TriggerUser send to the other instances. page is the
+// TriggerSession and TriggerUser send to the other instances. page is the
 // Handler's name (WithName), or "" for every page that has the action.
 // It returns an error wrapping ErrBadMessage for another kind, a missing
 // or unexpected target, no action, or a name over its bound (128 bytes
 // for page and action, 512 for target).
 func ServerAction(page string, kind Kind, target, action string, data map[string]any) (Message, error) {
 	m := message{Page: page, Kind: kind, Target: target, Action: action, Data: data}
-	if kind != ToAll && kind != ToGroup && kind != ToUser {
+	if kind != ToAll && kind != ToSession && kind != ToUser {
 		return Message{}, fmt.Errorf("%w: kind %q: a server action goes to all, a group or a user", ErrBadMessage, clip(string(kind), 32))
 	}
 	if kind == ToAll && target != "" {
@@ -155,7 +155,7 @@ type message struct {
 	// FromBroadcast marks an action sent by BroadcastAction: running it, a
 	// connection cannot broadcast again, which would echo forever.
 	FromBroadcast bool `json:"b,omitempty"`
-	// Close ends the target connections (CloseGroup, CloseUser, or, with
+	// Close ends the target connections (CloseSession, CloseUser, or, with
 	// kind conn, the connection of a tab that left, whose beacon reached
 	// another instance) instead of running an action; Action is empty.
 	Close bool `json:"z,omitempty"`
@@ -180,7 +180,7 @@ func (m *message) check() error {
 		return fmt.Errorf("%w: recipient %q is not an instance id", ErrBadMessage, clip(m.To, 64))
 	}
 	switch m.Kind {
-	case ToGroup, ToUser, toConn:
+	case ToSession, ToUser, toConn:
 		if m.Target == "" {
 			return fmt.Errorf("%w: kind %s without a target", ErrBadMessage, m.Kind)
 		}
@@ -193,7 +193,7 @@ func (m *message) check() error {
 		return fmt.Errorf("%w: a close names no action and no request", ErrBadMessage)
 	case m.Close && m.Kind == toConn && (m.Identity == nil || m.To == ""):
 		return fmt.Errorf("%w: a close of a connection (a tab that left) names the requester and the instance", ErrBadMessage)
-	case m.Close && m.Kind != ToGroup && m.Kind != ToUser && m.Kind != toConn:
+	case m.Close && m.Kind != ToSession && m.Kind != ToUser && m.Kind != toConn:
 		return fmt.Errorf("%w: a close names a group, a user or a connection", ErrBadMessage)
 	case m.Action == "" && !m.Close:
 		return fmt.Errorf("%w: no action", ErrBadMessage)
@@ -217,8 +217,8 @@ func (m *message) check() error {
 		if len(id.UserID) > maxMessageTarget {
 			return fmt.Errorf("%w: identity user of %d bytes, over %d", ErrBadMessage, len(id.UserID), maxMessageTarget)
 		}
-		if len(id.GroupID) > maxMessageTarget {
-			return fmt.Errorf("%w: identity group of %d bytes, over %d", ErrBadMessage, len(id.GroupID), maxMessageTarget)
+		if len(id.SessionID) > maxMessageTarget {
+			return fmt.Errorf("%w: identity group of %d bytes, over %d", ErrBadMessage, len(id.SessionID), maxMessageTarget)
 		}
 	}
 	return nil

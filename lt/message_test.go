@@ -43,7 +43,7 @@ func TestServerActionRefusals(t *testing.T) {
 		{"a connection", "conn", "p", "c.x", "a", `kind "conn"`},
 		{"an unknown kind", "everyone", "p", "", "a", `kind "everyone"`},
 		{"all with a target", lt.ToAll, "p", "g", "a", "takes no target"},
-		{"a group without one", lt.ToGroup, "p", "", "a", "without a target"},
+		{"a group without one", lt.ToSession, "p", "", "a", "without a target"},
 		{"no action", lt.ToAll, "p", "", "", "no action"},
 		{"a long page", lt.ToAll, strings.Repeat("p", 129), "", "a", "page of 129 bytes"},
 		{"a long target", lt.ToUser, "p", strings.Repeat("u", 513), "a", "target of 513 bytes"},

@@ -360,7 +360,7 @@ func (h *Handler) serveParams(w http.ResponseWriter, r *http.Request, id Identit
 }
 
 // navigate is the job of a _lt_params POST: the connection takes URL u,
-// the path parameters params and the state key key (the session group's
+// the path parameters params and the state key key (the session's
 // state of the new path), Params runs and the result is published. It
 // returns the update, the error message the tab shows and Params' error.
 func (c *conn) navigate(u, key string, params map[string]string, req *http.Request) (published, string, error) {

@@ -362,8 +362,8 @@ func TestPushURLFromServerAction(t *testing.T) {
 	t.Cleanup(srv.Close)
 	a := lttest.Open(t, srv.URL+"/lists/1?page=1")
 	b := lttest.Open(t, srv.URL+"/lists/2?page=5", lttest.WithJar(a.Jar()))
-	group := lt.AnonymousIdentity(cookie(t, a, srv.URL)).GroupID
-	is.NoErr(h.TriggerGroup(context.Background(), group, "next", nil))
+	group := lt.AnonymousIdentity(cookie(t, a, srv.URL)).SessionID
+	is.NoErr(h.TriggerSession(context.Background(), group, "next", nil))
 	ev := a.WaitFor("list=1 page=2 ")
 	is.Equal(ev.URL, &lttest.URLChange{Path: "/lists/1?page=2"})
 	ev = b.WaitFor("list=2 page=6 ")

@@ -99,7 +99,7 @@ func (o *options) check() error {
 
 // WithAuthenticator identifies logged-in users; see Authenticator. Without
 // it (and without an Identity from middleware) every browser is an
-// anonymous session group keyed by a session cookie.
+// anonymous session keyed by a session cookie.
 func WithAuthenticator(a Authenticator) Option { return func(o *options) { o.auth = a } }
 
 // WithLogger sets where lt logs refused requests and failures (default
@@ -261,7 +261,7 @@ func WithStreamsInHandler() Option { return func(o *options) { o.hijack = false 
 // leave a response that has a Content-Encoding alone (docs/deploying.md).
 func WithStreamCompression() Option { return func(o *options) { o.gzip = true } }
 
-// WithMaxSavedStates bounds how many session groups' last states are kept
+// WithMaxSavedStates bounds how many sessions' last states are kept
 // for reloads and JavaScript-free posts (default 10,000; least recently used
 // go first).
 func WithMaxSavedStates(n int) Option { return func(o *options) { o.maxStates = n } }

@@ -94,7 +94,7 @@ func (h *Handler) servePresign(w http.ResponseWriter, r *http.Request, id Identi
 	if headers == nil {
 		headers = map[string]string{}
 	}
-	b, err := json.Marshal(presignAnswer{URL: put, Headers: headers, Ref: h.uploadSigner().signPending(f, id.GroupID, time.Now())})
+	b, err := json.Marshal(presignAnswer{URL: put, Headers: headers, Ref: h.uploadSigner().signPending(f, id.SessionID, time.Now())})
 	if err != nil {
 		h.refuse(w, r, http.StatusInternalServerError, fmt.Errorf("lt: presign answer: %w", err), true)
 		return
@@ -158,7 +158,7 @@ func (h *Handler) checkPresigned(w http.ResponseWriter, r *http.Request, id Iden
 			return false
 		}
 		for _, v := range form[k] {
-			f, ok := h.uploadSigner().checkPending(v, field, id.GroupID, now)
+			f, ok := h.uploadSigner().checkPending(v, field, id.SessionID, now)
 			if !ok {
 				h.refuse(w, r, http.StatusBadRequest, fmt.Errorf("%w: a presigned upload's reference for %q is not valid (forged, another session's, or over an hour old)", ErrBadRequest, field), asJSON)
 				return false
@@ -186,7 +186,7 @@ func (h *Handler) checkPresigned(w http.ResponseWriter, r *http.Request, id Iden
 		delete(form, k)
 	}
 	for _, f := range verified {
-		form.Add(fieldFile+f.Field, h.uploadSigner().sign(f, id.GroupID, now))
+		form.Add(fieldFile+f.Field, h.uploadSigner().sign(f, id.SessionID, now))
 	}
 	r.Form = withQuery(form, r.URL.RawQuery) // form is r.PostForm
 	return true

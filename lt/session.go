@@ -7,7 +7,7 @@ import (
 	"github.com/livesse/livesse/internal/sessioncookie"
 )
 
-// Session is a session group as seen from server code. TriggerAction runs
+// Session is a session as seen from server code. TriggerAction runs
 // an action, exactly as if a client had sent it, on every connection of the
 // group (every tab of the browser, or every device of a logged-in user) and
 // pushes the result to each. It is safe for concurrent use from any
@@ -22,18 +22,18 @@ type Session interface {
 	TriggerAction(action string, data map[string]any) error
 }
 
-// Identity says who a request is for. GroupID is the session group: the
+// Identity says who a request is for. SessionID is the session: the
 // set of connections that TriggerAction reaches together and that get Sync
 // after a client action in one of them.
 type Identity struct {
-	UserID  string `json:"u,omitempty"` // "" for an anonymous visitor
-	GroupID string `json:"g,omitempty"` // defaults to the user (or, if anonymous, the session cookie)
+	UserID    string `json:"u,omitempty"` // "" for an anonymous visitor
+	SessionID string `json:"g,omitempty"` // defaults to the user (or, if anonymous, the session cookie)
 }
 
 // Authenticator maps a request to an Identity for logged-in apps. Return an
 // empty Identity for an anonymous visitor (lt then uses its session
 // cookie); an Identity with only UserID puts all of that user's connections
-// in one group. An error answers 401 with the error's text.
+// in one session. An error answers 401 with the error's text.
 type Authenticator interface {
 	Identify(r *http.Request) (Identity, error)
 }
@@ -61,8 +61,8 @@ func IdentityFrom(ctx context.Context) (Identity, bool) {
 
 // normalized fills the defaults: a user's group is the user.
 func (id Identity) normalized() Identity {
-	if id.GroupID == "" && id.UserID != "" {
-		id.GroupID = "user:" + id.UserID
+	if id.SessionID == "" && id.UserID != "" {
+		id.SessionID = "user:" + id.UserID
 	}
 	return id
 }
@@ -70,10 +70,10 @@ func (id Identity) normalized() Identity {
 // AnonymousIdentity is the Identity of an anonymous browser session with the
 // given session id (or the session cookie's value, which carries the id
 // and its signature); lt and package middleware use it so that both put
-// the same browser in the same group. The group id holds the id but not
+// the same browser in the same session. The session id holds the id but not
 // the signature, so knowing it does not let anyone make the cookie.
 func AnonymousIdentity(sessionID string) Identity {
-	return Identity{GroupID: "anon:" + sessioncookie.ID(sessionID)}
+	return Identity{SessionID: "anon:" + sessioncookie.ID(sessionID)}
 }
 
 // groupSession is the Session handed to controllers.
@@ -83,5 +83,5 @@ type groupSession struct {
 }
 
 func (s groupSession) TriggerAction(action string, data map[string]any) error {
-	return s.h.TriggerGroup(context.Background(), s.group, action, data)
+	return s.h.TriggerSession(context.Background(), s.group, action, data)
 }

@@ -88,8 +88,8 @@ func TestOneStreamCarriesSeveralTabs(t *testing.T) {
 	}
 	is.True(got[a.Conn()].Type == "render" && got[b.Conn()].Type == "render")
 
-	group := lt.AnonymousIdentity(cookie(t, a, f.URL)).GroupID
-	is.NoErr(f.H.TriggerGroup(context.Background(), group, "increment", nil))
+	group := lt.AnonymousIdentity(cookie(t, a, f.URL)).SessionID
+	is.NoErr(f.H.TriggerSession(context.Background(), group, "increment", nil))
 	seen := map[string]uint64{}
 	for range 2 {
 		ev := next()

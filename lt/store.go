@@ -11,7 +11,7 @@ import (
 // which each save their state, do not all queue on one lock.
 const storeShards = 16
 
-// stateStore keeps the last state of each session group on each page, as
+// stateStore keeps the last state of each session on each page, as
 // JSON, so that a reload or a plain form POST (which has no live
 // connection) continues from it. It is bounded: each shard holds its share
 // of the limit and, when full, drops an entry not used since the clock

@@ -125,8 +125,8 @@ func TestNoGapBetweenPageAndStream(t *testing.T) {
 	is := is.New(t)
 	f := newFixture(t)
 	tab := lttest.Get(t, f.URL+"/page")
-	group := lt.AnonymousIdentity(cookie(t, tab, f.URL)).GroupID
-	is.NoErr(f.H.TriggerGroup(context.Background(), group, "increment", nil))
+	group := lt.AnonymousIdentity(cookie(t, tab, f.URL)).SessionID
+	is.NoErr(f.H.TriggerSession(context.Background(), group, "increment", nil))
 	f.J.waitFor(t, "increment") // the action ran; its update may still be on its way
 	tab.Connect()               // the page's first stream event is a full render, at the head
 	if !strings.Contains(tab.HTML(), "n=1") {
@@ -142,10 +142,10 @@ func TestResume(t *testing.T) {
 	is := is.New(t)
 	f := newFixture(t)
 	tab := lttest.Open(t, f.URL+"/page")
-	group := lt.AnonymousIdentity(cookie(t, tab, f.URL)).GroupID
+	group := lt.AnonymousIdentity(cookie(t, tab, f.URL)).SessionID
 	tab.Close()
 	for range 3 {
-		is.NoErr(f.H.TriggerGroup(context.Background(), group, "increment", nil))
+		is.NoErr(f.H.TriggerSession(context.Background(), group, "increment", nil))
 	}
 	f.J.waitFor(t, "increment") // at least one ran while no stream was attached
 	tab.Connect()
@@ -158,9 +158,9 @@ func TestResume(t *testing.T) {
 
 	tab.Close()
 	for i := range 100 { // far more than the replay log keeps
-		is.NoErr(f.H.TriggerGroup(context.Background(), group, "add_item", map[string]any{"item": strconv.Itoa(i)}))
+		is.NoErr(f.H.TriggerSession(context.Background(), group, "add_item", map[string]any{"item": strconv.Itoa(i)}))
 	}
-	is.NoErr(f.H.TriggerGroup(context.Background(), group, "set_msg", map[string]any{"msg": "last"}))
+	is.NoErr(f.H.TriggerSession(context.Background(), group, "set_msg", map[string]any{"msg": "last"}))
 	tab.Connect()
 	ev := tab.WaitFor("msg=last")
 	is.True(strings.Contains(tab.HTML(), "<li>99</li>"))

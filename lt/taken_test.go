@@ -28,7 +28,7 @@ func streamWorks(t *testing.T, opts ...lt.Option) {
 	f := newFixture(t, append(opts, lt.WithReconnectGrace(time.Minute))...)
 	a := lttest.Open(t, f.URL+"/page")
 	b := lttest.Open(t, f.URL+"/page", lttest.WithJar(a.Jar()))
-	group := lt.AnonymousIdentity(cookie(t, a, f.URL)).GroupID
+	group := lt.AnonymousIdentity(cookie(t, a, f.URL)).SessionID
 
 	r := a.Act("increment", nil)
 	is.Equal(r.Status, http.StatusOK)
@@ -36,14 +36,14 @@ func streamWorks(t *testing.T, opts ...lt.Option) {
 	is.Equal(ev.Seq, uint64(1))
 	b.WaitFor("msg=synced after increment")
 
-	is.NoErr(f.H.TriggerGroup(context.Background(), group, "add_item", map[string]any{"item": "x"}))
+	is.NoErr(f.H.TriggerSession(context.Background(), group, "add_item", map[string]any{"item": "x"}))
 	a.WaitFor("<li>x</li>")
 	b.WaitFor("<li>x</li>")
 
 	// A cut and a resume: what was missed is replayed in order.
 	a.Close()
 	for i := range 3 {
-		is.NoErr(f.H.TriggerGroup(context.Background(), group, "add_item", map[string]any{"item": strconv.Itoa(i)}))
+		is.NoErr(f.H.TriggerSession(context.Background(), group, "add_item", map[string]any{"item": strconv.Itoa(i)}))
 	}
 	b.WaitFor("<li>2</li>") // all three ran
 	a.Connect()

@@ -94,7 +94,7 @@ func (h *Handler) parseUploads(w http.ResponseWriter, r *http.Request, id Identi
 			return fail(status, err)
 		}
 		files = append(files, f)
-		form.Add(fieldFile+name, h.uploadSigner().sign(f, id.GroupID, time.Now()))
+		form.Add(fieldFile+name, h.uploadSigner().sign(f, id.SessionID, time.Now()))
 		form.Add(fieldFresh, f.Key)
 	}
 	if fields == 0 {

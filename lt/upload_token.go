@@ -13,7 +13,7 @@ import (
 )
 
 // An uploaded file reaches its action as a reference in the form
-// (fieldFile + field): the File, the session group it was uploaded by and
+// (fieldFile + field): the File, the session it was uploaded by and
 // when, signed with a key derived from WithSecret (so that any instance of
 // the app can check it: a POST forwarded to the tab's instance carries
 // it), or with the Handler's own random key without one. A browser cannot
@@ -142,7 +142,7 @@ func (c *Context) Files(field string) []File {
 	}
 	var out []File
 	for _, v := range c.req.PostForm[fieldFile+field] {
-		if f, ok := c.h.uploadSigner().check(v, field, c.id.GroupID, time.Now()); ok {
+		if f, ok := c.h.uploadSigner().check(v, field, c.id.SessionID, time.Now()); ok {
 			out = append(out, f)
 		}
 	}

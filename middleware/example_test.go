@@ -20,7 +20,7 @@ func ExampleCheckOrigin() {
 	r.Use(middleware.CheckOrigin("https://admin.example.com"), middleware.Session)
 	r.Post("/", func(w http.ResponseWriter, r *http.Request) {
 		id, _ := lt.IdentityFrom(r.Context())
-		fmt.Fprintf(w, "posted, anonymous session: %t", strings.HasPrefix(id.GroupID, "anon:"))
+		fmt.Fprintf(w, "posted, anonymous session: %t", strings.HasPrefix(id.SessionID, "anon:"))
 	})
 
 	for _, origin := range []string{"https://app.example.com", "https://admin.example.com", "https://evil.example"} {

@@ -15,7 +15,7 @@ import (
 
 func whoAmI(w http.ResponseWriter, r *http.Request) {
 	id, _ := lt.IdentityFrom(r.Context())
-	_, _ = w.Write([]byte(id.UserID + "|" + id.GroupID))
+	_, _ = w.Write([]byte(id.UserID + "|" + id.SessionID))
 }
 
 func TestSession(t *testing.T) {
@@ -33,7 +33,7 @@ func TestSession(t *testing.T) {
 	is.True(c[0].HttpOnly)
 	is.Equal(c[0].SameSite, http.SameSiteLaxMode)
 	is.True(!c[0].Secure)
-	is.Equal(rec.Body.String(), "|"+lt.AnonymousIdentity(c[0].Value).GroupID) // the same group lt would use
+	is.Equal(rec.Body.String(), "|"+lt.AnonymousIdentity(c[0].Value).SessionID) // the same group lt would use
 
 	// The cookie is kept, and an unusable one is replaced.
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
@@ -41,7 +41,7 @@ func TestSession(t *testing.T) {
 	rec = httptest.NewRecorder()
 	r.ServeHTTP(rec, req)
 	is.Equal(len(rec.Result().Cookies()), 0)
-	is.Equal(rec.Body.String(), "|"+lt.AnonymousIdentity(c[0].Value).GroupID)
+	is.Equal(rec.Body.String(), "|"+lt.AnonymousIdentity(c[0].Value).SessionID)
 
 	for _, forged := range []string{"../../etc/passwd", "AAAAAAAAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA"} {
 		// A cookie the app did not issue, well-formed or not, is replaced:
@@ -52,7 +52,7 @@ func TestSession(t *testing.T) {
 		r.ServeHTTP(rec, req)
 		is.Equal(len(rec.Result().Cookies()), 1)
 		is.True(rec.Body.String() != "|anon:AAAAAAAAAAAAAAAAAAAAAA")
-		is.Equal(rec.Body.String(), "|"+lt.AnonymousIdentity(rec.Result().Cookies()[0].Value).GroupID)
+		is.Equal(rec.Body.String(), "|"+lt.AnonymousIdentity(rec.Result().Cookies()[0].Value).SessionID)
 	}
 
 	// Secure under TLS.
@@ -71,7 +71,7 @@ func TestAuthenticateThenSession(t *testing.T) {
 		case "bad":
 			return lt.Identity{}, errors.New("invalid token")
 		}
-		return lt.Identity{UserID: r.Header.Get("X-User"), GroupID: "team-1"}, nil
+		return lt.Identity{UserID: r.Header.Get("X-User"), SessionID: "team-1"}, nil
 	})
 	r := chi.NewRouter()
 	r.Use(middleware.Authenticate(auth), middleware.Session)

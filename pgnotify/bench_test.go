@@ -54,7 +54,7 @@ func publishToDeliver(b *testing.B, batched bool) {
 	s := stamper{at: make(chan time.Time, 1)}
 	defer l.Subscribe(s)()
 	ctx := b.Context()
-	m := lt.Must(lt.ServerAction("page", lt.ToGroup, "anon:0123456789abcdef", "tick", map[string]any{"n": 1}))
+	m := lt.Must(lt.ServerAction("page", lt.ToSession, "anon:0123456789abcdef", "tick", map[string]any{"n": 1}))
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for range b.N {
@@ -103,7 +103,7 @@ func BenchmarkListenerThroughput(b *testing.B) {
 	l := newListener(b, db, "b", pgnotify.WithQueueSize(max(b.N, 16384)))
 	payloads := make([]string, b.N)
 	for i := range payloads {
-		p, err := a.SealMessage(lt.Must(lt.ServerAction("", lt.ToGroup, "anon:0123456789abcdef", "tick", map[string]any{"n": i})))
+		p, err := a.SealMessage(lt.Must(lt.ServerAction("", lt.ToSession, "anon:0123456789abcdef", "tick", map[string]any{"n": i})))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -146,7 +146,7 @@ type sqlEnvelope struct {
 }
 
 // decodeSQL parses and validates the JSON of an authenticated message
-// from lt_notify: a server action for all, a user or a group, or a
+// from lt_notify: a server action for all, a user or a session, or a
 // reference. Any other key is refused. Every error wraps ErrBadPayload.
 func decodeSQL(body []byte) (envelope, error) {
 	var s sqlEnvelope

@@ -18,7 +18,7 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 	w := Msg{
 		Page: "orders", Kind: "conn", Target: "web-2.abc", Action: "add_item",
 		Data: map[string]any{"item": "<b>&</b>", "n": 3.0}, Except: "web-1.x", Sync: true,
-		Identity: &lt.Identity{UserID: "ann", GroupID: "user:ann"}, To: "web-2",
+		Identity: &lt.Identity{UserID: "ann", SessionID: "user:ann"}, To: "web-2",
 		Request: map[string]any{"m": "POST", "u": "/orders?x=1", "f": map[string]any{"item": []any{"a"}}},
 	}
 	body, err := encode(envelope{V: EnvelopeVersion, Instance: "web-1", Echo: true, Message: w.M(t)})
@@ -207,7 +207,7 @@ func TestSQLBakesChannel(t *testing.T) {
 	is.Equal(sql, sql2)
 }
 
-// A close (CloseGroup, CloseUser) carries no action; it must name a group
+// A close (CloseSession, CloseUser) carries no action; it must name a session
 // or a user.
 func TestEnvelopeClose(t *testing.T) {
 	for payload, ok := range map[string]bool{

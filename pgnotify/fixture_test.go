@@ -156,13 +156,13 @@ func sameSession(t *testing.T, tab *lttest.Tab, a, b string) http.CookieJar {
 	return tab.Jar()
 }
 
-// sessionGroup is the session group of the tab's anonymous session.
+// sessionGroup is the session of the tab's anonymous session.
 func sessionGroup(t *testing.T, tab *lttest.Tab, pageURL string) string {
 	t.Helper()
 	u, _ := url.Parse(pageURL)
 	for _, c := range tab.Jar().Cookies(u) {
 		if c.Name == "lt_session" {
-			return lt.AnonymousIdentity(c.Value).GroupID
+			return lt.AnonymousIdentity(c.Value).SessionID
 		}
 	}
 	t.Fatalf("no session cookie for %s", pageURL)

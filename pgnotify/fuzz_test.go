@@ -53,10 +53,10 @@ func FuzzReceive(f *testing.F) {
 	}
 	msgs := []lt.Message{
 		Msg{Page: "page", Kind: lt.ToAll, Action: "refresh"}.M(f),
-		Msg{Page: "page", Kind: lt.ToGroup, Target: "anon:g", Action: "set_msg", Data: map[string]any{"msg": "hi"}}.M(f),
+		Msg{Page: "page", Kind: lt.ToSession, Target: "anon:g", Action: "set_msg", Data: map[string]any{"msg": "hi"}}.M(f),
 		Msg{Page: "page", Kind: lt.ToUser, Target: "ann", Close: true}.M(f),
 		Msg{Page: "page", Kind: "conn", Target: "b.xyz", Action: "add_item", To: "b",
-			Identity: &lt.Identity{GroupID: "anon:g"}, Request: map[string]any{"m": "POST", "u": "/page", "f": map[string]any{"item": []any{"x"}}}}.M(f),
+			Identity: &lt.Identity{SessionID: "anon:g"}, Request: map[string]any{"m": "POST", "u": "/page", "f": map[string]any{"item": []any{"x"}}}}.M(f),
 	}
 	for _, m := range msgs {
 		add(seal(a, envelope{V: 2, Instance: "a", Message: m}, t0), true)

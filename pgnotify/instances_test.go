@@ -23,21 +23,21 @@ func TestTriggerGroupAndSyncAcrossInstances(t *testing.T) {
 	is.True(strings.HasPrefix(tabB.Conn(), "b."))
 	group := sessionGroup(t, tabA, a.URL)
 
-	is.NoErr(b.H.TriggerGroup(context.Background(), group, "increment", nil)) // from instance b ...
-	tabA.WaitFor("n=1")                                                       // ... reaches the tab on a
+	is.NoErr(b.H.TriggerSession(context.Background(), group, "increment", nil)) // from instance b ...
+	tabA.WaitFor("n=1")                                                         // ... reaches the tab on a
 	tabB.WaitFor("n=1")
 
 	// A client action on a runs Sync on the tab on b.
 	tabA.Act("increment", nil)
 	tabB.WaitFor("msg=synced after increment")
 
-	// BroadcastAction reaches the tab of the group on the other instance.
+	// BroadcastAction reaches the tab of the session on the other instance.
 	tabA.Act("broadcast", nil)
 	tabB.WaitFor("msg=from another tab")
 
 	// Another session's tab on b got nothing of this.
 	stranger := lttest.Open(t, b.URL+"/page")
-	is.NoErr(a.H.TriggerGroup(context.Background(), sessionGroup(t, stranger, b.URL), "set_msg", map[string]any{"msg": "for the stranger"}))
+	is.NoErr(a.H.TriggerSession(context.Background(), sessionGroup(t, stranger, b.URL), "set_msg", map[string]any{"msg": "for the stranger"}))
 	ev := stranger.WaitFor("msg=for the stranger")
 	is.Equal(ev.Seq, uint64(1))
 	is.True(strings.Contains(ev.HTML, "n=0"))

@@ -29,7 +29,7 @@ func TestLargeMessages(t *testing.T) {
 		sb.WriteString(" é€ ")
 	}
 	big := sb.String() + "end"
-	is.NoErr(a.H.TriggerGroup(context.Background(), group, "set_msg", map[string]any{"msg": big}))
+	is.NoErr(a.H.TriggerSession(context.Background(), group, "set_msg", map[string]any{"msg": big}))
 	ev := tab.WaitFor("end</p>")
 	is.True(strings.Contains(ev.HTML, "msg="+big+"</p>")) // every byte arrived
 	is.Equal(ev.Seq, uint64(1))

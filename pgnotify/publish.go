@@ -20,7 +20,7 @@ import (
 // Messages published one after the other arrive in that order. A message
 // is not delivered back to this instance: lt applies it locally itself.
 // A message over 8000 bytes goes through lt_messages (see Setup).
-// lt.Handler calls Publish; apps call the Handler's TriggerGroup,
+// lt.Handler calls Publish; apps call the Handler's TriggerSession,
 // TriggerUser or TriggerAll.
 func (l *Listener) Publish(ctx context.Context, m lt.Message) error {
 	return l.send(ctx, nil, m, false)

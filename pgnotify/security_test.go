@@ -98,7 +98,7 @@ func (at *attack) mark(t *testing.T) (lttest.Event, []string) {
 }
 
 // (a) A role that can merely connect NOTIFYs forged payloads, version 1
-// and 2, to run an action for a user, close a group's streams, push to
+// and 2, to run an action for a user, close a session's streams, push to
 // every tab and forward a client action to a tab's connection: nothing is
 // applied, every one is counted as unauthenticated, and the warnings are
 // rate-limited.

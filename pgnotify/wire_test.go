@@ -269,7 +269,7 @@ func BenchmarkReceive(b *testing.B) {
 	payloads := make([]string, b.N)
 	for i := range payloads {
 		payloads[i] = a.keys.seal("livesse", time.Now().UnixMicro(), mustEncode(b, envelope{V: 2, Instance: "a", Message: lt.Must(lt.ServerAction(
-			"page", lt.ToGroup, "anon:0123456789abcdef", "tick", map[string]any{"n": i}))}))
+			"page", lt.ToSession, "anon:0123456789abcdef", "tick", map[string]any{"n": i}))}))
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -284,7 +284,7 @@ func BenchmarkReceive(b *testing.B) {
 func BenchmarkSeal(b *testing.B) {
 	a := offline(b, "a", nil)
 	body := mustEncode(b, envelope{V: 2, Instance: "a", Message: lt.Must(lt.ServerAction(
-		"page", lt.ToGroup, "anon:0123456789abcdef", "tick", map[string]any{"n": 1}))})
+		"page", lt.ToSession, "anon:0123456789abcdef", "tick", map[string]any{"n": 1}))})
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = a.keys.seal("livesse", time.Now().UnixMicro(), body)
@@ -295,7 +295,7 @@ func BenchmarkSeal(b *testing.B) {
 // version 1 did.
 func BenchmarkDecodeOnly(b *testing.B) {
 	body := mustEncode(b, envelope{V: 2, Instance: "a", Message: lt.Must(lt.ServerAction(
-		"page", lt.ToGroup, "anon:0123456789abcdef", "tick", map[string]any{"n": 1}))})
+		"page", lt.ToSession, "anon:0123456789abcdef", "tick", map[string]any{"n": 1}))})
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := decode(body); err != nil {

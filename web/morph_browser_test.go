@@ -67,7 +67,7 @@ func TestMorphInChromium(t *testing.T) {
 	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
 	sid, err := ltbrowser.Cookie(ctx, srv.URL+"/", "lt_session")
 	is.NoErr(err)
-	group := lt.AnonymousIdentity(sid).GroupID
+	group := lt.AnonymousIdentity(sid).SessionID
 
 	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(`[name=f3]`, "typing")))
 	_, err = ltbrowser.Eval[chromedp.Void](ctx, `(() => {
@@ -77,7 +77,7 @@ func TestMorphInChromium(t *testing.T) {
 		li.querySelector("input").setSelectionRange(1, 3);
 	})()`)
 	is.NoErr(err)
-	is.NoErr(h.TriggerGroup(context.Background(), group, "top", map[string]any{"id": 3}))
+	is.NoErr(h.TriggerSession(context.Background(), group, "top", map[string]any{"id": 3}))
 	order := `Array.from(document.querySelectorAll("#list li")).map((li) => li.id).join()`
 	is.NoErr(ltbrowser.Wait(ctx, "i3 on top", order+` === "i3,i1,i2"`, order))
 	type moved struct {
@@ -89,7 +89,7 @@ func TestMorphInChromium(t *testing.T) {
 	is.NoErr(err)
 	is.Equal(got, moved{Node: "kept", Frame: "kept", Focused: "f3", Value: "typing", Start: 1, End: 3})
 
-	is.NoErr(h.TriggerGroup(context.Background(), group, "extra", nil))
+	is.NoErr(h.TriggerSession(context.Background(), group, "extra", nil))
 	is.NoErr(ltbrowser.WaitText(ctx, "#extra", "extra"))
 	time.Sleep(300 * time.Millisecond) // a script that ran or loaded would have by now
 	ran, err := ltbrowser.Eval[[]bool](ctx, `[window.ran === undefined, window.ranSrc === undefined, document.querySelectorAll("script:not([data-lt-conn])").length === 2]`)

@@ -1,7 +1,7 @@
 // Command auth is a page for signed-in users: private notes that follow a
 // user across their devices. An lt.Authenticator reads a signed session
 // cookie; the Identity it returns has only a UserID, so all of a user's
-// tabs and devices form one session group: a note added on the phone shows
+// tabs and devices form one session: a note added on the phone shows
 // up on the laptop at once (Sync), and no other user ever sees it.
 //
 //	go run ./examples/auth               # http://localhost:8080/
@@ -109,7 +109,7 @@ func (p *Page) Mount(s State, ctx *lt.Context) (State, error) {
 var errSignedOut = lt.UserError("sign in first")
 
 // AddNote adds a note for the signed-in user. The user's other tabs and
-// devices, the rest of the session group, get Sync.
+// devices, the rest of the session, get Sync.
 func (p *Page) AddNote(s State, ctx *lt.Context) (State, error) {
 	if s.User == "" {
 		return s, errSignedOut
@@ -201,7 +201,7 @@ func (s *Sessions) Identify(r *http.Request) (lt.Identity, error) {
 	if err != nil {
 		return lt.Identity{}, nil
 	}
-	// Only a UserID: the group defaults to the user, so every tab and
+	// Only a UserID: the session defaults to the user, so every tab and
 	// device of the user acts together.
 	return lt.Identity{UserID: user}, nil
 }

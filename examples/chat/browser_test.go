@@ -70,7 +70,7 @@ func TestBrowserRoomStaysConsistent(t *testing.T) {
 		}
 	}
 
-	// Another room is another group: Carol sees only her room.
+	// Another room is another session: Carol sees only her room.
 	is.NoErr(ltbrowser.Do(carol, ltbrowser.FillAndClick("#send", map[string]string{"#text": "carol here"})))
 	is.NoErr(waitMessages(carol, 1))
 	is.Equal(messages(t, carol), []string{"carol: carol here"})

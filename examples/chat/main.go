@@ -1,8 +1,8 @@
 // Command chat is a chat with rooms: several users, each with several tabs
 // or devices, see the same conversation, live.
 //
-// The Authenticator puts everyone in a room in one session group (the
-// GroupID is the room), so lt's multi-tab machinery keeps the whole room
+// The Authenticator puts everyone in a room in one session (the
+// SessionID is the room), so lt's multi-tab machinery keeps the whole room
 // consistent:
 //
 //   - after a client action in one tab (Send), every other tab of the
@@ -110,7 +110,7 @@ func (e notFound) StatusCode() int { return http.StatusNotFound }
 var validRoom = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
 
 // Mount runs on every page load and stream connection. lt starts it from
-// the session group's last saved state; here the group is the whole room,
+// the session's last saved state; here the session is the whole room,
 // so the fields that belong to this user are set afresh.
 func (c *Chat) Mount(s State, ctx *lt.Context) (State, error) {
 	room := ctx.URLParam("room")
@@ -148,7 +148,7 @@ func (c *Chat) Sync(s State, ctx *lt.Context) (State, error) {
 }
 
 // Wave tells the room's other tabs that this user waved. It is not stored:
-// BroadcastAction runs Waved on every other tab of the group, once this
+// BroadcastAction runs Waved on every other tab of the session, once this
 // method has returned.
 func (c *Chat) Wave(s State, ctx *lt.Context) (State, error) {
 	if s.Me == "" {
@@ -180,15 +180,15 @@ func (c *Chat) Waved(s State, ctx *lt.Context) (State, error) {
 
 // inRoom is the chat's Authenticator: the demo sign-in cookie
 // (signedIn; a demo, not real authentication) names the user, and the
-// room in the URL is the session group, so that Sync and BroadcastAction
+// room in the URL is the session, so that Sync and BroadcastAction
 // reach everyone in the room. Without the cookie the visitor is anonymous,
-// in a group of their own.
+// in a session of their own.
 var inRoom = lt.AuthenticatorFunc(func(r *http.Request) (lt.Identity, error) {
 	user, ok := signedIn(r)
 	if !ok {
 		return lt.Identity{}, nil
 	}
-	return lt.Identity{UserID: user, GroupID: "room:" + chi.URLParam(r, "room")}, nil
+	return lt.Identity{UserID: user, SessionID: "room:" + chi.URLParam(r, "room")}, nil
 })
 
 // backToRoom is where signing in or out leads: the room the form was in.

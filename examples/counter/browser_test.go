@@ -199,7 +199,7 @@ func TestBrowserTypingSurvivesServerUpdate(t *testing.T) {
 	is.NoErr(err)
 	seq, err := ltbrowser.Eval[int](ctx, `window.livesse.seq`)
 	is.NoErr(err)
-	is.NoErr(h.TriggerGroup(context.Background(), lt.AnonymousIdentity(sid).GroupID, "reset", nil))
+	is.NoErr(h.TriggerSession(context.Background(), lt.AnonymousIdentity(sid).SessionID, "reset", nil))
 	is.NoErr(ltbrowser.WaitText(ctx, "#count", "0"))
 	after, err := ltbrowser.Eval[int](ctx, `window.livesse.seq`)
 	is.NoErr(err)

@@ -98,7 +98,7 @@ func (e *Exporter) StartExport(s State, ctx *lt.Context) (State, error) {
 	jobCtx, cancel := context.WithCancelCause(ctx)
 	e.cancel = cancel
 	fail := ctx.GetBool("fail")
-	go e.run(jobCtx, cancel, ctx.Session(), ctx.GroupID(), fail)
+	go e.run(jobCtx, cancel, ctx.Session(), ctx.SessionID(), fail)
 	return State{Status: Running, Total: e.Steps, Fail: fail, Mine: true}, nil
 }
 
@@ -217,7 +217,7 @@ func (e *Exporter) ExportCancelled(s State, ctx *lt.Context) (State, error) {
 }
 
 // Files keeps the finished exports in memory for download, each readable
-// only by the session group that made it. Safe for concurrent use.
+// only by the session that made it. Safe for concurrent use.
 type Files struct {
 	mu    sync.Mutex
 	files map[string]file
@@ -251,7 +251,7 @@ func (f *Files) Put(owner string, data []byte) string {
 	return "/exports/" + name
 }
 
-// ServeHTTP serves /exports/{name} to the session group that made it.
+// ServeHTTP serves /exports/{name} to the session that made it.
 // middleware.Session put the same Identity in the request context that lt
 // gives the page, so the owners match.
 func (f *Files) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -259,7 +259,7 @@ func (f *Files) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	file, ok := f.files[chi.URLParam(r, "name")]
 	f.mu.Unlock()
-	if !ok || file.owner != id.GroupID {
+	if !ok || file.owner != id.SessionID {
 		http.NotFound(w, r)
 		return
 	}

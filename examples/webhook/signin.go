@@ -48,7 +48,7 @@ func signedIn(r *http.Request) (string, bool) {
 }
 
 // authenticate identifies the user the cookie names (an Identity with only
-// a UserID, so that all of that user's tabs share one session group);
+// a UserID, so that all of that user's tabs share one session);
 // without a valid cookie the visitor is anonymous.
 func authenticate(r *http.Request) (lt.Identity, error) {
 	name, ok := signedIn(r)

@@ -108,7 +108,7 @@ const idLen = 22
 
 // valid reports whether v is an id from NewID signed by s: anything else
 // (a forged, mangled or foreign cookie) is replaced rather than trusted as
-// a group key.
+// a session key.
 func (s Signer) valid(v string) (id string, ok bool) {
 	id, sig, found := strings.Cut(v, ".")
 	if !found || len(id) != idLen {

@@ -161,7 +161,7 @@ func (l *testLog) stop() {
 
 // NewTab opens another tab in the browser of browserCtx (from New) and
 // returns its context. Like a second tab of a real browser it shares the
-// browser's cookies, so it is in the same livesse session group. Each tab
+// browser's cookies, so it is in the same livesse session. Each tab
 // has its own window, so it is never hidden behind another and keeps
 // rendering. The tab is closed when the test ends, before the browser.
 func NewTab(t testing.TB, browserCtx context.Context) context.Context {

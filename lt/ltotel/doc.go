@@ -88,7 +88,7 @@
 //	                  method's own spans (a query) are its children
 //	  lt.render       the render and its diff
 //	  lt.publish      the update appended to the connection's log for its stream (livesse.seq)
-//	lt.server_action  TriggerGroup, TriggerUser, TriggerAll (livesse.page, livesse.action)
+//	lt.server_action  TriggerSession, TriggerUser, TriggerAll (livesse.page, livesse.action)
 //	  lt.publish      the message sent to the other instances (also after an action that syncs other
 //	                  tabs or broadcasts); the trace context travels inside the lt.Message, through
 //	                  PostgreSQL with pgnotify

@@ -17,7 +17,7 @@ const (
 	SpanCall         = "lt.call"          // the action method's call
 	SpanRender       = "lt.render"        // a render and its diff
 	SpanPublish      = "lt.publish"       // an update for a tab's stream, or a message to the other instances
-	SpanServerAction = "lt.server_action" // TriggerGroup, TriggerUser, TriggerAll
+	SpanServerAction = "lt.server_action" // TriggerSession, TriggerUser, TriggerAll
 	SpanDeliver      = "lt.deliver"       // a message from another instance
 )
 

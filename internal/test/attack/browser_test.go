@@ -115,7 +115,7 @@ fetch(%q, {method: "POST", credentials: "include", mode: "no-cors", body: new UR
 	is.NoErr(ltbrowser.WaitText(ctx, "#n", "n=0"))
 	conn, err := ltbrowser.Eval[string](ctx, `window.livesse.conn`)
 	is.NoErr(err)
-	group := lt.AnonymousIdentity(mustCookie(t, ctx, srv.URL)).GroupID
+	group := lt.AnonymousIdentity(mustCookie(t, ctx, srv.URL)).SessionID
 
 	attacker := ltbrowser.NewTab(t, ctx) // the same browser, so the same cookies
 	const refused = "lt: cross-site request refused: origin: cross-site request refused: cross-origin request detected from Sec-Fetch-Site header"
@@ -137,7 +137,7 @@ fetch(%q, {method: "POST", credentials: "include", mode: "no-cors", body: new UR
 	is.NoErr(ltbrowser.Wait(attacker, "the refusal", `document.body && document.body.textContent.includes("cross-site request refused")`, `document.body.textContent`))
 	is.Equal((<-posts.ch).Status, http.StatusForbidden)
 
-	// Nothing changed: the victim's tab and its group's state are as
+	// Nothing changed: the victim's tab and its session's state are as
 	// they were, and the victim's own click still works.
 	is.Equal(g.mountsOf(group), 1)
 	text, err := ltbrowser.Text(ctx, "#n")
@@ -252,7 +252,7 @@ func TestCrossOriginStreamsRefusedInBrowser(t *testing.T) {
 	ctx := ltbrowser.New(t)
 	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(srv.URL+"/")))
 	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
-	group := lt.AnonymousIdentity(mustCookie(t, ctx, srv.URL)).GroupID
+	group := lt.AnonymousIdentity(mustCookie(t, ctx, srv.URL)).SessionID
 	is.Equal(g.mountsOf(group), 1)
 
 	attacker := ltbrowser.NewTab(t, ctx)

@@ -167,7 +167,7 @@ func TestActionErrorsShowOnlyAReference(t *testing.T) {
 
 			// The same as a server action: the tab learns it on its
 			// stream, with a reference of its own.
-			is.NoErr(h.TriggerGroup(context.Background(), group, tc.action, nil))
+			is.NoErr(h.TriggerSession(context.Background(), group, tc.action, nil))
 			shown := regexp.MustCompile(`err=(Something went wrong; please try again \(ref [0-9a-f]{12}\))</p>`)
 			for {
 				ev := tab.Next()

@@ -259,10 +259,10 @@ func streamRequest(t testing.TB, u string, conns ...string) *http.Request {
 	return req
 }
 
-// groupOf is the session group of the session cookie jar sends to u.
+// groupOf is the session of the session cookie jar sends to u.
 func groupOf(t testing.TB, jar http.CookieJar, u string) string {
 	t.Helper()
-	return lt.AnonymousIdentity(cookieOf(t, jar, u)).GroupID
+	return lt.AnonymousIdentity(cookieOf(t, jar, u)).SessionID
 }
 
 func mustGet(t testing.TB, u string) *http.Request {

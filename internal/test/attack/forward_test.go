@@ -226,7 +226,7 @@ func testForwarding(t *testing.T, a, b *fwdInstance) {
 	is.True(strings.HasPrefix(tab.Conn(), "a.")) // held by instance a
 	jar := tab.Jar()
 	shareSession(jar, a.URL, b.URL)
-	group := lt.AnonymousIdentity(cookieOf(t, jar, a.URL)).GroupID
+	group := lt.AnonymousIdentity(cookieOf(t, jar, a.URL)).SessionID
 
 	// On the owner, the browser's POST of the server-only action is
 	// refused: 422, the user's message, nothing applied.
@@ -254,7 +254,7 @@ func testForwarding(t *testing.T, a, b *fwdInstance) {
 
 	// The server itself may run it, from either instance: n=1, not 2, so
 	// neither client POST was applied.
-	is.NoErr(b.H.TriggerGroup(context.Background(), group, "server_only", nil))
+	is.NoErr(b.H.TriggerSession(context.Background(), group, "server_only", nil))
 	ev = tab.WaitFor("n=1")
 	is.True(strings.Contains(ev.HTML, "err=</p>"))
 	k = a.calls.next(t, "ServerOnly")

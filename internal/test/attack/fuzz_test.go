@@ -35,7 +35,7 @@ type fuzzCtrl struct {
 }
 
 func (c *fuzzCtrl) count(ctx *lt.Context) {
-	if g, _ := c.victim.Load().(string); g != "" && ctx.GroupID() == g {
+	if g, _ := c.victim.Load().(string); g != "" && ctx.SessionID() == g {
 		c.victimActs.Add(1)
 	}
 }
@@ -104,7 +104,7 @@ func FuzzActionPost(f *testing.F) {
 	_, _ = rand.Read(sb[:])
 	secretValue := "VICTIM-" + hex.EncodeToString(sb[:])
 	victimCookie, victimConn := pageOf(f, h, page, "")
-	victimGroup.Store(lt.AnonymousIdentity(victimCookie).GroupID)
+	victimGroup.Store(lt.AnonymousIdentity(victimCookie).SessionID)
 	w := serve(h, postReq(page, victimCookie, "application/x-www-form-urlencoded",
 		url.Values{"_lt_conn": {victimConn}, "_lt_action": {"keep"}, "secret": {secretValue}}.Encode(), true))
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), secretValue) {

@@ -55,7 +55,7 @@ func TestOnDisconnectOnlyAfterOnConnect(t *testing.T) {
 
 	page := lttest.Get(t, srv.URL+"/")
 	group := groupOf(t, page.Jar(), srv.URL)
-	is.NoErr(h.TriggerGroup(context.Background(), group, "block", nil))
+	is.NoErr(h.TriggerSession(context.Background(), group, "block", nil))
 	is.Equal(<-ctrl.calls, "Block") // the connection's worker is busy
 	// Its stream opens (OnConnect is queued behind Block) ...
 	resp, err := (&http.Client{Jar: page.Jar()}).Do(streamRequest(t, srv.URL+"/", page.Conn()))
@@ -63,7 +63,7 @@ func TestOnDisconnectOnlyAfterOnConnect(t *testing.T) {
 	defer resp.Body.Close()
 	is.Equal(resp.StatusCode, http.StatusOK)
 	// ... and the connection ends (sign-out) before OnConnect ran.
-	is.NoErr(h.CloseGroup(context.Background(), group))
+	is.NoErr(h.CloseSession(context.Background(), group))
 	unblock()
 	is.NoErr(h.Close()) // waits for every job
 	close(ctrl.calls)

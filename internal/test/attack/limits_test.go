@@ -20,11 +20,11 @@ type countState struct{ N int }
 
 const countPage = `<body><p id="n">n={{.N}}</p><p id="err">err={{ltError}}</p></body>`
 
-// gauge counts a page's live connections per session group from inside
+// gauge counts a page's live connections per session from inside
 // its controller: a connection is live from OnConnect until its context
 // is done, which lt cancels, under its own lock, when it unregisters the
-// connection. At every OnConnect it counts the group's live ones, so max
-// is the most connections a group ever held with a stream.
+// connection. At every OnConnect it counts the session's live ones, so max
+// is the most connections a session ever held with a stream.
 type gauge struct {
 	mounts   atomic.Int64
 	connects atomic.Int64
@@ -65,7 +65,7 @@ func (g *gauge) connected(group string, ctx context.Context) {
 	g.max[group] = max(g.max[group], len(kept))
 }
 
-// now is the number of the group's connections live now.
+// now is the number of the session's connections live now.
 func (g *gauge) now(group string) int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -78,7 +78,7 @@ func (g *gauge) now(group string) int {
 	return n
 }
 
-// total is the number of connections of every group live now.
+// total is the number of connections of every session live now.
 func (g *gauge) total() int {
 	g.mu.Lock()
 	groups := make([]string, 0, len(g.live))
@@ -104,14 +104,14 @@ type countCtrl struct{ g *gauge }
 func (c *countCtrl) Mount(s countState, ctx *lt.Context) (countState, error) {
 	c.g.mounts.Add(1)
 	c.g.mu.Lock()
-	c.g.mounted[ctx.GroupID()]++
+	c.g.mounted[ctx.SessionID()]++
 	c.g.mu.Unlock()
 	return s, nil
 }
 
 func (c *countCtrl) OnConnect(s countState, ctx *lt.Context) (countState, error) {
 	c.g.connects.Add(1)
-	c.g.connected(ctx.GroupID(), ctx.Context) // the part of a Context that may be kept
+	c.g.connected(ctx.SessionID(), ctx.Context) // the part of a Context that may be kept
 	return s, nil
 }
 
@@ -197,7 +197,7 @@ func TestClientStreamsBounded(t *testing.T) {
 	is.Equal(g.mounts.Load(), int64(n+2)) // one connection per stream (and the two pages)
 
 	// The newest 8 are live: a server action reaches each of them.
-	is.NoErr(h.TriggerGroup(context.Background(), group, "bump", nil))
+	is.NoErr(h.TriggerSession(context.Background(), group, "bump", nil))
 	for _, tab := range tabs[n-8:] {
 		tab.WaitFor("n=1")
 	}

@@ -42,7 +42,7 @@ func (c *queueCtrl) Bump(s countState, ctx *lt.Context) (countState, error) {
 // A runaway producer against a tab whose worker is stuck: of 5,000 server
 // actions, those that returned nil all run, those that returned
 // ErrQueueFull none, and the connection then ends; the tab, reconnected,
-// mounts afresh from the group's state, showing exactly the accepted
+// mounts afresh from the session's state, showing exactly the accepted
 // ones. Nothing is dropped silently.
 func TestServerActionsNeverSilentlyDropped(t *testing.T) {
 	is := is.New(t)
@@ -72,7 +72,7 @@ func TestServerActionsNeverSilentlyDropped(t *testing.T) {
 		if i%2 == 0 {
 			err = session.TriggerAction("bump", nil)
 		} else {
-			err = h.TriggerGroup(context.Background(), group, "bump", nil)
+			err = h.TriggerSession(context.Background(), group, "bump", nil)
 		}
 		switch {
 		case err == nil:
@@ -113,7 +113,7 @@ func TestServerActionsNeverSilentlyDropped(t *testing.T) {
 	is.True(contains(fresh.HTML(), "n=1024"))
 
 	// The new connection takes work again.
-	is.NoErr(h.TriggerGroup(context.Background(), group, "bump", nil))
+	is.NoErr(h.TriggerSession(context.Background(), group, "bump", nil))
 	tab.WaitFor("n=1025")
 	fresh.WaitFor("n=1025")
 }

@@ -145,7 +145,7 @@ func TestForgedSessionCookieReplaced(t *testing.T) {
 		id + "." + sig + "." + sig,                                // trailing junk
 		strings.Repeat("A", 22) + "." + strings.Repeat("A", 4000), // oversize
 	} {
-		group := lt.AnonymousIdentity(forged).GroupID // the real group, for a real id
+		group := lt.AnonymousIdentity(forged).SessionID // the real group, for a real id
 		mounted, live := g.mountsOf(group), g.now(group)
 		for _, req := range []*http.Request{mustGet(t, srv.URL+"/"), streamRequest(t, srv.URL+"/")} {
 			req.Header.Set("Cookie", "lt_session="+forged)
@@ -160,7 +160,7 @@ func TestForgedSessionCookieReplaced(t *testing.T) {
 			resp.Body.Close()
 			is.Equal(resp.StatusCode, http.StatusOK)
 			is.True(issued != "" && issued != forged)
-			is.True(lt.AnonymousIdentity(issued).GroupID != group)
+			is.True(lt.AnonymousIdentity(issued).SessionID != group)
 		}
 		// A plain POST with it runs in a new session, not the forged one.
 		a := postForm(t, withJar(nil), srv.URL+"/", url.Values{"bump": {""}}, http.Header{"Cookie": {"lt_session=" + forged}})
@@ -169,15 +169,15 @@ func TestForgedSessionCookieReplaced(t *testing.T) {
 		is.Equal(g.now(group), live)
 	}
 	// The victim's tab saw none of it.
-	is.NoErr(h.TriggerGroup(context.Background(), lt.AnonymousIdentity(good).GroupID, "bump", nil))
+	is.NoErr(h.TriggerSession(context.Background(), lt.AnonymousIdentity(good).SessionID, "bump", nil))
 	ev := real.Next()
 	is.True(contains(ev.HTML, "n=1"))
 	// The real cookie is accepted as it is.
 	a := send(t, &http.Client{Jar: real.Jar()}, mustGet(t, srv.URL+"/"))
 	is.Equal(a.Status, http.StatusOK)
 	is.Equal(a.Header.Get("Set-Cookie"), "")
-	is.Equal(g.mountsOf(lt.AnonymousIdentity(good).GroupID), 2)
-	is.Equal(g.now(lt.AnonymousIdentity(good).GroupID), 1)
+	is.Equal(g.mountsOf(lt.AnonymousIdentity(good).SessionID), 2)
+	is.Equal(g.now(lt.AnonymousIdentity(good).SessionID), 1)
 }
 
 // serialCtrl notices two plain posts of one session inside its methods at
@@ -397,7 +397,7 @@ func TestTriggerReturnsWhenContextDone(t *testing.T) {
 
 	for i, trigger := range []func(context.Context) error{
 		func(ctx context.Context) error { return h.TriggerAll(ctx, "bump", nil) },
-		func(ctx context.Context) error { return h.TriggerGroup(ctx, group, "bump", nil) },
+		func(ctx context.Context) error { return h.TriggerSession(ctx, group, "bump", nil) },
 		func(ctx context.Context) error { return h.TriggerUser(ctx, "nobody", "bump", nil) },
 		func(ctx context.Context) error { return h.CloseUser(ctx, "nobody") },
 	} {

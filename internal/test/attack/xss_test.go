@@ -94,8 +94,8 @@ func TestHostileValuesEscapedLive(t *testing.T) {
 	srv, h := xssApp(t)
 	tab := lttest.Open(t, srv.URL+"/")
 	// Another session, reached by server actions. (Not the tab's: a server
-	// action runs on every connection of a group, the pages loaded below
-	// included, and the last to finish saves the group's state.)
+	// action runs on every connection of a session, the pages loaded below
+	// included, and the last to finish saves the session's state.)
 	other := lttest.Open(t, srv.URL+"/")
 	group := groupOf(t, other.Jar(), srv.URL)
 	is.Equal(tab.HTML(), oracle(t, "", ""))
@@ -117,7 +117,7 @@ func TestHostileValuesEscapedLive(t *testing.T) {
 		is.Equal(tab.HTML(), oracle(t, v, v))
 
 		// From the server, to the other tab, as a diff on its stream.
-		is.NoErr(h.TriggerGroup(context.Background(), group, "set", map[string]any{"v": v + "!"}))
+		is.NoErr(h.TriggerSession(context.Background(), group, "set", map[string]any{"v": v + "!"}))
 		want := oracle(t, v+"!", "")
 		for other.HTML() != want {
 			other.Next()

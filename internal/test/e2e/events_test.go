@@ -121,7 +121,7 @@ func TestEventsUnderStrictCSP(t *testing.T) {
 	// bottom as it grows past its height.
 	g := group(t, ctx, base)
 	for range 4 {
-		is.NoErr(h.TriggerGroup(context.Background(), g, "tick", nil))
+		is.NoErr(h.TriggerSession(context.Background(), g, "tick", nil))
 	}
 	is.NoErr(ltbrowser.WaitText(ctx, "#n", "4"))
 	is.NoErr(ltbrowser.Wait(ctx, "the pushed events", `__ticks.join() === "1,2,3,4"`, `__ticks.join()`))

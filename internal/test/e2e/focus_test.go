@@ -89,7 +89,7 @@ func TestFocusedFieldKeepsTypingTakesAttributes(t *testing.T) {
 	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys("#q", "typing")))
 	_, err := ltbrowser.Eval[chromedp.Void](ctx, `document.querySelector("#q").setSelectionRange(2, 4)`)
 	is.NoErr(err)
-	is.NoErr(h.TriggerGroup(context.Background(), g, "mark", map[string]any{"class": "bad", "q": "from server", "r": "r1"}))
+	is.NoErr(h.TriggerSession(context.Background(), g, "mark", map[string]any{"class": "bad", "q": "from server", "r": "r1"}))
 	is.NoErr(ltbrowser.Wait(ctx, "the server's class", `document.querySelector("#q").className === "bad"`, `document.querySelector("#q").className`))
 	type field struct {
 		Value, Focused string
@@ -106,7 +106,7 @@ func TestFocusedFieldKeepsTypingTakesAttributes(t *testing.T) {
 	// Focused, not typed into: the server's value too.
 	_, err = ltbrowser.Eval[chromedp.Void](ctx, `document.querySelector("#r").focus()`)
 	is.NoErr(err)
-	is.NoErr(h.TriggerGroup(context.Background(), g, "mark", map[string]any{"class": "ok", "q": "from server", "r": "r2"}))
+	is.NoErr(h.TriggerSession(context.Background(), g, "mark", map[string]any{"class": "ok", "q": "from server", "r": "r2"}))
 	is.NoErr(ltbrowser.Wait(ctx, "the server's value in the focused field", `document.querySelector("#r").value === "r2"`, `document.querySelector("#r").value`))
 	cls, err := ltbrowser.Eval[string](ctx, `document.querySelector("#r").className + " " + document.activeElement.id`)
 	is.NoErr(err)

@@ -110,14 +110,14 @@ func formsPage(t *testing.T, ctrl *formsCtrl, held chan struct{}, opts ...lt.Opt
 	return h, srv.URL
 }
 
-// group returns the session group of the browser of ctx on the server at base.
+// group returns the session of the browser of ctx on the server at base.
 func group(t *testing.T, ctx context.Context, base string) string {
 	t.Helper()
 	sid, err := ltbrowser.Cookie(ctx, base+"/", "lt_session")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return lt.AnonymousIdentity(sid).GroupID
+	return lt.AnonymousIdentity(sid).SessionID
 }
 
 // A value the user typed (or a checkbox ticked, an option chosen) stays
@@ -154,21 +154,21 @@ func TestFieldsKeepWhatTheUserEntered(t *testing.T) {
 	_, err = ltbrowser.Eval[chromedp.Void](ctx, `document.activeElement.blur()`)
 	is.NoErr(err)
 	g := group(t, ctx, base)
-	is.NoErr(h.TriggerGroup(context.Background(), g, "bump", nil))
+	is.NoErr(h.TriggerSession(context.Background(), g, "bump", nil))
 	is.NoErr(ltbrowser.WaitText(ctx, "#n", "1"))
 	got, err = readFields(ctx)
 	is.NoErr(err)
 	is.Equal(got, fields{Name: "typed early", Agree: true, Note: "a note", Pick: "b"})
 
 	// The server renders new values: they replace the user's.
-	is.NoErr(h.TriggerGroup(context.Background(), g, "fill", map[string]any{"name": "from server", "note": "server note", "pick": "c"}))
+	is.NoErr(h.TriggerSession(context.Background(), g, "fill", map[string]any{"name": "from server", "note": "server note", "pick": "c"}))
 	is.NoErr(ltbrowser.Wait(ctx, "the server's values", `document.querySelector("#name").value === "from server"`, fieldsJS+`.name`))
 	got, err = readFields(ctx)
 	is.NoErr(err)
 	is.Equal(got, fields{Name: "from server", Agree: true, Note: "server note", Pick: "c"})
 
 	// Those are now what the fields hold: later updates keep them.
-	is.NoErr(h.TriggerGroup(context.Background(), g, "bump", nil))
+	is.NoErr(h.TriggerSession(context.Background(), g, "bump", nil))
 	is.NoErr(ltbrowser.WaitText(ctx, "#n", "2"))
 	got, err = readFields(ctx)
 	is.NoErr(err)
@@ -206,7 +206,7 @@ func TestResetFormEmptiesAfterSend(t *testing.T) {
 	is.Equal(got.Draft, "kept")
 	_, err = ltbrowser.Eval[chromedp.Void](ctx, `document.activeElement.blur()`)
 	is.NoErr(err)
-	is.NoErr(h.TriggerGroup(context.Background(), group(t, ctx, base), "bump", nil))
+	is.NoErr(h.TriggerSession(context.Background(), group(t, ctx, base), "bump", nil))
 	is.NoErr(ltbrowser.WaitText(ctx, "#n", "1"))
 	got, err = readFields(ctx)
 	is.NoErr(err)
@@ -229,7 +229,7 @@ func TestLeftPageClosesItsStream(t *testing.T) {
 	g := group(t, ctx, base)
 
 	leaveAndComeBack(t, ctx, base, gone)
-	is.NoErr(h.TriggerGroup(context.Background(), g, "bump", nil))
+	is.NoErr(h.TriggerSession(context.Background(), g, "bump", nil))
 	is.NoErr(waitInPage(ctx, "the update", `document.querySelector("#n")?.textContent === "1"`))
 }
 
@@ -255,13 +255,13 @@ func TestLeftLeaderHandsTheStreamOver(t *testing.T) {
 
 	leaveAndComeBack(t, first, base, gone, func() {
 		is.NoErr(ltbrowser.Wait(second, "the other tab to lead", `window.livesse.leader`, `window.livesse.leader`))
-		is.NoErr(h.TriggerGroup(context.Background(), g, "bump", nil))
+		is.NoErr(h.TriggerSession(context.Background(), g, "bump", nil))
 		is.NoErr(ltbrowser.WaitText(second, "#n", "1"))
 	})
 	lead, err = ltbrowser.Eval[bool](first, `window.livesse.leader`)
 	is.NoErr(err)
 	is.True(!lead) // it follows the tab that took over
-	is.NoErr(h.TriggerGroup(context.Background(), g, "bump", nil))
+	is.NoErr(h.TriggerSession(context.Background(), g, "bump", nil))
 	is.NoErr(ltbrowser.WaitText(second, "#n", "2"))
 	is.NoErr(waitInPage(first, "the update", `document.querySelector("#n")?.textContent === "2"`))
 }

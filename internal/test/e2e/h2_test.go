@@ -41,7 +41,7 @@ type h2State struct{ N int }
 type h2Ctrl struct{}
 
 // Bump counts one in this tab; a click also counts one in every other tab
-// of the browser (its session group), through their streams.
+// of the browser (its session), through their streams.
 func (*h2Ctrl) Bump(s h2State, ctx *lt.Context) (h2State, error) {
 	s.N++
 	if ctx.FromClient() {

@@ -64,11 +64,11 @@ func TestKeyedListKeepsRowNodes(t *testing.T) {
 	is.NoErr(err)
 	sid, err := ltbrowser.Cookie(ctx, srv.URL+"/", "lt_session")
 	is.NoErr(err)
-	group := lt.AnonymousIdentity(sid).GroupID
+	group := lt.AnonymousIdentity(sid).SessionID
 
 	step := func(action string, id int, want string) {
 		t.Helper()
-		is.NoErr(h.TriggerGroup(context.Background(), group, action, map[string]any{"id": id}))
+		is.NoErr(h.TriggerSession(context.Background(), group, action, map[string]any{"id": id}))
 		is.NoErr(waitOrder(ctx, want))
 	}
 	step("top", 4, "4,1,2,3,5")

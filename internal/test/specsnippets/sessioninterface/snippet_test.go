@@ -86,7 +86,7 @@ func TestTriggerActionFromAnyGoroutineReachesAllConnectionsOfTheUser(t *testing.
 }
 
 // Client Action (from Tab 1): Tab 1 gets the update, the other tabs of the
-// session group get a Sync dispatch; a tab of another session gets none.
+// session get a Sync dispatch; a tab of another session gets none.
 func TestClientActionSyncsTheOtherTabsOfTheSession(t *testing.T) {
 	is := is.New(t)
 	page := lt.Must(lt.Parse("page", `<p>clicks={{.Clicks}} synced={{.Synced}} last={{.LastSync}}</p>`))

@@ -51,7 +51,7 @@ type ScopeState struct {
 }
 
 // SyncController implements Sync: after a client action in one tab, the
-// other tabs of the session group get a Sync dispatch.
+// other tabs of the session get a Sync dispatch.
 type SyncController struct{}
 
 func (c *SyncController) Click(state ScopeState, ctx *lt.Context) (ScopeState, error) {

@@ -15,7 +15,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // Every tab's OnConnect starts a 1 s ticker whose TriggerAction("tick")
-// reaches every tab of the session group and no other session.
+// reaches every tab of the session and no other session.
 //
 // A ticker fires at most once a second and never early, so a tab that has
 // counted n ticks less than n seconds after it was opened has received

@@ -37,7 +37,7 @@ func TestWelcomeArrivesAfterConnectForALoggedInUser(t *testing.T) {
 	is.True(elapsed >= 500*time.Millisecond) // after the delay, not with the page
 
 	// A second device of alice: its own welcome (another 500 ms) goes to
-	// the whole session group, the first device included.
+	// the whole session, the first device included.
 	phone := lttest.Open(t, u, lttest.WithJar(snippettest.UserJar(t, u, "alice")))
 	is.True(strings.Contains(phone.HTML(), "in=true user=alice welcome=[]"))
 	phone.WaitFor("welcome=[Welcome back, alice!]")

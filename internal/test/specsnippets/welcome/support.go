@@ -18,7 +18,7 @@ type AuthController struct {
 
 // Mount fills in the logged-in user from the Identity the Authenticator
 // (lt.WithAuthenticator) gave the request. A page load starts without a
-// welcome (lt starts it from the session group's last state, which may hold
+// welcome (lt starts it from the session's last state, which may hold
 // an earlier one): the welcome is the server's to send after connect.
 func (c *AuthController) Mount(state AuthState, ctx *lt.Context) (AuthState, error) {
 	state.WelcomeMessage = ""
