@@ -289,7 +289,7 @@ func TestBrowserProgress(t *testing.T) {
 		is.Equal(len(a.entries(t, "gallery")), 2)
 		a.click(t, `button[name="add_photos"]`)
 		is.NoErr(a.valve.awaitHeld())
-		is.NoErr(ltbrowser.Wait(a.ctx, "a progress event", `__progress.length > 0`, `JSON.stringify(__progress)`))
+		is.NoErr(ltbrowser.Wait(a.ctx, "big.png's progress", `__progress.some((p) => p[1] === "big.png")`, `JSON.stringify(__progress)`))
 		held := a.progress(t)
 		is.True(held["big.png"][len(held["big.png"])-1] < 100) // the server holds most of it back
 		a.valve.release()
