@@ -29,8 +29,8 @@ export function nav(win, live) {
   let page = Math.random(); // this page's id in its entries
   let from = loc.href; // the URL the page shown came by, for its leave beacon
   let at = here(); // the path and query the page shows
+  let moves = 0; // the tab's moves so far: an answer to an older one is dropped
   const stamp = (y) => hist.replaceState({ ...hist.state, lt: page, y }, '');
-  stamp(hist.state && hist.state.y);
 
   // move makes href the tab's URL: a new entry (the current one keeps its
   // scroll position), or the current one when replace; id: the page that
@@ -41,24 +41,26 @@ export function nav(win, live) {
     hist[replace ? 'replaceState' : 'pushState']({ ...(replace && hist.state), lt: page }, '', href);
     at = here();
   }
+  move(here(), 1); // this entry is the page's (its y kept)
 
   // params tells the server the tab's URL is href: Params runs on its
   // connection, with no remount. A URL of another page (410), or an error,
   // loads href instead. y: the scroll position to restore once it shows.
   async function params(href, y) {
+    const my = ++moves;
     let res;
     try {
       res = await win.fetch(href, {
         method: 'POST',
         body: new URLSearchParams({ _lt_conn: live.conn(), _lt_params: 1 }),
         headers: { Accept: 'application/json' },
-        credentials: 'same-origin',
       });
     } catch {
       // No answer: the URL stays, with what the page shows.
     }
+    const msg = res && (await res.json().catch(() => null));
+    if (my !== moves) return;
     if (!res || !(res.ok || res.status === 422)) return load(href, 1, y);
-    const msg = await res.json().catch(() => null);
     if (msg) live.receive(msg);
     if (y != null) win.scrollTo(0, y);
   }
@@ -67,12 +69,16 @@ export function nav(win, live) {
   // taken, its connection taken up on a stream of its own page. how: 0
   // pushes an entry, 1 replaces the current one (the URL is there already
   // after back or forward). Anything but a live page of this origin and
-  // client, and any failure, is a normal navigation.
+  // client, and any failure, is a normal navigation. A page that comes
+  // after the tab moved again (a click, Back) is dropped: the last move
+  // wins.
   async function load(href, how, y) {
+    const my = ++moves;
     try {
-      const res = await win.fetch(href, { headers: { Accept: 'text/html' }, credentials: 'same-origin' });
+      const res = await win.fetch(href);
       const u = new URL(res.url || href, loc.href);
       const d = new win.DOMParser().parseFromString(await res.text(), 'text/html');
+      if (my !== moves) return;
       const t = d.querySelector('script[data-lt-conn]');
       if (!res.ok || u.origin !== loc.origin || !t || t.getAttribute('src') !== mine) throw 0;
       move(u.pathname + u.search, how, Math.random());
@@ -88,6 +94,7 @@ export function nav(win, live) {
       from = u.href;
       win.scrollTo(0, y || 0);
     } catch {
+      if (my !== moves) return;
       if (how) loc.replace(href);
       else loc.assign(href);
     }

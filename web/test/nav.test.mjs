@@ -187,7 +187,7 @@ test('a navigate link loads the page live: title, styles, body and connection; b
   pg.win.scrollY = 300;
   assert.equal(pg.click('item'), true);
   assert.equal(pg.fetches[0].url, '/items/7');
-  assert.equal(pg.fetches[0].init.headers.Accept, 'text/html');
+  assert.equal(pg.fetches[0].init.method, undefined); // a GET
   assert.equal(pg.here(), '/list'); // not before the page came
   pg.fetches[0].resolve(html(ITEM('c2', 7)));
   await tick();
@@ -231,4 +231,28 @@ test('a page that is not live, of another client, or that fails, is loaded norma
     assert.deepEqual(pg.live.adopted, []);
     assert.equal(pg.here(), '/list');
   }
+});
+
+test('the last move wins: a page that comes after the tab moved again is dropped', async () => {
+  const pg = page();
+  pg.click('item');
+  pg.click('p2'); // before the item's page came
+  pg.fetches[0].resolve(html(ITEM('c2', 7)));
+  await tick();
+  await tick();
+  assert.deepEqual(pg.live.adopted, []);
+  assert.equal(pg.here(), '/list?page=2');
+  pg.fetches[1].resolve(json(200, { c: 'c1', s: 4, d: {} }));
+  await tick();
+  assert.deepEqual(pg.live.got.map((m) => m.s), [4]);
+  assert.deepEqual(pg.loads, []);
+
+  // And a Params answer that comes after a navigation started is dropped.
+  pg.click('p2');
+  pg.onURL({ p: '/list?page=5', n: true });
+  pg.click('item');
+  pg.fetches[2].resolve(json(410, {}));
+  await tick();
+  assert.equal(pg.fetches.length, 4); // no load for the 410
+  assert.deepEqual(pg.loads, []);
 });
