@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -31,6 +32,7 @@ type streams struct {
 	mu        sync.Mutex
 	open, max int
 	opened    int
+	paths     []string // of the streams opened, in order
 }
 
 func (s *streams) wrap(next http.Handler) http.Handler {
@@ -42,6 +44,7 @@ func (s *streams) wrap(next http.Handler) http.Handler {
 		s.mu.Lock()
 		s.open++
 		s.opened++
+		s.paths = append(s.paths, r.URL.Path)
 		s.max = max(s.max, s.open)
 		s.mu.Unlock()
 		defer func() {
@@ -57,6 +60,23 @@ func (s *streams) counts() (open, max, opened int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.open, s.max, s.opened
+}
+
+// waitOpen waits until the server holds want streams (a stream the client
+// closed ends on the server once it notices), within ltbrowser.Timeout.
+func (s *streams) waitOpen(t *testing.T, what string, want int) {
+	t.Helper()
+	deadline := time.Now().Add(ltbrowser.Timeout)
+	for {
+		open, _, _ := s.counts()
+		if open == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d streams open, want %d", what, open, want)
+		}
+		time.Sleep(10 * time.Millisecond) // polling the count: no event tells
+	}
 }
 
 // site is the app served to a browser tab.
@@ -380,10 +400,7 @@ func TestBrowserOneStreamWhileNavigating(t *testing.T) {
 	settled := func(what string) {
 		t.Helper()
 		is.NoErr(ltbrowser.WaitStatus(s.ctx, "online"))
-		open, _, _ := n.counts()
-		if open != 1 {
-			t.Errorf("%s: %d streams open, want 1", what, open)
-		}
+		n.waitOpen(t, what, 1)
 	}
 	settled("the list")
 	s.click(t, "#next")
@@ -393,26 +410,81 @@ func TestBrowserOneStreamWhileNavigating(t *testing.T) {
 	_, _, opened := n.counts()
 	is.Equal(opened, 1) // a patch opens no stream
 
+	// Each step waits for the page it leads to: its title (set with the
+	// body, as the connection is taken up) and content.
+	item := func(id int) func() error {
+		it, _ := s.app.Store.Get(id)
+		return func() error {
+			if err := ltbrowser.Wait(s.ctx, fmt.Sprint("item ", id), fmt.Sprintf(`document.title === "Item %d · Catalog"`, id), `document.title`); err != nil {
+				return err
+			}
+			return ltbrowser.WaitText(s.ctx, "#name", it.Name)
+		}
+	}
+	list := func(q Query) func() error {
+		return func() error {
+			if err := ltbrowser.Wait(s.ctx, "the list", `document.title === "Catalog"`, `document.title`); err != nil {
+				return err
+			}
+			return ltbrowser.WaitText(s.ctx, "#range", rangeOf(s.app.Store, q))
+		}
+	}
 	for i, step := range []struct {
-		what string
-		do   func()
-		url  string
+		what  string
+		do    func()
+		url   string
+		shows func() error
 	}{
-		{"an item", func() { s.click(t, rowOf(21)) }, "/catalog/items/21"},
-		{"the next item", func() { s.click(t, "#next") }, "/catalog/items/22"},
-		{"back to the list", func() { s.click(t, "#list") }, "/catalog/"},
-		{"Back", func() { s.back(t) }, "/catalog/items/22"},
-		{"Back again", func() { s.back(t) }, "/catalog/items/21"},
-		{"Back to page 2", func() { s.back(t) }, "/catalog/?page=2"},
-		{"Forward", func() { s.forward(t) }, "/catalog/items/21"},
+		{"an item", func() { s.click(t, rowOf(21)) }, "/catalog/items/21", item(21)},
+		{"the next item (a patch)", func() { s.click(t, "#next") }, "/catalog/items/22", func() error { return ltbrowser.WaitText(s.ctx, "#id", "22") }},
+		{"back to the list", func() { s.click(t, "#list") }, "/catalog/", list(Query{Sort: "id", Page: 1})},
+		{"Back", func() { s.back(t) }, "/catalog/items/22", item(22)},
+		{"Back again", func() { s.back(t) }, "/catalog/items/21", item(21)},
+		{"Back to page 2", func() { s.back(t) }, "/catalog/?page=2", list(Query{Sort: "id", Page: 2})},
+		{"Forward", func() { s.forward(t) }, "/catalog/items/21", item(21)},
 	} {
 		step.do()
 		s.waitURL(t, step.url)
-		is.NoErr(ltbrowser.Wait(s.ctx, "the page's body", `document.querySelector("h1") !== null`, `document.body.innerHTML`))
+		is.NoErr(step.shows())
 		settled(fmt.Sprint(i, " ", step.what))
 	}
 	is.True(s.samePage(t))
 	open, most, opened := n.counts()
-	t.Logf("streams: %d open, at most %d at once, %d opened in all", open, most, opened)
+	n.mu.Lock()
+	t.Logf("streams: %d open, at most %d at once, %d opened in all: %v", open, most, opened, n.paths)
+	n.mu.Unlock()
 	is.Equal(most, 1)
+	// The list, an item, the list, then one per live load: Back to item
+	// 22 and to item 21 (each an entry of a page no longer shown), page 2
+	// and Forward; the patch to item 22 opened none.
+	is.Equal(opened, 7)
+}
+
+// Two tabs of a browser on the list share one stream. One of them moving
+// to an item holds the item page's stream (a stream carries the
+// connections of one page), and coming back to the list it joins the
+// other tab's stream again.
+func TestBrowserTabsShareAStreamAfterNavigating(t *testing.T) {
+	is := is.New(t)
+	var n streams
+	s := serve(t, (*App).Chi, "/catalog/", n.wrap, lt.WithStreamsInHandler())
+	s.open(t, "")
+	other := ltbrowser.NewTab(t, s.ctx)
+	is.NoErr(ltbrowser.Do(other, chromedp.Navigate(s.base)))
+	is.NoErr(ltbrowser.WaitStatus(other, "online"))
+	n.waitOpen(t, "two tabs on the list", 1)
+
+	it, _ := s.app.Store.Get(1)
+	is.NoErr(ltbrowser.Do(other, chromedp.Click(chromedp.CSS(rowOf(1)))))
+	is.NoErr(ltbrowser.WaitText(other, "#name", it.Name))
+	is.NoErr(ltbrowser.WaitStatus(other, "online"))
+	n.waitOpen(t, "one tab on the list, one on an item", 2)
+
+	is.NoErr(ltbrowser.Do(other, chromedp.Click(chromedp.CSS("#list"))))
+	is.NoErr(ltbrowser.WaitText(other, "#range", rangeOf(s.app.Store, Query{Sort: "id", Page: 1})))
+	is.NoErr(ltbrowser.WaitStatus(other, "online"))
+	n.waitOpen(t, "both tabs on the list again", 1)
+	leads, err := ltbrowser.Eval[[]bool](other, `[livesse.leader]`)
+	is.NoErr(err)
+	is.Equal(leads, []bool{false}) // it follows the first tab again
 }
