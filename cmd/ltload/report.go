@@ -228,11 +228,11 @@ func (r *Result) summarize(ss *streamSet, triggers []triggerResult) {
 	}
 	tl := percentiles(trig)
 	d.TriggerP50, d.TriggerMax = tl.P50, tl.Max
-	r.Targets = targetResult{P99Ms: 100, PerStreamKiB: 16}
+	r.Targets = targetResult{P99Ms: 100, PerStreamKiB: 8} // DESIGN.md section 9; the p99 target proper is a ratio (-compare)
 	r.Targets.P99OK = d.Latency.Count > 0 && d.Latency.P99 < r.Targets.P99Ms && d.Dropped == 0
 	m := r.Memory.IdlePerStream
-	r.Targets.RSSOK = m.RSS < 16<<10
-	r.Targets.HeapStackOK = m.HeapInuse+m.StackInuse < 16<<10
+	r.Targets.RSSOK = m.RSS <= r.Targets.PerStreamKiB*1024
+	r.Targets.HeapStackOK = m.HeapInuse+m.StackInuse <= r.Targets.PerStreamKiB*1024
 }
 
 // fanOut is the first action's fan-out against the median of the later
@@ -331,7 +331,7 @@ func (r *Result) print(w io.Writer) {
 	p("")
 	t := r.Targets
 	p("targets   one TriggerAll reaching all, p99 < %.0f ms: %s", t.P99Ms, verdict(t.P99OK, d.Latency.P99, t.P99Ms, "ms"))
-	p("          < %.0f KiB server memory per idle stream: RSS %s, heap+stacks %s",
+	p("          ≤ %.0f KiB server memory per idle stream: RSS %s, heap+stacks %s",
 		t.PerStreamKiB, verdict(t.RSSOK, m.IdlePerStream.RSS/1024, t.PerStreamKiB, "KiB"),
 		verdict(t.HeapStackOK, (m.IdlePerStream.HeapInuse+m.IdlePerStream.StackInuse)/1024, t.PerStreamKiB, "KiB"))
 	if r.Streams < 10000 {
