@@ -246,7 +246,8 @@ func mwLive(t *testing.T, h *lt.Handler, base string) *lttest.Tab {
 	return tab
 }
 
-// Logger, RequestID, Recoverer and RealIP wrap the stream harmlessly:
+// Logger, RequestID, Recoverer, ClientIPFromXFF and RealIP wrap the
+// stream harmlessly:
 // chi's wrapped ResponseWriter flushes (and unwraps), so updates arrive.
 func TestMiddlewareThatWorksAroundStreams(t *testing.T) {
 	for _, tc := range []struct {
@@ -256,10 +257,12 @@ func TestMiddlewareThatWorksAroundStreams(t *testing.T) {
 		{"Logger", []func(http.Handler) http.Handler{middleware.Logger}},
 		{"RequestID", []func(http.Handler) http.Handler{middleware.RequestID}},
 		{"Recoverer", []func(http.Handler) http.Handler{middleware.Recoverer}},
+		{"ClientIPFromXFF", []func(http.Handler) http.Handler{middleware.ClientIPFromXFF("127.0.0.0/8")}},
 		//lint:ignore SA1019 chi deprecates RealIP (it trusts forwarding headers); applications still use it, and it must not break streams
 		{"RealIP", []func(http.Handler) http.Handler{middleware.RealIP}},
 		//lint:ignore SA1019 as above
 		{"all four", []func(http.Handler) http.Handler{middleware.RequestID, middleware.RealIP, middleware.Logger, middleware.Recoverer}},
+		{"the four the docs show", []func(http.Handler) http.Handler{middleware.RequestID, middleware.ClientIPFromXFF("127.0.0.0/8"), middleware.Logger, middleware.Recoverer}},
 	} {
 		for _, m := range modes {
 			t.Run(tc.name+"/"+m.name, func(t *testing.T) {
