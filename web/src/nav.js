@@ -41,7 +41,7 @@ export function nav(win, live) {
     hist[replace ? 'replaceState' : 'pushState']({ ...(replace && hist.state), lt: page }, '', href);
     at = here();
   }
-  move(here(), 1); // this entry is the page's (its y kept)
+  move(loc.href, 1); // this entry is the page's (its y and fragment kept)
 
   // params tells the server the tab's URL is href: Params runs on its
   // connection, with no remount. A URL of another page (410), or an error,
@@ -56,7 +56,7 @@ export function nav(win, live) {
         headers: { Accept: 'application/json' },
       });
     } catch {
-      // No answer: the URL stays, with what the page shows.
+      // No answer: the URL is loaded (normally, if the network is down).
     }
     const msg = res && (await res.json().catch(() => null));
     if (my !== moves) return;

@@ -256,3 +256,9 @@ test('the last move wins: a page that comes after the tab moved again is dropped
   assert.equal(pg.fetches.length, 4); // no load for the 410
   assert.deepEqual(pg.loads, []);
 });
+
+test("the page's entry keeps its fragment and scroll position", () => {
+  const pg = page(LIST, 'https://ex.com/list?x=1#frag');
+  assert.equal(pg.w.location.href, 'https://ex.com/list?x=1#frag');
+  assert.equal(typeof pg.w.history.state.lt, 'number');
+});
