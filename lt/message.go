@@ -81,10 +81,17 @@ func (m Message) String() string {
 	case m.m.Sync:
 		what = "sync after " + what
 	}
-	if m.m.Target == "" {
-		return fmt.Sprintf("%s to %s", clip(what, maxShownName), m.m.Kind)
+	kind := string(m.m.Kind)
+	switch m.m.Kind {
+	case ToSession:
+		kind = "session" // the wire's "group"
+	case toConn:
+		kind = "connection"
 	}
-	return fmt.Sprintf("%s to %s %q", clip(what, maxShownName), m.m.Kind, clip(m.m.Target, maxShownName))
+	if m.m.Target == "" {
+		return fmt.Sprintf("%s to %s", clip(what, maxShownName), kind)
+	}
+	return fmt.Sprintf("%s to %s %q", clip(what, maxShownName), kind, clip(m.m.Target, maxShownName))
 }
 
 // MarshalJSON returns the JSON form of m, or an error wrapping
