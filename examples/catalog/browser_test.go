@@ -301,6 +301,38 @@ func TestBrowserNavigateUnderServeMux(t *testing.T) {
 	is.True(s.samePage(t))
 }
 
+// An action moves the tab to another page (Jump: ctx.PushURL to an
+// item): the client pushes the URL, asks the item's URL for Params (410:
+// it is another page's) and loads that page live in the same entry; a
+// number that is not an item shows a field error and moves nothing.
+func TestBrowserPushURLToAnotherPage(t *testing.T) {
+	is := is.New(t)
+	s := serve(t, (*App).Mux, "/catalog/", nil)
+	s.open(t, "?page=2")
+	entries := s.eval(t, `String(history.length)`)
+	conn := s.eval(t, `livesse.conn`)
+
+	is.NoErr(ltbrowser.Do(s.ctx, ltbrowser.FillAndClick(`#jump button`, map[string]string{"#jump-id": "99999"})))
+	is.NoErr(ltbrowser.WaitTextContains(s.ctx, "#jump .error", "No such item"))
+	s.waitURL(t, "/catalog/?page=2")
+
+	it, _ := s.app.Store.Get(1234)
+	is.NoErr(ltbrowser.Do(s.ctx, ltbrowser.FillAndClick(`#jump button`, map[string]string{"#jump-id": "1234"})))
+	s.waitURL(t, "/catalog/items/1234")
+	is.NoErr(ltbrowser.Wait(s.ctx, "the item's page", `document.title === "Item 1234 · Catalog"`, `document.title`))
+	is.NoErr(ltbrowser.WaitText(s.ctx, "#name", it.Name))
+	is.NoErr(ltbrowser.WaitStatus(s.ctx, "online"))
+	is.True(s.samePage(t))
+	is.True(s.eval(t, `livesse.conn`) != conn)
+	n, err := strconv.Atoi(entries)
+	is.NoErr(err)
+	is.Equal(s.eval(t, `String(history.length)`), strconv.Itoa(n+1)) // one entry: pushed, then loaded in place
+
+	s.back(t)
+	s.waitURL(t, "/catalog/?page=2")
+	is.NoErr(ltbrowser.WaitText(s.ctx, "#range", rangeOf(s.app.Store, Query{Sort: "id", Page: 2})))
+}
+
 // Under http.StripPrefix: every URL keeps the prefix, the redirects to
 // the list included, and patch, navigate, edit and back work as at the
 // root.
@@ -341,7 +373,8 @@ func TestBrowserUnderStripPrefix(t *testing.T) {
 // With JavaScript disabled every link and form is a plain one: the
 // pager and sort links load the URL's state, the filter form GETs its
 // query, an item's link its page, whose form posts the edit and lands on
-// the item (303). (Back is the browser's own then, and may come from its
+// the item (303); the jump form's action, which pushes an item's URL,
+// lands there (303). (Back is the browser's own then, and may come from its
 // back/forward cache, which chromedp's DOM queries do not follow.)
 func TestBrowserWithoutJavaScript(t *testing.T) {
 	is := is.New(t)
@@ -382,6 +415,10 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	is.Equal(text("#name"), "Plain Teal Vase")
 	load("/catalog/", chromedp.Click(chromedp.CSS("#list")))
 	is.Equal(text("#range"), rangeOf(s.app.Store, Query{Sort: "id", Page: 1}))
+	is.NoErr(ltbrowser.Do(s.ctx, chromedp.SetValue(chromedp.ID("jump-id"), "42")))
+	load("/catalog/items/42", chromedp.Click(chromedp.CSS("#jump button"))) // the 303 to PushURL's URL
+	it, _ := s.app.Store.Get(42)
+	is.Equal(text("#name"), it.Name)
 	status, err := chromedp.Run(s.ctx, chromedp.AttributeValue(chromedp.CSS("html"), "data-lt-status"))
 	is.NoErr(err)
 	is.True(!status.Exists) // no client ran

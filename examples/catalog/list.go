@@ -82,6 +82,17 @@ func (l *List) Filter(s ListState, ctx *lt.Context) (ListState, error) {
 	return s, ctx.ReplaceURL("?" + q.Encode())
 }
 
+// Jump moves the tab to the item whose number was typed: another page,
+// so the client loads it (PushURL's URL is another path); without
+// JavaScript the form's POST is redirected there.
+func (l *List) Jump(s ListState, ctx *lt.Context) (ListState, error) {
+	id, err := strconv.Atoi(strings.TrimSpace(ctx.GetString("id")))
+	if _, ok := l.store.Get(id); err != nil || !ok {
+		return s, lt.FieldErrors{"id": "No such item: the items are numbered 1 to " + strconv.Itoa(l.store.Len())}
+	}
+	return s, ctx.PushURL("items/" + strconv.Itoa(id))
+}
+
 // PrevPage and NextPage are the numbers of the pages around this one.
 func (s ListState) PrevPage() int { return s.Query.Page - 1 }
 func (s ListState) NextPage() int { return s.Query.Page + 1 }
