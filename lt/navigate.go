@@ -28,6 +28,12 @@ const fieldParams = "_lt_params"
 // router matched ("p"), which the owning instance cannot work out itself.
 const paramsAction = "_lt_params"
 
+// errMovesAway marks the 410 that answers a _lt_params POST for a
+// connection this page does not hold: the client's usual way to learn
+// that the URL it moved to is another page, which it then loads. It is
+// logged at Debug, not as a refusal worth an operator's attention.
+var errMovesAway = errors.New("a tab moving to another page loads it")
+
 // maxPushedURL bounds a URL given to PushURL or ReplaceURL.
 const maxPushedURL = 8 << 10
 
@@ -328,10 +334,10 @@ func (h *Handler) serveParams(w http.ResponseWriter, r *http.Request, id Identit
 		h.forwardParams(w, r, id, connID, form)
 		return
 	case err != nil:
-		h.refuse(w, r, http.StatusGone, fmt.Errorf("%w: not a connection of this page (a tab moving to another page loads it)", err), true)
+		h.refuse(w, r, http.StatusGone, fmt.Errorf("%w: not a connection of this page (%w)", err, errMovesAway), true)
 		return
 	case h.ct.params == nil:
-		h.refuse(w, r, http.StatusGone, fmt.Errorf("%w: the page has no Params method to follow its URL; the tab loads it", ErrUnknownConnection), true)
+		h.refuse(w, r, http.StatusGone, fmt.Errorf("%w: the page has no Params method to follow its URL (%w)", ErrUnknownConnection, errMovesAway), true)
 		return
 	}
 	u, params, key := tabURL(r), urlParams(r), stateKey(id, r)

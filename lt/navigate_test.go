@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -450,4 +451,21 @@ func TestParamsPostForAnotherPagesConnection(t *testing.T) {
 	is.Equal(postForm(t, jar, b+"/others/2", url.Values{"_lt_conn": {tab.Conn()}, "_lt_params": {"1"}}), http.StatusGone)
 	is.Equal(postForm(t, jar, b+"/lists/2", url.Values{"_lt_conn": {tab.Conn()}, "_lt_params": {"1"}}), http.StatusAccepted)
 	tab.WaitFor("list=2 page=0 url=/lists/2 ")
+}
+
+// The 410 that tells a tab the URL it moved to is another page's is the
+// client's usual way to learn it, not a refusal for an operator: it is
+// logged at Debug. An unknown connection named in an action stays Info.
+func TestParamsGoneIsLoggedAtDebug(t *testing.T) {
+	is := is.New(t)
+	var logs syncBuffer
+	r := chi.NewRouter()
+	r.Handle("/lists/{list}", newLists(t, lt.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))))
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	tab := lttest.Open(t, srv.URL+"/lists/1")
+	is.Equal(postForm(t, tab.Jar(), srv.URL+"/lists/2", url.Values{"_lt_conn": {"forged"}, "_lt_params": {"1"}}), http.StatusGone)
+	line := logLine(t, &logs, "lt: request refused")
+	is.True(strings.Contains(line, "level=DEBUG"))
+	is.True(strings.Contains(line, "status=410"))
 }

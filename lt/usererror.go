@@ -167,6 +167,8 @@ func publicText(err error, status int, ref string) string {
 // page that does not exist, a user who is not signed in) information.
 func logLevel(status int, err error) slog.Level {
 	switch {
+	case errors.Is(err, errMovesAway):
+		return slog.LevelDebug // the client's way to learn it must load the page
 	case status >= 500 && (errors.Is(err, ErrClosed) || errors.Is(err, ErrTooManyConnections)):
 		return slog.LevelWarn
 	case status >= 500:
