@@ -135,7 +135,8 @@ export function uploads(win) {
         body: new URLSearchParams({ _lt_presign: field, name: f.name, size: f.size, type: f.type }),
       });
       const j = await res.json().catch(() => ({}));
-      // Removed during its PUT: left out (a gone entry).
+      // Removed during its presign or PUT: not sent, left out (gone).
+      if (e.gone) return;
       if (res.ok) res = await send(e, 'PUT', j.url, f, j.headers, (r) => progress(e, r * 100)).catch((err) => (job.all || !e.gone ? Promise.reject(err) : res));
       if (res.ok) return (e.ref = j.ref);
       mark(e, j.error || 'HTTP ' + res.status);

@@ -409,3 +409,32 @@ test('a direct file removed before the submit is not presigned; a submit again p
   p.xhrs[3].answer(200, {});
   assert.equal((await second).ok, true);
 });
+
+test('a direct file removed during its presign is not PUT', async () => {
+  const p = page(DIRECT);
+  const form = p.doc.querySelector('form');
+  choose(p, form.elements.gallery, [
+    ['a.png', 10, 'image/png'],
+    ['b.png', 20, 'image/png'],
+  ]);
+  const answer = p.up(body(p, form, { _lt_action: 'save' }), form);
+  p.doc.querySelectorAll('[data-lt-file] button')[1].click(); // its presign is under way
+  await tick();
+  await tick();
+  assert.deepEqual(
+    p.xhrs.map((x) => x.url),
+    ['http://bucket.test/a.png'],
+  );
+  p.xhrs[0].answer(200, {});
+  await tick();
+  await tick();
+  assert.deepEqual(
+    [...p.xhrs[1].body],
+    [
+      ['_lt_presigned.gallery', 'ref-a.png'],
+      ['_lt_action', 'save'],
+    ],
+  );
+  p.xhrs[1].answer(200, {});
+  assert.equal((await answer).ok, true);
+});
