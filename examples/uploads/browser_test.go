@@ -362,7 +362,8 @@ func TestBrowserCancelAll(t *testing.T) {
 		is := is.New(t)
 		f := newFiles(t)
 		a.valve.arm()
-		a.choose(t, "gallery", f.png(t, "a.png", 4<<20), f.png(t, "b.png", 4<<20))
+		// As in TestBrowserCancelOne, more than the socket buffers hold.
+		a.choose(t, "gallery", f.png(t, "a.png", 16<<20), f.png(t, "b.png", 16<<20))
 		a.click(t, `button[name="add_photos"]`)
 		is.NoErr(a.valve.awaitHeld())
 		a.click(t, `#gallery-form button[type="reset"]`)
