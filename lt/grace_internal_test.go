@@ -60,7 +60,6 @@ func graceConn(t *testing.T, ctrl *graceCtrl) (*Handler, *conn) {
 	t.Cleanup(func() { _ = h.Close() })
 	c := h.open(t, AnonymousIdentity("a"))
 	s := &stream{changed: make(chan struct{}, 1)}
-	s.ctx, s.cancel = c.ctx, func() {}
 	a, err := c.attach(s, 0, true, "")
 	if err != nil {
 		t.Fatal(err)

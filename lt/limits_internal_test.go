@@ -41,7 +41,6 @@ func (h *Handler) live(c *conn) bool {
 func attachTo(t *testing.T, c *conn) {
 	t.Helper()
 	s := &stream{changed: make(chan struct{}, 1)}
-	s.ctx, s.cancel = c.ctx, func() {}
 	if _, err := c.attach(s, 0, true, ""); err != nil {
 		t.Fatal(err)
 	}

@@ -32,9 +32,13 @@ type stream struct {
 	scratch0 [1]sse.Event
 
 	changed chan struct{}
-	ctx     context.Context
-	cancel  context.CancelFunc
-	of      *set // where it counts for WithClientLimits, under the Handler's mu
+	// ended says the stream must end (cancel). What serves it learns it
+	// from st (sse's Stop, for a taken stream: no context per stream) or,
+	// for a stream kept in its handler, from the context Serve watches,
+	// which inHandler cancels.
+	ended     atomic.Bool
+	inHandler atomic.Pointer[context.CancelFunc]
+	of        *set // where it counts for WithClientLimits, under the Handler's mu
 	tabs    int  // its members, once counted in PageMetrics.Streams
 }
 
@@ -140,9 +144,6 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	}
 	s := &stream{changed: make(chan struct{}, 1)}
 	s.members, s.scratch = s.member0[:0], s.scratch0[:0]
-	// The stream may outlive this handler (taken from net/http), so its
-	// context keeps the request's values but not its cancellation.
-	s.ctx, s.cancel = context.WithCancel(longLived(r.Context()))
 	if !h.openStream(s) {
 		s.cancel()
 		w.Header().Set("Retry-After", "5")
@@ -230,17 +231,21 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 		h.log.Error("lt: cannot stream", "path", clip(r.URL.Path, maxLoggedPath), "err", err)
 		return
 	}
-	stop := context.AfterFunc(r.Context(), s.cancel) // the client went away
-	defer stop()
-	h.serve(s, st, streamLog(r))
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	s.inHandler.Store(&cancel)
+	if s.ended.Load() { // cancel ran before it could see the context
+		cancel()
+	}
+	h.serve(ctx, s, st, streamLog(r))
 }
 
 // serve writes the events of a stream kept in its handler until it ends.
-func (h *Handler) serve(s *stream, st *sse.Stream, logAttrs []any) {
+func (h *Handler) serve(ctx context.Context, s *stream, st *sse.Stream, logAttrs []any) {
 	start := time.Now()
 	s.st.Store(st)
 	defer s.st.Store(nil)
-	err := sse.Serve(s.ctx, st, s, h.streamOptions())
+	err := sse.Serve(ctx, st, s, h.streamOptions())
 	h.logStreamEnd(st, s, logAttrs, start, err)
 }
 
@@ -263,8 +268,26 @@ func (h *Handler) start(s *stream, st *sse.Stream, stopWatch func(), logAttrs []
 	// Events published from here on reach the stream through TrySend;
 	// those published before, Start's first write sends.
 	s.st.Store(st)
-	if err := sse.Start(s.ctx, st, s, h.streamOptions(), end); err != nil {
+	if err := sse.Start(st, s, h.streamOptions(), end); err != nil {
 		end(err)
+		return
+	}
+	if s.ended.Load() { // cancel ran before Start could be stopped
+		st.Stop()
+	}
+}
+
+// cancel ends the stream. It may be called from any goroutine, at any
+// time (before the stream is served, too), more than once.
+func (s *stream) cancel() {
+	if s.ended.Swap(true) {
+		return
+	}
+	if c := s.inHandler.Load(); c != nil {
+		(*c)()
+	}
+	if st := s.st.Load(); st != nil {
+		st.Stop()
 	}
 }
 

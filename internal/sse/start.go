@@ -7,17 +7,19 @@ import (
 )
 
 // started is what a stream served by Start keeps in place of Serve's
-// goroutine: a timer for its heartbeats, the registration that ends it
-// with its context, and the state of the writer goroutine it starts when
-// the socket does not take an event at once.
+// goroutine: a timer for its heartbeats and the state of the writer
+// goroutine it starts when the socket does not take an event at once.
 type started struct {
-	src     Source
-	opt     Options
-	hb      time.Duration
-	timer   *time.Timer // the next heartbeat; made under s.mu
-	stopCtx func() bool // context.AfterFunc's stop; made under s.mu
-	done    func(error)
-	ended   atomic.Bool
+	src   Source
+	opt   Options
+	hb    time.Duration
+	timer *time.Timer // the next heartbeat; made under s.mu
+	done  func(error)
+	ended atomic.Bool
+	live  bool // Start succeeded; under s.mu
+	// cancel ends Serve's context, where Start runs Serve (no descriptor
+	// TrySend can write to).
+	cancel context.CancelFunc
 	// writer is 0 with no writer goroutine, 1 while one runs, 2 when it
 	// was woken again meanwhile (it then goes round once more).
 	writer atomic.Int32
@@ -30,11 +32,11 @@ type started struct {
 // reports them handled); what a socket does not take at once, and the
 // heartbeats, are written by a goroutine started for the purpose, which
 // ends when it has written them. An idle stream then holds a timer and
-// its buffers but no goroutine and no stack: the way to serve many
-// streams that are mostly idle.
+// its buffers but no goroutine and no stack, and no context: the way to
+// serve many streams that are mostly idle.
 //
 // done is called once, from another goroutine, when the stream has ended:
-// with nil when ctx ended it, else with the write's error (ErrClientGone
+// with nil when Stop ended it, else with the write's error (ErrClientGone
 // when a heartbeat found the client gone). The caller must then Close s.
 // When Start returns an error (the first writes failed) the stream never
 // started and done is not called.
@@ -42,16 +44,19 @@ type started struct {
 // Start is for streams made by Take; on a connection TrySend cannot write
 // to (TLS), it runs Serve in a goroutine, which calls done when it
 // returns.
-func Start(ctx context.Context, s *Stream, src Source, opt Options, done func(error)) error {
-	if !s.canTry {
-		go func() { done(Serve(ctx, s, src, opt)) }()
-		return nil
-	}
+func Start(s *Stream, src Source, opt Options, done func(error)) error {
 	hb := opt.Heartbeat
 	if hb <= 0 {
 		hb = DefaultHeartbeat
 	}
 	st := &started{src: src, opt: opt, hb: hb, done: done}
+	if !s.canTry {
+		var ctx context.Context
+		ctx, st.cancel = context.WithCancel(context.Background())
+		s.started.Store(st) // for Stop; TrySend declines without canTry
+		go func() { done(Serve(ctx, s, src, opt)) }()
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.WriteTimeout = opt.WriteTimeout
@@ -66,11 +71,29 @@ func Start(ctx context.Context, s *Stream, src Source, opt Options, done func(er
 		return err
 	}
 	s.lastTry.Store(time.Now().UnixNano())
-	s.serving = true
-	// Both are made under s.mu, which finish takes before it stops them.
+	s.serving, st.live = true, true
+	// Made under s.mu, which finish takes before it stops it.
 	st.timer = time.AfterFunc(hb, s.beatStarted)
-	st.stopCtx = context.AfterFunc(ctx, func() { s.finish(nil) })
 	return nil
+}
+
+// Stop ends a stream served by Start: no more writes or heartbeats, and
+// its done is called with nil, from another goroutine, so that Stop may
+// be called with locks held that done takes. It may be called more than once, from any
+// goroutine, at any time: before Start (it then does nothing, so a caller
+// that may stop a stream before Start checks again after it) or after
+// the stream ended (nothing).
+func (s *Stream) Stop() {
+	st := s.started.Load()
+	switch {
+	case st == nil:
+	case st.cancel != nil:
+		st.cancel() // Serve's goroutine calls done
+	default:
+		// In a goroutine of its own, as context.AfterFunc would: the
+		// caller may hold locks that done takes.
+		go s.finish(nil)
+	}
 }
 
 // wakeStarted has the writer goroutine of a stream served by Start write
@@ -159,19 +182,22 @@ func (s *Stream) beatStarted() {
 }
 
 // finish ends a stream served by Start, once: no more writes, no more
-// heartbeats, and done is told why. err is nil when the context ended it.
+// heartbeats, and done is told why. err is nil when Stop ended it.
 func (s *Stream) finish(err error) {
 	st := s.started.Load()
 	if !st.ended.CompareAndSwap(false, true) {
 		return
 	}
-	s.mu.Lock()
+	s.mu.Lock() // Start set started under it: this waits for Start's end
+	if !st.live {
+		s.mu.Unlock() // Start failed, and its caller ends the stream
+		return
+	}
 	s.serving = false
 	if err == nil {
 		s.endBody()
 	}
 	s.mu.Unlock()
-	st.stopCtx()
 	st.timer.Stop()
 	st.done(err)
 }
