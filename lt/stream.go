@@ -39,7 +39,7 @@ type stream struct {
 	ended     atomic.Bool
 	inHandler atomic.Pointer[context.CancelFunc]
 	of        *set // where it counts for WithClientLimits, under the Handler's mu
-	tabs    int  // its members, once counted in PageMetrics.Streams
+	tabs      int  // its members, once counted in PageMetrics.Streams
 }
 
 // deliver sends the members' new events: at once from the caller's
