@@ -74,6 +74,7 @@ type wireMsg struct {
 	Statics json.RawMessage `json:"S"`
 	Error   string          `json:"error"`
 	U       *URLChange      `json:"u"`
+	L       json.RawMessage `json:"L"`
 }
 
 // Tab is one browser tab on a live page. Its methods fail the test (with
@@ -88,6 +89,8 @@ type Tab struct {
 	html    string           // the live region the tab shows
 	page    string           // the page as loaded
 	tree    *livetree.Client // nil until a full render arrives, and after an HTML fallback
+	lists   lists            // the items of the live lists the tab shows (lists.go)
+	restart bool             // the render being applied starts the lists over
 	pending map[uint64]wireMsg
 	events  chan Event
 	cancel  context.CancelFunc
@@ -301,6 +304,7 @@ func (tab *Tab) apply(ev *Event) {
 	ev.Changed = ev.Kind != ""
 	switch {
 	case ev.Type == "render":
+		tab.restart = m.C != tab.conn || startsOver(m.L)
 		if m.C != tab.conn || tab.tree == nil {
 			tab.tree = livetree.NewClient() // statics of another connection are no use
 		}
@@ -342,8 +346,11 @@ func (tab *Tab) set(m wireMsg) {
 	if m.U != nil && !m.U.Navigate {
 		tab.moveTo(m.U.Path)
 	}
+	restart := tab.restart
+	tab.restart = false
 	if m.H != nil {
-		tab.tree, tab.html = nil, *m.H
+		tab.tree = nil
+		tab.html = tab.keepLists(m.L, *m.H, restart)
 		return
 	}
 	if tab.tree == nil {
@@ -368,7 +375,7 @@ func (tab *Tab) set(m wireMsg) {
 		tab.t.Fatalf("lttest: applying update %d: %v", m.S, err)
 	}
 	start, end, _ := livetree.Region([]byte(doc))
-	tab.html = doc[start:end]
+	tab.html = tab.keepLists(m.L, doc[start:end], restart)
 }
 
 // moveTo makes u, a path and query, the tab's URL, as pushState does.

@@ -1,0 +1,298 @@
+package lttest
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"golang.org/x/net/html"
+)
+
+// listItem is one item of a live list: its key (the element's id) and
+// its HTML.
+type listItem struct{ id, html string }
+
+// lists holds the items of a tab's live lists (docs/protocol.md, "Live
+// lists"), by container id, as the browser keeps them: the page's
+// renders leave them alone, the update's L changes them.
+type lists map[string][]listItem
+
+// readLists finds the live lists of doc (elements with an id and
+// data-lt-list) and their items, the elements directly inside them.
+func readLists(doc string) lists {
+	ls := lists{}
+	for _, c := range containers(doc) {
+		ls[c.id] = splitItems(doc[c.start:c.end])
+	}
+	return ls
+}
+
+// show returns doc with each live list's content replaced by its items.
+func (ls lists) show(doc string) string {
+	cs := containers(doc)
+	var b strings.Builder
+	at := 0
+	for _, c := range cs {
+		items, ok := ls[c.id]
+		if !ok {
+			continue
+		}
+		b.WriteString(doc[at:c.start])
+		for _, it := range items {
+			b.WriteString(it.html)
+		}
+		at = c.end
+	}
+	b.WriteString(doc[at:])
+	return b.String()
+}
+
+// apply runs the operations of an update's L, in order, as the client
+// does (web/src/list.js): lists the page does not show are skipped.
+func (ls lists) apply(raw json.RawMessage, shown map[string]bool) error {
+	var ops [][]json.RawMessage
+	if err := json.Unmarshal(raw, &ops); err != nil {
+		return fmt.Errorf("the update's L is not a list of operations: %w", err)
+	}
+	for _, op := range ops {
+		var kind, list string
+		if len(op) < 2 || json.Unmarshal(op[0], &kind) != nil || json.Unmarshal(op[1], &list) != nil {
+			if len(op) == 1 && json.Unmarshal(op[0], &kind) == nil && kind == "x" {
+				continue // the render that starts every list over: handled by the caller
+			}
+			return fmt.Errorf("bad list operation %s", op)
+		}
+		if !shown[list] {
+			continue
+		}
+		items := ls[list]
+		str := func(i int) (string, error) {
+			var s string
+			if i >= len(op) {
+				return "", fmt.Errorf("list operation %s lacks an argument", op)
+			}
+			return s, json.Unmarshal(op[i], &s)
+		}
+		switch kind {
+		case "x":
+			items = nil
+		case "d":
+			id, err := str(2)
+			if err != nil {
+				return err
+			}
+			if i := find(items, id); i >= 0 {
+				items = append(items[:i], items[i+1:]...)
+			}
+		case "a", "p", "i", "u":
+			arg, pos := 2, -1
+			if kind == "i" {
+				arg = 3
+				if len(op) < 4 || json.Unmarshal(op[2], &pos) != nil {
+					return fmt.Errorf("bad insert %s", op)
+				}
+			}
+			h, err := str(arg)
+			if err != nil {
+				return err
+			}
+			it := listItem{id: firstID(h), html: firstElement(h)}
+			if i := find(items, it.id); it.id != "" && i >= 0 {
+				items[i] = it // in place, wherever it is
+				break
+			}
+			switch kind {
+			case "a":
+				items = append(items, it)
+			case "p":
+				items = append([]listItem{it}, items...)
+			case "i":
+				if pos < 0 || pos > len(items) {
+					pos = len(items)
+				}
+				items = append(items[:pos], append([]listItem{it}, items[pos:]...)...)
+			}
+		default:
+			return fmt.Errorf("unknown list operation %q", kind)
+		}
+		ls[list] = items
+	}
+	return nil
+}
+
+// startsOver reports whether L is the render's "start every list over"
+// (["x"] alone).
+func startsOver(raw json.RawMessage) bool {
+	var ops [][]string
+	return json.Unmarshal(raw, &ops) == nil && len(ops) > 0 && len(ops[0]) == 1 && ops[0][0] == "x"
+}
+
+func find(items []listItem, id string) int {
+	for i, it := range items {
+		if it.id == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// container is where a live list's items are in a document: the bytes
+// between its start tag and its end tag.
+type container struct {
+	id         string
+	start, end int
+}
+
+// containers finds the live lists of doc, outermost only.
+func containers(doc string) []container {
+	var cs []container
+	z := html.NewTokenizer(strings.NewReader(doc))
+	at, depth := 0, 0
+	var open *container
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			return cs
+		}
+		n := len(z.Raw())
+		switch tt {
+		case html.StartTagToken:
+			if open != nil {
+				if !void(z) {
+					depth++
+				}
+				break
+			}
+			if id, ok := listAttrs(z); ok {
+				open = &container{id: id, start: at + n}
+				depth = 0
+			}
+		case html.EndTagToken:
+			if open == nil {
+				break
+			}
+			if depth == 0 {
+				open.end = at
+				cs = append(cs, *open)
+				open = nil
+			} else {
+				depth--
+			}
+		}
+		at += n
+	}
+}
+
+// listAttrs reports whether the start tag z is at is a live list's
+// container, with its id.
+func listAttrs(z *html.Tokenizer) (id string, ok bool) {
+	_, more := z.TagName()
+	var marked bool
+	for more {
+		var k, v []byte
+		k, v, more = z.TagAttr()
+		switch string(k) {
+		case "id":
+			id = string(v)
+		case "data-lt-list":
+			marked = true
+		}
+	}
+	return id, marked && id != ""
+}
+
+// void reports whether the start tag z is at has no end tag.
+func void(z *html.Tokenizer) bool {
+	name, _ := z.TagName()
+	switch string(name) {
+	case "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr":
+		return true
+	}
+	return false
+}
+
+// splitItems returns the elements directly inside a container's content.
+func splitItems(content string) []listItem {
+	var items []listItem
+	z := html.NewTokenizer(strings.NewReader(content))
+	at, depth, start := 0, 0, 0
+	var id string
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			return items
+		}
+		n := len(z.Raw())
+		switch tt {
+		case html.StartTagToken, html.SelfClosingTagToken:
+			if depth == 0 {
+				start, id = at, ""
+				_, more := z.TagName()
+				for more {
+					var k, v []byte
+					k, v, more = z.TagAttr()
+					if string(k) == "id" {
+						id = string(v)
+					}
+				}
+			}
+			if tt == html.StartTagToken && !void(z) {
+				depth++
+			} else if depth == 0 {
+				items = append(items, listItem{id: id, html: content[start : at+n]})
+			}
+		case html.EndTagToken:
+			depth--
+			if depth == 0 {
+				items = append(items, listItem{id: id, html: content[start : at+n]})
+			}
+		}
+		at += n
+	}
+}
+
+// firstElement is the first element of h, as the client keeps it (a
+// template's first element child).
+func firstElement(h string) string {
+	if items := splitItems(h); len(items) > 0 {
+		return items[0].html
+	}
+	return ""
+}
+
+// firstID is the id of h's first element.
+func firstID(h string) string {
+	if items := splitItems(h); len(items) > 0 {
+		return items[0].id
+	}
+	return ""
+}
+
+// keep makes region, the live region a tab shows after an update, show
+// the tab's live lists: those it had (or, for a tab that has none yet or
+// restart, those region holds), changed by the update's L.
+func (tab *Tab) keepLists(L json.RawMessage, region string, restart bool) string {
+	tab.t.Helper()
+	if !strings.Contains(region, "data-lt-list") {
+		tab.lists = nil
+		return region
+	}
+	if tab.lists == nil || restart {
+		tab.lists = readLists(region)
+	}
+	if L != nil {
+		if err := tab.lists.apply(L, shownLists(region)); err != nil {
+			tab.t.Fatalf("lttest: live lists: %v", err)
+		}
+	}
+	return tab.lists.show(region)
+}
+
+// shownLists is the set of live lists doc shows.
+func shownLists(doc string) map[string]bool {
+	m := map[string]bool{}
+	for _, c := range containers(doc) {
+		m[c.id] = true
+	}
+	return m
+}
