@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/livesse/livesse/internal/test/signin"
 	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/matryer/is"
 	"go.uber.org/goleak"
@@ -32,11 +33,11 @@ func TestBrowserUserAcrossDevices(t *testing.T) {
 	// Alice signs in on two devices (browsers with their own cookies),
 	// Bob on a third.
 	laptop := ltbrowser.New(t)
-	is.NoErr(ltbrowser.SignIn(laptop, page, "alice"))
+	is.NoErr(signin.SignIn(laptop, page, "alice"))
 	phone := ltbrowser.NewDevice(t, laptop)
-	is.NoErr(ltbrowser.SignIn(phone, page, "alice"))
+	is.NoErr(signin.SignIn(phone, page, "alice"))
 	bob := ltbrowser.NewDevice(t, laptop)
-	is.NoErr(ltbrowser.SignIn(bob, page, "bob"))
+	is.NoErr(signin.SignIn(bob, page, "bob"))
 
 	cookie, err := ltbrowser.Cookie(laptop, page, sessionCookie)
 	is.NoErr(err)

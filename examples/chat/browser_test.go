@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/livesse/livesse/internal/test/signin"
 	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt/lttest"
 	"github.com/matryer/is"
@@ -29,13 +30,13 @@ func TestBrowserRoomStaysConsistent(t *testing.T) {
 	// Alice with two tabs, Bob on another device, all in #lobby; Carol in
 	// #other.
 	alice1 := ltbrowser.New(t)
-	is.NoErr(ltbrowser.SignIn(alice1, lobby, "alice"))
+	is.NoErr(signin.SignIn(alice1, lobby, "alice"))
 	alice2 := ltbrowser.NewTab(t, alice1)
-	is.NoErr(ltbrowser.OpenSignedIn(alice2, lobby, "alice"))
+	is.NoErr(signin.OpenSignedIn(alice2, lobby, "alice"))
 	bob := ltbrowser.NewDevice(t, alice1)
-	is.NoErr(ltbrowser.SignIn(bob, lobby, "bob"))
+	is.NoErr(signin.SignIn(bob, lobby, "bob"))
 	carol := ltbrowser.NewDevice(t, alice1)
-	is.NoErr(ltbrowser.SignIn(carol, srv.URL+"/rooms/other", "carol"))
+	is.NoErr(signin.SignIn(carol, srv.URL+"/rooms/other", "carol"))
 	room := []context.Context{alice1, alice2, bob}
 
 	// A message sent in one tab reaches the room's other tabs (Sync), of

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/livesse/livesse/internal/test/signin"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt/lttest"
@@ -34,11 +35,11 @@ func TestBrowserRegistryVersusTriggerUser(t *testing.T) {
 	// Alice has two tabs on one device; Bob is on another device.
 	browser := ltbrowser.New(t)
 	alice1, _ := newTab(t, browser, false)
-	is.NoErr(ltbrowser.SignIn(alice1, page, "alice"))
+	is.NoErr(signin.SignIn(alice1, page, "alice"))
 	alice2, closeAlice2 := newTab(t, browser, false)
-	is.NoErr(ltbrowser.OpenSignedIn(alice2, page, "alice"))
+	is.NoErr(signin.OpenSignedIn(alice2, page, "alice"))
 	bob, _ := newTab(t, browser, true)
-	is.NoErr(ltbrowser.SignIn(bob, page, "bob"))
+	is.NoErr(signin.SignIn(bob, page, "bob"))
 	is.NoErr(waitFor("alice and bob in the registry", func() bool {
 		return slices.Equal(n.Registry.Users(), []string{"alice", "bob"})
 	}))

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/livesse/livesse/internal/test/signin"
 	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/matryer/is"
 	"go.uber.org/goleak"
@@ -27,11 +28,11 @@ func TestBrowserWebhookReachesTheUsersTabs(t *testing.T) {
 
 	// Alice on one device with two tabs; Bob on another device.
 	alice := ltbrowser.New(t)
-	is.NoErr(ltbrowser.SignIn(alice, page, "alice"))
+	is.NoErr(signin.SignIn(alice, page, "alice"))
 	aliceTab2 := ltbrowser.NewTab(t, alice)
-	is.NoErr(ltbrowser.OpenSignedIn(aliceTab2, page, "alice"))
+	is.NoErr(signin.OpenSignedIn(aliceTab2, page, "alice"))
 	bob := ltbrowser.NewDevice(t, alice)
-	is.NoErr(ltbrowser.SignIn(bob, page, "bob"))
+	is.NoErr(signin.SignIn(bob, page, "bob"))
 
 	is.Equal(postWebhook(t, srv.URL, `{"user":"alice","message":"Build 42 passed"}`), http.StatusAccepted)
 	for _, tab := range []context.Context{alice, aliceTab2} {
@@ -70,7 +71,7 @@ func TestBrowserWebhookReachesTheUsersTabs(t *testing.T) {
 	// the message, so the page she opens later shows it (from Mount).
 	is.Equal(postWebhook(t, srv.URL, `{"user":"carol","message":"while you were away"}`), http.StatusAccepted)
 	carol := ltbrowser.NewDevice(t, alice)
-	is.NoErr(ltbrowser.SignIn(carol, page, "carol"))
+	is.NoErr(signin.SignIn(carol, page, "carol"))
 	is.Equal(inbox(t, carol), []string{"while you were away"})
 
 	// Clearing in one tab clears the user's other tabs (Sync).
@@ -86,7 +87,7 @@ func TestBrowserMalformedWebhooksChangeNothing(t *testing.T) {
 	is.NoErr(err)
 	srv := ltbrowser.Serve(t, router, h)
 	alice := ltbrowser.New(t)
-	is.NoErr(ltbrowser.SignIn(alice, srv.URL+"/", "alice"))
+	is.NoErr(signin.SignIn(alice, srv.URL+"/", "alice"))
 
 	for _, tc := range []struct{ name, body, want string }{
 		{"empty body", ``, "empty body"},

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/livesse/livesse/internal/test/signin"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/lt/ltbrowser"
 	"github.com/livesse/livesse/lt/lttest"
@@ -33,7 +34,7 @@ func TestBrowserGreetsAfterThePageLoads(t *testing.T) {
 	ctx := ltbrowser.New(t)
 	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(page)))
 	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
-	is.NoErr(ltbrowser.SubmitSignIn(ctx, page, "alice"))
+	is.NoErr(signin.SubmitSignIn(ctx, page, "alice"))
 	is.NoErr(logs.Await("welcome scheduled user=alice"))
 	is.NoErr(ltbrowser.WaitText(ctx, "#greeting", "Welcome back, alice!"))
 	seq, err := ltbrowser.Eval[int](ctx, `window.livesse.seq`)
@@ -64,7 +65,7 @@ func TestBrowserGreetingCancelledWhenTheTabCloses(t *testing.T) {
 	browser := ltbrowser.New(t)
 	tab, closeTab := newTab(t, browser)
 	is.NoErr(ltbrowser.Do(tab, chromedp.Navigate(page)))
-	is.NoErr(ltbrowser.SubmitSignIn(tab, page, "bob"))
+	is.NoErr(signin.SubmitSignIn(tab, page, "bob"))
 	is.NoErr(logs.Await("welcome scheduled user=bob")) // the timer runs
 
 	closeTab()

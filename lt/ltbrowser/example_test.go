@@ -16,10 +16,7 @@ func Example() {
 
 	srv := ltbrowser.Serve(t, h, h) // or your router, with h inside it
 	tab := ltbrowser.New(t)         // skipped without Chromium, failed under CI=true
-	if err := ltbrowser.Do(tab, chromedp.Navigate(srv.URL+"/")); err != nil {
-		t.Fatal(err)
-	}
-	if err := ltbrowser.WaitStatus(tab, "online"); err != nil {
+	if err := ltbrowser.Open(tab, srv.URL+"/"); err != nil { // loaded and live
 		t.Fatal(err)
 	}
 	if err := ltbrowser.Do(tab, chromedp.Click(chromedp.CSS("#inc"))); err != nil {

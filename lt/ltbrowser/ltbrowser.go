@@ -292,6 +292,16 @@ func WaitStatus(ctx context.Context, status string) error {
 		`"data-lt-status=" + JSON.stringify(document.documentElement.dataset.ltStatus)`)
 }
 
+// Open loads pageURL in the tab of ctx and waits until its page is live
+// (the client reports "online"), so that a click after it is handled by
+// the client, not posted as a plain form.
+func Open(ctx context.Context, pageURL string) error {
+	if err := Do(ctx, chromedp.Navigate(pageURL)); err != nil {
+		return err
+	}
+	return WaitStatus(ctx, "online")
+}
+
 // Text returns the trimmed text content of the first element matching the
 // CSS selector sel, or an error if there is none.
 func Text(ctx context.Context, sel string) (string, error) {

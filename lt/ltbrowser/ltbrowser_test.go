@@ -36,8 +36,7 @@ func TestClickUpdatesEveryTabOfTheBrowser(t *testing.T) {
 	srv := ltbrowser.Serve(t, h, h)
 
 	first := ltbrowser.New(t)
-	is.NoErr(ltbrowser.Do(first, chromedp.Navigate(srv.URL+"/")))
-	is.NoErr(ltbrowser.WaitStatus(first, "online"))
+	is.NoErr(ltbrowser.Open(first, srv.URL+"/"))
 	second := ltbrowser.NewTab(t, first)
 	is.NoErr(ltbrowser.Do(second, chromedp.Navigate(srv.URL+"/")))
 	is.NoErr(ltbrowser.WaitStatus(second, "online"))

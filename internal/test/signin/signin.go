@@ -1,4 +1,8 @@
-package ltbrowser
+// Package signin drives the sign-in form the examples share, in Chromium
+// through lt/ltbrowser: a form #signin with a field #name and, once
+// signed in, the name shown in #me. It is this repository's convention,
+// not a part of lt/ltbrowser a user would want.
+package signin
 
 import (
 	"context"
@@ -6,17 +10,14 @@ import (
 	"net/http"
 
 	"github.com/chromedp/chromedp"
+	"github.com/livesse/livesse/lt/ltbrowser"
 )
-
-// The examples that sign users in share one page convention (the one
-// internal/demoauth's form follows): a form #signin with a field #name,
-// and, once signed in, the name shown in #me. These helpers drive it.
 
 // SignIn loads page in the tab of ctx, signs in as name with the page's
 // form and waits until the signed-in page is live. The sign-in must land
 // back on page.
 func SignIn(ctx context.Context, page, name string) error {
-	if err := Do(ctx, chromedp.Navigate(page)); err != nil {
+	if err := ltbrowser.Do(ctx, chromedp.Navigate(page)); err != nil {
 		return err
 	}
 	return SubmitSignIn(ctx, page, name)
@@ -24,9 +25,9 @@ func SignIn(ctx context.Context, page, name string) error {
 
 // SubmitSignIn is SignIn in a tab that already shows page signed out.
 func SubmitSignIn(ctx context.Context, page, name string) error {
-	tctx, cancel := context.WithTimeout(ctx, Timeout)
+	tctx, cancel := context.WithTimeout(ctx, ltbrowser.Timeout)
 	defer cancel()
-	resp, err := chromedp.RunResponse(tctx, FillAndClick("#signin", map[string]string{"#name": name}))
+	resp, err := chromedp.RunResponse(tctx, ltbrowser.FillAndClick("#signin", map[string]string{"#name": name}))
 	switch {
 	case err != nil:
 		return fmt.Errorf("signing in as %s: %w", name, err)
@@ -39,15 +40,15 @@ func SubmitSignIn(ctx context.Context, page, name string) error {
 // OpenSignedIn loads page in the tab of ctx, whose browser is already
 // signed in as name, and waits until the page is live.
 func OpenSignedIn(ctx context.Context, page, name string) error {
-	if err := Do(ctx, chromedp.Navigate(page)); err != nil {
+	if err := ltbrowser.Do(ctx, chromedp.Navigate(page)); err != nil {
 		return err
 	}
 	return waitSignedIn(ctx, name)
 }
 
 func waitSignedIn(ctx context.Context, name string) error {
-	if err := WaitText(ctx, "#me", name); err != nil {
+	if err := ltbrowser.WaitText(ctx, "#me", name); err != nil {
 		return err
 	}
-	return WaitStatus(ctx, "online")
+	return ltbrowser.WaitStatus(ctx, "online")
 }
