@@ -32,7 +32,7 @@ export function learn(cache, S) {
   const all = Object.entries(S);
   for (const [id, st] of all) {
     if (st !== null && !(Array.isArray(st) && st.every((s) => s === null || typeof s === 'string'))) {
-      fail('statics of fragment ' + id + ' are not strings');
+      fail('bad statics ' + id);
     }
   }
   for (const [id, st] of all) cache.set(id, (st || []).map(str));
@@ -40,7 +40,7 @@ export function learn(cache, S) {
 
 /** decode turns a tree as sent ({f, k, v}) into the tree the client keeps. */
 export function decode(v) {
-  if (!isMap(v)) fail('fragment is not an object');
+  if (!isMap(v)) fail('bad fragment');
   const slots = Array.isArray(v.v) ? v.v.map(slot) : [];
   return { id: typeof v.f === 'number' ? String(Math.trunc(v.f)) : '0', key: str(v.k), slots };
 }
@@ -48,7 +48,7 @@ export function decode(v) {
 function slot(v) {
   if (typeof v === 'string') return v;
   if (Array.isArray(v)) return v.map(decode);
-  fail('slot is not a string or an array');
+  fail('bad slot');
 }
 
 /**
@@ -57,25 +57,25 @@ function slot(v) {
  * fit the tree; the tree is then half patched and must be dropped.
  */
 export function patch(f, d) {
-  if (!isMap(d)) fail('fragment diff is not an object');
+  if (!isMap(d)) fail('bad diff');
   for (const [k, ch] of Object.entries(d)) {
     const i = atoi(k);
-    if (!(i >= 0 && i < f.slots.length)) fail('slot ' + k + ' out of range');
+    if (!(i >= 0 && i < f.slots.length)) fail('no slot ' + k);
     if (typeof ch === 'string' || Array.isArray(ch)) {
       f.slots[i] = slot(ch);
     } else if (isMap(ch)) {
       const frags = f.slots[i];
-      if (!Array.isArray(frags)) fail('compound diff on a value slot');
+      if (!Array.isArray(frags)) fail('bad slot ' + k); // a compound diff on a value
       if (isMap(ch.j)) {
         for (const [pos, fd] of Object.entries(ch.j)) {
           const p = atoi(pos);
-          if (!(p >= 0 && p < frags.length)) fail('position ' + pos + ' out of range');
+          if (!(p >= 0 && p < frags.length)) fail('no position ' + pos);
           patch(frags[p], fd);
         }
       }
       if (Array.isArray(ch.l)) f.slots[i] = ops(frags, ch.l);
     } else {
-      fail('bad slot change');
+      fail('bad slot ' + k);
     }
   }
 }
@@ -103,18 +103,18 @@ function ops(items, list) {
       it = moved.get(str(op[1]));
       p = num(op, 2);
     } else if (op[0] === 'i') {
-      if (op.length < 3) fail('bad list insert');
+      if (op.length < 3) fail('bad list op');
       it = decode(op[2]);
       p = num(op, 1);
     } else continue;
-    if (!it || p < 0 || p > kept.length) fail('list op out of range');
+    if (!it || p < 0 || p > kept.length) fail('no list position');
     kept.splice(p, 0, it);
   }
   const byKey = new Map(kept.map((it) => [it.key, it]));
   for (const op of list) {
     if (op[0] !== 'u' || op.length < 3) continue;
     const it = byKey.get(str(op[1]));
-    if (!it) fail('update of unknown list item');
+    if (!it) fail('no list item');
     patch(it, op[2]);
   }
   return kept;
@@ -123,7 +123,7 @@ function ops(items, list) {
 /** render returns the HTML of the decoded tree f with the statics in cache. */
 export function render(f, cache) {
   const st = cache.get(f.id);
-  if (!st || st.length !== f.slots.length + 1) fail('statics of fragment ' + f.id + ' missing or wrong');
+  if (!st || st.length !== f.slots.length + 1) fail('bad statics ' + f.id); // missing, or not one more than its slots
   let out = '';
   f.slots.forEach((s, i) => {
     out += st[i];

@@ -411,7 +411,7 @@ test('a follower that needs a render asks the leader for one', async (t) => {
   const [, b, c] = tabs;
   es.emit('update', { c: 'b', s: 6, d: { 9: 'no such slot' } });
   await br.settle();
-  assert.deepEqual(b.errors, ['bad update: slot 9 out of range']);
+  assert.deepEqual(b.errors, ['bad update: no slot 9']);
   // More updates of b before the reconnect: b cannot apply them, and the
   // leader must not take them for b's seq.
   es.emit('update', d('b', 6, 'b6'));
