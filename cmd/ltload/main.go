@@ -48,6 +48,15 @@
 //
 //	go run ./cmd/ltload -n 10000 -k 20 -page table -compare
 //
+// With -instances n it measures no streams: it starts n instance
+// processes of one app on the PostgreSQL that the PG* variables name
+// (pg_virtualenv makes one), each an lt.Handler on a pgnotify Listener,
+// has them call TriggerAll until -messages are sent, and times until
+// every instance has run every other's (instances.go); -unbatched
+// publishes each message in a transaction of its own.
+//
+//	pg_virtualenv -t bash -c 'go run ./cmd/ltload -instances 4 -messages 30000'
+//
 // Each process needs a descriptor per stream and a few more: one server
 // process serves at most the hard RLIMIT_NOFILE less 256 streams.
 //
