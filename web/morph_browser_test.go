@@ -69,7 +69,7 @@ func TestMorphInChromium(t *testing.T) {
 	is.NoErr(err)
 	group := lt.AnonymousIdentity(sid).SessionID
 
-	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(`[name=f3]`, "typing")))
+	is.NoErr(ltbrowser.Do(ctx, ltbrowser.SendKeys(`[name=f3]`, "typing")))
 	_, err = ltbrowser.Eval[chromedp.Void](ctx, `(() => {
 		const li = document.querySelector("#i3");
 		li.mark = "kept";

@@ -204,7 +204,7 @@ func TestBrowserPatchUnderChiRoute(t *testing.T) {
 	s.waitList(t, Query{Sort: "price", Page: 1})
 	entries := s.eval(t, `String(history.length)`)
 
-	is.NoErr(ltbrowser.Do(s.ctx, chromedp.SendKeys(chromedp.ID("q"), "red")))
+	is.NoErr(ltbrowser.Do(s.ctx, ltbrowser.SendKeys(chromedp.ID("q"), "red")))
 	s.waitURL(t, "/catalog/?q=red&sort=price")
 	s.waitList(t, Query{Q: "red", Sort: "price", Page: 1})
 	is.Equal(s.eval(t, `String(history.length)`), entries) // replaced, not pushed
@@ -228,7 +228,7 @@ func TestBrowserPatchUnderChiRoute(t *testing.T) {
 	is.Equal(s.eval(t, `document.querySelector("#q").value`), "red")
 
 	// Enter in the filter submits its GET form, live: a new entry.
-	is.NoErr(ltbrowser.Do(s.ctx, chromedp.SendKeys(chromedp.ID("q"), " lamp\r")))
+	is.NoErr(ltbrowser.Do(s.ctx, ltbrowser.SendKeys(chromedp.ID("q"), " lamp\r")))
 	s.waitURL(t, "/catalog/?q=red+lamp&sort=price")
 	s.waitList(t, Query{Q: "red lamp", Sort: "price", Page: 1})
 	is.True(s.samePage(t))

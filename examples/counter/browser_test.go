@@ -187,7 +187,7 @@ func TestBrowserTypingSurvivesServerUpdate(t *testing.T) {
 	// Type into the step field; it keeps focus from here on.
 	is.NoErr(ltbrowser.Do(ctx,
 		chromedp.SetValue(chromedp.ID("step"), ""),
-		chromedp.SendKeys(chromedp.ID("step"), "3"),
+		ltbrowser.SendKeys(chromedp.ID("step"), "3"),
 	))
 	focus, err := ltbrowser.Eval[string](ctx, `document.activeElement.id + "=" + document.activeElement.value`)
 	is.NoErr(err)

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,8 +19,90 @@ import (
 	"go.uber.org/goleak"
 )
 
-// TestMain checks that no test leaves a goroutine behind.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain checks that no test leaves a goroutine behind. Run with
+// serveEnv set, the test binary is instead the server whose memory
+// measureScroll measures (serveChild).
+func TestMain(m *testing.M) {
+	if os.Getenv(serveEnv) != "" {
+		serveChild()
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// serveEnv makes the test binary serve the feed (serveChild).
+const serveEnv = "FEED_TEST_SERVE"
+
+// serveChild serves the feed on a loopback port and prints its URL, and
+// answers /debug/heap with its live heap after a collection, until its
+// standard input closes: the server apart from the test's clients, so
+// that its memory is its own.
+func serveChild() {
+	router, h, err := newRouter()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", router)
+	mux.HandleFunc("/debug/heap", func(w http.ResponseWriter, _ *http.Request) {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		fmt.Fprint(w, m.HeapAlloc)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println("http://" + ln.Addr().String())
+	go func() { _ = http.Serve(ln, mux) }()
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	h.Close()
+}
+
+// serveFeedApart starts serveChild in a process of its own, returning its
+// URL and a function that reads its live heap.
+func serveFeedApart(t testing.TB) (string, func() uint64) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), serveEnv+"=1")
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("the feed server did not start: %v", err)
+	}
+	u := strings.TrimSpace(line)
+	return u, func() uint64 {
+		resp, err := http.Get(u + "/debug/heap")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		n, err := strconv.ParseUint(string(b), 10, 64)
+		if err != nil {
+			t.Fatalf("the feed server's heap: %q: %v", b, err)
+		}
+		return n
+	}
+}
 
 // The rows are the same on every run, computed from their numbers.
 func TestRowsAreFixed(t *testing.T) {
@@ -82,23 +169,13 @@ func scroll(tabs []*lttest.Tab, pages int) {
 	}
 }
 
-// heapPerTab is the live heap after a GC, per tab, above base.
-func heapPerTab(base uint64, tabs int) float64 {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return float64(int64(m.HeapAlloc)-int64(base)) / float64(tabs)
-}
-
 // measureScroll opens n tabs and scrolls each to each of the page counts
-// in turn, returning the heap per tab (server and lttest tab in one
-// process) at each.
+// in turn, returning the server's live heap per tab at each (the server
+// in a process of its own: the lttest tabs keep their rows, as browsers
+// do).
 func measureScroll(t testing.TB, n int, at []int) []float64 {
-	u := serveFeed(t)
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	base := m.HeapAlloc
+	u, heap := serveFeedApart(t)
+	base := heap()
 	tabs := make([]*lttest.Tab, n)
 	for i := range tabs {
 		tabs[i] = lttest.Open(t, u+"/")
@@ -108,7 +185,7 @@ func measureScroll(t testing.TB, n int, at []int) []float64 {
 	for _, p := range at {
 		scroll(tabs, max(p-done, 0))
 		done = p
-		out = append(out, heapPerTab(base, n))
+		out = append(out, float64(int64(heap())-int64(base))/float64(n))
 	}
 	return out
 }

@@ -39,7 +39,7 @@ func TestBrowserAcrossInstances(t *testing.T) {
 
 	// Typed and clicked on a; shown on b.
 	is.NoErr(ltbrowser.Do(tabA,
-		chromedp.SendKeys(chromedp.ID("announce-text"), "Lunch at noon"),
+		ltbrowser.SendKeys(chromedp.ID("announce-text"), "Lunch at noon"),
 		chromedp.Click(chromedp.ID("announce")),
 	))
 	is.NoErr(ltbrowser.WaitTextContains(tabB, "#announcement", "Lunch at noon (from instance a)"))
@@ -47,8 +47,8 @@ func TestBrowserAcrossInstances(t *testing.T) {
 
 	// An order added with b's form shows on a.
 	is.NoErr(ltbrowser.Do(tabB,
-		chromedp.SendKeys(chromedp.ID("customer"), "Cy"),
-		chromedp.SendKeys(chromedp.ID("amount"), "3"),
+		ltbrowser.SendKeys(chromedp.ID("customer"), "Cy"),
+		ltbrowser.SendKeys(chromedp.ID("amount"), "3"),
 		chromedp.Click(chromedp.ID("add")),
 	))
 	is.NoErr(ltbrowser.WaitText(tabA, "#count", "3"))

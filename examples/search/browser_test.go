@@ -111,9 +111,9 @@ func TestBrowserSearchAsYouType(t *testing.T) {
 	is := is.New(t)
 	ctx, c := openSearch(t, nil)
 
-	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), "otter")))
+	is.NoErr(ltbrowser.Do(ctx, ltbrowser.SendKeys(chromedp.ID("q"), "otter")))
 	is.NoErr(waitResults(ctx, names(c, "otter"), 485))
-	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), kb.Home+"red ")))
+	is.NoErr(ltbrowser.Do(ctx, ltbrowser.SendKeys(chromedp.ID("q"), kb.Home+"red ")))
 	is.NoErr(waitResults(ctx, names(c, "red otter"), 46))
 	v, err := ltbrowser.Eval[string](ctx, `document.querySelector("#q").value`)
 	is.NoErr(err)
@@ -121,9 +121,9 @@ func TestBrowserSearchAsYouType(t *testing.T) {
 	is.True(samePage(t, ctx))
 
 	// Nothing found, then nothing asked.
-	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), kb.End+"zzz")))
+	is.NoErr(ltbrowser.Do(ctx, ltbrowser.SendKeys(chromedp.ID("q"), kb.End+"zzz")))
 	is.NoErr(ltbrowser.WaitText(ctx, "#count", "0 matches"))
-	is.NoErr(ltbrowser.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector("#q").select()`), chromedp.SendKeys(chromedp.ID("q"), kb.Backspace)))
+	is.NoErr(ltbrowser.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector("#q").select()`), ltbrowser.SendKeys(chromedp.ID("q"), kb.Backspace)))
 	is.NoErr(ltbrowser.WaitText(ctx, "#count", "Type to search."))
 	n, err := ltbrowser.Eval[int](ctx, `document.querySelectorAll("#results li").length`)
 	is.NoErr(err)
@@ -144,7 +144,7 @@ func TestBrowserSearchShowsLoading(t *testing.T) {
 	is.Equal(v, "hidden")
 
 	g.HoldNext(func(f url.Values) bool { return f.Get("_lt_action") == "search" && f.Get("q") == "lucky" })
-	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), "lucky")))
+	is.NoErr(ltbrowser.Do(ctx, ltbrowser.SendKeys(chromedp.ID("q"), "lucky")))
 	is.NoErr(g.AwaitHeld())
 	is.NoErr(ltbrowser.Wait(ctx, "the indicator", visible+` === "visible"`, visible))
 	busy, err := ltbrowser.Eval[string](ctx, `document.querySelector("#search").getAttribute("aria-busy")`)
@@ -166,7 +166,7 @@ func TestBrowserKeyboardNavigation(t *testing.T) {
 	want := names(c, "red otter")
 	found, _ := c.Find("red otter", Shown)
 
-	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), "red otter")))
+	is.NoErr(ltbrowser.Do(ctx, ltbrowser.SendKeys(chromedp.ID("q"), "red otter")))
 	is.NoErr(waitResults(ctx, want, 46))
 	key := func(k string, sel int) {
 		t.Helper()
@@ -198,7 +198,7 @@ func TestBrowserKeyboardNavigation(t *testing.T) {
 	is.Equal(v, "red otter")
 
 	// Typed on, the highlight goes; Enter picks the first of the new results.
-	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), " 04")))
+	is.NoErr(ltbrowser.Do(ctx, ltbrowser.SendKeys(chromedp.ID("q"), " 04")))
 	found, total := c.Find("red otter 04", Shown)
 	is.NoErr(waitResults(ctx, names(c, "red otter 04"), total))
 	text, _ := selected(t, ctx)
@@ -227,7 +227,7 @@ func TestBrowserSearchWithoutJavaScript(t *testing.T) {
 	is.Equal(resp.Status, int64(http.StatusOK))
 	is.Equal(text(t, ctx, "#count"), "Type to search.")
 
-	resp, err = ltbrowser.NavigateResponse(ctx, chromedp.SendKeys(chromedp.ID("q"), "teal owl 1"+kb.Enter))
+	resp, err = ltbrowser.NavigateResponse(ctx, ltbrowser.SendKeys(chromedp.ID("q"), "teal owl 1"+kb.Enter))
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusOK)) // the page, after the post's 303
 	is.Equal(resp.URL, srv.URL+"/")

@@ -62,7 +62,7 @@ func waitError(ctx context.Context, name, want string) error {
 
 func typeInto(t *testing.T, ctx context.Context, name, keys string) {
 	t.Helper()
-	is.New(t).NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(chromedp.ID(name), keys)))
+	is.New(t).NoErr(ltbrowser.Do(ctx, ltbrowser.SendKeys(chromedp.ID(name), keys)))
 }
 
 // Typing validates the form (debounced), and only the fields the user has
@@ -216,9 +216,9 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	is.Equal(status, "") // no client ran
 
 	is.NoErr(ltbrowser.Do(ctx,
-		chromedp.SendKeys(chromedp.ID("username"), "Admin"),
-		chromedp.SendKeys(chromedp.ID("email"), "ann-at-example"),
-		chromedp.SendKeys(chromedp.ID("password"), "short"),
+		ltbrowser.SendKeys(chromedp.ID("username"), "Admin"),
+		ltbrowser.SendKeys(chromedp.ID("email"), "ann-at-example"),
+		ltbrowser.SendKeys(chromedp.ID("password"), "short"),
 	))
 	resp, err = ltbrowser.NavigateResponse(ctx, chromedp.Click(chromedp.CSS(`button[name="sign_up"]`)))
 	is.NoErr(err)
@@ -242,9 +242,9 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 		chromedp.SetAttributeValue(chromedp.ID("username"), "value", ""),
 		chromedp.SetAttributeValue(chromedp.ID("password"), "value", ""),
 		chromedp.SetAttributeValue(chromedp.ID("email"), "value", ""),
-		chromedp.SendKeys(chromedp.ID("username"), "bob"),
-		chromedp.SendKeys(chromedp.ID("email"), "bob@example.com"),
-		chromedp.SendKeys(chromedp.ID("password"), "long enough"),
+		ltbrowser.SendKeys(chromedp.ID("username"), "bob"),
+		ltbrowser.SendKeys(chromedp.ID("email"), "bob@example.com"),
+		ltbrowser.SendKeys(chromedp.ID("password"), "long enough"),
 	))
 	redirected := make(chan int64, 4)
 	is.NoErr(chromedp.Listen(ctx, func(ev any) {

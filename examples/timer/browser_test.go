@@ -97,7 +97,7 @@ func TestBrowserTypingSurvivesTicks(t *testing.T) {
 	const typed = "ticks must not eat this"
 	for _, part := range []string{"ticks ", "must not ", "eat this"} {
 		n := updates()
-		is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(chromedp.ID("note"), part)))
+		is.NoErr(ltbrowser.Do(ctx, ltbrowser.SendKeys(chromedp.ID("note"), part)))
 		waitUpdates(n + 1)
 	}
 	// Two more ticks with the text in place.

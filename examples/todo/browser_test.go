@@ -52,7 +52,7 @@ func samePage(t *testing.T, ctx context.Context) {
 func add(t *testing.T, ctx context.Context, id int, title string) {
 	t.Helper()
 	is := is.New(t)
-	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(chromedp.ID("new-title"), title+kb.Enter)))
+	is.NoErr(ltbrowser.Do(ctx, ltbrowser.SendKeys(chromedp.ID("new-title"), title+kb.Enter)))
 	is.NoErr(ltbrowser.WaitText(ctx, fmt.Sprintf("#todo-%d .title", id), title))
 }
 
@@ -219,8 +219,8 @@ func TestBrowserTodoWithoutJavaScript(t *testing.T) {
 	is.NoErr(err)
 	is.Equal(resp.Status, int64(http.StatusOK))
 
-	post("add milk", chromedp.SendKeys(chromedp.ID("new-title"), "milk"+kb.Enter))
-	post("add eggs", chromedp.SendKeys(chromedp.ID("new-title"), "eggs"+kb.Enter))
+	post("add milk", ltbrowser.SendKeys(chromedp.ID("new-title"), "milk"+kb.Enter))
+	post("add eggs", ltbrowser.SendKeys(chromedp.ID("new-title"), "eggs"+kb.Enter))
 	is.Equal(text(t, ctx, "#todo-2 .title"), "eggs")
 	is.Equal(text(t, ctx, "#left"), "2 items left")
 
@@ -229,7 +229,7 @@ func TestBrowserTodoWithoutJavaScript(t *testing.T) {
 	is.Equal(text(t, ctx, "#left"), "1 item left")
 
 	post("edit", chromedp.Click(chromedp.CSS("#todo-2 .edit-button")))
-	post("save", chromedp.SendKeys(chromedp.CSS("#todo-2 .edit"), kb.End+" and bread"+kb.Enter))
+	post("save", ltbrowser.SendKeys(chromedp.CSS("#todo-2 .edit"), kb.End+" and bread"+kb.Enter))
 	is.Equal(text(t, ctx, "#todo-2 .title"), "eggs and bread")
 
 	post("filter", chromedp.Click(chromedp.ID("filter-completed")))

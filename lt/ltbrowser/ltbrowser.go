@@ -302,6 +302,16 @@ func Open(ctx context.Context, pageURL string) error {
 	return WaitStatus(ctx, "online")
 }
 
+// SendKeys focuses the first node sel selects, once it is visible, and
+// types text into it key by key, as chromedp.SendKeys does for anything
+// but a file input. Use it instead of chromedp's on live pages:
+// chromedp v0.23.0 reads the node's attributes without its lock
+// (query.go:1293) while the page may be changing them (the client marks
+// a field busy as it sends), which the race detector reports.
+func SendKeys[S chromedp.Selectable](sel S, text string, opts ...chromedp.QueryOption) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.Focus(sel, append(opts, chromedp.NodeVisible)...), chromedp.KeyEvent(text))
+}
+
 // Text returns the trimmed text content of the first element matching the
 // CSS selector sel, or an error if there is none.
 func Text(ctx context.Context, sel string) (string, error) {

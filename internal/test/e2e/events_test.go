@@ -104,16 +104,16 @@ func TestEventsUnderStrictCSP(t *testing.T) {
 
 	// Typing: one debounced POST with what was typed, the field, and the
 	// fields used.
-	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys("#name", "bob")))
+	is.NoErr(ltbrowser.Do(ctx, ltbrowser.SendKeys("#name", "bob")))
 	is.NoErr(ltbrowser.WaitText(ctx, "#seen", "bob"))
 	is.NoErr(ltbrowser.WaitText(ctx, "#target", "name"))
 	is.NoErr(ltbrowser.WaitText(ctx, "#used", "true false"))
 
 	// Keys: Enter and Escape send their actions, and Enter does not submit
 	// the form.
-	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys("#k", "x"+kb.Enter)))
+	is.NoErr(ltbrowser.Do(ctx, ltbrowser.SendKeys("#k", "x"+kb.Enter)))
 	is.NoErr(ltbrowser.WaitText(ctx, "#key", "save:x"))
-	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys("#k", kb.Escape)))
+	is.NoErr(ltbrowser.Do(ctx, ltbrowser.SendKeys("#k", kb.Escape)))
 	is.NoErr(ltbrowser.WaitText(ctx, "#key", "cancel"))
 
 	// Server actions: the page follows, but for the ignored subtree; the

@@ -86,7 +86,7 @@ func TestFocusedFieldKeepsTypingTakesAttributes(t *testing.T) {
 	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
 	g := group(t, ctx, base)
 
-	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys("#q", "typing")))
+	is.NoErr(ltbrowser.Do(ctx, ltbrowser.SendKeys("#q", "typing")))
 	_, err := ltbrowser.Eval[chromedp.Void](ctx, `document.querySelector("#q").setSelectionRange(2, 4)`)
 	is.NoErr(err)
 	is.NoErr(h.TriggerSession(context.Background(), g, "mark", map[string]any{"class": "bad", "q": "from server", "r": "r1"}))

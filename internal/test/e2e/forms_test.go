@@ -134,9 +134,9 @@ func TestFieldsKeepWhatTheUserEntered(t *testing.T) {
 
 	// Typed before the stream is there: its first render morphs the page.
 	is.NoErr(ltbrowser.Do(ctx,
-		chromedp.SendKeys(chromedp.ID("name"), "typed early"),
+		ltbrowser.SendKeys(chromedp.ID("name"), "typed early"),
 		chromedp.Click(chromedp.ID("agree")),
-		chromedp.SendKeys(chromedp.CSS(`[name=note]`), "a note"),
+		ltbrowser.SendKeys(chromedp.CSS(`[name=note]`), "a note"),
 		chromedp.SetValue(chromedp.ID("pick"), "b"),
 	))
 	// None focused: ignoreActiveValue would keep the focused one anyway.
@@ -185,7 +185,7 @@ func TestResetFormEmptiesAfterSend(t *testing.T) {
 	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(base+"/")))
 	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
 
-	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(chromedp.ID("msg"), "hello"+kb.Enter)))
+	is.NoErr(ltbrowser.Do(ctx, ltbrowser.SendKeys(chromedp.ID("msg"), "hello"+kb.Enter)))
 	is.NoErr(ltbrowser.WaitText(ctx, "#log", "hello"))
 	is.NoErr(ltbrowser.Wait(ctx, "an empty chat box", `document.querySelector("#msg").value === ""`, `document.querySelector("#msg").value`))
 	focused, err := ltbrowser.Eval[string](ctx, `document.activeElement.id`)
@@ -193,13 +193,13 @@ func TestResetFormEmptiesAfterSend(t *testing.T) {
 	is.Equal(focused, "msg") // still there to type the next one
 	// Sent with the button: the box has lost focus, and is emptied too.
 	is.NoErr(ltbrowser.Do(ctx,
-		chromedp.SendKeys(chromedp.ID("msg"), "again"),
+		ltbrowser.SendKeys(chromedp.ID("msg"), "again"),
 		chromedp.Click(chromedp.CSS("#chat button")),
 	))
 	is.NoErr(ltbrowser.WaitText(ctx, "#log", "helloagain"))
 	is.NoErr(ltbrowser.Wait(ctx, "an empty chat box", `document.querySelector("#msg").value === ""`, `document.querySelector("#msg").value`))
 
-	is.NoErr(ltbrowser.Do(ctx, chromedp.SendKeys(chromedp.ID("draft"), "kept"+kb.Enter)))
+	is.NoErr(ltbrowser.Do(ctx, ltbrowser.SendKeys(chromedp.ID("draft"), "kept"+kb.Enter)))
 	is.NoErr(ltbrowser.WaitText(ctx, "#log", "helloagainkept"))
 	got, err := readFields(ctx)
 	is.NoErr(err)
