@@ -4,6 +4,12 @@ export const ACTION = '_lt_action';
 export const CONN = '_lt_conn';
 
 /**
+ * formAttr returns attr(name) for a submit of form by submitter (null if
+ * none): the submitter's formNAME override, else the form's NAME, else null.
+ */
+export const formAttr = (form, submitter) => (n) => submitter?.getAttribute('form' + n) ?? form.getAttribute(n);
+
+/**
  * liveForm tells whether submitting a form is handled live: only POST forms
  * aimed at this page (same origin and path) and at this browsing context;
  * anything else (search forms, uploads to another endpoint, target=_blank)
@@ -30,7 +36,7 @@ export function liveForm(attr, base, page) {
  * native submission, a file field carries only its file name).
  */
 export function formBody(fd, submitter, conn, multipart) {
-  const name = submitter && submitter.name;
+  const name = submitter?.name;
   if (name) {
     // Browsers whose FormData ignores the submitter argument lose its value.
     if (!fd.has(name)) fd.append(name, submitter.value);

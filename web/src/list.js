@@ -27,13 +27,13 @@ export function lists(doc, L, hold) {
     if (t === 'x') box.replaceChildren();
     else if (t === 'd') {
       const el = doc.getElementById(a);
-      if (el && el.parentNode === box) el.remove();
+      if (el?.parentNode === box) el.remove();
     } else {
       const tpl = doc.createElement('template');
       tpl.innerHTML = t === 'i' ? b : a;
       const el = tpl.content.firstElementChild;
       const old = el && el.id && doc.getElementById(el.id);
-      if (old && old.parentNode === box) sync(old, el, hold);
+      if (old?.parentNode === box) sync(old, el, hold);
       else if (el && t !== 'u') box.insertBefore(el, t === 'a' ? null : box.children[t === 'p' ? 0 : a]); // none: at the end
     }
   }

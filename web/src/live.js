@@ -5,7 +5,7 @@
 import { streamURL, backoff } from './stream.js';
 import { gate, kind, MAX_PENDING } from './gate.js';
 import { learn, decode, patch, render, region } from './tree.js';
-import { liveForm, formBody, buttonBody, fieldBody } from './actions.js';
+import { formAttr, liveForm, formBody, buttonBody, fieldBody } from './actions.js';
 import { keyAction, timing } from './events.js';
 import { hooks } from './hooks.js';
 import { BUSY, LIST } from './morph.js';
@@ -159,7 +159,7 @@ export function start(win, morph, nav) {
   let name = page; // the channel's and the lock's: '#' + n for the tabs over 64
   let group = 0; // n
   const BC = win.BroadcastChannel;
-  const locks = win.navigator && win.navigator.locks;
+  const locks = win.navigator?.locks;
   let lease = !locks; // the election without Web Locks
   let bc = null; // the channel to the other tabs, while shared and shown
   let leader = !BC; // without a channel, a stream of our own
@@ -179,7 +179,7 @@ export function start(win, morph, nav) {
   let pulsing = 0; // the next period's timer
   let inbox = null; // without locks, the leader's: the followers' messages
   let round = 0; // the leader's beacons
-  const send = (m) => bc && bc.postMessage(m);
+  const send = (m) => bc?.postMessage(m);
   // tell sends a follower's message to its leader: without locks to its
   // inbox only, on a channel made for the message.
   const tell = (m) => {
@@ -367,7 +367,7 @@ export function start(win, morph, nav) {
     win.clearTimeout(timer);
     win.clearTimeout(dog);
     backing = false;
-    if (es) es.close();
+    es?.close();
     es = null;
   }
 
@@ -386,7 +386,7 @@ export function start(win, morph, nav) {
   function connect() {
     win.clearTimeout(timer);
     backing = false;
-    if (es) es.close();
+    es?.close();
     setStatus('connecting');
     // Without a tree the client cannot take diffs: ask for a render.
     fresh = !state.tree;
@@ -434,7 +434,7 @@ export function start(win, morph, nav) {
   async function post(el, body, form, reset) {
     const marks = [el, form || el];
     el.removeAttribute(FAILED);
-    if (stuck || (win.navigator && win.navigator.onLine === false)) {
+    if (stuck || win.navigator?.onLine === false) {
       el.setAttribute(FAILED, '');
       fail(0, 'offline');
       return { error: 'offline' };
@@ -480,7 +480,7 @@ export function start(win, morph, nav) {
           credentials: 'same-origin',
         }));
       const msg = await res.json().catch(() => null);
-      out = { ok: res.ok, msg, error: msg && msg.error };
+      out = { ok: res.ok, msg, error: msg?.error };
       // A non-JSON answer after a redirect is a handler that does not speak
       // livesse (e.g. the plain-HTML 303): follow it as the browser would.
       if (!msg && res.redirected) return win.location.assign(res.url), out;
@@ -490,7 +490,7 @@ export function start(win, morph, nav) {
       // Reset once the page shows the answer's update (at once when it
       // carries none: 202, the update comes on the stream).
       if (reset && res.ok) {
-        resets.add({ form, c: state.conn, s: (msg && msg.c === state.conn && +msg.s) || 0 });
+        resets.add({ form, c: state.conn, s: (msg?.c === state.conn && +msg.s) || 0 });
         flush();
       }
       // The server forgot our connection: the stream gets a fresh render.
@@ -498,9 +498,9 @@ export function start(win, morph, nav) {
       // A 422 without an error text is the update that shows field
       // errors (lt.FieldErrors): handled, not a failure.
       const shown = res.status === 422 && msg && !msg.error && msg.c === state.conn;
-      if (!(res.ok || shown) || !msg) fail(res.status, (msg && msg.error) || 'HTTP ' + res.status);
+      if (!(res.ok || shown) || !msg) fail(res.status, msg?.error || 'HTTP ' + res.status);
     } catch (err) {
-      out.error = String((err && err.message) || err);
+      out.error = String(err?.message || err);
       // Its files cancelled (upload.js): not sent, on purpose.
       if (err.name !== 'AbortError') el.setAttribute(FAILED, ''), fail(0, out.error);
     } finally {
@@ -526,7 +526,7 @@ export function start(win, morph, nav) {
     const key = it.form || it.el;
     const q = queues.get(key) || { list: [] };
     queues.set(key, q);
-    if (it.sig && [q.busy, ...q.list].some((x) => x && x.sig === it.sig)) return;
+    if (it.sig && [q.busy, ...q.list].some((x) => x?.sig === it.sig)) return;
     const n = q.list.length;
     if (n && it.action && q.list[n - 1].action === it.action) q.list[n - 1] = it;
     else q.list.push(it);
@@ -546,8 +546,7 @@ export function start(win, morph, nav) {
     const form = e.target;
     const s = e.submitter;
     if (e.defaultPrevented) return;
-    const attr = (n) => (s && s.getAttribute('form' + n)) ?? form.getAttribute(n);
-    const live = liveForm(attr, doc.baseURI, win.location.href);
+    const live = liveForm(formAttr(form, s), doc.baseURI, win.location.href);
     if (!live) return;
     e.preventDefault();
     // Its values now, and its submitter's name and value (a morph may make
@@ -563,14 +562,14 @@ export function start(win, morph, nav) {
     queue({
       el: s || form,
       form,
-      sig: vals.length > !!(s && s.name) && state.seq + JSON.stringify(vals),
+      sig: vals.length > !!s?.name && state.seq + JSON.stringify(vals),
       reset: form.hasAttribute('data-lt-reset'),
       body: () => formBody(fd, by, state.conn, live.multipart),
     });
   });
 
   doc.addEventListener('click', (e) => {
-    const b = e.target.closest && e.target.closest('button[name]');
+    const b = e.target.closest?.('button[name]');
     // Buttons in a form (b.form set) act through the form's submit event.
     if (!b || !b.name || b.form || e.defaultPrevented) return;
     queue({ el: b, body: () => buttonBody(b.name, b.value, state.conn) });
@@ -584,7 +583,7 @@ export function start(win, morph, nav) {
     doc.addEventListener(type, (e) => {
       const t = e.target;
       const at = 'data-lt-' + kind;
-      const carrier = t.closest && t.closest('[' + at + ']');
+      const carrier = t.closest?.('[' + at + ']');
       if (!carrier) return;
       let action = carrier.getAttribute(at);
       if (type[0] === 'k') {
@@ -772,7 +771,7 @@ export function start(win, morph, nav) {
     seen.clear();
     for (const ctl of waits.values()) ctl.abort();
     waits.clear();
-    if (inbox) inbox.close();
+    inbox?.close();
     inbox = null;
   }
 
@@ -862,13 +861,13 @@ export function start(win, morph, nav) {
       setStatus('connecting');
       send({ t: 'bye', id: me.id });
       abdicate();
-      if (release) release();
+      release?.();
     } else tell({ t: 'leave', conn: state.conn });
     boss = null;
-    if (untab) untab();
+    untab?.();
     untab = null;
     tab = '';
-    if (abort) abort.abort();
+    abort?.abort();
     bc.close();
     bc = null;
   }
@@ -884,7 +883,7 @@ export function start(win, morph, nav) {
   // a new one with a render.
   const leave = (href) => {
     const n = win.navigator;
-    if (n && n.sendBeacon) n.sendBeacon(href, new URLSearchParams({ _lt_leave: state.conn }));
+    if (n?.sendBeacon) n.sendBeacon(href, new URLSearchParams({ _lt_leave: state.conn }));
     hide();
   };
   win.addEventListener('pagehide', () => leave(win.location.href));

@@ -176,5 +176,5 @@ export function sync(node, next, hold) {
     if (!next.hasAttribute(a.name) && !mine(a.name)) node.removeAttribute(a.name);
   }
   if (!(node.hasAttribute(LIST) && hold(node))) children(node, next, hold);
-  if (done) done();
+  done?.();
 }

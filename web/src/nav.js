@@ -4,6 +4,8 @@
 // reload (data-lt-navigate). Without JavaScript the same links and forms
 // are plain ones.
 
+import { formAttr } from './actions.js';
+
 const MARKED = '[data-lt-patch],[data-lt-navigate]';
 
 /**
@@ -113,7 +115,7 @@ export function nav(win, live) {
   // Links of this origin, clicked plainly (no modifier, the main button,
   // this tab, not a download), inside or on an element marked.
   doc.addEventListener('click', (e) => {
-    const a = e.target.closest && e.target.closest('a[href]');
+    const a = e.target.closest?.('a[href]');
     const by = a && a.closest(MARKED);
     if (!by || e.defaultPrevented || e.button || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
     if ((a.target && a.target !== '_self') || a.hasAttribute('download')) return;
@@ -129,7 +131,7 @@ export function nav(win, live) {
     const f = e.target;
     const s = e.submitter;
     const by = f.closest(MARKED);
-    const attr = (n) => (s && s.getAttribute('form' + n)) ?? f.getAttribute(n);
+    const attr = formAttr(f, s);
     if (!by || e.defaultPrevented || (attr('method') || 'get').toLowerCase() !== 'get') return;
     if (attr('target') && attr('target') !== '_self') return;
     const u = new URL(attr('action') || '', loc.href);
