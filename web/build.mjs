@@ -22,5 +22,10 @@ await build({
   target: 'es2020',
   sourcemap: false,
   legalComments: 'none',
+  // Property names private to src/, shortened in the bundle only (the node
+  // tests import src/ as it is). Each must be ours alone: never a DOM,
+  // builtin, wire (channel messages, JSON) or public (livesse.*, hook
+  // instances) name, in any file, since esbuild renames every `.name`.
+  mangleProps: /^(slots|tree|busy|sig|gone|job|fire|multipart|schedule|blurred|tell|sync|li)$/,
   logLevel: 'warning',
 });
