@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-// TestBundleIsFresh rebuilds the bundle with build.mjs (the same esbuild
-// options as `npm run build`) and checks it matches dist/livesse.min.js, so
+// TestBundleIsFresh rebuilds the bundle with build.mjs (the same build as
+// `npm run build`) and checks it matches dist/livesse.min.js, so
 // the embedded client never lags behind its sources.
 func TestBundleIsFresh(t *testing.T) {
 	node, err := exec.LookPath("node")
@@ -17,8 +17,8 @@ func TestBundleIsFresh(t *testing.T) {
 	switch {
 	case err != nil:
 		missing = "node is not on PATH"
-	case !exists("node_modules/esbuild"):
-		missing = "web/node_modules lacks esbuild (run: cd web && npm ci)"
+	case !exists("node_modules/esbuild") || !exists("node_modules/terser"):
+		missing = "web/node_modules lacks esbuild or terser (run: cd web && npm ci)"
 	}
 	if missing != "" {
 		if os.Getenv("CI") == "true" {
