@@ -14,8 +14,8 @@ func Example() {
 	var t *testing.T  // your test's
 	var h *lt.Handler // your page
 
-	srv := ltbrowser.Serve(t, h, h) // or your router, with h inside it
-	tab := ltbrowser.New(t)         // skipped without Chromium, failed under CI=true
+	srv := ltbrowser.Serve(t, h, h)                          // or your router, with h inside it
+	tab := ltbrowser.New(t)                                  // skipped without Chromium, failed under CI=true
 	if err := ltbrowser.Open(tab, srv.URL+"/"); err != nil { // loaded and live
 		t.Fatal(err)
 	}
