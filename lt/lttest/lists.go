@@ -17,19 +17,19 @@ type listItem struct{ id, html string }
 // renders leave them alone, the update's L changes them.
 type lists map[string][]listItem
 
-// readLists finds the live lists of doc (elements with an id and
-// data-lt-list) and their items, the elements directly inside them.
-func readLists(doc string) lists {
+// readLists finds the live lists of doc, at cs (containers(doc)), and
+// their items, the elements directly inside them.
+func readLists(doc string, cs []container) lists {
 	ls := lists{}
-	for _, c := range containers(doc) {
+	for _, c := range cs {
 		ls[c.id] = splitItems(doc[c.start:c.end])
 	}
 	return ls
 }
 
-// show returns doc with each live list's content replaced by its items.
-func (ls lists) show(doc string) string {
-	cs := containers(doc)
+// show returns doc with the content of each live list, at cs
+// (containers(doc)), replaced by its items.
+func (ls lists) show(doc string, cs []container) string {
 	var b strings.Builder
 	at := 0
 	for _, c := range cs {
@@ -48,55 +48,51 @@ func (ls lists) show(doc string) string {
 }
 
 // apply runs the operations of an update's L, in order, as the client
-// does (web/src/list.js): lists the page does not show are skipped.
-func (ls lists) apply(raw json.RawMessage, shown map[string]bool) error {
+// does (web/src/list.js): lists the page does not show (not in cs) are
+// skipped, and so is the render's ["x"], which starts every list over
+// (the caller's, see startsOver).
+func (ls lists) apply(raw json.RawMessage, cs []container) error {
 	var ops [][]json.RawMessage
 	if err := json.Unmarshal(raw, &ops); err != nil {
 		return fmt.Errorf("the update's L is not a list of operations: %w", err)
 	}
+	shown := map[string]bool{}
+	for _, c := range cs {
+		shown[c.id] = true
+	}
 	for _, op := range ops {
-		var kind, list string
-		if len(op) < 2 || json.Unmarshal(op[0], &kind) != nil || json.Unmarshal(op[1], &list) != nil {
-			if len(op) == 1 && json.Unmarshal(op[0], &kind) == nil && kind == "x" {
-				continue // the render that starts every list over: handled by the caller
-			}
+		// Each operation is [kind, list, args...]: strings but for the
+		// insert's position.
+		var kind, list, arg string
+		pos := -1
+		args := []any{&kind, &list}
+		switch {
+		case len(op) == 4:
+			args = append(args, &pos, &arg)
+		case len(op) == 3:
+			args = append(args, &arg)
+		}
+		if len(op) != len(args) && !(len(op) == 1 && string(op[0]) == `"x"`) {
 			return fmt.Errorf("bad list operation %s", op)
+		}
+		for i, v := range args[:len(op)] {
+			if err := json.Unmarshal(op[i], v); err != nil {
+				return fmt.Errorf("bad list operation %s: %w", op, err)
+			}
 		}
 		if !shown[list] {
 			continue
 		}
 		items := ls[list]
-		str := func(i int) (string, error) {
-			var s string
-			if i >= len(op) {
-				return "", fmt.Errorf("list operation %s lacks an argument", op)
-			}
-			return s, json.Unmarshal(op[i], &s)
-		}
 		switch kind {
 		case "x":
 			items = nil
 		case "d":
-			id, err := str(2)
-			if err != nil {
-				return err
-			}
-			if i := find(items, id); i >= 0 {
+			if i := find(items, arg); i >= 0 {
 				items = append(items[:i], items[i+1:]...)
 			}
 		case "a", "p", "i", "u":
-			arg, pos := 2, -1
-			if kind == "i" {
-				arg = 3
-				if len(op) < 4 || json.Unmarshal(op[2], &pos) != nil {
-					return fmt.Errorf("bad insert %s", op)
-				}
-			}
-			h, err := str(arg)
-			if err != nil {
-				return err
-			}
-			it := listItem{id: firstID(h), html: firstElement(h)}
+			it := firstItem(arg)
 			if i := find(items, it.id); it.id != "" && i >= 0 {
 				items[i] = it // in place, wherever it is
 				break
@@ -251,48 +247,32 @@ func splitItems(content string) []listItem {
 	}
 }
 
-// firstElement is the first element of h, as the client keeps it (a
-// template's first element child).
-func firstElement(h string) string {
+// firstItem is the first element of h, as the client keeps it (a
+// template's first element child), with its id.
+func firstItem(h string) listItem {
 	if items := splitItems(h); len(items) > 0 {
-		return items[0].html
+		return items[0]
 	}
-	return ""
+	return listItem{}
 }
 
-// firstID is the id of h's first element.
-func firstID(h string) string {
-	if items := splitItems(h); len(items) > 0 {
-		return items[0].id
-	}
-	return ""
-}
-
-// keep makes region, the live region a tab shows after an update, show
-// the tab's live lists: those it had (or, for a tab that has none yet or
-// restart, those region holds), changed by the update's L.
+// keepLists makes region, the live region a tab shows after an update,
+// show the tab's live lists: those it had (or, for a tab that has none
+// yet or restart, those region holds), changed by the update's L.
 func (tab *Tab) keepLists(L json.RawMessage, region string, restart bool) string {
 	tab.t.Helper()
 	if !strings.Contains(region, "data-lt-list") {
 		tab.lists = nil
 		return region
 	}
+	cs := containers(region)
 	if tab.lists == nil || restart {
-		tab.lists = readLists(region)
+		tab.lists = readLists(region, cs)
 	}
 	if L != nil {
-		if err := tab.lists.apply(L, shownLists(region)); err != nil {
+		if err := tab.lists.apply(L, cs); err != nil {
 			tab.t.Fatalf("lttest: live lists: %v", err)
 		}
 	}
-	return tab.lists.show(region)
-}
-
-// shownLists is the set of live lists doc shows.
-func shownLists(doc string) map[string]bool {
-	m := map[string]bool{}
-	for _, c := range containers(doc) {
-		m[c.id] = true
-	}
-	return m
+	return tab.lists.show(region, cs)
 }
