@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/livesse/livesse/internal/listops"
 )
 
 // This file is live lists (docs/lists.md): items of a keyed list that the
@@ -72,7 +74,7 @@ func (l List) Prepend(item any) error { return l.put('p', 0, item) }
 // end appends). A negative pos is an error.
 func (l List) Insert(pos int, item any) error {
 	if pos < 0 {
-		return fmt.Errorf("lt: List %q: Insert at %d: the position is not negative", l.id, pos)
+		return fmt.Errorf("lt: List %q: Insert at %d: the position must not be negative", l.id, pos)
 	}
 	return l.put('i', pos, item)
 }
@@ -189,41 +191,15 @@ func (lc *listCall) html() map[string]template.HTML {
 	if lc == nil || len(lc.ops) == 0 {
 		return nil
 	}
-	type item struct{ key, html string }
-	lists := map[string][]item{}
+	lists := map[string][]listops.Item{}
 	for _, op := range lc.ops {
-		items := lists[op.list]
-		at := -1
-		for i, it := range items {
-			if op.key != "" && it.key == op.key {
-				at = i
-				break
-			}
-		}
-		switch {
-		case op.op == 'x':
-			items = nil
-		case op.op == 'd':
-			if at >= 0 {
-				items = append(items[:at], items[at+1:]...)
-			}
-		case at >= 0:
-			items[at].html = op.html
-		case op.op == 'a':
-			items = append(items, item{op.key, op.html})
-		case op.op == 'p':
-			items = append([]item{{op.key, op.html}}, items...)
-		case op.op == 'i':
-			p := min(op.pos, len(items))
-			items = append(items[:p], append([]item{{op.key, op.html}}, items[p:]...)...)
-		}
-		lists[op.list] = items
+		lists[op.list] = listops.Apply(lists[op.list], op.op, listops.Item{Key: op.key, HTML: op.html}, op.pos)
 	}
 	out := make(map[string]template.HTML, len(lists))
 	for id, items := range lists {
 		var b strings.Builder
 		for _, it := range items {
-			b.WriteString(it.html)
+			b.WriteString(it.HTML)
 		}
 		out[id] = template.HTML(b.String()) // html/template's output
 	}

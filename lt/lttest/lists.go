@@ -5,17 +5,14 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/livesse/livesse/internal/listops"
 	"golang.org/x/net/html"
 )
-
-// listItem is one item of a live list: its key (the element's id) and
-// its HTML.
-type listItem struct{ id, html string }
 
 // lists holds the items of a tab's live lists (docs/protocol.md, "Live
 // lists"), by container id, as the browser keeps them: the page's
 // renders leave them alone, the update's L changes them.
-type lists map[string][]listItem
+type lists map[string][]listops.Item
 
 // readLists finds the live lists of doc, at cs (containers(doc)), and
 // their items, the elements directly inside them.
@@ -39,7 +36,7 @@ func (ls lists) show(doc string, cs []container) string {
 		}
 		b.WriteString(doc[at:c.start])
 		for _, it := range items {
-			b.WriteString(it.html)
+			b.WriteString(it.HTML)
 		}
 		at = c.end
 	}
@@ -83,35 +80,16 @@ func (ls lists) apply(raw json.RawMessage, cs []container) error {
 		if !shown[list] {
 			continue
 		}
-		items := ls[list]
 		switch kind {
-		case "x":
-			items = nil
-		case "d":
-			if i := find(items, arg); i >= 0 {
-				items = append(items[:i], items[i+1:]...)
-			}
-		case "a", "p", "i", "u":
-			it := firstItem(arg)
-			if i := find(items, it.id); it.id != "" && i >= 0 {
-				items[i] = it // in place, wherever it is
-				break
-			}
-			switch kind {
-			case "a":
-				items = append(items, it)
-			case "p":
-				items = append([]listItem{it}, items...)
-			case "i":
-				if pos < 0 || pos > len(items) {
-					pos = len(items)
-				}
-				items = append(items[:pos], append([]listItem{it}, items[pos:]...)...)
-			}
+		case "x", "d", "a", "p", "i", "u":
 		default:
 			return fmt.Errorf("unknown list operation %q", kind)
 		}
-		ls[list] = items
+		it := listops.Item{Key: arg} // 'd' names its item
+		if kind != "d" {
+			it = firstItem(arg)
+		}
+		ls[list] = listops.Apply(ls[list], kind[0], it, pos)
 	}
 	return nil
 }
@@ -121,15 +99,6 @@ func (ls lists) apply(raw json.RawMessage, cs []container) error {
 func startsOver(raw json.RawMessage) bool {
 	var ops [][]string
 	return json.Unmarshal(raw, &ops) == nil && len(ops) > 0 && len(ops[0]) == 1 && ops[0][0] == "x"
-}
-
-func find(items []listItem, id string) int {
-	for i, it := range items {
-		if it.id == id {
-			return i
-		}
-	}
-	return -1
 }
 
 // container is where a live list's items are in a document: the bytes
@@ -208,8 +177,8 @@ func void(z *html.Tokenizer) bool {
 }
 
 // splitItems returns the elements directly inside a container's content.
-func splitItems(content string) []listItem {
-	var items []listItem
+func splitItems(content string) []listops.Item {
+	var items []listops.Item
 	z := html.NewTokenizer(strings.NewReader(content))
 	at, depth, start := 0, 0, 0
 	var id string
@@ -235,12 +204,12 @@ func splitItems(content string) []listItem {
 			if tt == html.StartTagToken && !void(z) {
 				depth++
 			} else if depth == 0 {
-				items = append(items, listItem{id: id, html: content[start : at+n]})
+				items = append(items, listops.Item{Key: id, HTML: content[start : at+n]})
 			}
 		case html.EndTagToken:
 			depth--
 			if depth == 0 {
-				items = append(items, listItem{id: id, html: content[start : at+n]})
+				items = append(items, listops.Item{Key: id, HTML: content[start : at+n]})
 			}
 		}
 		at += n
@@ -249,11 +218,11 @@ func splitItems(content string) []listItem {
 
 // firstItem is the first element of h, as the client keeps it (a
 // template's first element child), with its id.
-func firstItem(h string) listItem {
+func firstItem(h string) listops.Item {
 	if items := splitItems(h); len(items) > 0 {
 		return items[0]
 	}
-	return listItem{}
+	return listops.Item{}
 }
 
 // keepLists makes region, the live region a tab shows after an update,
