@@ -25,9 +25,11 @@ const maxQueue = 1024
 // connection (actions, lifecycle methods) runs one job at a time, in order,
 // on one of the runner's workers while there is work.
 type conn struct {
-	// The fields a job touches come first, together: a fan-out runs a job
-	// on thousands of connections whose memory is no longer in any cache,
-	// and every cache line of a connection it reaches costs a miss.
+	// The fields a job touches come first, together, in the order a
+	// fan-out reaches them: it runs a job on thousands of connections whose
+	// memory is no longer in any cache, and every cache line of a
+	// connection it reaches costs a miss (the processor fetches the lines
+	// that follow one it missed, so adjacent ones cost less).
 	mu        sync.Mutex
 	running   bool
 	closed    bool
@@ -41,13 +43,16 @@ type conn struct {
 	state     reflect.Value // only touched by jobs
 	saved     *storeEntry   // where jobs save the state, once one has
 	stream    *attachment
-	idJSON    string            // id as a JSON string, for every message
-	errMsg    view              // {{ltError}} and the rest of the tab's view
-	out       outcome           // what the last call showed besides its state
-	tree      *livetree.Frag    // the page as last published
-	enc       *livetree.Encoder // what statics the client has
-	log       sse.Log
-	callCtx   Context // the Context of every job's method call (conn.call)
+	// trace holds the span of the client action a job runs, while it
+	// runs, with WithTracer; nil otherwise. Only that job touches it.
+	trace   context.Context
+	idJSON  string            // id as a JSON string, for every message
+	out     outcome           // what the last call showed besides its state
+	errMsg  view              // {{ltError}} and the rest of the tab's view
+	tree    *livetree.Frag    // the page as last published
+	enc     *livetree.Encoder // what statics the client has
+	log     sse.Log
+	callCtx Context // the Context of every job's method call (conn.call)
 
 	id       string
 	session  Session // its session group, for every Context
@@ -63,9 +68,6 @@ type conn struct {
 	timerGen int
 	pos      int  // in Handler.order, under the Handler's mu
 	pending  bool // a rendered page waiting for its stream (limits.go)
-	// trace holds the span of the client action a job runs, while it
-	// runs, with WithTracer; nil otherwise. Only that job touches it.
-	trace context.Context
 	// resyncs counts its queued resync jobs, under mu (Handler.Resyncing).
 	resyncs int64
 	// listSeq is the seq of the last update that carried list operations
@@ -254,8 +256,8 @@ func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any
 	if err == nil && !isLifecycle(m.Name) {
 		if r == nil {
 			c.saved = c.h.store.save(c.saved, c.key, out)
-		} else if js, err := r.stateJSON(out); err == nil {
-			c.saved = c.h.store.put(c.saved, c.key, js)
+		} else if js, err := r.stateJSON(out); err == nil && !c.saved.update(js) {
+			c.saved = c.h.store.put(c.saved, c.key, js) // c.key is far from what a fan-out touches
 		}
 	}
 	pub = c.publish(v, false, b, r)

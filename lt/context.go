@@ -32,13 +32,13 @@ type Context struct {
 	// method returns so that they never wait for themselves. Without h,
 	// BroadcastAction triggers at once.
 	bs      []broadcast
-	flash   []Flash   // Flash, until the call ends (outcome)
-	events  []byte    // PushEvent's, until the call ends (outcome)
-	lists   *listCall // List operations, until the call ends (outcome, list.go)
+	flash   []Flash    // Flash, until the call ends (outcome)
+	events  []byte     // PushEvent's, until the call ends (outcome)
+	lists   *listCall  // List operations, until the call ends (outcome, list.go)
+	nav     navigation // PushURL's and ReplaceURL's request (navigate.go)
 	h       *Handler
 	params  map[string]string
-	url     string     // the tab's URL, path and query (URL, navigate.go)
-	nav     navigation // PushURL's and ReplaceURL's request (navigate.go)
+	url     string // the tab's URL, path and query (URL, navigate.go)
 	id      Identity
 	session Session
 }

@@ -133,8 +133,20 @@ func (fe FieldErrors) lookup(field string) (string, bool) {
 // keepsState reports whether err is an action's field errors, after
 // which the tab keeps the state the action returned.
 func keepsState(err error) bool {
+	_, ok := fieldErrors(err)
+	return ok
+}
+
+// fieldErrors is the FieldErrors in err's chain, if any. It declares its
+// target only once err is not nil: errors.As makes it escape, and a fan-out
+// would otherwise allocate it for every connection's successful call.
+func fieldErrors(err error) (FieldErrors, bool) {
+	if err == nil {
+		return nil, false
+	}
 	var fe FieldErrors
-	return err != nil && errors.As(err, &fe)
+	ok := errors.As(err, &fe)
+	return fe, ok
 }
 
 // Reserved form fields the JavaScript client adds to a POST sent by a

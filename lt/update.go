@@ -85,47 +85,46 @@ func (c *conn) messageFor(seq uint64, u update, errMsg, old string) []byte {
 	return c.appendMessage(make([]byte, 0, len(u.body)+len(u.statics)+64), seq, u, errMsg, old)
 }
 
-// appendMessage is messageFor appending to dst.
+// appendMessage is messageFor appending to dst. It appends rather than
+// going through a bytes.Buffer: every connection of a fan-out writes its
+// message this way (attachment.next).
 func (c *conn) appendMessage(dst []byte, seq uint64, u update, errMsg, old string) []byte {
-	b := bytes.NewBuffer(dst)
-	b.WriteString(`{"c":`)
-	b.WriteString(c.idJSON)
+	dst = append(dst, `{"c":`...)
+	dst = append(dst, c.idJSON...)
 	if old != "" {
-		b.WriteString(`,"o":`)
-		writeJSONString(b, old)
+		dst = append(dst, `,"o":`...)
+		dst = appendJSONString(dst, old)
 	}
-	b.WriteString(`,"s":`)
-	var num [20]byte
-	b.Write(strconv.AppendUint(num[:0], seq, 10))
+	dst = append(dst, `,"s":`...)
+	dst = strconv.AppendUint(dst, seq, 10)
 	switch u.kind {
 	case 'r', 'd':
-		b.WriteString(`,"` + string(u.kind) + `":`)
-		b.Write(u.body)
+		dst = append(dst, ',', '"', u.kind, '"', ':')
+		dst = append(dst, u.body...)
 	case 'h':
-		b.WriteString(`,"h":`)
-		writeJSONString(b, string(u.body))
+		dst = append(dst, `,"h":`...)
+		dst = appendJSONString(dst, string(u.body))
 	}
-	if len(u.statics) > 0 {
-		b.WriteString(`,"S":`)
-		b.Write(u.statics)
-	}
-	if len(u.events) > 0 {
-		b.WriteString(`,"e":`)
-		b.Write(u.events)
-	}
-	if len(u.url) > 0 {
-		b.WriteString(`,"u":`)
-		b.Write(u.url)
-	}
-	if len(u.lists) > 0 {
-		b.WriteString(`,"L":`)
-		b.Write(u.lists)
+	for _, f := range [...]struct {
+		key  string
+		json []byte
+	}{{`,"S":`, u.statics}, {`,"e":`, u.events}, {`,"u":`, u.url}, {`,"L":`, u.lists}} {
+		if len(f.json) > 0 {
+			dst = append(dst, f.key...)
+			dst = append(dst, f.json...)
+		}
 	}
 	if errMsg != "" {
-		b.WriteString(`,"error":`)
-		writeJSONString(b, errMsg)
+		dst = append(dst, `,"error":`...)
+		dst = appendJSONString(dst, errMsg)
 	}
-	b.WriteByte('}')
+	return append(dst, '}')
+}
+
+// appendJSONString appends s as a JSON string, as writeJSONString writes it.
+func appendJSONString(dst []byte, s string) []byte {
+	b := bytes.NewBuffer(dst)
+	writeJSONString(b, s)
 	return b.Bytes()
 }
 

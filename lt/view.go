@@ -1,7 +1,6 @@
 package lt
 
 import (
-	"errors"
 	"html/template"
 	"maps"
 	"slices"
@@ -78,8 +77,7 @@ func (c *Context) outcome(err error) outcome {
 		o.nav = c.nav // the URL it moved to (PushURL), unless it failed
 	}
 	c.flash, c.events, c.nav = nil, nil, navigation{}
-	var fe FieldErrors
-	if err != nil && errors.As(err, &fe) {
+	if fe, ok := fieldErrors(err); ok {
 		o.fields = make(FieldErrors, len(fe))
 		for k, m := range fe {
 			if c.Used(k) {
