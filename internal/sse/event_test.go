@@ -1,6 +1,8 @@
 package sse
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,7 +82,8 @@ func TestLogByteBound(t *testing.T) {
 
 // The ring keeps exactly what a plain slice with the same bounds would:
 // the newest events within MaxEvents and MaxBytes (the newest always),
-// in order, through growth, wrap-around and drops by size.
+// in order, with their types and data, through growth, wrap-around, drops
+// by size, and more types than a log names by index.
 func TestLogMatchesModel(t *testing.T) {
 	is := is.New(t)
 	l := Log{MaxEvents: 8, MaxBytes: 300}
@@ -88,6 +91,8 @@ func TestLogMatchesModel(t *testing.T) {
 	prefix := []Event{{Type: "kept"}}
 	for i := range 200 {
 		e := Event{Data: make([]byte, (i*37)%120)} // sizes 0..119, some over the byte bound together
+		e.Data = append(e.Data[:0], strings.Repeat(strconv.Itoa(i), 120)[:len(e.Data)]...)
+		e.Type = [...]string{"", "update", "render", "a", "b"}[(i/3)%5] // the fourth and fifth are kept per event
 		e.Seq = l.Append(e)
 		model = append(model, e)
 		size := 0
@@ -107,11 +112,14 @@ func TestLogMatchesModel(t *testing.T) {
 			is.Equal(len(got)-1, len(want))
 			for k := range want {
 				is.Equal(got[k+1].Seq, want[k].Seq)
+				is.Equal(got[k+1].Type, want[k].Type)
+				is.Equal(string(got[k+1].Data), string(want[k].Data))
 			}
 		}
 		if oldest > 1 {
 			_, ok := l.AppendSince(nil, oldest-2)
 			is.True(!ok) // oldest-1 was dropped
 		}
+		is.True(len(l.more) <= len(model)) // the types of dropped events are dropped too
 	}
 }
