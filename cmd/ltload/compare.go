@@ -26,8 +26,10 @@ type ratio struct {
 	Ratio float64 `json:"ratio"` // LT / Bare; 0 when Bare is 0
 }
 
-// runCompare runs the bare writer, then lt, and compares them. It returns
-// what it measured with the first error.
+// runCompare runs the bare writer, then lt, and compares them; with
+// cfg.Baseline it runs the bare writer twice, so that the ratios show
+// what the order of the runs alone makes of them. It returns what it
+// measured with the first error.
 func runCompare(ctx context.Context, cfg config) (*Comparison, error) {
 	bare := cfg
 	bare.Baseline, bare.Compare, bare.InHandler, bare.Gzip, bare.Heartbeat = true, false, false, false, 0
@@ -38,11 +40,14 @@ func runCompare(ctx context.Context, cfg config) (*Comparison, error) {
 	if cmp.Bare, err = run(ctx, bare); err != nil {
 		return cmp, fmt.Errorf("bare writer: %w", err)
 	}
-	cfg.progress("then lt")
-	lt := cfg
-	lt.Compare = false
-	if cmp.LT, err = run(ctx, lt); err != nil {
-		return cmp, fmt.Errorf("lt: %w", err)
+	second := cfg
+	second.Compare = false
+	if cfg.Baseline {
+		second = bare
+	}
+	cfg.progress("then " + second.server())
+	if cmp.LT, err = run(ctx, second); err != nil {
+		return cmp, fmt.Errorf("%s: %w", second.server(), err)
 	}
 	cmp.Ratios = ratios(cmp.LT, cmp.Bare)
 	return cmp, nil
@@ -93,10 +98,10 @@ func (c *Comparison) print(w io.Writer) {
 	if len(c.Ratios) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "lt / bare writer, same streams and actions, run in turn (%s; bare writer first)\n", c.LT.Server)
-	fmt.Fprintf(w, "load average: bare writer %s -> %s; lt %s -> %s\n", c.Bare.LoadBefore, c.Bare.LoadAfter, c.LT.LoadBefore, c.LT.LoadAfter)
+	fmt.Fprintf(w, "second / first, same streams and actions, run in turn: %s / bare writer\n", c.LT.Server)
+	fmt.Fprintf(w, "load average: bare writer %s -> %s; %s %s -> %s\n", c.Bare.LoadBefore, c.Bare.LoadAfter, c.LT.Server, c.LT.LoadBefore, c.LT.LoadAfter)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "figure\tlt / bare\tlt\tbare writer\t")
+	fmt.Fprintln(tw, "figure\tsecond / first\tsecond\tfirst (bare writer)\t")
 	for _, r := range c.Ratios {
 		ratio := "-"
 		if r.Ratio > 0 {

@@ -215,10 +215,28 @@ func TestTableCompareRun(t *testing.T) {
 			}
 			var out bytes.Buffer
 			cmp.print(&out)
-			is.True(bytes.Contains(out.Bytes(), []byte("lt / bare writer")))
+			is.True(bytes.Contains(out.Bytes(), []byte("run in turn: lt; table page")))
 			is.Equal(bytes.Contains(out.Bytes(), []byte("a different order per stream")), differ)
 		})
 	}
+}
+
+// TestCompareBareTwice runs -compare -baseline: the bare writer twice, so
+// that the ratios are what the order of the runs alone makes.
+func TestCompareBareTwice(t *testing.T) {
+	is := is.New(t)
+	cfg, err := parseFlags([]string{"-compare", "-baseline", "-n", "20", "-k", "3", "-interval", "20ms", "-settle", "50ms"}, &bytes.Buffer{})
+	is.NoErr(err)
+	cfg.stderr = &bytes.Buffer{}
+	cmp, err := runCompare(context.Background(), cfg)
+	is.NoErr(err)
+	for _, r := range []*Result{cmp.Bare, cmp.LT} {
+		is.True(r.Baseline) // both runs are the bare writer's
+		is.Equal(r.Delivery.Delivered, 60)
+	}
+	var out bytes.Buffer
+	cmp.print(&out)
+	is.True(bytes.Contains(out.Bytes(), []byte("run in turn: bare writer (baseline, no lt) / bare writer")))
 }
 
 func TestPageFlags(t *testing.T) {
@@ -231,7 +249,6 @@ func TestPageFlags(t *testing.T) {
 		{"-page", "chart"},
 		{"-states", "differ"}, // the counter has one state
 		{"-states", "some"},
-		{"-compare", "-baseline"},
 	} {
 		_, err := parseFlags(bad, &bytes.Buffer{})
 		is.True(err != nil) // refused

@@ -45,6 +45,9 @@
 // first and later fan-out per delivery, server CPU per delivery, memory
 // per stream, wire bytes) as ratios to the bare writer's: on a shared
 // machine the ratio reproduces where the absolute figures do not.
+// -compare -baseline runs the bare writer twice instead: the ratios are
+// then the instrument's own, what running second costs on this machine,
+// against which lt's ratios are read.
 //
 //	go run ./cmd/ltload -n 10000 -k 20 -page table -compare
 //
@@ -164,7 +167,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&cfg.Baseline, "baseline", false, "serve the same events from a bare writer with no lt in between, to measure this machine's floor")
 	fs.StringVar(&cfg.Page, "page", cfg.Page, "the page: counter (one value changes) or table (a 1,000-row table, one cell changes)")
 	states := fs.String("states", "equal", "equal: every stream shows the same page; differ: each its own order of the table's rows (-page table)")
-	fs.BoolVar(&cfg.Compare, "compare", false, "run the bare writer, then lt, with the same streams and actions, and print lt's figures as ratios to the bare writer's")
+	fs.BoolVar(&cfg.Compare, "compare", false, "run the bare writer, then lt, with the same streams and actions, and print lt's figures as ratios to the bare writer's (with -baseline: the bare writer twice, the instrument's own ratios)")
 	fs.IntVar(&cfg.Instances, "instances", 0, "instead of streams: start this many instance processes on the PostgreSQL of the PG* variables and measure cross-instance server actions (TriggerAll) until all are delivered")
 	fs.IntVar(&cfg.Messages, "messages", cfg.Messages, "with -instances: messages to publish in all")
 	fs.IntVar(&cfg.Publishers, "publishers", cfg.Publishers, "with -instances: publishing goroutines in all, spread over the instances")
@@ -204,8 +207,6 @@ func (c config) check() error {
 		return fmt.Errorf("-page %q: want %s or %s", c.Page, pageCounter, pageTable)
 	case c.Differ && c.Page != pageTable:
 		return errors.New("-states differ is for -page table (the counter has one state)")
-	case c.Compare && c.Baseline:
-		return errors.New("-compare runs the bare writer itself; leave out -baseline")
 	case c.Rate <= 0 || c.Concurrency < 1:
 		return errors.New("-rate and -concurrency must be positive")
 	case c.Baseline && c.InHandler:
