@@ -263,6 +263,8 @@ func WithStreamsInHandler() Option { return func(o *options) { o.hijack = false 
 func WithStreamCompression() Option { return func(o *options) { o.gzip = true } }
 
 // WithMaxSavedStates bounds how many sessions' last states are kept
-// for reloads and JavaScript-free posts (default 10,000; least recently used
-// go first).
+// for reloads and JavaScript-free posts (default 10,000). When it is
+// reached, a new state takes the place of one not used recently. The bound
+// is the store's as a whole: it may hold up to n+15 (one more for each of
+// its 16 shards that had none when it filled).
 func WithMaxSavedStates(n int) Option { return func(o *options) { o.maxStates = n } }
