@@ -1,7 +1,9 @@
 package lt
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -70,6 +72,11 @@ type conn struct {
 	pending  bool // a rendered page waiting for its stream (limits.go)
 	// resyncs counts its queued resync jobs, under mu (Handler.Resyncing).
 	resyncs int64
+	// answered is the newest update a tab applied from an action's
+	// answer before it had a stream (a tree or HTML: the client applies a
+	// diff only on a tree, which its first render brings), under mu: the
+	// first render does not carry that update's events again.
+	answered uint64
 	// listSeq is the seq of the last update that carried list operations
 	// (list.go), under mu: a tab behind it that the log cannot catch up
 	// makes the connection mount again.
@@ -284,6 +291,13 @@ func (c *conn) invokeUpdate(m reflect.Method, action string, data map[string]any
 // tab shows and the action's error.
 func (c *conn) act(m reflect.Method, action string, data map[string]any, req *http.Request) (published, string, error) {
 	bs, pub, msg, err := c.invokeUpdate(m, action, data, req, true, nil)
+	if pub.seq > 0 && pub.upd.kind != 'd' {
+		c.mu.Lock()
+		if !c.connected {
+			c.answered = pub.seq
+		}
+		c.mu.Unlock()
+	}
 	c.h.fanOut(c, bs)
 	if err == nil {
 		c.h.syncGroup(c.traceCtx(), c.ident.SessionID, c, action, data)
@@ -444,10 +458,14 @@ func (c *conn) response(p published, errMsg string) []byte {
 
 // attachment is a connection's membership in a stream.
 type attachment struct {
-	c        *conn
-	s        *stream
-	seq      uint64 // what the stream has been given of this connection
-	full     bool   // the next read sends a full render
+	c    *conn
+	s    *stream
+	seq  uint64 // what the stream has been given of this connection
+	full bool   // the next read sends a full render
+	// first says the tab has seen nothing of the connection but its page:
+	// the first render it is sent stands for every update since, and
+	// carries their events (PushEvent) so that none is lost.
+	first    bool
 	resume   bool   // a reconnect, not yet counted (PageMetrics.Resumed)
 	replaced string // the connection id the client asked for, when c replaces it
 }
@@ -490,9 +508,49 @@ func (a *attachment) next(dst []sse.Event, buf []byte) ([]sse.Event, []byte) {
 		return dst, buf // the render follows Mount
 	}
 	a.full, a.seq = false, head
-	ev := eventRender(c, head, c.snapshot(), a.replaced)
+	u := c.snapshot()
+	if a.first {
+		u.events = c.loggedEvents()
+	}
+	a.first = false
+	ev := eventRender(c, head, u, a.replaced)
 	a.replaced = ""
 	return append(dst, ev), buf
+}
+
+// loggedEvents is the events (PushEvent) of the updates the log keeps, in
+// order, as one JSON array; nil when they have none. The first render a
+// tab is sent carries them: it replaces those updates, which the tab never
+// received (a server action between the page load and the stream, or
+// OnConnect when it runs before the render is read). c.mu is held.
+func (c *conn) loggedEvents() []byte {
+	var all []byte
+	evs, _ := c.log.AppendSince(nil, c.log.Head()-uint64(c.log.Len()))
+	for _, e := range evs {
+		if e.Type != "update" || e.Seq <= c.answered || !bytes.Contains(e.Data, []byte(`"e":`)) {
+			continue // diffs logged alone and renders carry no events; the tab dispatched an answer's
+		}
+		var m struct {
+			E json.RawMessage `json:"e"`
+		}
+		if json.Unmarshal(e.Data, &m) != nil || len(m.E) < 2 || m.E[0] != '[' {
+			continue
+		}
+		inner := bytes.TrimSpace(m.E[1 : len(m.E)-1])
+		if len(inner) == 0 {
+			continue
+		}
+		if all == nil {
+			all = append(all, '[')
+		} else {
+			all = append(all, ',')
+		}
+		all = append(all, inner...)
+	}
+	if all != nil {
+		all = append(all, ']')
+	}
+	return all
 }
 
 // attach makes a, a member of stream s, the connection's stream, ending
@@ -515,6 +573,7 @@ func (c *conn) attach(s *stream, seq uint64, full bool, replaced string) (*attac
 		c.timer = nil
 	}
 	first := !c.connected
+	a.first = first && full
 	c.connected = true
 	c.notPendingLocked()
 	c.mu.Unlock()

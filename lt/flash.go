@@ -43,12 +43,14 @@ const maxFlashes = 16
 // script or an element hook to act on (feed a chart, play a sound, focus
 // a field). It is sent with the update of this call: from a client's
 // action to the tab that acted, from a server action (TriggerAction,
-// TriggerSession, TriggerAll, BroadcastAction) or Sync to each tab it runs
-// on, after the page has changed, in order with the tab's updates, also
-// when the page did not change. A tab that reconnects gets the events it
-// missed while the server still has them in its replay log; one that
-// needs a full render does not. Events go nowhere from Mount on a page
-// GET or from a form posted without JavaScript: no script runs there.
+// TriggerSession, TriggerAll, BroadcastAction), Sync or OnConnect to each
+// tab it runs on, after the page has changed, in order with the tab's
+// updates, also when the page did not change. A tab whose stream opens
+// after such a call (its page was loading) gets the events with its first
+// render. A tab that reconnects gets the events it missed while the server
+// still has them in its replay log; one that needs a full render again
+// does not. Events go nowhere from Mount on a page GET or from a form
+// posted without JavaScript: no script runs there.
 //
 // It returns an error, and pushes nothing, when name is empty or longer
 // than 128 bytes or not valid UTF-8, when detail cannot be marshalled,

@@ -64,6 +64,10 @@ func (l *Log) typeIndex(t string) uint8 {
 	return uint8(len(l.types))
 }
 
+// Len is the number of events the log keeps: the newest Len events, up to
+// Head.
+func (l *Log) Len() int { return l.n }
+
 // Head is the sequence number of the newest event published (0 before any).
 func (l *Log) Head() uint64 { return l.seq }
 

@@ -161,6 +161,16 @@ test('starting twice runs one client', () => {
   assert.deepEqual(pg.morphs, [p('four')]);
 });
 
+test('the first render dispatches the events it carries, once the page shows it', () => {
+  const pg = page();
+  const seen = [];
+  pg.doc.addEventListener('hello', (e) => seen.push([e.detail, pg.morphs.length]));
+  pg.sources[0].emit('render', { ...r('c1', 3, 'three'), e: [['hello', 1], ['hello', 2]] });
+  assert.deepEqual(seen, [[1, 1], [2, 1]]); // in order, after the morph
+  pg.sources[0].emit('render', { ...r('c1', 3, 'three'), e: [['hello', 3]] }); // a render again: applied, dispatched
+  assert.deepEqual(seen.map(([d]) => d), [1, 2, 3]);
+});
+
 test('a render sets the tree and morphs the body; diffs follow in order', () => {
   const pg = page();
   const es = pg.sources[0];
