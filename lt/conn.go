@@ -482,6 +482,8 @@ func (a *attachment) next(dst []sse.Event, buf []byte) ([]sse.Event, []byte) {
 		return dst, buf // moved to another stream
 	}
 	head := c.log.Head()
+	first := a.first // only the attachment's first read may stand for earlier updates
+	a.first = false
 	if !a.full {
 		if evs, ok := c.log.AppendSince(dst, a.seq); ok {
 			if a.resume {
@@ -509,10 +511,9 @@ func (a *attachment) next(dst []sse.Event, buf []byte) ([]sse.Event, []byte) {
 	}
 	a.full, a.seq = false, head
 	u := c.snapshot()
-	if a.first {
+	if first {
 		u.events = c.loggedEvents()
 	}
-	a.first = false
 	ev := eventRender(c, head, u, a.replaced)
 	a.replaced = ""
 	return append(dst, ev), buf
