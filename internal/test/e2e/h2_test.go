@@ -282,14 +282,17 @@ func waitAtLeast(tab context.Context, n int) error {
 // Over HTTP/2, to Go's server and through nginx: the page, its stream and
 // its POSTs go over h2 (as Chromium reports them), a server update reaches
 // both tabs of the browser, and an update that a click in one tab sends to
-// the other reaches it within milliseconds of the click's POST answer, far
-// within the heartbeat interval: neither Go's HTTP/2 server nor nginx holds
-// an event back until something else is written.
+// the other reaches it with no heartbeat for an hour: neither Go's HTTP/2
+// server nor nginx holds an event back until something else is written.
 func TestHTTP2LiveUpdates(t *testing.T) {
 	for _, site := range h2Sites {
 		t.Run(site.name, func(t *testing.T) {
 			is := is.New(t)
-			const heartbeat = 5 * time.Second // nothing else is written on an idle stream for this long
+			// Nothing else is written on an idle stream for this long: an
+			// update held back until the next write would not arrive
+			// within the test's waits at all, which is what they check
+			// (not how soon it came, which a loaded machine stretches).
+			const heartbeat = time.Hour
 			srv, s := serveH2(t, site.start, lt.WithHeartbeat(heartbeat))
 			b := h2Browser(t)
 			lead, other := b, ltbrowser.NewTab(t, b)
@@ -351,7 +354,6 @@ func TestHTTP2LiveUpdates(t *testing.T) {
 				is.True(at > 0) // the first tab applied update n
 				late := time.Duration((at - p.End) * float64(time.Millisecond))
 				t.Logf("click %d: the other tab had the update %v after the POST answer", n-1, late)
-				is.True(late < time.Second) // at once: not held until the next heartbeat, up to 5 s away
 			}
 			for _, r := range srv.requests(false) {
 				is.Equal(r.Proto, s.Upstream)
@@ -557,10 +559,13 @@ func TestHTTP2ResumeAfterCut(t *testing.T) {
 			record(t, lead)
 			record(t, other)
 
-			// The burst: updates 2 to 80, the last 40 released as the
-			// connection is cut. Each tab's connection keeps the last 64 in
-			// its log, more than a tab can miss here (it has applied 30
-			// when the cut comes).
+			// The burst: updates 2 to 80, the last 40 released once the
+			// connection is cut, so that no tab can have them all before
+			// the cut however the machine schedules it (released first, on
+			// a loaded machine all 80 could arrive before a restarted nginx
+			// went down). Each tab's connection keeps the last 64 in its
+			// log, more than a tab can miss here (it has applied 30 when
+			// the cut comes).
 			release := make(chan struct{})
 			var releaseOnce sync.Once
 			releaseBurst := func() { releaseOnce.Do(func() { close(release) }) }
@@ -581,8 +586,8 @@ func TestHTTP2ResumeAfterCut(t *testing.T) {
 			is.NoErr(waitAtLeast(lead, 30))
 			streamsBefore := len(srv.requests(true))
 			netBefore := net.count()
-			releaseBurst()
 			s.Cut()
+			releaseBurst()
 			for _, tab := range []context.Context{lead, other} {
 				is.NoErr(ltbrowser.WaitText(tab, "#n", strconv.Itoa(total)))
 				is.NoErr(ltbrowser.WaitStatus(tab, "online"))
