@@ -101,7 +101,11 @@ func (c *Comparison) print(w io.Writer) {
 	fmt.Fprintf(w, "second / first, same streams and actions, run in turn: %s / bare writer\n", c.LT.Server)
 	fmt.Fprintf(w, "load average: bare writer %s -> %s; %s %s -> %s\n", c.Bare.LoadBefore, c.Bare.LoadAfter, c.LT.Server, c.LT.LoadBefore, c.LT.LoadAfter)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "figure\tsecond / first\tsecond\tfirst (bare writer)\t")
+	if c.LT.Baseline {
+		fmt.Fprintln(tw, "figure\tsecond / first\tsecond\tfirst\t")
+	} else {
+		fmt.Fprintln(tw, "figure\tlt / bare\tlt\tbare writer\t")
+	}
 	for _, r := range c.Ratios {
 		ratio := "-"
 		if r.Ratio > 0 {
