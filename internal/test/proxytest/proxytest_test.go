@@ -311,7 +311,9 @@ func TestEventsArriveThroughProxyWithoutDelay(t *testing.T) {
 
 func eventsArrive(t *testing.T, popts proxytest.Options, opts ...lt.Option) {
 	is := is.New(t)
-	a := newApp(t, nil, opts...)
+	// No heartbeat for an hour: an update nginx held in its buffer would
+	// wait for more bytes that do not come, and Next would fail.
+	a := newApp(t, nil, append([]lt.Option{lt.WithHeartbeat(time.Hour)}, opts...)...)
 	p := proxytest.Start(t, a.Srv.URL, popts)
 	tab := lttest.Open(t, p.URL+"/") // Open waits for the first heartbeat and the render: both came through
 	is.True(strings.Contains(tab.HTML(), shows(0)))
@@ -324,7 +326,6 @@ func eventsArrive(t *testing.T, popts proxytest.Options, opts ...lt.Option) {
 		is.Equal(ev.Seq, uint64(n))
 		is.True(strings.Contains(ev.HTML, shows(n)))
 		t.Logf("update %d through nginx in %v", n, took)
-		is.True(took < 2*time.Second) // not held in nginx's buffer
 	}
 }
 
@@ -665,8 +666,7 @@ func TestGracefulShutdownBehindProxy(t *testing.T) {
 			t.Logf("Shutdown returned %v after %v", err, took)
 			switch {
 			case c.registered:
-				is.NoErr(err)
-				is.True(took < time.Second)
+				is.NoErr(err) // within ctx's 1.5 s: the registered Close ended the stream
 			case c.opts == nil:
 				is.NoErr(err) // net/http no longer holds the stream
 				is.NoErr(h.TriggerAll(context.Background(), "increment", nil))
