@@ -245,6 +245,20 @@ export function start(win, morph, nav) {
     if (!fresh) ask();
   }
 
+  // retitle gives the document the title of the page the tree renders
+  // (its <title> is outside the live region: a patch to another item, say,
+  // changes it), when that changed. The text is escaped HTML, which a
+  // textarea decodes.
+  let title;
+  function retitle(whole) {
+    const t = /<title[^>]*>([^<]*)/i.exec(whole)?.[1];
+    if (t == null || t === title) return;
+    title = t;
+    const dec = doc.createElement('textarea');
+    dec.innerHTML = t;
+    doc.title = dec.value;
+  }
+
   // apply is the one place where a message reaches the page.
   function apply(msg, reset) {
     // A render for another connection (Mount ran) or one whose L says
@@ -270,7 +284,9 @@ export function start(win, morph, nav) {
       } else {
         if (k === 'r') state.tree = decode(msg.r);
         else patch(state.tree, msg.d);
-        html = region(render(state.tree, statics));
+        const whole = render(state.tree, statics);
+        html = region(whole);
+        retitle(whole);
       }
     } catch (err) {
       fail(0, 'bad ' + (reset ? 'render' : 'update') + ': ' + err.message);

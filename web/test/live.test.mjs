@@ -171,6 +171,19 @@ test('the first render dispatches the events it carries, once the page shows it'
   assert.deepEqual(seen.map(([d]) => d), [1, 2, 3]);
 });
 
+test('the document takes the title the tree renders, when it changed (a patch to another page of a kind)', () => {
+  const pg = page();
+  const sets = [];
+  pg.doc.createElement = () => ({ set innerHTML(v) { this.value = v.replace(/&amp;/g, '&'); } });
+  Object.defineProperty(pg.doc, 'title', { set: (v) => sets.push(v), get: () => sets.at(-1) });
+  const T = { 1: ['<!DOCTYPE html><html><head><title>', '</title></head><body><p>', '</p></body></html>'] };
+  pg.sources[0].emit('render', { c: 'c1', s: 3, r: { f: 1, v: ['Item 1 &amp; co', 'one'] }, S: T });
+  pg.sources[0].emit('update', { c: 'c1', s: 4, d: { 1: 'still one' } }); // the body only
+  pg.sources[0].emit('update', { c: 'c1', s: 5, d: { 0: 'Item 2', 1: 'two' } });
+  assert.deepEqual(pg.morphs, [p('one'), p('still one'), p('two')]);
+  assert.deepEqual(sets, ['Item 1 & co', 'Item 2']); // decoded, and set only when it changed
+});
+
 test('a render sets the tree and morphs the body; diffs follow in order', () => {
   const pg = page();
   const es = pg.sources[0];
