@@ -15,7 +15,6 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/lt/ltbrowser"
@@ -111,13 +110,10 @@ func TestBrowserChartUnderStrictCSP(t *testing.T) {
 	is := is.New(t)
 	a, u, stop := serveApp(t, 20, 50*time.Millisecond)
 	ctx := ltbrowser.New(t)
-	cctx, cancel := context.WithTimeout(ctx, ltbrowser.Timeout)
-	defer cancel()
 	// Recorded from the start of every document, outside the page's CSP.
-	_, err := chromedp.Call(cctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `window.__csp = []; window.__samples = [];
+	is.NoErr(ltbrowser.BeforeScripts(ctx, `window.__csp = []; window.__samples = [];
 		document.addEventListener("securitypolicyviolation", (e) => __csp.push(e.violatedDirective + " " + e.blockedURI));
-		document.addEventListener("sample", (e) => __samples.push(e.detail));`})
-	is.NoErr(err)
+		document.addEventListener("sample", (e) => __samples.push(e.detail));`))
 	resp, err := navigateResponse(ctx, chromedp.Navigate(u))
 	is.NoErr(err)
 	is.Equal(resp.Headers["Content-Security-Policy"], CSP)

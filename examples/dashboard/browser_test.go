@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/lt/ltbrowser"
@@ -27,12 +26,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func openDashboard(t *testing.T, ctx context.Context, url string) {
 	t.Helper()
 	is := is.New(t)
-	cctx, cancel := context.WithTimeout(ctx, ltbrowser.Timeout)
-	defer cancel()
-	_, err := chromedp.Call(cctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
-		Source: `window.__updates = 0; document.addEventListener("lt:update", () => window.__updates++)`,
-	})
-	is.NoErr(err)
+	is.NoErr(ltbrowser.BeforeScripts(ctx, `window.__updates = 0; document.addEventListener("lt:update", () => window.__updates++)`))
 	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(url)))
 	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
 	// The page came from a GET, without a tree: the first message the
@@ -141,14 +135,9 @@ func TestFollowerClosedWithoutPagehideLeaves(t *testing.T) {
 	is.NoErr(ltbrowser.WaitText(first, "#viewers", "1"))
 
 	second, closeSecond := newTab(t, first)
-	cctx, cancel := context.WithTimeout(second, ltbrowser.Timeout)
-	defer cancel()
-	_, err := chromedp.Call(cctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
-		// Runs first, in the capturing phase: the client never hears of
-		// the page going away.
-		Source: `addEventListener("pagehide", e => e.stopImmediatePropagation(), true)`,
-	})
-	is.NoErr(err)
+	// Runs first, in the capturing phase: the client never hears of the
+	// page going away.
+	is.NoErr(ltbrowser.BeforeScripts(second, `addEventListener("pagehide", e => e.stopImmediatePropagation(), true)`))
 	openDashboard(t, second, pageURL)
 	leads, err := ltbrowser.Eval[bool](second, `window.livesse.leader`)
 	is.NoErr(err)

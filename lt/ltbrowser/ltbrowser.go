@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/livesse/livesse/lt"
 )
@@ -203,6 +204,20 @@ func Serve(t testing.TB, router http.Handler, h *lt.Handler) *httptest.Server {
 		srv.Close()
 	})
 	return srv
+}
+
+// BeforeScripts has the tab of ctx run js at the start of every document
+// it loads from now on, before the page's own scripts and outside its
+// Content-Security-Policy: where a test sets up the listeners that must
+// hear a page from its first moment (its first render, a CSP violation).
+func BeforeScripts(ctx context.Context, js string) error {
+	ctx, cancel := context.WithTimeout(ctx, Timeout)
+	defer cancel()
+	_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: js})
+	if err != nil {
+		return fmt.Errorf("ltbrowser: adding a script before the page's: %w", err)
+	}
+	return nil
 }
 
 // Do runs actions in the tab of ctx, in order, within Timeout.

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/livesse/livesse/lt"
@@ -93,11 +92,8 @@ func TestEventsUnderStrictCSP(t *testing.T) {
 	base := ltbrowser.Serve(t, csp, h).URL
 	ctx := ltbrowser.New(t)
 	// Recorded from the start of every document, outside the page's CSP.
-	cctx, cancel := context.WithTimeout(ctx, ltbrowser.Timeout)
-	defer cancel()
-	_, err := chromedp.Call(cctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `window.__csp = [];
-		document.addEventListener("securitypolicyviolation", (e) => __csp.push(e.violatedDirective + " " + e.blockedURI));`})
-	is.NoErr(err)
+	is.NoErr(ltbrowser.BeforeScripts(ctx, `window.__csp = [];
+		document.addEventListener("securitypolicyviolation", (e) => __csp.push(e.violatedDirective + " " + e.blockedURI));`))
 	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(base+"/")))
 	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
 	is.NoErr(ltbrowser.Wait(ctx, "the hook mounted", `window.__hook && __hook[0] === "mounted hooked"`, `JSON.stringify(window.__hook)`))

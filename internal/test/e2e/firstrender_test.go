@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/livesse/livesse/lt"
 	"github.com/livesse/livesse/lt/ltbrowser"
@@ -61,11 +60,8 @@ func TestEventsPushedBeforeTheStream(t *testing.T) {
 	})
 	base := ltbrowser.Serve(t, held, h).URL
 	ctx := ltbrowser.New(t)
-	cctx, cancel := context.WithTimeout(ctx, ltbrowser.Timeout)
-	defer cancel()
-	_, err := chromedp.Call(cctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `window.__got = [];
-		for (const n of ["tick", "hello"]) document.addEventListener(n, (e) => __got.push(n + " " + e.detail));`})
-	is.NoErr(err)
+	is.NoErr(ltbrowser.BeforeScripts(ctx, `window.__got = [];
+		for (const n of ["tick", "hello"]) document.addEventListener(n, (e) => __got.push(n + " " + e.detail));`))
 	is.NoErr(ltbrowser.Do(ctx, chromedp.Navigate(base+"/")))
 	select {
 	case <-arrived:
