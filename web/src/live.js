@@ -256,7 +256,9 @@ export function start(win, morph, nav) {
     title = t;
     const dec = doc.createElement('textarea');
     dec.innerHTML = t;
-    doc.title = dec.value;
+    // Not when it is the title already (a page's first render): setting it
+    // rewrites the <title> element all the same.
+    if (doc.title !== dec.value) doc.title = dec.value;
   }
 
   // apply is the one place where a message reaches the page.
