@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -239,6 +240,45 @@ func TestCompareBareTwice(t *testing.T) {
 	is.True(bytes.Contains(out.Bytes(), []byte("run in turn: bare writer (baseline, no lt) / bare writer")))
 }
 
+// TestCompareSeries runs -compare -pairs 3: three pairs, every one of
+// them delivering everything, and each figure's median over them.
+func TestCompareSeries(t *testing.T) {
+	is := is.New(t)
+	cfg, err := parseFlags([]string{"-compare", "-pairs", "3", "-n", "20", "-k", "3", "-interval", "20ms", "-settle", "50ms"}, &bytes.Buffer{})
+	is.NoErr(err)
+	cfg.stderr = &bytes.Buffer{}
+	s, err := runSeries(context.Background(), cfg)
+	is.NoErr(err)
+	is.Equal(len(s.Pairs), 3)
+	for _, c := range s.Pairs {
+		is.True(c.Bare.Baseline && !c.LT.Baseline)
+		is.Equal(c.LT.Delivery.Delivered, 60)
+	}
+	is.Equal(len(s.Medians), len(s.Pairs[0].Ratios))
+	for j, m := range s.Medians {
+		var rs []float64
+		for _, c := range s.Pairs {
+			rs = append(rs, c.Ratios[j].Ratio)
+		}
+		slices.Sort(rs)
+		is.Equal(m.What, s.Pairs[0].Ratios[j].What)
+		is.Equal(m.Ratio, rs[1]) // the middle one of three
+	}
+	var out bytes.Buffer
+	s.print(&out)
+	is.True(bytes.Contains(out.Bytes(), []byte("pair 3: p99 ")))
+	is.True(bytes.Contains(out.Bytes(), []byte("medians over the pairs: lt / bare writer")))
+}
+
+func TestMedian(t *testing.T) {
+	is := is.New(t)
+	is.Equal(median([]float64{3, 1, 2}), 2.0)
+	is.Equal(median([]float64{4, 1, 3, 2}), 2.5)
+	in := []float64{2, 1}
+	_ = median(in)
+	is.Equal(in, []float64{2, 1}) // left as it was
+}
+
 func TestPageFlags(t *testing.T) {
 	is := is.New(t)
 	cfg, err := parseFlags([]string{"-page", "table", "-states", "differ", "-compare"}, &bytes.Buffer{})
@@ -249,6 +289,8 @@ func TestPageFlags(t *testing.T) {
 		{"-page", "chart"},
 		{"-states", "differ"}, // the counter has one state
 		{"-states", "some"},
+		{"-pairs", "3"}, // without -compare
+		{"-compare", "-pairs", "0"},
 	} {
 		_, err := parseFlags(bad, &bytes.Buffer{})
 		is.True(err != nil) // refused

@@ -51,6 +51,10 @@
 //
 //	go run ./cmd/ltload -n 10000 -k 20 -page table -compare
 //
+// -compare -pairs n runs n such pairs one after the other and prints, for
+// each figure, the median of the pairs' ratios: a single pair moves with
+// whatever else ran during one of its two runs, the median much less.
+//
 // With -instances n it measures no streams: it starts n instance
 // processes of one app on the PostgreSQL that the PG* variables name
 // (pg_virtualenv makes one), each an lt.Handler on a pgnotify Listener,
@@ -100,6 +104,7 @@ type config struct {
 	Page        string        // pageCounter or pageTable
 	Differ      bool          // each stream its own state (-states differ; the table page only)
 	Compare     bool          // run the bare writer, then lt, and print lt's figures as ratios
+	Pairs       int           // with Compare: run that many pairs and give each ratio's median
 	Instances   int           // instances mode (instances.go): instance processes on one PostgreSQL
 	Messages    int           // instances mode: messages in all
 	Publishers  int           // instances mode: publishing goroutines in all
@@ -168,6 +173,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.Page, "page", cfg.Page, "the page: counter (one value changes) or table (a 1,000-row table, one cell changes)")
 	states := fs.String("states", "equal", "equal: every stream shows the same page; differ: each its own order of the table's rows (-page table)")
 	fs.BoolVar(&cfg.Compare, "compare", false, "run the bare writer, then lt, with the same streams and actions, and print lt's figures as ratios to the bare writer's (with -baseline: the bare writer twice, the instrument's own ratios)")
+	fs.IntVar(&cfg.Pairs, "pairs", 1, "with -compare: run this many pairs one after the other and print each ratio's median over them (-timeout bounds them all)")
 	fs.IntVar(&cfg.Instances, "instances", 0, "instead of streams: start this many instance processes on the PostgreSQL of the PG* variables and measure cross-instance server actions (TriggerAll) until all are delivered")
 	fs.IntVar(&cfg.Messages, "messages", cfg.Messages, "with -instances: messages to publish in all")
 	fs.IntVar(&cfg.Publishers, "publishers", cfg.Publishers, "with -instances: publishing goroutines in all, spread over the instances")
@@ -209,6 +215,10 @@ func (c config) check() error {
 		return errors.New("-states differ is for -page table (the counter has one state)")
 	case c.Rate <= 0 || c.Concurrency < 1:
 		return errors.New("-rate and -concurrency must be positive")
+	case c.Pairs < 1 || c.Pairs > 100:
+		return fmt.Errorf("-pairs %d: want 1 to 100", c.Pairs)
+	case c.Pairs > 1 && !c.Compare:
+		return errors.New("-pairs is for -compare")
 	case c.Baseline && c.InHandler:
 		return errors.New("-in-handler is an lt option; with -baseline there is no lt (the bare writer takes every connection over)")
 	case c.Baseline && c.Gzip:
@@ -280,13 +290,19 @@ func main() {
 		return
 	}
 	if cfg.Compare {
-		cmp, err := runCompare(ctx, cfg)
+		var out interface{ print(io.Writer) }
+		var err error
+		if cfg.Pairs > 1 {
+			out, err = runSeries(ctx, cfg)
+		} else {
+			out, err = runCompare(ctx, cfg)
+		}
 		if cfg.JSON {
 			enc := json.NewEncoder(os.Stdout)
 			enc.SetIndent("", "  ")
-			_ = enc.Encode(cmp)
+			_ = enc.Encode(out)
 		} else {
-			cmp.print(os.Stdout)
+			out.print(os.Stdout)
 		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "ltload:", err)
