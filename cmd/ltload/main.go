@@ -133,6 +133,7 @@ func defaultConfig() config {
 		Listen:      "127.0.0.1:0",
 		Page:        pageCounter,
 		Messages:    30000,
+		Pairs:       1,
 		Publishers:  64,
 		stderr:      os.Stderr,
 	}
@@ -173,7 +174,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.Page, "page", cfg.Page, "the page: counter (one value changes) or table (a 1,000-row table, one cell changes)")
 	states := fs.String("states", "equal", "equal: every stream shows the same page; differ: each its own order of the table's rows (-page table)")
 	fs.BoolVar(&cfg.Compare, "compare", false, "run the bare writer, then lt, with the same streams and actions, and print lt's figures as ratios to the bare writer's (with -baseline: the bare writer twice, the instrument's own ratios)")
-	fs.IntVar(&cfg.Pairs, "pairs", 1, "with -compare: run this many pairs one after the other and print each ratio's median over them (-timeout bounds them all)")
+	fs.IntVar(&cfg.Pairs, "pairs", cfg.Pairs, "with -compare: run this many pairs one after the other and print each ratio's median over them (-timeout bounds them all)")
 	fs.IntVar(&cfg.Instances, "instances", 0, "instead of streams: start this many instance processes on the PostgreSQL of the PG* variables and measure cross-instance server actions (TriggerAll) until all are delivered")
 	fs.IntVar(&cfg.Messages, "messages", cfg.Messages, "with -instances: messages to publish in all")
 	fs.IntVar(&cfg.Publishers, "publishers", cfg.Publishers, "with -instances: publishing goroutines in all, spread over the instances")
