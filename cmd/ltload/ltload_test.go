@@ -268,6 +268,17 @@ func TestCompareSeries(t *testing.T) {
 	s.print(&out)
 	is.True(bytes.Contains(out.Bytes(), []byte("pair 3: p99 ")))
 	is.True(bytes.Contains(out.Bytes(), []byte("medians over the pairs: lt / bare writer")))
+
+	// A pair cut short (its lt run failed) is listed, and the medians stay
+	// those of the pairs that completed.
+	s.Pairs = append(s.Pairs, &Comparison{Bare: s.Pairs[0].Bare})
+	medians := s.Medians
+	s.summarize()
+	is.Equal(s.Medians, medians)
+	out.Reset()
+	s.print(&out)
+	is.True(bytes.Contains(out.Bytes(), []byte("pair 4: not completed")))
+	is.True(bytes.Contains(out.Bytes(), []byte("medians over the pairs: lt / bare writer")))
 }
 
 func TestMedian(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"text/tabwriter"
 )
 
 // Series is a -compare -pairs n run: n pairs, one after the other, each
@@ -37,14 +36,20 @@ func runSeries(ctx context.Context, cfg config) (*Series, error) {
 	return s, nil
 }
 
-// summarize sets the medians over the pairs that have ratios.
-func (s *Series) summarize() {
+// completed is the pairs that ran to their ratios.
+func (s *Series) completed() []*Comparison {
 	var done []*Comparison
 	for _, c := range s.Pairs {
 		if len(c.Ratios) > 0 {
 			done = append(done, c)
 		}
 	}
+	return done
+}
+
+// summarize sets the medians over the completed pairs.
+func (s *Series) summarize() {
+	done := s.completed()
 	s.Medians = nil
 	if len(done) == 0 {
 		return
@@ -79,40 +84,20 @@ func median(vs []float64) float64 {
 // print writes a line per pair (its headline ratios and the load) and the
 // medians.
 func (s *Series) print(w io.Writer) {
-	find := func(rs []ratio, what string) string {
-		for _, r := range rs {
-			if r.What == what && r.Ratio > 0 {
-				return fmt.Sprintf("%.2f×", r.Ratio)
-			}
-		}
-		return "-"
-	}
 	for i, c := range s.Pairs {
 		if len(c.Ratios) == 0 {
 			fmt.Fprintf(w, "pair %d: not completed\n", i+1)
 			continue
 		}
 		fmt.Fprintf(w, "pair %d: p99 %s, server CPU per delivery %s, clients' CPU per delivery %s; load %s -> %s\n", i+1,
-			find(c.Ratios, "latency p99"), find(c.Ratios, "server CPU per delivery"), find(c.Ratios, "clients' CPU per delivery"),
+			ratioOf(c.Ratios, "latency p99"), ratioOf(c.Ratios, "server CPU per delivery"), ratioOf(c.Ratios, "clients' CPU per delivery"),
 			c.Bare.LoadBefore, c.LT.LoadAfter)
 	}
-	if len(s.Medians) == 0 {
+	done := s.completed()
+	if len(done) == 0 {
 		return
 	}
-	last := s.Pairs[len(s.Pairs)-1]
-	fmt.Fprintf(w, "\nmedians over the pairs: %s / bare writer\n", last.LT.Server)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	if last.LT.Baseline {
-		fmt.Fprintln(tw, "figure\tsecond / first\tsecond\tfirst\t")
-	} else {
-		fmt.Fprintln(tw, "figure\tlt / bare\tlt\tbare writer\t")
-	}
-	for _, r := range s.Medians {
-		fmt.Fprintf(tw, "%s\t%.2f×\t%.2f %s\t%.2f %s\t\n", r.What, r.Ratio, r.LT, r.Unit, r.Bare, r.Unit)
-	}
-	_ = tw.Flush()
-	if last.LT.Streams >= 10000 && last.LT.Server == "lt" {
-		fmt.Fprintf(w, "targets   (DESIGN.md section 9, counter at 10,000 streams, medians) p99 ≤ 1.3× the bare writer: %s; server CPU per delivery ≤ 1.1×: %s\n",
-			find(s.Medians, "latency p99"), find(s.Medians, "server CPU per delivery"))
-	}
+	second := done[len(done)-1].LT // a pair that did not complete may have no second run
+	fmt.Fprintf(w, "\nmedians over the pairs: %s / bare writer\n", second.Server)
+	printRatios(w, s.Medians, second, ", medians")
 }
