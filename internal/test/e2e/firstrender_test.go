@@ -47,8 +47,9 @@ func TestEventsPushedBeforeTheStream(t *testing.T) {
 	ctrl := &earlyCtrl{barrier: make(chan struct{}, 1)}
 	h := lt.Must(lt.New(lt.Must(lt.Parse("early", earlyHTML)), ctrl, earlyState{}))
 	arrived, release := make(chan struct{}), make(chan struct{})
+	releaseStream := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(releaseStream)
 	var once sync.Once
-	t.Cleanup(func() { once.Do(func() {}); closeOnce(release) })
 	held := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
 			once.Do(func() { // the page's first stream only
@@ -77,7 +78,7 @@ func TestEventsPushedBeforeTheStream(t *testing.T) {
 	case <-time.After(ltbrowser.Timeout):
 		t.Fatal("the server action did not run")
 	}
-	close(release)
+	releaseStream()
 
 	is.NoErr(ltbrowser.WaitStatus(ctx, "online"))
 	is.NoErr(ltbrowser.WaitText(ctx, "#n", "1"))
@@ -85,13 +86,4 @@ func TestEventsPushedBeforeTheStream(t *testing.T) {
 	is.NoErr(h.TriggerAll(context.Background(), "tick", nil))
 	is.NoErr(ltbrowser.WaitText(ctx, "#n", "2"))
 	is.NoErr(ltbrowser.Wait(ctx, "the next event", `__got.join() === "tick 1,hello 1,tick 2"`, `__got.join()`))
-}
-
-// closeOnce closes ch unless it is closed.
-func closeOnce(ch chan struct{}) {
-	select {
-	case <-ch:
-	default:
-		close(ch)
-	}
 }
