@@ -68,7 +68,12 @@ func TestServeShutsDownLivePages(t *testing.T) {
 
 			u := "http://" + ln.Addr().String() + "/"
 			tabs := []*lttest.Tab{lttest.Open(t, u), lttest.Open(t, u)}
-			tabs[0].Act("increment", nil)
+			// OnDisconnect is owed only once OnConnect has started, which
+			// a stream's first render does not wait for; an action's
+			// answer does, as it runs after OnConnect.
+			for _, tab := range tabs {
+				is.Equal(tab.Act("increment", nil).Status, http.StatusOK)
+			}
 
 			start := time.Now()
 			cancel()
