@@ -257,7 +257,7 @@ func TestStalledReaderCutWithoutDelayingOthers(t *testing.T) {
 func TestConnectDisconnectCyclesLeaveNothing(t *testing.T) {
 	is := is.New(t)
 	srv, h, g, _ := countApp(t, lt.WithReconnectGrace(20*time.Millisecond))
-	warm := lttest.Open(t, srv.URL+"/") // starts what lives as long as the Handler
+	warm := lttest.Open(t, srv.URL+"/")                   // starts what lives as long as the Handler
 	is.Equal(warm.Act("bump", nil).Status, http.StatusOK) // after OnConnect: its OnDisconnect is owed
 	warm.Close()
 	waitUntil(t, "the warm-up connection to end", func() bool { return g.total() == 0 && g.gone.Load() == 1 })
