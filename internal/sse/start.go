@@ -79,10 +79,10 @@ func Start(s *Stream, src Source, opt Options, done func(error)) error {
 
 // Stop ends a stream served by Start: no more writes or heartbeats, and
 // its done is called with nil, from another goroutine, so that Stop may
-// be called with locks held that done takes. It may be called more than once, from any
-// goroutine, at any time: before Start (it then does nothing, so a caller
-// that may stop a stream before Start checks again after it) or after
-// the stream ended (nothing).
+// be called with locks held that done takes. It may be called more than
+// once, from any goroutine, at any time: before Start (it then does
+// nothing, so a caller that may stop a stream before Start checks again
+// after it) or after the stream ended (nothing).
 func (s *Stream) Stop() {
 	st := s.started.Load()
 	switch {
